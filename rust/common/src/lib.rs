@@ -1,1 +1,12 @@
+//! What every hashvive executable shares: reference-style arguments and config
+//! files, chain selection, the data directory, logging and shutdown.
 
+pub mod args;
+pub mod chain;
+pub mod datadir;
+pub mod help;
+pub mod logging;
+pub mod options;
+pub mod shutdown;
+pub mod time;
+pub mod version;
