@@ -1,0 +1,166 @@
+//! JSON-RPC over HTTP as the reference node answers it: which HTTP status goes
+//! with which error, how batches and notifications are answered, and how the
+//! reply differs between 1.x and 2.0 requests.
+
+use hyper::StatusCode;
+use serde_json::Value;
+
+use hashvive_rpc::codes;
+use hashvive_rpc::request::{reply, Request};
+use hashvive_rpc::{JsonRpcVersion, RpcError, RpcTable};
+
+/// What to send back: a status and, unless it is 204, a JSON body.
+pub struct HttpReply {
+    pub status: StatusCode,
+    pub body: Option<Value>,
+}
+
+/// The HTTP status a 1.x error travels with.
+fn status_for(error: &RpcError) -> StatusCode {
+    match error.code {
+        codes::RPC_INVALID_REQUEST => StatusCode::BAD_REQUEST,
+        codes::RPC_METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn error_reply(error: &RpcError, request: &Request) -> HttpReply {
+    HttpReply { status: status_for(error), body: Some(reply(Err(error), request.id.as_ref(), request.version)) }
+}
+
+/// Handles one HTTP request body already read and authenticated.
+pub async fn handle_body(table: &RpcTable, body: &[u8], template: &Request) -> HttpReply {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => return error_reply(&RpcError::new(codes::RPC_PARSE_ERROR, "Parse error"), template),
+    };
+    match value {
+        Value::Object(_) => single(table, &value, template).await,
+        Value::Array(items) => batch(table, &items, template).await,
+        _ => error_reply(&RpcError::new(codes::RPC_PARSE_ERROR, "Top-level object parse error"), template),
+    }
+}
+
+fn with_transport(mut request: Request, template: &Request) -> Request {
+    request.uri = template.uri.clone();
+    request.auth_user = template.auth_user.clone();
+    request.peer_addr = template.peer_addr.clone();
+    request
+}
+
+fn log_call(request: &Request) {
+    tracing::debug!(target: "rpc", "ThreadRPCServer method={} user={}", sanitize(&request.method), request.auth_user);
+}
+
+/// Keeps log lines printable whatever a client sends as a method name.
+fn sanitize(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || " .,;-_/:?@()".contains(*c)).collect()
+}
+
+async fn single(table: &RpcTable, value: &Value, template: &Request) -> HttpReply {
+    let request = match Request::parse(value) {
+        Ok(r) => with_transport(r, template),
+        Err((error, partial)) => return error_reply(&error, &partial),
+    };
+    log_call(&request);
+    let notification = request.is_notification();
+    let (id, version) = (request.id.clone(), request.version);
+    let result = table.execute(request).await;
+    if notification {
+        return HttpReply { status: StatusCode::NO_CONTENT, body: None };
+    }
+    match (&result, version) {
+        // 1.x: errors travel with HTTP error statuses.
+        (Err(e), JsonRpcVersion::Legacy) => {
+            HttpReply { status: status_for(e), body: Some(reply(Err(e), id.as_ref(), version)) }
+        }
+        // 2.0: errors are ordinary replies.
+        _ => HttpReply { status: StatusCode::OK, body: Some(reply(result.as_ref().map(Clone::clone), id.as_ref(), version)) },
+    }
+}
+
+async fn batch(table: &RpcTable, items: &[Value], template: &Request) -> HttpReply {
+    let mut replies = Vec::with_capacity(items.len());
+    for item in items {
+        match Request::parse(item) {
+            Err((error, partial)) => replies.push(reply(Err(&error), partial.id.as_ref(), partial.version)),
+            Ok(request) => {
+                let request = with_transport(request, template);
+                log_call(&request);
+                let notification = request.is_notification();
+                let (id, version) = (request.id.clone(), request.version);
+                let result = table.execute(request).await;
+                if !notification {
+                    replies.push(reply(result.as_ref().map(Clone::clone), id.as_ref(), version));
+                }
+            }
+        }
+    }
+    // An all-notification batch gets no body; an empty batch gets an empty list,
+    // which helps 1.x clients that never send notifications.
+    if replies.is_empty() && !items.is_empty() {
+        return HttpReply { status: StatusCode::NO_CONTENT, body: None };
+    }
+    HttpReply { status: StatusCode::OK, body: Some(Value::Array(replies)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashvive_rpc::table::sync_handler;
+    use hashvive_rpc::{Arg, ArgType, Command};
+    use serde_json::json;
+
+    fn table() -> RpcTable {
+        let t = RpcTable::new();
+        t.set_warmup(None);
+        t.register(
+            Command::new("echo", "hidden", "", sync_handler(|c| Ok(Value::Array(c.params.clone()))))
+                .arg(Arg::optional("arg0", ArgType::Any, "")),
+        );
+        t
+    }
+
+    fn run(body: &str) -> HttpReply {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(handle_body(&table(), body.as_bytes(), &Request::default()))
+    }
+
+    #[test]
+    fn legacy_errors_use_http_statuses() {
+        let r = run(r#"{"method": "nope", "id": 1}"#);
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.body.unwrap(), json!({"result": null, "error": {"code": -32601, "message": "Method not found"}, "id": 1}));
+        let r = run(r#"{"method": 5, "id": 2}"#);
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = run("{not json");
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.body.unwrap()["error"]["code"], json!(-32700));
+        assert_eq!(run("5").body.unwrap()["error"]["message"], json!("Top-level object parse error"));
+    }
+
+    #[test]
+    fn v2_errors_are_200_and_notifications_204() {
+        let r = run(r#"{"jsonrpc": "2.0", "method": "nope", "id": 1}"#);
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.unwrap(), json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 1}));
+        let r = run(r#"{"jsonrpc": "2.0", "method": "echo"}"#);
+        assert_eq!((r.status, r.body), (StatusCode::NO_CONTENT, None));
+    }
+
+    #[test]
+    fn batches() {
+        let r = run(r#"[{"method": "echo", "params": [1], "id": 1}, {"jsonrpc": "2.0", "method": "echo"}, 7, {"jsonrpc": "2.0", "method": "nope", "id": 3}]"#);
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.body.unwrap(),
+            json!([
+                {"result": [1], "error": null, "id": 1},
+                {"result": null, "error": {"code": -32600, "message": "Invalid Request object"}},
+                {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 3}
+            ])
+        );
+        assert_eq!(run(r#"[{"jsonrpc": "2.0", "method": "echo"}]"#).status, StatusCode::NO_CONTENT);
+        assert_eq!(run("[]").body.unwrap(), json!([]));
+    }
+}

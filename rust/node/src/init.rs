@@ -1,0 +1,261 @@
+//! A node process from `main` to exit: options, data directory, logging, the
+//! RPC server, waiting for shutdown, and cleaning up.
+//!
+//! Order matters and follows the reference node, so that errors users and test
+//! frameworks check for come out the same: command line, data directory, config
+//! file, chain, `-help`/`-version`, stray arguments, then option validation,
+//! the data directory lock, daemonising, and only then logging to `debug.log`.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+
+use hashvive_common::args::{absolute_under, Args};
+use hashvive_common::chain::Chain;
+use hashvive_common::datadir::{chain_datadir, resolve_datadir};
+use hashvive_common::help::format_options;
+use hashvive_common::logging::{self, LogHandle, LogOptions};
+use hashvive_common::options::node_options;
+use hashvive_common::shutdown::Shutdown;
+use hashvive_common::{time, version};
+use hashvive_rpc::RpcTable;
+
+use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
+use crate::http::auth::{Cookie, COOKIE_USER};
+use crate::http::{rpc_settings, HttpServer, RpcSettings};
+use crate::rpc::control::{self, ControlContext};
+
+pub const CONF_FILENAME: &str = "hashvive.conf";
+pub const PID_FILENAME: &str = "hashvived.pid";
+
+/// Which executable is running this node; only its presentation differs.
+pub struct Executable {
+    pub name: &'static str,
+    /// Completes "Hashvive <title> version v…".
+    pub title: &'static str,
+    pub description: &'static str,
+}
+
+pub const HASHVIVED: Executable = Executable {
+    name: "hashvived",
+    title: "daemon",
+    description: "The hashvived program runs a Hashvive full node with its wallet in one process and serves JSON-RPC.",
+};
+
+/// An error that ends start-up: printed as `Error: …` and exit status 1.
+#[derive(Debug)]
+pub struct InitError(pub String);
+
+impl<E: std::fmt::Display> From<E> for InitError {
+    fn from(e: E) -> Self {
+        InitError(e.to_string())
+    }
+}
+
+/// Runs the node with the process's arguments; the exit code to return from `main`.
+pub fn main(exe: &Executable) -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let argv: Vec<String> = argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    match run(exe, argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(InitError(msg)) => {
+            // Logged too when logging is up, so debug.log tells the whole story.
+            tracing::error!("{msg}");
+            eprintln!("Error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(exe: &Executable, argv: Vec<String>) -> Result<(), InitError> {
+    let defs = node_options();
+    let mut args = Args::new(&defs);
+    let stray = args.parse_command_line(argv)?;
+    let mut datadir = resolve_datadir(args.get("datadir").as_deref())?;
+    let config_path = args.read_config_files(&datadir, CONF_FILENAME)?;
+    // A config file may move the data directory (the command line still wins).
+    if let Some(configured) = args.get("datadir").filter(|d| !d.is_empty()) {
+        if Path::new(&configured) != datadir {
+            datadir = resolve_datadir(Some(&configured))?;
+        }
+    }
+    let chain = args.select_chain()?;
+
+    if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
+        print!(
+            "{}\n\n{}\n\nUsage:  {} [options]                     Start Hashvive {}\n\n{}",
+            version::header(exe.title),
+            exe.description,
+            exe.name,
+            exe.title,
+            format_options(&defs, args.is_set("help-debug"))
+        );
+        return Ok(());
+    }
+    if args.is_set("version") {
+        print!("{}\n{}", version::header(exe.title), version::license_text());
+        return Ok(());
+    }
+    if let Some(token) = stray.first() {
+        return Err(InitError(format!(
+            "Command line contains unexpected token '{token}', see {} -h for a list of options.",
+            exe.name
+        )));
+    }
+    args.soft_set("server", "1");
+    if args.is_set("mocktime") {
+        if !chain.is_mockable() {
+            return Err(InitError("-mocktime is for regression testing (-regtest mode) only".into()));
+        }
+        time::set_mock_time(args.get_int("mocktime", 0).max(0));
+    }
+
+    let chain_dir = chain_datadir(&datadir, chain)?;
+    let rpc = rpc_settings(&args, chain, &chain_dir)?;
+    let log_options = LogOptions::from_args(&args, &chain_dir)?;
+    let _lock = DatadirLock::acquire(&chain_dir)?;
+    let daemon_notifier = match (args.get_bool("daemon", false), args.get_bool("daemonwait", false)) {
+        (false, false) => None,
+        (_, wait) => Some(daemon::daemonize(wait)?),
+    };
+    let log = logging::init(log_options)?;
+    log_startup(exe, &datadir, config_path.as_deref(), &mut args);
+    for warning in &rpc.warnings {
+        tracing::warn!("{warning}");
+    }
+    let pid_file = match args.is_negated("pid") {
+        true => None,
+        false => Some(PidFile::create(&absolute_under(&chain_dir, &args.get_or("pid", PID_FILENAME)))?),
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("hashvive-worker")
+        .build()
+        .map_err(|e| InitError(format!("Cannot start the async runtime: {e}")))?;
+    let node = RunningNode { chain, server: args.get_bool("server", true), log, cli_name: "hashvive-cli" };
+    let result = runtime.block_on(node.serve(rpc, daemon_notifier));
+    // Tasks still blocked in handlers must not keep the process alive forever.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    drop(pid_file);
+    tracing::info!("Shutdown: done");
+    result
+}
+
+fn log_startup(exe: &Executable, datadir: &Path, config_path: Option<&Path>, args: &mut Args) {
+    tracing::info!("{} version {} ({})", version::CLIENT_NAME, version::format_version(), exe.name);
+    match config_path {
+        Some(path) => tracing::info!("Config file: {}", path.display()),
+        None => tracing::info!("Config file: {} (not found, skipping)", datadir.join(CONF_FILENAME).display()),
+    }
+    tracing::info!("Using data directory {}", datadir.display());
+    for warning in args.take_warnings().into_iter().chain(args.unrecognized_sections()) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// What the node keeps while it runs.
+struct RunningNode {
+    chain: Chain,
+    server: bool,
+    log: LogHandle,
+    cli_name: &'static str,
+}
+
+impl RunningNode {
+    async fn serve(self, rpc: RpcSettings, notifier: Option<DaemonNotifier>) -> Result<(), InitError> {
+        let shutdown = Shutdown::new();
+        let signals = watch_signals(shutdown.clone(), self.log.clone())?;
+        let table = Arc::new(RpcTable::new());
+        control::register(
+            &table,
+            Arc::new(ControlContext {
+                shutdown: shutdown.clone(),
+                chain: self.chain,
+                started_at: time::system_now(),
+                log_path: self.log.file_path().map(Path::to_path_buf),
+                cli_name: self.cli_name,
+            }),
+        );
+
+        let started = self.start_rpc(rpc, table.clone()).await;
+        let (http, cookie) = match started {
+            Ok(s) => s,
+            Err(e) => {
+                if let Some(n) = notifier {
+                    n.failed();
+                }
+                return Err(e);
+            }
+        };
+        table.set_warmup(None);
+        tracing::info!("init message: Done loading");
+        if let Some(n) = notifier {
+            n.succeeded();
+        }
+
+        shutdown.wait().await;
+        tracing::info!("Shutdown: In progress...");
+        signals.abort();
+        if let Some(http) = http {
+            tracing::debug!(target: "http", "Stopping HTTP server");
+            http.stop().await;
+        }
+        if let Some(cookie) = cookie {
+            cookie.remove();
+        }
+        Ok(())
+    }
+
+    async fn start_rpc(
+        &self,
+        mut rpc: RpcSettings,
+        table: Arc<RpcTable>,
+    ) -> Result<(Option<HttpServer>, Option<Cookie>), InitError> {
+        if !self.server {
+            return Ok((None, None));
+        }
+        let cookie = match &rpc.cookie {
+            Some((path, mode)) => {
+                let cookie = Cookie::generate(path, *mode)?;
+                rpc.http.credentials.add_plain(COOKIE_USER, &cookie.password);
+                tracing::info!("Generated RPC authentication cookie {}", path.display());
+                Some(cookie)
+            }
+            None => None,
+        };
+        match HttpServer::start(rpc.http, table).await {
+            Ok(server) => Ok((Some(server), cookie)),
+            Err(e) => {
+                if let Some(c) = cookie {
+                    c.remove();
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM request shutdown; SIGHUP reopens `debug.log`.
+fn watch_signals(shutdown: Shutdown, log: LogHandle) -> Result<tokio::task::JoinHandle<()>, InitError> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => shutdown.request(),
+                _ = int.recv() => shutdown.request(),
+                _ = hup.recv() => {
+                    if let Err(e) = log.reopen() {
+                        tracing::warn!("{e}");
+                    }
+                }
+            }
+        }
+    }))
+}

@@ -1,0 +1,3 @@
+//! The node's RPC methods, one module per reference category.
+
+pub mod control;
