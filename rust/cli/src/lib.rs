@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::chain::Chain;
 use hashvive_common::datadir::resolve_datadir;
-use hashvive_common::help::format_options;
+use hashvive_common::help::{format_options, wrap};
 use hashvive_common::options::cli_options;
 use hashvive_common::version;
 use hashvive_rpc::codes;
@@ -152,10 +152,17 @@ fn help_text(args: &Args, defs: &[hashvive_common::options::OptionDef]) -> Strin
         text.push_str(&version::license_text());
         return text.trim_end().to_string();
     }
+    text.push_str("\n\n");
+    text.push_str(&wrap(
+        "The hashvive-cli utility provides a command line interface to interact with a Hashvive RPC server. \
+         It can be used to query network information, manage wallets, create or broadcast transactions, \
+         and control the Hashvive server.\n\n\
+         Use the \"help\" command to list all commands. Use \"help <command>\" to show help for that command.",
+        79,
+        0,
+    ));
     text.push_str(
-        "\n\nThe hashvive-cli utility provides a command line interface to interact with a Hashvive RPC server.\n\
-         It can be used to query network information, manage wallets, create or broadcast transactions, and control the Hashvive server.\n\n\
-         Use the \"help\" command to list all commands. Use \"help <command>\" to show help for that command.\n\n\
+        "\n\n\
          Usage:  hashvive-cli [options] <command> [params]\n\
          or:     hashvive-cli [options] -named <command> [name=value]...\n\
          or:     hashvive-cli [options] help\n\

@@ -17,7 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::chain::Chain;
 use hashvive_common::datadir::{chain_datadir, resolve_datadir};
-use hashvive_common::help::format_options;
+use hashvive_common::help::{format_options, wrap};
 use hashvive_common::logging::{self, LogHandle, LogOptions};
 use hashvive_common::options::node_options;
 use hashvive_common::shutdown::Shutdown;
@@ -44,6 +44,12 @@ pub const HASHVIVED: Executable = Executable {
     name: "hashvived",
     title: "daemon",
     description: "The hashvived program runs a Hashvive full node with its wallet in one process and serves JSON-RPC.",
+};
+
+pub const HASHVIVE_NODE: Executable = Executable {
+    name: "hashvive-node",
+    title: "node",
+    description: "The hashvive-node program runs a Hashvive full node that serves JSON-RPC and talks to other hashvive processes over IPC.",
 };
 
 /// An error that ends start-up: printed as `Error: …` and exit status 1.
@@ -89,7 +95,7 @@ fn run(exe: &Executable, argv: Vec<String>) -> Result<(), InitError> {
         print!(
             "{}\n\n{}\n\nUsage:  {} [options]                     Start Hashvive {}\n\n{}",
             version::header(exe.title),
-            exe.description,
+            wrap(exe.description, 79, 0),
             exe.name,
             exe.title,
             format_options(&defs, args.is_set("help-debug"))

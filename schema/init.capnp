@@ -1,0 +1,22 @@
+# The first interface a process serves on a new connection. Ordinals @0-@4
+# match the reference node so its clients connect unchanged; hashvive's own
+# methods follow from @5.
+
+@0xf2c5cfa319406aa6;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("hashvive::ipc::messages");
+
+using Proxy = import "/mp/proxy.capnp";
+using Echo = import "echo.capnp";
+using Mining = import "mining.capnp";
+using Rpc = import "rpc.capnp";
+
+interface Init {
+    construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+    makeEcho @1 (context :Proxy.Context) -> (result :Echo.Echo);
+    # Withdrawn upstream; answers an error.
+    makeMiningOld2 @2 () -> ();
+    makeMining @3 (context :Proxy.Context) -> (result :Mining.Mining);
+    makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
+}
