@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing hashvive needs on Debian or Ubuntu:
+# compilers, CMake, pkg-config, the Cap'n Proto compiler and imports, Python
+# with pycapnp for the IPC tests, and Rust (through rustup when cargo is missing).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ca-certificates curl git \
+  capnproto libcapnp-dev \
+  python3 python3-pip python3-venv >/dev/null
+
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+fi
+
+# pycapnp lets the functional tests talk to hashvive-node over IPC as a
+# third-party client would.
+python3 -m pip install --quiet --disable-pip-version-check -r "$(dirname "$0")/../test/requirements.txt" \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r "$(dirname "$0")/../test/requirements.txt"
