@@ -7,7 +7,7 @@
 //! the data directory lock, daemonising, and only then logging to `debug.log`.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,11 +22,15 @@ use hashvive_common::logging::{self, LogHandle, LogOptions};
 use hashvive_common::options::node_options;
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::{time, version};
+use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
+use crate::chain::ChainState;
+use crate::local::NodeInit;
+use crate::rpc::blockchain;
 use crate::rpc::control::{self, ControlContext};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
@@ -52,6 +56,18 @@ pub const HASHVIVE_NODE: Executable = Executable {
     description: "The hashvive-node program runs a Hashvive full node that serves JSON-RPC and talks to other hashvive processes over IPC.",
 };
 
+/// Which implementations this executable plugs in where a component could be
+/// local or in another process.
+#[derive(Default)]
+pub struct Wiring {
+    /// IPC, for executables built with it (`hashvive-node`): `-ipcbind`, and
+    /// `echoipc` through a spawned process.
+    pub ipc: Option<Arc<dyn Ipc>>,
+}
+
+/// The executable `echoipc` spawns.
+const ECHO_PROCESS: &str = "hashvive-node";
+
 /// An error that ends start-up: printed as `Error: …` and exit status 1.
 #[derive(Debug)]
 pub struct InitError(pub String);
@@ -63,10 +79,10 @@ impl<E: std::fmt::Display> From<E> for InitError {
 }
 
 /// Runs the node with the process's arguments; the exit code to return from `main`.
-pub fn main(exe: &Executable) -> ExitCode {
+pub fn main(exe: &Executable, wiring: Wiring) -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     let argv: Vec<String> = argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    match run(exe, argv) {
+    match run(exe, argv, wiring) {
         Ok(()) => ExitCode::SUCCESS,
         Err(InitError(msg)) => {
             // Logged too when logging is up, so debug.log tells the whole story.
@@ -77,7 +93,7 @@ pub fn main(exe: &Executable) -> ExitCode {
     }
 }
 
-fn run(exe: &Executable, argv: Vec<String>) -> Result<(), InitError> {
+fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitError> {
     let defs = node_options();
     let mut args = Args::new(&defs);
     let stray = args.parse_command_line(argv)?;
@@ -112,6 +128,19 @@ fn run(exe: &Executable, argv: Vec<String>) -> Result<(), InitError> {
             exe.name
         )));
     }
+    if args.is_set("ipcfd") {
+        return Err(InitError(format!(
+            "-ipcfd is only for processes hashvive spawns itself, as: hashvive-node -ipcfd <fd>; {} does not take it",
+            exe.name
+        )));
+    }
+    let ipc_bind = args.get_all("ipcbind");
+    if !ipc_bind.is_empty() && wiring.ipc.is_none() {
+        return Err(InitError(format!(
+            "-ipcbind needs a multiprocess executable (hashvive-node, built with -DWITH_MULTIPROCESS=ON); {} has no IPC",
+            exe.name
+        )));
+    }
     args.soft_set("server", "1");
     if args.is_set("mocktime") {
         if !chain.is_mockable() {
@@ -143,7 +172,15 @@ fn run(exe: &Executable, argv: Vec<String>) -> Result<(), InitError> {
         .thread_name("hashvive-worker")
         .build()
         .map_err(|e| InitError(format!("Cannot start the async runtime: {e}")))?;
-    let node = RunningNode { chain, server: args.get_bool("server", true), log, cli_name: "hashvive-cli" };
+    let node = RunningNode {
+        chain,
+        chain_dir,
+        server: args.get_bool("server", true),
+        log,
+        cli_name: "hashvive-cli",
+        ipc: wiring.ipc,
+        ipc_bind,
+    };
     let result = runtime.block_on(node.serve(rpc, daemon_notifier));
     // Tasks still blocked in handlers must not keep the process alive forever.
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -167,9 +204,12 @@ fn log_startup(exe: &Executable, datadir: &Path, config_path: Option<&Path>, arg
 /// What the node keeps while it runs.
 struct RunningNode {
     chain: Chain,
+    chain_dir: PathBuf,
     server: bool,
     log: LogHandle,
     cli_name: &'static str,
+    ipc: Option<Arc<dyn Ipc>>,
+    ipc_bind: Vec<String>,
 }
 
 impl RunningNode {
@@ -188,8 +228,15 @@ impl RunningNode {
             }),
         );
 
-        let started = self.start_rpc(rpc, table.clone()).await;
-        let (http, cookie) = match started {
+        let chain = Arc::new(ChainState::new(self.chain));
+        blockchain::register(&table, chain.clone(), self.cli_name);
+        control::register_echoipc(&table, self.ipc.clone(), ECHO_PROCESS);
+
+        let started = match self.start_rpc(rpc, table.clone()).await {
+            Ok(servers) => self.start_ipc(chain, table.clone()).await.map(|ipc| (servers, ipc)),
+            Err(e) => Err(e),
+        };
+        let ((http, cookie), ipc_listener) = match started {
             Ok(s) => s,
             Err(e) => {
                 if let Some(n) = notifier {
@@ -207,6 +254,7 @@ impl RunningNode {
         shutdown.wait().await;
         tracing::info!("Shutdown: In progress...");
         signals.abort();
+        drop(ipc_listener);
         if let Some(http) = http {
             tracing::debug!(target: "http", "Stopping HTTP server");
             http.stop().await;
@@ -215,6 +263,13 @@ impl RunningNode {
             cookie.remove();
         }
         Ok(())
+    }
+
+    /// Serves the node's `Init` on each `-ipcbind` address.
+    async fn start_ipc(&self, chain: Arc<ChainState>, table: Arc<RpcTable>) -> Result<Option<Box<dyn Send>>, InitError> {
+        let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
+        let init = Arc::new(NodeInit { chain, table, runtime: tokio::runtime::Handle::current() });
+        Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))
     }
 
     async fn start_rpc(

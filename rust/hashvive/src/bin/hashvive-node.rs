@@ -1,5 +1,25 @@
-//! hashvive-node: the node, with IPC so wallets and GUIs can run in their own processes.
+//! hashvive-node: the node, with IPC so wallets and GUIs can run in their own
+//! processes. Started as `hashvive-node -ipcfd <fd>` by another hashvive
+//! process, it serves that process over the socket instead.
 
-fn main() -> std::process::ExitCode {
-    hashvive_node::init::main(&hashvive_node::init::HASHVIVE_NODE)
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use hashvive_ipc::IpcProcess;
+use hashvive_node::init::{Wiring, HASHVIVE_NODE};
+use hashvive_node::local::SpawnedInit;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    if let Some(code) = hashvive_ipc::serve_if_spawned(&args, HASHVIVE_NODE.name, || Arc::new(SpawnedInit)) {
+        return code;
+    }
+    let ipc = match IpcProcess::new(HASHVIVE_NODE.name) {
+        Ok(ipc) => ipc,
+        Err(e) => {
+            eprintln!("Error: cannot start the IPC event loop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(Arc::new(ipc)) })
 }

@@ -12,7 +12,10 @@ use hashvive_common::logging;
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::time;
 use hashvive_rpc::table::{json_type_name, sync_handler, Call};
+use hashvive_interfaces::{Echo, Ipc};
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+
+use crate::local::LocalEcho;
 
 /// What the control methods need from the running node.
 pub struct ControlContext {
@@ -167,6 +170,35 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
             }),
         )
         .arg(Arg::required("timestamp", ArgType::Num, "UNIX epoch time\nPass 0 to go back to using the system time.")),
+    );
+}
+
+/// `echoipc`: through a spawned process when this executable has IPC, else locally.
+pub fn register_echoipc(table: &RpcTable, ipc: Option<Arc<dyn Ipc>>, spawn_exe: &'static str) {
+    table.register(
+        Command::new(
+            "echoipc",
+            "hidden",
+            "Echo back the input argument, passing it through a spawned process in a multiprocess build.\nThis command is for testing.",
+            Arc::new(move |call: Call| {
+                let ipc = ipc.clone();
+                let text = call.param(0).and_then(Value::as_str).unwrap_or_default().to_string();
+                Box::pin(async move {
+                    let echo: Arc<dyn Echo> = match &ipc {
+                        Some(ipc) => {
+                            let init = ipc.spawn_process(spawn_exe).await.map_err(|e| RpcError::misc(e.to_string()))?;
+                            init.make_echo().await.map_err(|e| RpcError::misc(e.to_string()))?
+                        }
+                        None => Arc::new(LocalEcho),
+                    };
+                    let reply = echo.echo(text).await.map_err(|e| RpcError::misc(e.to_string()))?;
+                    Ok(Value::String(reply))
+                })
+            }),
+        )
+        .arg(Arg::required("arg", ArgType::Str, "The string to echo"))
+        .result("\"echo\"    (string) The echoed string.")
+        .example("hashvive-cli echoipc \"Hello world\""),
     );
 }
 

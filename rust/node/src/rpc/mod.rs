@@ -1,3 +1,4 @@
 //! The node's RPC methods, one module per reference category.
 
+pub mod blockchain;
 pub mod control;

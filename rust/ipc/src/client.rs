@@ -1,0 +1,308 @@
+//! Proxies: implement the interface traits by calling a peer over Cap'n Proto.
+//!
+//! A proxy is `Send + Sync`; the Cap'n Proto client it stands for stays on the
+//! loop thread. Each calling thread gets its own thread on the server (made
+//! once with `ThreadMap.makeThread`), as libmultiprocess clients do, so calls
+//! from one thread run in order there while calls from different threads may
+//! run side by side.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use hashvive_interfaces::{async_trait, BlockRef, Echo, Error, Init, Mining, Result, Rpc};
+
+use crate::convert::from_capnp;
+use crate::event_loop::{LoopHandle, Remote};
+use crate::log;
+use crate::schema::echo_capnp::echo;
+use crate::schema::init_capnp::init;
+use crate::schema::mining_capnp::mining;
+use crate::schema::proxy_capnp::{thread, thread_map};
+use crate::schema::rpc_capnp::rpc;
+
+/// One connection's client side, on the loop thread.
+pub(crate) struct ClientConnection {
+    handle: LoopHandle,
+    thread_map: thread_map::Client,
+    threads: RefCell<HashMap<ThreadId, thread::Client>>,
+    disconnector: RefCell<Option<capnp_rpc::Disconnector<capnp_rpc::rpc_twoparty_capnp::Side>>>,
+}
+
+impl Drop for ClientConnection {
+    /// When the last proxy from a connection is gone, so is the connection: a
+    /// spawned child sees its socket close and exits.
+    fn drop(&mut self) {
+        if let Some(disconnect) = self.disconnector.borrow_mut().take() {
+            tokio::task::spawn_local(async move {
+                let _ = disconnect.await;
+            });
+        }
+    }
+}
+
+/// Who is calling: the thread's id and name, taken before the call hops.
+#[derive(Clone)]
+struct Caller(ThreadId, String);
+
+fn caller() -> Caller {
+    let t = std::thread::current();
+    Caller(t.id(), t.name().unwrap_or("unnamed").to_string())
+}
+
+impl ClientConnection {
+    pub(crate) fn new(
+        handle: LoopHandle,
+        thread_map: thread_map::Client,
+        disconnector: capnp_rpc::Disconnector<capnp_rpc::rpc_twoparty_capnp::Side>,
+    ) -> Rc<ClientConnection> {
+        Rc::new(ClientConnection {
+            handle,
+            thread_map,
+            threads: RefCell::new(HashMap::new()),
+            disconnector: RefCell::new(Some(disconnector)),
+        })
+    }
+
+    /// The server thread that runs `caller`'s calls, made on first use.
+    async fn thread_for(&self, caller: Caller) -> Result<thread::Client> {
+        if let Some(t) = self.threads.borrow().get(&caller.0) {
+            return Ok(t.clone());
+        }
+        let mut request = self.thread_map.make_thread_request();
+        request.get().set_name(&caller.1);
+        let response = request.send().promise.await.map_err(from_capnp)?;
+        let thread = response.get().and_then(|r| r.get_result()).map_err(from_capnp)?;
+        self.threads.borrow_mut().insert(caller.0, thread.clone());
+        Ok(thread)
+    }
+}
+
+/// What a proxy keeps on the loop thread. Dropping it tells the server the
+/// object is no longer needed, for interfaces that have `destroy`.
+pub(crate) struct Proxy<C: Destroy> {
+    client: C,
+    conn: Rc<ClientConnection>,
+}
+
+pub(crate) trait Destroy {
+    fn destroy(&self) {}
+}
+
+impl Destroy for init::Client {}
+impl Destroy for mining::Client {}
+impl Destroy for rpc::Client {}
+impl Destroy for echo::Client {
+    fn destroy(&self) {
+        let request = self.destroy_request();
+        // Fire and forget: the peer may already be gone.
+        tokio::task::spawn_local(async move {
+            let _ = request.send().promise.await;
+        });
+    }
+}
+
+impl<C: Destroy> Drop for Proxy<C> {
+    fn drop(&mut self) {
+        self.client.destroy();
+    }
+}
+
+fn stored<C: Destroy + 'static>(conn: &Rc<ClientConnection>, client: C) -> Remote<Proxy<C>> {
+    Remote::store(&conn.handle, Rc::new(Proxy { client, conn: conn.clone() }))
+}
+
+fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String> {
+    r.map_err(from_capnp)?.to_string().map_err(|e| Error::Remote(format!("invalid UTF-8 from peer: {e}")))
+}
+
+/// Builds a request with the caller's thread in its context, sends it, logs
+/// both ways, and hands the results to `$extract`.
+macro_rules! call {
+    ($proxy:expr, $caller:expr, $method:ident, $name:literal, |$params:ident| $fill:block, |$results:ident| $extract:expr) => {{
+        let proxy = $proxy;
+        let thread = proxy.conn.thread_for($caller).await?;
+        let mut request = proxy.client.$method();
+        {
+            #[allow(unused_mut)]
+            let mut $params = request.get();
+            $params.reborrow().init_context().set_thread(thread);
+            $fill
+        }
+        let n = log::next_request();
+        log::message("IPC client send request ", n, concat!($name, "$Params"), &request.get().into_reader());
+        let response = request.send().promise.await.map_err(from_capnp)?;
+        let $results = response.get().map_err(from_capnp)?;
+        log::message("IPC client recv response", n, concat!($name, "$Results"), &$results);
+        $extract
+    }};
+}
+
+/// A peer's [`Init`].
+pub(crate) struct InitProxy {
+    remote: Remote<Proxy<init::Client>>,
+}
+
+impl InitProxy {
+    pub(crate) fn new(conn: &Rc<ClientConnection>, client: init::Client) -> InitProxy {
+        InitProxy { remote: stored(conn, client) }
+    }
+}
+
+#[async_trait]
+impl Init for InitProxy {
+    async fn make_echo(&self) -> Result<Arc<dyn Echo>> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, make_echo_request, "Init.makeEcho", |params| {}, |results| {
+                    let client = results.get_result().map_err(from_capnp)?;
+                    Ok(Arc::new(EchoProxy { remote: stored(&p.conn, client) }) as Arc<dyn Echo>)
+                })
+            })
+            .await
+    }
+
+    async fn make_mining(&self) -> Result<Arc<dyn Mining>> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, make_mining_request, "Init.makeMining", |params| {}, |results| {
+                    let client = results.get_result().map_err(from_capnp)?;
+                    Ok(Arc::new(MiningProxy { remote: stored(&p.conn, client) }) as Arc<dyn Mining>)
+                })
+            })
+            .await
+    }
+
+    async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, make_rpc_request, "Init.makeRpc", |params| {}, |results| {
+                    let client = results.get_result().map_err(from_capnp)?;
+                    Ok(Arc::new(RpcProxy { remote: stored(&p.conn, client) }) as Arc<dyn Rpc>)
+                })
+            })
+            .await
+    }
+}
+
+/// A peer's [`Echo`]; dropping it destroys the server's object.
+struct EchoProxy {
+    remote: Remote<Proxy<echo::Client>>,
+}
+
+#[async_trait]
+impl Echo for EchoProxy {
+    async fn echo(&self, echo: String) -> Result<String> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, echo_request, "Echo.echo", |params| { params.set_echo(&echo) }, |results| {
+                    text(results.get_result())
+                })
+            })
+            .await
+    }
+}
+
+/// A peer's [`Mining`].
+struct MiningProxy {
+    remote: Remote<Proxy<mining::Client>>,
+}
+
+fn block_ref(r: capnp::Result<crate::schema::common_capnp::block_ref::Reader<'_>>) -> Result<BlockRef> {
+    let r = r.map_err(from_capnp)?;
+    let hash = r.get_hash().map_err(from_capnp)?;
+    let hash: [u8; 32] = hash.try_into().map_err(|_| Error::Remote("block hash is not 32 bytes".into()))?;
+    Ok(BlockRef { hash, height: r.get_height() })
+}
+
+#[async_trait]
+impl Mining for MiningProxy {
+    async fn is_test_chain(&self) -> Result<bool> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, is_test_chain_request, "Mining.isTestChain", |params| {}, |results| Ok(results.get_result()))
+            })
+            .await
+    }
+
+    async fn is_initial_block_download(&self) -> Result<bool> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, is_initial_block_download_request, "Mining.isInitialBlockDownload", |params| {}, |results| {
+                    Ok(results.get_result())
+                })
+            })
+            .await
+    }
+
+    async fn get_tip(&self) -> Result<Option<BlockRef>> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(&p, caller, get_tip_request, "Mining.getTip", |params| {}, |results| {
+                    if results.get_has_result() {
+                        block_ref(results.get_result()).map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                })
+            })
+            .await
+    }
+
+    async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<BlockRef> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(
+                    &p,
+                    caller,
+                    wait_tip_changed_request,
+                    "Mining.waitTipChanged",
+                    |params| {
+                        params.set_current_tip(&current_tip);
+                        params.set_timeout(timeout.as_secs_f64());
+                    },
+                    |results| block_ref(results.get_result())
+                )
+            })
+            .await
+    }
+}
+
+/// A peer's [`Rpc`].
+struct RpcProxy {
+    remote: Remote<Proxy<rpc::Client>>,
+}
+
+#[async_trait]
+impl Rpc for RpcProxy {
+    async fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
+        let caller = caller();
+        self.remote
+            .with(move |p| async move {
+                call!(
+                    &p,
+                    caller,
+                    execute_rpc_request,
+                    "Rpc.executeRpc",
+                    |params| {
+                        params.set_request(&request);
+                        params.set_uri(&uri);
+                        params.set_user(&user);
+                    },
+                    |results| text(results.get_result())
+                )
+            })
+            .await
+    }
+}

@@ -1,0 +1,69 @@
+//! A Cap'n Proto two-party connection over a Unix stream socket, from either end.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use capnp_rpc::rpc_twoparty_capnp::Side;
+use capnp_rpc::{twoparty, RpcSystem};
+use tokio::net::UnixStream;
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+use hashvive_interfaces::{Error, Init, Result};
+
+use crate::client::{ClientConnection, InitProxy};
+use crate::convert::from_capnp;
+use crate::event_loop::LoopHandle;
+use crate::log;
+use crate::schema::init_capnp::init;
+use crate::schema::proxy_capnp::thread_map;
+use crate::server::{ConnectionState, InitServer, ThreadMapServer};
+
+fn network(stream: UnixStream, side: Side) -> twoparty::VatNetwork<tokio_util::compat::Compat<tokio::net::unix::OwnedReadHalf>> {
+    let (reader, writer) = stream.into_split();
+    twoparty::VatNetwork::new(reader.compat(), writer.compat_write(), side, capnp::message::ReaderOptions::new())
+}
+
+/// Serves `init` to the peer until it disconnects. Runs on the loop thread.
+pub(crate) async fn serve(stream: UnixStream, init: Arc<dyn Init>) {
+    let conn = ConnectionState::new();
+    let bootstrap: init::Client = capnp_rpc::new_client(InitServer::new(init, conn));
+    let system = RpcSystem::new(Box::new(network(stream, Side::Server)), Some(bootstrap.client));
+    match system.await {
+        Ok(()) => log::event("IPC server: socket disconnected."),
+        Err(e) => log::event(&format!("IPC server: connection closed with an error: {e}")),
+    }
+}
+
+/// Connects to the `Init` served on `stream`. Runs on the loop thread; the
+/// connection lives on as a task there.
+pub(crate) async fn connect(stream: UnixStream, handle: LoopHandle) -> Result<Arc<dyn Init>> {
+    let mut system = RpcSystem::new(Box::new(network(stream, Side::Client)), None);
+    let init: init::Client = system.bootstrap(Side::Server);
+    let disconnector = system.get_disconnector();
+    tokio::task::spawn_local(async move {
+        match system.await {
+            Ok(()) => log::event("IPC client: socket disconnected."),
+            Err(e) => log::event(&format!("IPC client: connection closed with an error: {e}")),
+        }
+    });
+    // Our own ThreadMap goes to the peer for calls it makes back to us.
+    let ours: thread_map::Client = capnp_rpc::new_client(ThreadMapServer::new(ConnectionState::new()));
+    let mut request = init.construct_request();
+    request.get().set_thread_map(ours);
+    let response = request.send().promise.await.map_err(from_capnp)?;
+    let theirs = response.get().and_then(|r| r.get_thread_map()).map_err(from_capnp)?;
+    let conn: Rc<ClientConnection> = ClientConnection::new(handle, theirs, disconnector);
+    Ok(Arc::new(InitProxy::new(&conn, init)))
+}
+
+/// Hands a connected socket to the loop and returns the peer's `Init`.
+pub(crate) async fn connect_std(handle: &LoopHandle, stream: std::os::unix::net::UnixStream) -> Result<Arc<dyn Init>> {
+    stream.set_nonblocking(true).map_err(|e| Error::Disconnected(e.to_string()))?;
+    let h = handle.clone();
+    handle
+        .run(move || async move {
+            let stream = UnixStream::from_std(stream).map_err(|e| Error::Disconnected(e.to_string()))?;
+            connect(stream, h).await
+        })
+        .await?
+}

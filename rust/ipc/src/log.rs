@@ -1,0 +1,69 @@
+//! `-debug=ipc` lines. Each names the process and thread, the call's number,
+//! and the message in Cap'n Proto text form, e.g.
+//! `{hashvive-node-4242/capnp-loop} IPC server recv request  #7 Echo.echo$Params (context = (…), echo = "hi")`.
+//! Nothing is formatted unless the `ipc` category is on.
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Longest message text logged; the rest is cut.
+const MAX_PAYLOAD: usize = 1000;
+
+static EXE_NAME: OnceLock<String> = OnceLock::new();
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// Names this process in log lines. Called once at start-up.
+pub fn set_exe_name(name: &str) {
+    let _ = EXE_NAME.set(name.to_string());
+}
+
+pub fn enabled() -> bool {
+    tracing::enabled!(target: "ipc", tracing::Level::DEBUG)
+}
+
+/// `<exe>-<pid>/<thread>`, as thread names are shown to IPC peers.
+pub fn thread_tag() -> String {
+    let exe = EXE_NAME.get().map(String::as_str).unwrap_or("hashvive");
+    let thread = std::thread::current();
+    format!("{exe}-{}/{}", std::process::id(), thread.name().unwrap_or("unnamed"))
+}
+
+/// `<exe>-<pid>/<name>` for a thread made for a peer.
+pub fn peer_thread_name(name: &str) -> String {
+    let exe = EXE_NAME.get().map(String::as_str).unwrap_or("hashvive");
+    format!("{exe}-{}/{name}", std::process::id())
+}
+
+/// A number for the next request, to pair its lines.
+pub fn next_request() -> u64 {
+    NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)
+}
+
+fn payload(message: &dyn Debug) -> String {
+    let mut text = format!("{message:?}");
+    if text.len() > MAX_PAYLOAD {
+        let mut cut = MAX_PAYLOAD;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
+/// One line about a message: `event` is e.g. "IPC server recv request",
+/// `name` e.g. "Echo.echo$Params".
+pub fn message(event: &str, request: u64, name: &str, message: &dyn Debug) {
+    if enabled() {
+        tracing::debug!(target: "ipc", "{{{}}} {event} #{request} {name} {}", thread_tag(), payload(message));
+    }
+}
+
+/// A line without a message body (disconnects, errors).
+pub fn event(text: &str) {
+    if enabled() {
+        tracing::debug!(target: "ipc", "{{{}}} {text}", thread_tag());
+    }
+}
