@@ -16,7 +16,7 @@ use std::time::Duration;
 use hashvive_interfaces::{async_trait, BlockRef, Echo, Error, Init, Mining, Result, Rpc};
 
 use crate::convert::from_capnp;
-use crate::event_loop::{LoopHandle, Remote};
+use crate::event_loop::{spawn_if_running, LoopHandle, Remote};
 use crate::log;
 use crate::schema::echo_capnp::echo;
 use crate::schema::init_capnp::init;
@@ -37,7 +37,7 @@ impl Drop for ClientConnection {
     /// spawned child sees its socket close and exits.
     fn drop(&mut self) {
         if let Some(disconnect) = self.disconnector.borrow_mut().take() {
-            tokio::task::spawn_local(async move {
+            spawn_if_running(async move {
                 let _ = disconnect.await;
             });
         }
@@ -99,7 +99,7 @@ impl Destroy for echo::Client {
     fn destroy(&self) {
         let request = self.destroy_request();
         // Fire and forget: the peer may already be gone.
-        tokio::task::spawn_local(async move {
+        spawn_if_running(async move {
             let _ = request.send().promise.await;
         });
     }

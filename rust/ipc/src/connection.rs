@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
+use futures::io::{BufReader, BufWriter};
+use tokio::net::unix::OwnedReadHalf;
 use tokio::net::UnixStream;
-use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use hashvive_interfaces::{Error, Init, Result};
 
@@ -18,9 +20,16 @@ use crate::schema::init_capnp::init;
 use crate::schema::proxy_capnp::thread_map;
 use crate::server::{ConnectionState, InitServer, ThreadMapServer};
 
-fn network(stream: UnixStream, side: Side) -> twoparty::VatNetwork<tokio_util::compat::Compat<tokio::net::unix::OwnedReadHalf>> {
+/// Buffered both ways: a message then goes out in one write and comes in with
+/// one read, so the peer wakes once per message, not once per segment.
+fn network(stream: UnixStream, side: Side) -> twoparty::VatNetwork<BufReader<Compat<OwnedReadHalf>>> {
     let (reader, writer) = stream.into_split();
-    twoparty::VatNetwork::new(reader.compat(), writer.compat_write(), side, capnp::message::ReaderOptions::new())
+    twoparty::VatNetwork::new(
+        BufReader::new(reader.compat()),
+        BufWriter::new(writer.compat_write()),
+        side,
+        capnp::message::ReaderOptions::new(),
+    )
 }
 
 /// Serves `init` to the peer until it disconnects. Runs on the loop thread.

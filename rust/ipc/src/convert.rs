@@ -14,9 +14,11 @@ pub(crate) fn to_capnp(e: Error) -> capnp::Error {
 
 /// A Cap'n Proto error from a call as the caller's interface error.
 pub(crate) fn from_capnp(e: capnp::Error) -> Error {
+    // capnp-rpc marks errors that crossed the wire; the caller knows that already.
+    let message = e.extra.strip_prefix("remote exception: ").map(str::to_string).unwrap_or(e.extra);
     match e.kind {
-        capnp::ErrorKind::Disconnected => Error::Disconnected(e.extra),
-        _ => Error::Remote(e.extra),
+        capnp::ErrorKind::Disconnected => Error::Disconnected(message),
+        _ => Error::Remote(message),
     }
 }
 

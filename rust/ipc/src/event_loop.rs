@@ -6,7 +6,7 @@
 //! they send a closure, the loop runs the future it builds, and the result
 //! comes back over a channel. Nothing is shared by locks across the boundary.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
@@ -91,16 +91,18 @@ impl EventLoop {
         let thread = std::thread::Builder::new().name("capnp-loop".into()).spawn(move || {
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
+                RUNNING.set(true);
                 while let Some(message) = rx.recv().await {
                     match message {
                         Message::Run(task) => task(),
                         Message::Stop => break,
                     }
                 }
+                RUNNING.set(false);
+                // Connections and calls still open end here, which their peers
+                // see as a disconnect.
+                REGISTRY.with(|r| r.borrow_mut().clear());
             });
-            // Connections and calls still open end here, which their peers
-            // see as a disconnect.
-            REGISTRY.with(|r| r.borrow_mut().clear());
         })?;
         Ok(EventLoop { handle: LoopHandle { tx }, thread: Some(thread) })
     }
@@ -133,6 +135,17 @@ type Registry = HashMap<u64, Rc<dyn std::any::Any>>;
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(HashMap::new());
+    /// Whether this thread's loop still runs tasks (it is not shutting down).
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Starts `future` on this loop thread if the loop still runs; during shutdown
+/// there is nobody left to talk to, so it is dropped. For destructors of
+/// loop-thread objects, which cannot await.
+pub(crate) fn spawn_if_running(future: impl Future<Output = ()> + 'static) {
+    if RUNNING.get() {
+        tokio::task::spawn_local(future);
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

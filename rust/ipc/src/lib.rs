@@ -11,6 +11,8 @@ mod event_loop;
 pub mod log;
 mod process;
 mod server;
+#[cfg(test)]
+mod tests;
 
 pub use process::{serve_if_spawned, IpcProcess};
 

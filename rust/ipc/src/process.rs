@@ -41,6 +41,16 @@ impl IpcProcess {
     fn handle(&self) -> LoopHandle {
         self.event_loop.handle()
     }
+
+    /// Starts the executable at `path` as a child (`-ipcfd`) and returns its `Init`.
+    pub async fn spawn_path(&self, path: &Path) -> Result<Arc<dyn Init>> {
+        let (ours, theirs) = StdUnixStream::pair().map_err(io_error)?;
+        let child = spawn_child(path, theirs.into())
+            .map_err(|e| Error::Unavailable(format!("Cannot start {}: {e}", path.display())))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        watch_child(name, child);
+        connection::connect_std(&self.handle(), ours).await
+    }
 }
 
 fn io_error(e: impl std::fmt::Display) -> Error {
@@ -52,11 +62,7 @@ impl Ipc for IpcProcess {
     async fn spawn_process(&self, exe_name: &str) -> Result<Arc<dyn Init>> {
         let exe = std::env::current_exe().map_err(io_error)?;
         let path = exe.parent().map(|dir| dir.join(exe_name)).unwrap_or_else(|| PathBuf::from(exe_name));
-        let (ours, theirs) = StdUnixStream::pair().map_err(io_error)?;
-        let child = spawn_child(&path, theirs.into())
-            .map_err(|e| Error::Unavailable(format!("Cannot start {}: {e}", path.display())))?;
-        watch_child(exe_name.to_string(), child);
-        connection::connect_std(&self.handle(), ours).await
+        self.spawn_path(&path).await
     }
 
     async fn listen(&self, addresses: &[String], default_dir: &Path, init: Arc<dyn Init>) -> Result<Box<dyn Send>> {
