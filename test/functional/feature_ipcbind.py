@@ -95,6 +95,7 @@ class IPCBindTest(HashviveTestFramework):
         other = self.nodes[-1]
         other.assert_start_raises_init_error(["-ipcbind=unix:" + absolute],
                                              "Error: IPC socket %s is in use by another process" % absolute)
+        assert not os.path.exists(other.cookie_path), "a failed start leaves no cookie behind"
 
         self.log.info("A stale socket left by a killed node is replaced")
         node.kill_process()

@@ -15,7 +15,8 @@ class RPCMiscTest(HashviveTestFramework):
         node = self.nodes[0]
         self.log.info("help lists visible commands by category and explains one")
         overview = node.help()
-        assert overview.startswith("== Control ==\n")
+        assert overview.startswith("== Blockchain ==\n")
+        assert "\n\n== Control ==\n" in overview
         for line in ["getrpcinfo", "help ( \"command\" )", "stop", "uptime",
                      'logging ( ["include_category",...] ["exclude_category",...] )']:
             assert line in overview.splitlines(), line

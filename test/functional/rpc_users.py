@@ -61,6 +61,24 @@ class RPCUsersTest(HashviveTestFramework):
         assert not os.path.exists(node.cookie_path), "no cookie when -rpcpassword is set"
         self.stop_node(0)
 
+        self.log.info("-rpcwhitelist limits users to listed methods; others may call nothing")
+        self.start_node(0, ["-rpcauth=" + rpcauth_line("alice", "secret1"), "-rpcauth=" + rpcauth_line("bob", "secret2"),
+                            "-rpcwhitelist=alice:uptime,getrpcinfo", "-rpcwhitelist=alice:uptime,help",
+                            # the framework itself logs in with the cookie
+                            "-rpcwhitelist=__cookie__:getrpcinfo,stop"])
+        assert_equal(self.status_for("alice", "secret1"), 200)  # uptime is in both lists
+        try:
+            self.proxy("alice", "secret1").help()
+            raise AssertionError("help was allowed")
+        except JSONRPCException as e:
+            assert_equal(e.http_status, 403)
+        assert_equal(self.status_for("bob", "secret2"), 403)
+        self.stop_node(0)
+        self.start_node(0, ["-rpcauth=" + rpcauth_line("bob", "secret2"), "-rpcwhitelist=alice:uptime",
+                            "-rpcwhitelistdefault=0"])
+        assert_equal(self.status_for("bob", "secret2"), 200)
+        self.stop_node(0)
+
         self.log.info("A malformed -rpcauth is an init error")
         node.assert_start_raises_init_error(["-rpcauth=nouser"], "Error: Invalid -rpcauth argument.")
 

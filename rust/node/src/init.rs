@@ -232,17 +232,16 @@ impl RunningNode {
         blockchain::register(&table, chain.clone(), self.cli_name);
         control::register_echoipc(&table, self.ipc.clone(), ECHO_PROCESS);
 
-        let started = match self.start_rpc(rpc, table.clone()).await {
-            Ok(servers) => self.start_ipc(chain, table.clone()).await.map(|ipc| (servers, ipc)),
-            Err(e) => Err(e),
+        let started = self.start_rpc(rpc, table.clone()).await;
+        let (http, cookie) = match started {
+            Ok(servers) => servers,
+            Err(e) => return Err(failed(notifier, e)),
         };
-        let ((http, cookie), ipc_listener) = match started {
-            Ok(s) => s,
+        let ipc_listener = match self.start_ipc(chain, table.clone()).await {
+            Ok(listener) => listener,
             Err(e) => {
-                if let Some(n) = notifier {
-                    n.failed();
-                }
-                return Err(e);
+                stop_rpc(http, cookie).await;
+                return Err(failed(notifier, e));
             }
         };
         table.set_warmup(None);
@@ -255,13 +254,7 @@ impl RunningNode {
         tracing::info!("Shutdown: In progress...");
         signals.abort();
         drop(ipc_listener);
-        if let Some(http) = http {
-            tracing::debug!(target: "http", "Stopping HTTP server");
-            http.stop().await;
-        }
-        if let Some(cookie) = cookie {
-            cookie.remove();
-        }
+        stop_rpc(http, cookie).await;
         Ok(())
     }
 
@@ -298,6 +291,24 @@ impl RunningNode {
                 Err(e.into())
             }
         }
+    }
+}
+
+/// Tells a `-daemonwait` parent that start-up failed, and passes the error on.
+fn failed(notifier: Option<DaemonNotifier>, error: InitError) -> InitError {
+    if let Some(n) = notifier {
+        n.failed();
+    }
+    error
+}
+
+async fn stop_rpc(http: Option<HttpServer>, cookie: Option<Cookie>) {
+    if let Some(http) = http {
+        tracing::debug!(target: "http", "Stopping HTTP server");
+        http.stop().await;
+    }
+    if let Some(cookie) = cookie {
+        cookie.remove();
     }
 }
 

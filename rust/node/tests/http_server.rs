@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use hashvive_node::http::auth::Credentials;
-use hashvive_node::http::{HttpConfig, HttpServer};
+use hashvive_node::http::{HttpConfig, HttpServer, Whitelist};
 use hashvive_rpc::table::{sync_handler, Call};
 use hashvive_rpc::{Command, RpcTable};
 
@@ -40,6 +40,7 @@ async fn start(threads: usize, work_queue: usize, gate: Arc<Notify>) -> (HttpSer
         threads,
         work_queue,
         timeout: Duration::from_secs(30),
+        whitelist: Whitelist::default(),
     };
     (HttpServer::start(config, table.clone()).await.unwrap(), table)
 }

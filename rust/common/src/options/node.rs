@@ -1190,8 +1190,9 @@ fn rpc_options() -> Vec<OptionDef> {
             "rpcauth",
             "=<userpw>",
             "User name and HMAC-SHA-256 hashed password for JSON-RPC connections, written as \
-             <USERNAME>:<SALT>$<HASH>; share/rpcauth has a reference python script that produces it. Clients then \
-             log in with rpcuser=<USERNAME> and rpcpassword=<PASSWORD> as usual. Can be repeated.",
+             <USERNAME>:<SALT>$<HASH>, where HASH is the hex HMAC-SHA256 of the password keyed by SALT (see \
+             doc/rpc.md). Clients then log in with rpcuser=<USERNAME> and rpcpassword=<PASSWORD> as usual. Can be \
+             repeated.",
             Category::Rpc,
         ),
         OptionDef::new(
@@ -1215,14 +1216,14 @@ fn rpc_options() -> Vec<OptionDef> {
             "rpccookiefile",
             "=<loc>",
             "Where to keep the authentication cookie. A relative path is taken relative to the network-specific \
-             data directory (default: .cookie in the data directory)",
+             data directory (default: .cookie in the network-specific data directory)",
             Category::Rpc,
         ),
         OptionDef::new(
             "rpccookieperms",
             "=<readable-by>",
             "Make the RPC cookie file readable by its owner, its group or all users: owner, group or all \
-             (default: owner, through umask 0077)",
+             (default: owner, mode 0600)",
             Category::Rpc,
         ),
         OptionDef::new("rpcpassword", "=<pw>", "Password for JSON-RPC connections", Category::Rpc),

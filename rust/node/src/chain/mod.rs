@@ -74,6 +74,7 @@ impl ChainState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bitcoin::hashes::Hash;
 
     #[test]
     fn regtest_genesis() {

@@ -1,6 +1,7 @@
 //! From `-rpc*` options to a server configuration, with the reference's
 //! defaults and its rules for which addresses are bound.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +11,7 @@ use hashvive_common::chain::Chain;
 
 use super::allowip::{InvalidSubnet, Subnet};
 use super::auth::{cookie_mode, AuthError, Credentials};
-use super::server::HttpConfig;
+use super::server::{HttpConfig, Whitelist};
 
 pub const DEFAULT_RPC_THREADS: i64 = 16;
 pub const DEFAULT_RPC_WORKQUEUE: i64 = 64;
@@ -83,10 +84,28 @@ pub fn rpc_settings(args: &Args, chain: Chain, chain_dir: &Path) -> Result<RpcSe
             threads: positive("rpcthreads", DEFAULT_RPC_THREADS),
             work_queue: positive("rpcworkqueue", DEFAULT_RPC_WORKQUEUE),
             timeout: Duration::from_secs(positive("rpcservertimeout", DEFAULT_RPC_SERVERTIMEOUT) as u64),
+            whitelist: whitelist(args),
         },
         cookie,
         warnings,
     })
+}
+
+/// `-rpcwhitelist=<user>:<method>,<method>` (repeated lists for one user
+/// intersect) and `-rpcwhitelistdefault`.
+fn whitelist(args: &Args) -> Whitelist {
+    let mut list = Whitelist::default();
+    for spec in args.get_all("rpcwhitelist") {
+        let (user, methods) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
+        let methods: HashSet<String> =
+            methods.split([',', ' ']).filter(|m| !m.is_empty()).map(str::to_string).collect();
+        list.per_user
+            .entry(user.to_string())
+            .and_modify(|existing| existing.retain(|m| methods.contains(m)))
+            .or_insert(methods);
+    }
+    list.deny_unlisted = args.get_bool("rpcwhitelistdefault", args.is_set("rpcwhitelist"));
+    list
 }
 
 fn parse_port(s: &str) -> Option<u16> {
@@ -107,9 +126,12 @@ fn split_host_port(spec: &str, default_port: u16) -> Option<SocketAddr> {
         };
         return Some(SocketAddr::new(host.parse().ok()?, port));
     }
-    let (host, port) = spec.rsplit_once(':')?;
+    let (host, port) = match spec.rsplit_once(':') {
+        Some((host, port)) => (host, parse_port(port)?),
+        None => (spec, default_port),
+    };
     let host = if host == "localhost" { "127.0.0.1" } else { host };
-    Some(SocketAddr::new(host.parse().ok()?, parse_port(port)?))
+    Some(SocketAddr::new(host.parse().ok()?, port))
 }
 
 #[cfg(test)]
@@ -150,6 +172,17 @@ mod tests {
         assert!(settings(&["-rpcallowip=1.2.3.4/40"]).is_err());
         assert!(settings(&["-rpcauth=bad"]).is_err());
         assert!(settings(&["-rpcbind=1.2.3.4:x", "-rpcallowip=1.2.3.4"]).is_err());
+    }
+
+    #[test]
+    fn whitelists_intersect() {
+        let s = settings(&["-rpcwhitelist=u:a,b,c", "-rpcwhitelist=u:b, c,d", "-rpcwhitelist=v"]).unwrap();
+        let w = &s.http.whitelist;
+        assert_eq!(w.per_user["u"], ["b".to_string(), "c".to_string()].into());
+        assert!(w.per_user["v"].is_empty());
+        assert!(w.deny_unlisted);
+        assert!(!settings(&["-rpcwhitelist=u:a", "-rpcwhitelistdefault=0"]).unwrap().http.whitelist.deny_unlisted);
+        assert!(settings(&["-rpcbind=localhost", "-rpcallowip=0.0.0.0/0"]).is_ok());
     }
 
     #[test]

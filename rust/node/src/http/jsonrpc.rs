@@ -2,6 +2,8 @@
 //! with which error, how batches and notifications are answered, and how the
 //! reply differs between 1.x and 2.0 requests.
 
+use std::collections::HashSet;
+
 use hyper::StatusCode;
 use serde_json::Value;
 
@@ -28,12 +30,26 @@ fn error_reply(error: &RpcError, request: &Request) -> HttpReply {
     HttpReply { status: status_for(error), body: Some(reply(Err(error), request.id.as_ref(), request.version)) }
 }
 
-/// Handles one HTTP request body already read and authenticated.
-pub async fn handle_body(table: &RpcTable, body: &[u8], template: &Request) -> HttpReply {
+/// Handles one HTTP request body already read and authenticated. `allowed`
+/// limits the methods the caller may use (`-rpcwhitelist`); a request naming
+/// any other is refused whole with 403.
+pub async fn handle_body(table: &RpcTable, body: &[u8], template: &Request, allowed: Option<&HashSet<String>>) -> HttpReply {
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) => return error_reply(&RpcError::new(codes::RPC_PARSE_ERROR, "Parse error"), template),
     };
+    if let Some(allowed) = allowed {
+        let requests = match &value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for method in requests.iter().filter_map(|r| r.get("method").and_then(Value::as_str)) {
+            if !allowed.contains(method) {
+                tracing::warn!("RPC User {} not allowed to call method {}", template.auth_user, sanitize(method));
+                return HttpReply { status: StatusCode::FORBIDDEN, body: None };
+            }
+        }
+    }
     match value {
         Value::Object(_) => single(table, &value, template).await,
         Value::Array(items) => batch(table, &items, template).await,
@@ -123,7 +139,7 @@ mod tests {
 
     fn run(body: &str) -> HttpReply {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(handle_body(&table(), body.as_bytes(), &Request::default()))
+        rt.block_on(handle_body(&table(), body.as_bytes(), &Request::default(), None))
     }
 
     #[test]
@@ -146,6 +162,16 @@ mod tests {
         assert_eq!(r.body.unwrap(), json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 1}));
         let r = run(r#"{"jsonrpc": "2.0", "method": "echo"}"#);
         assert_eq!((r.status, r.body), (StatusCode::NO_CONTENT, None));
+    }
+
+    #[test]
+    fn whitelists_refuse_whole_requests() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let allowed: HashSet<String> = ["echo".to_string()].into();
+        let run = |body: &str| rt.block_on(handle_body(&table(), body.as_bytes(), &Request::default(), Some(&allowed)));
+        assert_eq!(run(r#"{"method": "echo", "id": 1}"#).status, StatusCode::OK);
+        assert_eq!(run(r#"{"method": "stop", "id": 1}"#).status, StatusCode::FORBIDDEN);
+        assert_eq!(run(r#"[{"method": "echo", "id": 1}, {"method": "stop", "id": 2}]"#).status, StatusCode::FORBIDDEN);
     }
 
     #[test]

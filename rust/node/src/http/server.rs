@@ -1,6 +1,7 @@
 //! Listening sockets and the per-request path: access list, routing (axum),
 //! authentication, the work queue, then JSON-RPC.
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -46,12 +47,39 @@ pub struct HttpConfig {
     pub work_queue: usize,
     /// `-rpcservertimeout`.
     pub timeout: Duration,
+    /// `-rpcwhitelist`/`-rpcwhitelistdefault`.
+    pub whitelist: Whitelist,
+}
+
+/// Which methods each user may call.
+#[derive(Clone, Debug, Default)]
+pub struct Whitelist {
+    pub per_user: HashMap<String, HashSet<String>>,
+    /// Users without a list of their own may call nothing.
+    pub deny_unlisted: bool,
+}
+
+enum Permission<'a> {
+    All,
+    Only(&'a HashSet<String>),
+    Nothing,
+}
+
+impl Whitelist {
+    fn permission(&self, user: &str) -> Permission<'_> {
+        match self.per_user.get(user) {
+            Some(methods) => Permission::Only(methods),
+            None if self.deny_unlisted => Permission::Nothing,
+            None => Permission::All,
+        }
+    }
 }
 
 struct Shared {
     table: Arc<RpcTable>,
     allow: Vec<Subnet>,
     credentials: Credentials,
+    whitelist: Whitelist,
     threads: Semaphore,
     waiting: AtomicUsize,
     work_queue: usize,
@@ -88,6 +116,7 @@ impl HttpServer {
             table,
             allow: config.allow,
             credentials: config.credentials,
+            whitelist: config.whitelist,
             threads: Semaphore::new(config.threads.max(1)),
             waiting: AtomicUsize::new(0),
             work_queue: config.work_queue.max(1),
@@ -203,6 +232,27 @@ async fn jsonrpc_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    if method != Method::POST {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "JSONRPC server handles only POST requests");
+    }
+    let Some(auth) = headers.get(header::AUTHORIZATION) else {
+        return unauthorized();
+    };
+    let user = auth.to_str().ok().and_then(|h| shared.credentials.check_header(h));
+    let Some(user) = user else {
+        tracing::warn!("ThreadRPCServer incorrect password attempt from {peer}");
+        // Slows down guessing, without holding an executor meanwhile.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        return unauthorized();
+    };
+    let allowed = match shared.whitelist.permission(&user) {
+        Permission::All => None,
+        Permission::Only(methods) => Some(methods),
+        Permission::Nothing => {
+            tracing::warn!("RPC User {user} not allowed to call any methods");
+            return status_only(StatusCode::FORBIDDEN);
+        }
+    };
     // The work queue: a bounded number of requests may wait for an executor.
     let _permit = match shared.threads.try_acquire() {
         Ok(p) => p,
@@ -220,21 +270,8 @@ async fn jsonrpc_endpoint(
             }
         }
     };
-    if method != Method::POST {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "JSONRPC server handles only POST requests");
-    }
-    let Some(auth) = headers.get(header::AUTHORIZATION) else {
-        return unauthorized();
-    };
-    let user = auth.to_str().ok().and_then(|h| shared.credentials.check_header(h));
-    let Some(user) = user else {
-        tracing::warn!("ThreadRPCServer incorrect password attempt from {peer}");
-        // Slows down guessing; a user exposing the port to the world has bigger problems.
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        return unauthorized();
-    };
     let template = RpcRequest { uri: uri.path().to_string(), auth_user: user, peer_addr: peer.to_string(), ..Default::default() };
-    let reply = jsonrpc::handle_body(&shared.table, &body, &template).await;
+    let reply = jsonrpc::handle_body(&shared.table, &body, &template, allowed).await;
     let mut response = match reply.body {
         Some(json) => {
             let mut text = json.to_string();
