@@ -10,7 +10,7 @@ import stat
 import subprocess
 
 from test_framework.ipc import IpcClient, capnp, load_schemas
-from test_framework.test_framework import HashviveTestFramework, SkipTest
+from test_framework.test_framework import HashviveTestFramework
 from test_framework.test_node import ErrorMatch
 from test_framework.util import assert_equal
 
@@ -20,12 +20,10 @@ class IPCBindTest(HashviveTestFramework):
         self.num_nodes = 0
 
     def skip_test_if_missing_module(self):
-        self.skip_if_no_ipc()
-        if capnp is None:
-            raise SkipTest("pycapnp is not installed (pip install -r test/requirements.txt)")
+        self.skip_if_no_ipc_client()
 
     def setup_network(self):
-        self.ipc_node = os.path.join(self.config["environment"]["BUILDDIR"], "src", "hashvive-node")
+        self.ipc_node = self.ipc_node_path
         self.add_nodes(1, [["-ipcbind=unix"]], binary=self.ipc_node)
         self.start_nodes()
         self.schemas = load_schemas(self.config["environment"]["SRCDIR"])

@@ -85,6 +85,7 @@ class ShutdownTest(HashviveTestFramework):
         blocker.close()
         assert_equal((launcher.returncode, launcher.stderr),
                      (1, "Error during initialization - check debug.log for details\n"))
+        # The parent reported the failure; the reason is in debug.log by then.
         with open(node.debug_log_path, encoding="utf-8") as f:
             assert "[error] Unable to bind any endpoint for RPC server" in f.read()
 

@@ -152,42 +152,35 @@ impl InitProxy {
     }
 }
 
+/// An `Init.make*` call: sends the caller's context, wraps the capability it
+/// returns in `$proxy`.
+macro_rules! make {
+    ($self:ident, $request:ident, $name:literal, $proxy:ident, $trait:ident) => {{
+        let caller = caller();
+        $self
+            .remote
+            .with(move |p| async move {
+                call!(&p, caller, $request, $name, |params| {}, |results| {
+                    let client = results.get_result().map_err(from_capnp)?;
+                    Ok(Arc::new($proxy { remote: stored(&p.conn, client) }) as Arc<dyn $trait>)
+                })
+            })
+            .await
+    }};
+}
+
 #[async_trait]
 impl Init for InitProxy {
     async fn make_echo(&self) -> Result<Arc<dyn Echo>> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, make_echo_request, "Init.makeEcho", |params| {}, |results| {
-                    let client = results.get_result().map_err(from_capnp)?;
-                    Ok(Arc::new(EchoProxy { remote: stored(&p.conn, client) }) as Arc<dyn Echo>)
-                })
-            })
-            .await
+        make!(self, make_echo_request, "Init.makeEcho", EchoProxy, Echo)
     }
 
     async fn make_mining(&self) -> Result<Arc<dyn Mining>> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, make_mining_request, "Init.makeMining", |params| {}, |results| {
-                    let client = results.get_result().map_err(from_capnp)?;
-                    Ok(Arc::new(MiningProxy { remote: stored(&p.conn, client) }) as Arc<dyn Mining>)
-                })
-            })
-            .await
+        make!(self, make_mining_request, "Init.makeMining", MiningProxy, Mining)
     }
 
     async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, make_rpc_request, "Init.makeRpc", |params| {}, |results| {
-                    let client = results.get_result().map_err(from_capnp)?;
-                    Ok(Arc::new(RpcProxy { remote: stored(&p.conn, client) }) as Arc<dyn Rpc>)
-                })
-            })
-            .await
+        make!(self, make_rpc_request, "Init.makeRpc", RpcProxy, Rpc)
     }
 }
 

@@ -61,20 +61,33 @@ pub const HASHVIVE_NODE: Executable = Executable {
 #[derive(Default)]
 pub struct Wiring {
     /// IPC, for executables built with it (`hashvive-node`): `-ipcbind`, and
-    /// `echoipc` through a spawned process.
-    pub ipc: Option<Arc<dyn Ipc>>,
+    /// `echoipc` through a spawned process. Made only after `-daemon` has
+    /// forked, because its thread would not survive the fork.
+    pub ipc: Option<IpcFactory>,
 }
+
+pub type IpcFactory = Box<dyn FnOnce() -> Result<Arc<dyn Ipc>, String>>;
 
 /// The executable `echoipc` spawns.
 const ECHO_PROCESS: &str = "hashvive-node";
 
 /// An error that ends start-up: printed as `Error: …` and exit status 1.
 #[derive(Debug)]
-pub struct InitError(pub String);
+pub struct InitError {
+    pub message: String,
+    /// Already in debug.log (written before a `-daemonwait` parent was told).
+    logged: bool,
+}
+
+impl InitError {
+    fn new(message: impl Into<String>) -> Self {
+        InitError { message: message.into(), logged: false }
+    }
+}
 
 impl<E: std::fmt::Display> From<E> for InitError {
     fn from(e: E) -> Self {
-        InitError(e.to_string())
+        InitError::new(e.to_string())
     }
 }
 
@@ -84,10 +97,12 @@ pub fn main(exe: &Executable, wiring: Wiring) -> ExitCode {
     let argv: Vec<String> = argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
     match run(exe, argv, wiring) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(InitError(msg)) => {
+        Err(e) => {
             // Logged too when logging is up, so debug.log tells the whole story.
-            tracing::error!("{msg}");
-            eprintln!("Error: {msg}");
+            if !e.logged {
+                tracing::error!("{}", e.message);
+            }
+            eprintln!("Error: {}", e.message);
             ExitCode::FAILURE
         }
     }
@@ -123,20 +138,20 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         return Ok(());
     }
     if let Some(token) = stray.first() {
-        return Err(InitError(format!(
+        return Err(InitError::new(format!(
             "Command line contains unexpected token '{token}', see {} -h for a list of options.",
             exe.name
         )));
     }
     if args.is_set("ipcfd") {
-        return Err(InitError(format!(
+        return Err(InitError::new(format!(
             "-ipcfd is only for processes hashvive spawns itself, as: hashvive-node -ipcfd <fd>; {} does not take it",
             exe.name
         )));
     }
     let ipc_bind = args.get_all("ipcbind");
     if !ipc_bind.is_empty() && wiring.ipc.is_none() {
-        return Err(InitError(format!(
+        return Err(InitError::new(format!(
             "-ipcbind needs a multiprocess executable (hashvive-node, built with -DWITH_MULTIPROCESS=ON); {} has no IPC",
             exe.name
         )));
@@ -144,7 +159,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     args.soft_set("server", "1");
     if args.is_set("mocktime") {
         if !chain.is_mockable() {
-            return Err(InitError("-mocktime is for regression testing (-regtest mode) only".into()));
+            return Err(InitError::new("-mocktime is for regression testing (-regtest mode) only"));
         }
         time::set_mock_time(args.get_int("mocktime", 0).max(0));
     }
@@ -157,6 +172,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         (false, false) => None,
         (_, wait) => Some(daemon::daemonize(wait)?),
     };
+    let ipc = wiring.ipc.map(|make| make()).transpose().map_err(InitError::new)?;
     let log = logging::init(log_options)?;
     log_startup(exe, &datadir, config_path.as_deref(), &mut args);
     for warning in &rpc.warnings {
@@ -171,14 +187,14 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .enable_all()
         .thread_name("hashvive-worker")
         .build()
-        .map_err(|e| InitError(format!("Cannot start the async runtime: {e}")))?;
+        .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
     let node = RunningNode {
         chain,
         chain_dir,
         server: args.get_bool("server", true),
         log,
         cli_name: "hashvive-cli",
-        ipc: wiring.ipc,
+        ipc,
         ipc_bind,
     };
     let result = runtime.block_on(node.serve(rpc, daemon_notifier));
@@ -295,7 +311,9 @@ impl RunningNode {
 }
 
 /// Tells a `-daemonwait` parent that start-up failed, and passes the error on.
-fn failed(notifier: Option<DaemonNotifier>, error: InitError) -> InitError {
+fn failed(notifier: Option<DaemonNotifier>, mut error: InitError) -> InitError {
+    tracing::error!("{}", error.message);
+    error.logged = true;
     if let Some(n) = notifier {
         n.failed();
     }

@@ -195,6 +195,20 @@ class HashviveTestFramework:
         if not self.is_ipc_compiled():
             raise SkipTest("ipc has not been compiled")
 
+    def skip_if_no_ipc_client(self):
+        """IPC tests also need pycapnp to play the client."""
+        self.skip_if_no_ipc()
+        from test_framework.ipc import capnp
+        if capnp is None:
+            raise SkipTest("pycapnp is not installed (pip install -r test/requirements.txt)")
+
+    @property
+    def ipc_node_path(self):
+        """The hashvive-node executable, for tests that need IPC whatever HASHVIVED is."""
+        if os.path.basename(self.daemon_path) == "hashvive-node":
+            return self.daemon_path
+        return os.path.join(self.config["environment"]["BUILDDIR"], "src", "hashvive-node")
+
     # ------------------------------------------------------------------
     # Driver
     # ------------------------------------------------------------------

@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use hashvive_interfaces::Ipc;
 use hashvive_ipc::IpcProcess;
 use hashvive_node::init::{Wiring, HASHVIVE_NODE};
 use hashvive_node::local::SpawnedInit;
@@ -14,12 +15,10 @@ fn main() -> ExitCode {
     if let Some(code) = hashvive_ipc::serve_if_spawned(&args, HASHVIVE_NODE.name, || Arc::new(SpawnedInit)) {
         return code;
     }
-    let ipc = match IpcProcess::new(HASHVIVE_NODE.name) {
-        Ok(ipc) => ipc,
-        Err(e) => {
-            eprintln!("Error: cannot start the IPC event loop: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(Arc::new(ipc)) })
+    let ipc = Box::new(|| {
+        IpcProcess::new(HASHVIVE_NODE.name)
+            .map(|ipc| Arc::new(ipc) as Arc<dyn Ipc>)
+            .map_err(|e| format!("cannot start the IPC event loop: {e}"))
+    });
+    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc) })
 }
