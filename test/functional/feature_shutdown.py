@@ -59,19 +59,24 @@ class ShutdownTest(HashviveTestFramework):
         assert not os.path.exists(custom)
 
         self.log.info("-daemonwait returns once the node is ready; -daemon at once")
-        for flag in ("-daemonwait", "-daemon"):
-            launcher = subprocess.run([self.daemon_path, "-datadir=" + node.datadir, flag],
-                                      capture_output=True, text=True, timeout=60)
-            assert_equal((launcher.returncode, launcher.stdout, launcher.stderr), (0, "Hashvive starting\n", ""))
-            self.wait_until(lambda: os.path.exists(pid_path))
-            with open(pid_path, encoding="utf-8") as f:
-                daemon_pid = int(f.read())
-            # The framework did not start this process; talk to it through the CLI.
-            self.wait_until(lambda: subprocess.run([self.cli_path, "-datadir=" + node.datadir, "uptime"],
-                                                   capture_output=True).returncode == 0)
-            stopped = subprocess.run([self.cli_path, "-datadir=" + node.datadir, "stop"], capture_output=True, text=True)
-            assert_equal(stopped.stdout, "Hashvive stopping\n")
-            self.wait_until(lambda: not os.path.exists("/proc/%d" % daemon_pid))
+        executables = [self.daemon_path]
+        if self.is_ipc_compiled() and self.ipc_node_path != self.daemon_path:
+            executables.append(self.ipc_node_path)  # its IPC thread must survive the fork
+        for exe in executables:
+            for flag in ("-daemonwait", "-daemon"):
+                self.log.info("%s %s" % (os.path.basename(exe), flag))
+                launcher = subprocess.run([exe, "-datadir=" + node.datadir, flag],
+                                          capture_output=True, text=True, timeout=60)
+                assert_equal((launcher.returncode, launcher.stdout, launcher.stderr), (0, "Hashvive starting\n", ""))
+                self.wait_until(lambda: os.path.exists(pid_path))
+                with open(pid_path, encoding="utf-8") as f:
+                    daemon_pid = int(f.read())
+                # The framework did not start this process; talk to it through the CLI.
+                self.wait_until(lambda: subprocess.run([self.cli_path, "-datadir=" + node.datadir, "echoipc", "up"],
+                                                       capture_output=True).returncode == 0)
+                stopped = subprocess.run([self.cli_path, "-datadir=" + node.datadir, "stop"], capture_output=True, text=True)
+                assert_equal(stopped.stdout, "Hashvive stopping\n")
+                self.wait_until(lambda: not os.path.exists("/proc/%d" % daemon_pid))
 
         self.log.info("-daemonwait reports a failed start")
         # A dual-stack listener takes the RPC port on both loopback addresses.
