@@ -17,7 +17,12 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   python3 python3-pip python3-venv >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
-  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+fi
+# The test suite checks formatting and lints.
+RUSTUP=$(command -v rustup || echo "$HOME/.cargo/bin/rustup")
+if [ -x "$RUSTUP" ]; then
+  "$RUSTUP" component add clippy rustfmt >/dev/null 2>&1 || true
 fi
 
 # pycapnp lets the functional tests talk to hashvive-node over IPC as a

@@ -28,7 +28,11 @@ fn main() {
         .filter(|dir| dir.join("capnp/c++.capnp").exists());
 
     let mut command = capnpc::CompilerCommand::new();
-    command.capnp_executable(&executable).src_prefix(&schema_dir).import_path(&schema_dir).default_parent_module(vec!["schema".into()]);
+    command
+        .capnp_executable(&executable)
+        .src_prefix(&schema_dir)
+        .import_path(&schema_dir)
+        .default_parent_module(vec!["schema".into()]);
     if let Some(dir) = &include_dir {
         command.import_path(dir);
     }

@@ -14,7 +14,10 @@ use tokio::net::TcpStream;
 
 /// How the client proves who it is.
 pub enum Credentials {
-    Password { user: String, password: String },
+    Password {
+        user: String,
+        password: String,
+    },
     /// Read at each attempt: with `-rpcwait` the node may not have written it yet.
     Cookie(PathBuf),
 }
@@ -59,9 +62,9 @@ pub fn call(endpoint: &Endpoint, body: &Value) -> Result<Value, CallError> {
         .map_err(|e| CallError::Failed(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         match endpoint.timeout {
-            Some(t) => tokio::time::timeout(t, exchange(endpoint, body))
-                .await
-                .unwrap_or_else(|_| Err(CallError::Failed("timeout on transient error: the server did not answer in time".into()))),
+            Some(t) => tokio::time::timeout(t, exchange(endpoint, body)).await.unwrap_or_else(|_| {
+                Err(CallError::Failed("timeout on transient error: the server did not answer in time".into()))
+            }),
             None => exchange(endpoint, body).await,
         }
     })
@@ -90,7 +93,8 @@ async fn exchange(endpoint: &Endpoint, body: &Value) -> Result<Value, CallError>
     let request = request
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| CallError::Failed(format!("cannot build the request: {e}")))?;
-    let response = sender.send_request(request).await.map_err(|_| CallError::Failed("no response from server".into()))?;
+    let response =
+        sender.send_request(request).await.map_err(|_| CallError::Failed("no response from server".into()))?;
     let status = response.status();
     let bytes = response
         .into_body()

@@ -82,7 +82,10 @@ fn run(argv: Vec<String>) -> Outcome {
     }
 
     let mut stdin_lines = Vec::new();
-    if args.get_bool("stdinrpcpass", false) || args.get_bool("stdinwalletpassphrase", false) || args.get_bool("stdin", false) {
+    if args.get_bool("stdinrpcpass", false)
+        || args.get_bool("stdinwalletpassphrase", false)
+        || args.get_bool("stdin", false)
+    {
         stdin_lines = io::stdin().lock().lines().map_while(Result::ok).collect();
     }
     let mut stdin_lines = stdin_lines.into_iter();
@@ -95,7 +98,9 @@ fn run(argv: Vec<String>) -> Outcome {
     if args.get_bool("stdinwalletpassphrase", false) {
         match stdin_lines.next() {
             Some(pp) => words.insert(1.min(words.len()), pp),
-            None => return Outcome::error("error: -stdinwalletpassphrase specified but failed to read from standard input"),
+            None => {
+                return Outcome::error("error: -stdinwalletpassphrase specified but failed to read from standard input")
+            }
         }
     }
     if args.get_bool("stdin", false) {
@@ -174,10 +179,15 @@ fn help_text(args: &Args, defs: &[hashvive_common::options::OptionDef]) -> Strin
 
 fn endpoint(args: &Args, chain: Chain, datadir: &std::path::Path) -> Result<Endpoint, String> {
     let connect = args.get_or("rpcconnect", "127.0.0.1");
-    let (host, mut port) = split_host_port(&connect)
-        .ok_or_else(|| format!("Error: Invalid port provided in -rpcconnect: {connect}"))?;
+    let (host, mut port) =
+        split_host_port(&connect).ok_or_else(|| format!("Error: Invalid port provided in -rpcconnect: {connect}"))?;
     if let Some(p) = args.get("rpcport") {
-        port = Some(p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("Error: Invalid port provided in -rpcport: {p}"))?);
+        port = Some(
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("Error: Invalid port provided in -rpcport: {p}"))?,
+        );
     }
     let port = port.unwrap_or_else(|| chain.default_rpc_port());
 

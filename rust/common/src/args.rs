@@ -110,8 +110,8 @@ impl Args {
                     value.unwrap_or("")
                 )));
             }
-            let setting = interpret_value(name, value, negated, flags, &mut self.warnings)
-                .map_err(ArgsError::CommandLine)?;
+            let setting =
+                interpret_value(name, value, negated, flags, &mut self.warnings).map_err(ArgsError::CommandLine)?;
             self.command_line.push(name, setting);
         }
         Ok(positional)
@@ -174,8 +174,8 @@ impl Args {
                     "{name} cannot be set in the configuration file; use includeconf= if you want to include additional config files"
                 )));
             }
-            let setting = interpret_value(name, Some(value), negated, flags, &mut self.warnings)
-                .map_err(ArgsError::Config)?;
+            let setting =
+                interpret_value(name, Some(value), negated, flags, &mut self.warnings).map_err(ArgsError::Config)?;
             if name == "includeconf" {
                 if let Setting::Value(v) = &setting {
                     includes.push(v.clone());
@@ -546,7 +546,10 @@ mod tests {
     fn negation_can_be_forbidden() {
         let mut a = Args::new(&defs());
         let err = a.read_config_text("noincludeconf=1\n", Path::new("x")).unwrap_err();
-        assert_eq!(err.to_string(), "Error reading configuration file: Negating of -includeconf is meaningless and therefore forbidden");
+        assert_eq!(
+            err.to_string(),
+            "Error reading configuration file: Negating of -includeconf is meaningless and therefore forbidden"
+        );
     }
 
     #[test]
@@ -581,7 +584,10 @@ mod tests {
         a.read_config_text("port=1\n", Path::new("c")).unwrap();
         a.select_chain().unwrap();
         assert_eq!(a.get("port"), None);
-        assert!(a.take_warnings().iter().any(|w| w.contains("only applied on regtest network when in [regtest] section")));
+        assert!(a
+            .take_warnings()
+            .iter()
+            .any(|w| w.contains("only applied on regtest network when in [regtest] section")));
 
         let mut m = parse(&[]).unwrap();
         m.read_config_text("port=1\n", Path::new("c")).unwrap();
@@ -601,9 +607,13 @@ mod tests {
     fn config_parse_errors() {
         let mut a = Args::new(&defs());
         let e = a.read_config_text("\n-port=1\n", Path::new("c")).unwrap_err();
-        assert!(e.to_string().contains("parse error on line 2: -port=1, options in configuration file must be specified without leading -"));
+        assert!(e.to_string().contains(
+            "parse error on line 2: -port=1, options in configuration file must be specified without leading -"
+        ));
         let e = a.read_config_text("noport\n", Path::new("c")).unwrap_err();
-        assert!(e.to_string().ends_with("parse error on line 1: noport, if you intended to specify a negated option, use noport=1 instead"));
+        assert!(e.to_string().ends_with(
+            "parse error on line 1: noport, if you intended to specify a negated option, use noport=1 instead"
+        ));
         let e = a.read_config_text("rpcpassword=a#b\n", Path::new("c")).unwrap_err();
         assert!(e.to_string().contains("using # in rpcpassword can be ambiguous"));
     }

@@ -19,7 +19,10 @@ pub enum DataDirError {
 
 /// The default data directory: `$HOME/.hashvive`.
 pub fn default_datadir() -> Result<PathBuf, DataDirError> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".hashvive")).ok_or(DataDirError::NoHome)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".hashvive"))
+        .ok_or(DataDirError::NoHome)
 }
 
 /// The data directory from `-datadir` (which must exist) or the default (created

@@ -388,7 +388,8 @@ pub fn init(opts: LogOptions) -> Result<LogHandle, LogError> {
         }
         None => None,
     };
-    let sinks = Arc::new(Sinks { file_path: opts.file.clone(), file: Mutex::new(file), console: opts.print_to_console });
+    let sinks =
+        Arc::new(Sinks { file_path: opts.file.clone(), file: Mutex::new(file), console: opts.print_to_console });
     let layer = LineFormat { opts, sinks: sinks.clone() }.with_filter(CategoryFilter);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).map_err(|_| LogError::AlreadyInitialised)?;

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hashvive_interfaces::{Echo, Ipc};
+use hashvive_interfaces::Echo;
 use hashvive_ipc::IpcProcess;
 
 /// Calls per measurement; each is repeated ROUNDS times, interleaved, and the
@@ -24,7 +24,11 @@ const PAYLOAD: &str = "hashvive";
 fn raw_ping_pong() -> Duration {
     let (mut ours, theirs) = UnixStream::pair().unwrap();
     let out = theirs.try_clone().unwrap();
-    let mut cat = Command::new("cat").stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs))).stdout(Stdio::from(std::os::fd::OwnedFd::from(out))).spawn().unwrap();
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+        .stdout(Stdio::from(std::os::fd::OwnedFd::from(out)))
+        .spawn()
+        .unwrap();
     let mut buf = [0u8; PAYLOAD.len()];
     let start = Instant::now();
     for _ in 0..CALLS {

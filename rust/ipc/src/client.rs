@@ -119,25 +119,31 @@ fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String> {
     r.map_err(from_capnp)?.to_string().map_err(|e| Error::Remote(format!("invalid UTF-8 from peer: {e}")))
 }
 
-/// Builds a request with the caller's thread in its context, sends it, logs
-/// both ways, and hands the results to `$extract`.
+/// Runs one call on the loop thread: builds the request with the caller's
+/// server thread in its context, fills it, sends it, logs both ways, and
+/// hands the results to `$extract`. `$p` names the proxy's loop-side state.
 macro_rules! call {
-    ($proxy:expr, $caller:expr, $method:ident, $name:literal, |$params:ident| $fill:block, |$results:ident| $extract:expr) => {{
-        let proxy = $proxy;
-        let thread = proxy.conn.thread_for($caller).await?;
-        let mut request = proxy.client.$method();
-        {
-            #[allow(unused_mut)]
-            let mut $params = request.get();
-            $params.reborrow().init_context().set_thread(thread);
-            $fill
-        }
-        let n = log::next_request();
-        log::message("IPC client send request ", n, concat!($name, "$Params"), &request.get().into_reader());
-        let response = request.send().promise.await.map_err(from_capnp)?;
-        let $results = response.get().map_err(from_capnp)?;
-        log::message("IPC client recv response", n, concat!($name, "$Results"), &$results);
-        $extract
+    ($self:ident, $p:ident, $method:ident, $name:literal, |$params:ident| $fill:block, |$results:ident| $extract:expr) => {{
+        let caller = caller();
+        $self
+            .remote
+            .with(move |$p| async move {
+                let thread = $p.conn.thread_for(caller).await?;
+                let mut request = $p.client.$method();
+                {
+                    #[allow(unused_mut)]
+                    let mut $params = request.get();
+                    $params.reborrow().init_context().set_thread(thread);
+                    $fill
+                }
+                let n = log::next_request();
+                log::message("IPC client send request ", n, concat!($name, "$Params"), &request.get().into_reader());
+                let response = request.send().promise.await.map_err(from_capnp)?;
+                let $results = response.get().map_err(from_capnp)?;
+                log::message("IPC client recv response", n, concat!($name, "$Results"), &$results);
+                $extract
+            })
+            .await
     }};
 }
 
@@ -155,18 +161,12 @@ impl InitProxy {
 /// An `Init.make*` call: sends the caller's context, wraps the capability it
 /// returns in `$proxy`.
 macro_rules! make {
-    ($self:ident, $request:ident, $name:literal, $proxy:ident, $trait:ident) => {{
-        let caller = caller();
-        $self
-            .remote
-            .with(move |p| async move {
-                call!(&p, caller, $request, $name, |params| {}, |results| {
-                    let client = results.get_result().map_err(from_capnp)?;
-                    Ok(Arc::new($proxy { remote: stored(&p.conn, client) }) as Arc<dyn $trait>)
-                })
-            })
-            .await
-    }};
+    ($self:ident, $request:ident, $name:literal, $proxy:ident, $trait:ident) => {
+        call!($self, p, $request, $name, |params| {}, |results| {
+            let client = results.get_result().map_err(from_capnp)?;
+            Ok(Arc::new($proxy { remote: stored(&p.conn, client) }) as Arc<dyn $trait>)
+        })
+    };
 }
 
 #[async_trait]
@@ -192,14 +192,9 @@ struct EchoProxy {
 #[async_trait]
 impl Echo for EchoProxy {
     async fn echo(&self, echo: String) -> Result<String> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, echo_request, "Echo.echo", |params| { params.set_echo(&echo) }, |results| {
-                    text(results.get_result())
-                })
-            })
-            .await
+        call!(self, p, echo_request, "Echo.echo", |params| { params.set_echo(&echo) }, |results| {
+            text(results.get_result())
+        })
     }
 }
 
@@ -218,57 +213,37 @@ fn block_ref(r: capnp::Result<crate::schema::common_capnp::block_ref::Reader<'_>
 #[async_trait]
 impl Mining for MiningProxy {
     async fn is_test_chain(&self) -> Result<bool> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, is_test_chain_request, "Mining.isTestChain", |params| {}, |results| Ok(results.get_result()))
-            })
-            .await
+        call!(self, p, is_test_chain_request, "Mining.isTestChain", |params| {}, |results| Ok(results.get_result()))
     }
 
     async fn is_initial_block_download(&self) -> Result<bool> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, is_initial_block_download_request, "Mining.isInitialBlockDownload", |params| {}, |results| {
-                    Ok(results.get_result())
-                })
-            })
-            .await
+        call!(self, p, is_initial_block_download_request, "Mining.isInitialBlockDownload", |params| {}, |results| {
+            Ok(results.get_result())
+        })
     }
 
     async fn get_tip(&self) -> Result<Option<BlockRef>> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(&p, caller, get_tip_request, "Mining.getTip", |params| {}, |results| {
-                    if results.get_has_result() {
-                        block_ref(results.get_result()).map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                })
-            })
-            .await
+        call!(self, p, get_tip_request, "Mining.getTip", |params| {}, |results| {
+            if results.get_has_result() {
+                block_ref(results.get_result()).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
     }
 
     async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<BlockRef> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(
-                    &p,
-                    caller,
-                    wait_tip_changed_request,
-                    "Mining.waitTipChanged",
-                    |params| {
-                        params.set_current_tip(&current_tip);
-                        params.set_timeout(timeout.as_secs_f64());
-                    },
-                    |results| block_ref(results.get_result())
-                )
-            })
-            .await
+        call!(
+            self,
+            p,
+            wait_tip_changed_request,
+            "Mining.waitTipChanged",
+            |params| {
+                params.set_current_tip(&current_tip);
+                params.set_timeout(timeout.as_secs_f64());
+            },
+            |results| block_ref(results.get_result())
+        )
     }
 }
 
@@ -280,22 +255,17 @@ struct RpcProxy {
 #[async_trait]
 impl Rpc for RpcProxy {
     async fn execute_rpc(&self, request: String, uri: String, user: String) -> Result<String> {
-        let caller = caller();
-        self.remote
-            .with(move |p| async move {
-                call!(
-                    &p,
-                    caller,
-                    execute_rpc_request,
-                    "Rpc.executeRpc",
-                    |params| {
-                        params.set_request(&request);
-                        params.set_uri(&uri);
-                        params.set_user(&user);
-                    },
-                    |results| text(results.get_result())
-                )
-            })
-            .await
+        call!(
+            self,
+            p,
+            execute_rpc_request,
+            "Rpc.executeRpc",
+            |params| {
+                params.set_request(&request);
+                params.set_uri(&uri);
+                params.set_user(&user);
+            },
+            |results| text(results.get_result())
+        )
     }
 }

@@ -190,7 +190,11 @@ fn watch_child(exe_name: String, mut child: std::process::Child) {
 /// that descriptor until the parent goes away and returns the exit code;
 /// otherwise returns `None` and the caller starts normally. Any other use of
 /// `-ipcfd` is an error.
-pub fn serve_if_spawned(args: &[String], exe_name: &str, make_init: impl FnOnce() -> Arc<dyn Init>) -> Option<ExitCode> {
+pub fn serve_if_spawned(
+    args: &[String],
+    exe_name: &str,
+    make_init: impl FnOnce() -> Arc<dyn Init>,
+) -> Option<ExitCode> {
     if !args.iter().any(|a| a.trim_start_matches('-').starts_with("ipcfd")) {
         return None;
     }

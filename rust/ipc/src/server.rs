@@ -56,11 +56,10 @@ impl ConnectionState {
         match ctx {
             Some(cap) => {
                 let resolved = get_resolved_cap(cap).await;
-                let server = self
-                    .threads
-                    .borrow()
-                    .get_local_server_of_resolved(&resolved)
-                    .ok_or_else(|| capnp::Error::failed("Context.thread is not a thread made by this server".into()))?;
+                let server =
+                    self.threads.borrow().get_local_server_of_resolved(&resolved).ok_or_else(|| {
+                        capnp::Error::failed("Context.thread is not a thread made by this server".into())
+                    })?;
                 let _turn = server.queue.lock().await;
                 log::event(&format!("IPC server post request  #{request} {{{}}}", server.name));
                 Ok(call.await)
@@ -99,7 +98,11 @@ struct ThreadServer {
 }
 
 impl thread::Server for ThreadServer {
-    async fn get_name(self: Rc<Self>, _: thread::GetNameParams, mut results: thread::GetNameResults) -> Result<(), capnp::Error> {
+    async fn get_name(
+        self: Rc<Self>,
+        _: thread::GetNameParams,
+        mut results: thread::GetNameResults,
+    ) -> Result<(), capnp::Error> {
         results.get().set_result(&self.name);
         Ok(())
     }
@@ -149,7 +152,9 @@ macro_rules! serve {
         let outcome = outcome.map_err(to_capnp);
         match &outcome {
             Ok(_) => {}
-            Err(e) => log::event(&format!("IPC server send response #{request} {} error: {e}", concat!($name, "$Results"))),
+            Err(e) => {
+                log::event(&format!("IPC server send response #{request} {} error: {e}", concat!($name, "$Results")))
+            }
         }
         let value = outcome?;
         (request, value)
@@ -173,13 +178,21 @@ impl InitServer {
 }
 
 impl init::Server for InitServer {
-    async fn construct(self: Rc<Self>, _: init::ConstructParams, mut results: init::ConstructResults) -> Result<(), capnp::Error> {
+    async fn construct(
+        self: Rc<Self>,
+        _: init::ConstructParams,
+        mut results: init::ConstructResults,
+    ) -> Result<(), capnp::Error> {
         let thread_map: thread_map::Client = capnp_rpc::new_client(ThreadMapServer { conn: self.conn.clone() });
         results.get().set_thread_map(thread_map);
         Ok(())
     }
 
-    async fn make_echo(self: Rc<Self>, params: init::MakeEchoParams, mut results: init::MakeEchoResults) -> Result<(), capnp::Error> {
+    async fn make_echo(
+        self: Rc<Self>,
+        params: init::MakeEchoParams,
+        mut results: init::MakeEchoResults,
+    ) -> Result<(), capnp::Error> {
         let init = self.init.clone();
         let (request, echo) = serve!(self, params, "Init.makeEcho", async move { init.make_echo().await });
         let client: echo::Client = capnp_rpc::new_client(EchoServer::new(echo, self.conn.clone()));
@@ -188,11 +201,19 @@ impl init::Server for InitServer {
         Ok(())
     }
 
-    async fn make_mining_old2(self: Rc<Self>, _: init::MakeMiningOld2Params, _: init::MakeMiningOld2Results) -> Result<(), capnp::Error> {
+    async fn make_mining_old2(
+        self: Rc<Self>,
+        _: init::MakeMiningOld2Params,
+        _: init::MakeMiningOld2Results,
+    ) -> Result<(), capnp::Error> {
         Err(capnp::Error::failed("Old mining interface (@2) not supported. Please update your client!".into()))
     }
 
-    async fn make_mining(self: Rc<Self>, params: init::MakeMiningParams, mut results: init::MakeMiningResults) -> Result<(), capnp::Error> {
+    async fn make_mining(
+        self: Rc<Self>,
+        params: init::MakeMiningParams,
+        mut results: init::MakeMiningResults,
+    ) -> Result<(), capnp::Error> {
         let init = self.init.clone();
         let (request, mining) = serve!(self, params, "Init.makeMining", async move { init.make_mining().await });
         let client: mining::Client = capnp_rpc::new_client(MiningServer { mining, conn: self.conn.clone() });
@@ -201,7 +222,11 @@ impl init::Server for InitServer {
         Ok(())
     }
 
-    async fn make_rpc(self: Rc<Self>, params: init::MakeRpcParams, mut results: init::MakeRpcResults) -> Result<(), capnp::Error> {
+    async fn make_rpc(
+        self: Rc<Self>,
+        params: init::MakeRpcParams,
+        mut results: init::MakeRpcResults,
+    ) -> Result<(), capnp::Error> {
         let init = self.init.clone();
         let (request, rpc) = serve!(self, params, "Init.makeRpc", async move { init.make_rpc().await });
         let client: rpc::Client = capnp_rpc::new_client(RpcServer { rpc, conn: self.conn.clone() });
@@ -238,7 +263,11 @@ impl echo::Server for EchoServer {
         Ok(())
     }
 
-    async fn echo(self: Rc<Self>, params: echo::EchoParams, mut results: echo::EchoResults) -> Result<(), capnp::Error> {
+    async fn echo(
+        self: Rc<Self>,
+        params: echo::EchoParams,
+        mut results: echo::EchoResults,
+    ) -> Result<(), capnp::Error> {
         let echo = self.inner()?;
         let text = params.get()?.get_echo()?.to_string()?;
         let (request, reply) = serve!(self, params, "Echo.echo", async move { echo.echo(text).await });
@@ -274,13 +303,22 @@ impl mining::Server for MiningServer {
     ) -> Result<(), capnp::Error> {
         let mining = self.mining.clone();
         let (request, value) =
-            serve!(self, params, "Mining.isInitialBlockDownload", async move { mining.is_initial_block_download().await });
+            serve!(
+                self,
+                params,
+                "Mining.isInitialBlockDownload",
+                async move { mining.is_initial_block_download().await }
+            );
         results.get().set_result(value);
         log_results(request, "Mining.isInitialBlockDownload$Results", &results.get().into_reader());
         Ok(())
     }
 
-    async fn get_tip(self: Rc<Self>, params: mining::GetTipParams, mut results: mining::GetTipResults) -> Result<(), capnp::Error> {
+    async fn get_tip(
+        self: Rc<Self>,
+        params: mining::GetTipParams,
+        mut results: mining::GetTipResults,
+    ) -> Result<(), capnp::Error> {
         let mining = self.mining.clone();
         let (request, tip) = serve!(self, params, "Mining.getTip", async move { mining.get_tip().await });
         if let Some(tip) = tip {
@@ -308,7 +346,12 @@ impl mining::Server for MiningServer {
             (current, duration_from_secs(p.get_timeout()))
         };
         let (request, tip) =
-            serve!(self, params, "Mining.waitTipChanged", async move { mining.wait_tip_changed(current, timeout).await });
+            serve!(
+                self,
+                params,
+                "Mining.waitTipChanged",
+                async move { mining.wait_tip_changed(current, timeout).await }
+            );
         let mut block = results.get().init_result();
         block.set_hash(&tip.hash);
         block.set_height(tip.height);
@@ -316,7 +359,11 @@ impl mining::Server for MiningServer {
         Ok(())
     }
 
-    async fn interrupt(self: Rc<Self>, _: mining::InterruptParams, _: mining::InterruptResults) -> Result<(), capnp::Error> {
+    async fn interrupt(
+        self: Rc<Self>,
+        _: mining::InterruptParams,
+        _: mining::InterruptResults,
+    ) -> Result<(), capnp::Error> {
         // Nothing waits uninterruptibly: waits end with their timeout or the connection.
         Ok(())
     }
@@ -329,13 +376,18 @@ struct RpcServer {
 }
 
 impl rpc::Server for RpcServer {
-    async fn execute_rpc(self: Rc<Self>, params: rpc::ExecuteRpcParams, mut results: rpc::ExecuteRpcResults) -> Result<(), capnp::Error> {
+    async fn execute_rpc(
+        self: Rc<Self>,
+        params: rpc::ExecuteRpcParams,
+        mut results: rpc::ExecuteRpcResults,
+    ) -> Result<(), capnp::Error> {
         let rpc = self.rpc.clone();
         let (request, uri, user) = {
             let p = params.get()?;
             (p.get_request()?.to_string()?, p.get_uri()?.to_string()?, p.get_user()?.to_string()?)
         };
-        let (n, reply) = serve!(self, params, "Rpc.executeRpc", async move { rpc.execute_rpc(request, uri, user).await });
+        let (n, reply) =
+            serve!(self, params, "Rpc.executeRpc", async move { rpc.execute_rpc(request, uri, user).await });
         results.get().set_result(&reply);
         log_results(n, "Rpc.executeRpc$Results", &results.get().into_reader());
         Ok(())

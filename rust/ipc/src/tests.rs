@@ -114,7 +114,10 @@ fn every_interface_round_trips() {
 
         let rpc = init.make_rpc().await.unwrap();
         assert_eq!(rpc.execute_rpc("r".into(), "/".into(), "u".into()).await.unwrap(), "r|/|u");
-        assert_eq!(rpc.execute_rpc("fail".into(), "/".into(), "u".into()).await, Err(Error::Remote("asked to fail".into())));
+        assert_eq!(
+            rpc.execute_rpc("fail".into(), "/".into(), "u".into()).await,
+            Err(Error::Remote("asked to fail".into()))
+        );
     });
 }
 
@@ -174,4 +177,3 @@ fn garbage_on_a_socket_does_not_stop_the_server() {
     drop(guard);
     assert!(!path.exists(), "the socket file goes with the listener");
 }
-

@@ -35,7 +35,8 @@ impl DatadirLock {
             .write(true)
             .open(&path)
             .map_err(|source| DaemonError::LockFile { path: path.clone(), source })?;
-        let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| DaemonError::Locked(dir.to_path_buf()))?;
+        let lock =
+            Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| DaemonError::Locked(dir.to_path_buf()))?;
         Ok(DatadirLock { _lock: lock })
     }
 }

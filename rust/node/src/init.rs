@@ -25,10 +25,10 @@ use hashvive_common::{time, version};
 use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
+use crate::chain::ChainState;
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
-use crate::chain::ChainState;
 use crate::local::NodeInit;
 use crate::rpc::blockchain;
 use crate::rpc::control::{self, ControlContext};
@@ -275,7 +275,11 @@ impl RunningNode {
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.
-    async fn start_ipc(&self, chain: Arc<ChainState>, table: Arc<RpcTable>) -> Result<Option<Box<dyn Send>>, InitError> {
+    async fn start_ipc(
+        &self,
+        chain: Arc<ChainState>,
+        table: Arc<RpcTable>,
+    ) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
         let init = Arc::new(NodeInit { chain, table, runtime: tokio::runtime::Handle::current() });
         Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))

@@ -32,12 +32,12 @@ pub struct Request {
 }
 
 impl Request {
-    /// Parses one request object. Errors carry the id when it was readable, so the
-    /// reply can name it, as the reference does.
-    pub fn parse(value: &Value) -> Result<Request, (RpcError, Request)> {
+    /// Parses one request object. Errors carry the id and version when they were
+    /// readable, so the reply can name them, as the reference does.
+    pub fn parse(value: &Value) -> Result<Request, ParseFailure> {
         let mut req = Request::default();
         let Some(obj) = value.as_object() else {
-            return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "Invalid Request object"), req));
+            return Err(ParseFailure::new(RpcError::new(codes::RPC_INVALID_REQUEST, "Invalid Request object"), req));
         };
         req.id = obj.get("id").cloned();
         match obj.get("jsonrpc") {
@@ -45,20 +45,38 @@ impl Request {
             Some(Value::String(v)) if v == "1.0" => {}
             Some(Value::String(v)) if v == "2.0" => req.version = JsonRpcVersion::V2,
             Some(Value::String(_)) => {
-                return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "JSON-RPC version not supported"), req))
+                return Err(ParseFailure::new(
+                    RpcError::new(codes::RPC_INVALID_REQUEST, "JSON-RPC version not supported"),
+                    req,
+                ))
             }
-            Some(_) => return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "jsonrpc field must be a string"), req)),
+            Some(_) => {
+                return Err(ParseFailure::new(
+                    RpcError::new(codes::RPC_INVALID_REQUEST, "jsonrpc field must be a string"),
+                    req,
+                ))
+            }
         }
         match obj.get("method") {
-            None | Some(Value::Null) => return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "Missing method"), req)),
+            None | Some(Value::Null) => {
+                return Err(ParseFailure::new(RpcError::new(codes::RPC_INVALID_REQUEST, "Missing method"), req))
+            }
             Some(Value::String(m)) => req.method = m.clone(),
-            Some(_) => return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "Method must be a string"), req)),
+            Some(_) => {
+                return Err(ParseFailure::new(
+                    RpcError::new(codes::RPC_INVALID_REQUEST, "Method must be a string"),
+                    req,
+                ))
+            }
         }
         req.params = match obj.get("params") {
             None | Some(Value::Null) => Value::Array(Vec::new()),
             Some(p @ (Value::Array(_) | Value::Object(_))) => p.clone(),
             Some(_) => {
-                return Err((RpcError::new(codes::RPC_INVALID_REQUEST, "Params must be an array or object"), req))
+                return Err(ParseFailure::new(
+                    RpcError::new(codes::RPC_INVALID_REQUEST, "Params must be an array or object"),
+                    req,
+                ))
             }
         };
         Ok(req)
@@ -75,8 +93,22 @@ impl Request {
     }
 }
 
+/// A request that could not be parsed, with what was read of it.
+#[derive(Debug)]
+pub struct ParseFailure {
+    pub error: RpcError,
+    pub id: Option<Value>,
+    pub version: JsonRpcVersion,
+}
+
+impl ParseFailure {
+    fn new(error: RpcError, partial: Request) -> ParseFailure {
+        ParseFailure { error, id: partial.id, version: partial.version }
+    }
+}
+
 /// Builds a reply object in the shape the request's version calls for.
-pub fn reply(result: Result<Value, &RpcError>, id: Option<&Value>, version: JsonRpcVersion) -> Value {
+pub fn reply(result: Result<Value, RpcError>, id: Option<&Value>, version: JsonRpcVersion) -> Value {
     let mut obj = Map::new();
     if version == JsonRpcVersion::V2 {
         obj.insert("jsonrpc".into(), Value::String("2.0".into()));
@@ -137,27 +169,27 @@ mod tests {
         assert_eq!(r.params, json!([]));
         let r = Request::parse(&json!({"jsonrpc": "2.0", "method": "x"})).unwrap();
         assert!(r.is_notification());
-        let (e, r) = Request::parse(&json!({"jsonrpc": "3.0", "method": "x", "id": 5})).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (-32600, "JSON-RPC version not supported"));
-        assert_eq!(r.id, Some(json!(5)));
-        let (e, _) = Request::parse(&json!({"id": 1})).unwrap_err();
-        assert_eq!(e.message, "Missing method");
-        let (e, _) = Request::parse(&json!({"method": 1})).unwrap_err();
-        assert_eq!(e.message, "Method must be a string");
-        let (e, _) = Request::parse(&json!({"method": "x", "params": 1})).unwrap_err();
-        assert_eq!(e.message, "Params must be an array or object");
-        let (e, _) = Request::parse(&json!([1])).unwrap_err();
-        assert_eq!(e.message, "Invalid Request object");
+        let f = Request::parse(&json!({"jsonrpc": "3.0", "method": "x", "id": 5})).unwrap_err();
+        assert_eq!((f.error.code, f.error.message.as_str()), (-32600, "JSON-RPC version not supported"));
+        assert_eq!(f.id, Some(json!(5)));
+        let message = |v: Value| Request::parse(&v).unwrap_err().error.message;
+        assert_eq!(message(json!({"id": 1})), "Missing method");
+        assert_eq!(message(json!({"method": 1})), "Method must be a string");
+        assert_eq!(message(json!({"method": "x", "params": 1})), "Params must be an array or object");
+        assert_eq!(message(json!([1])), "Invalid Request object");
     }
 
     #[test]
     fn reply_shapes() {
         let id = json!(7);
-        assert_eq!(reply(Ok(json!(1)), Some(&id), JsonRpcVersion::Legacy), json!({"result": 1, "error": null, "id": 7}));
+        assert_eq!(
+            reply(Ok(json!(1)), Some(&id), JsonRpcVersion::Legacy),
+            json!({"result": 1, "error": null, "id": 7})
+        );
         assert_eq!(reply(Ok(json!(1)), Some(&id), JsonRpcVersion::V2), json!({"jsonrpc": "2.0", "result": 1, "id": 7}));
         let e = RpcError::misc("bad");
         assert_eq!(
-            reply(Err(&e), None, JsonRpcVersion::V2),
+            reply(Err(e), None, JsonRpcVersion::V2),
             json!({"jsonrpc": "2.0", "error": {"code": -1, "message": "bad"}})
         );
     }

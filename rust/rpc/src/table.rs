@@ -264,7 +264,15 @@ impl Command {
                     (None, true) => "optional".to_string(),
                     (None, false) => "required".to_string(),
                 };
-                let _ = writeln!(text, "{}. {}    ({}, {}) {}", i + 1, arg.primary_name(), arg.kind.name(), need, arg.description);
+                let _ = writeln!(
+                    text,
+                    "{}. {}    ({}, {}) {}",
+                    i + 1,
+                    arg.primary_name(),
+                    arg.kind.name(),
+                    need,
+                    arg.description
+                );
             }
         }
         if !self.result.is_empty() {
@@ -320,7 +328,7 @@ impl Command {
                 continue;
             }
             if !options.is_empty() || found.is_some() {
-                out.extend(std::iter::repeat(Value::Null).take(hole));
+                out.extend(std::iter::repeat_n(Value::Null, hole));
                 hole = 0;
                 first_given.get_or_insert(arg.names);
             } else {
@@ -331,7 +339,9 @@ impl Command {
             }
             if let Some(name) = found {
                 if let Some(conflict) = options.keys().next() {
-                    return Err(RpcError::invalid_parameter(format!("Parameter {name} conflicts with parameter {conflict}")));
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Parameter {name} conflicts with parameter {conflict}"
+                    )));
                 }
                 out.push(remaining.remove(name).cloned().unwrap_or(Value::Null));
             }
@@ -382,7 +392,8 @@ impl Command {
 /// JSON with a four-space indent, as the reference prints nested messages.
 fn pretty4(v: &Value) -> String {
     let mut buf = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::with_indent(b"    "));
     // Serialising a `Value` into memory cannot fail.
     let _ = v.serialize(&mut ser);
     String::from_utf8_lossy(&buf).into_owned()
@@ -446,7 +457,8 @@ impl RpcTable {
         if let Some(status) = self.warmup_status() {
             return Err(RpcError::new(codes::RPC_IN_WARMUP, status));
         }
-        let command = self.get(&request.method).ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
+        let command =
+            self.get(&request.method).ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
         let params = command.positional_params(&request.params)?;
         command.check(&params)?;
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
@@ -575,7 +587,10 @@ mod tests {
             .arg(Arg::optional("outputs", ArgType::Arr, ""))
             .arg(Arg::optional("fee_rate", ArgType::Amount, "").named_only())
             .arg(Arg::optional("options", ArgType::Obj, ""));
-        assert_eq!(cmd.positional_params(&json!({"fee_rate": 1})).unwrap(), json!([null, {"fee_rate": 1}]).as_array().unwrap().clone());
+        assert_eq!(
+            cmd.positional_params(&json!({"fee_rate": 1})).unwrap(),
+            json!([null, {"fee_rate": 1}]).as_array().unwrap().clone()
+        );
         let e = cmd.positional_params(&json!({"options": {}, "fee_rate": 1})).unwrap_err();
         assert_eq!(e.message, "Parameter options conflicts with parameter fee_rate");
     }

@@ -59,7 +59,10 @@ pub fn rpc_settings(args: &Args, chain: Chain, chain_dir: &Path) -> Result<RpcSe
         if bind_set {
             warnings.push("Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect".into());
         }
-        vec![SocketAddr::new(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port), SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port)]
+        vec![
+            SocketAddr::new(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port),
+            SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+        ]
     };
     let allow = args.get_all("rpcallowip").iter().map(|s| Subnet::parse(s)).collect::<Result<Vec<_>, _>>()?;
 
@@ -67,7 +70,8 @@ pub fn rpc_settings(args: &Args, chain: Chain, chain_dir: &Path) -> Result<RpcSe
     let password = args.get_or("rpcpassword", "");
     let cookie = if password.is_empty() {
         let mode = cookie_mode(args.get("rpccookieperms").as_deref())?;
-        (!args.is_negated("rpccookiefile")).then(|| (absolute_under(chain_dir, &args.get_or("rpccookiefile", ".cookie")), mode))
+        (!args.is_negated("rpccookiefile"))
+            .then(|| (absolute_under(chain_dir, &args.get_or("rpccookiefile", ".cookie")), mode))
     } else {
         credentials.add_plain(&args.get_or("rpcuser", ""), &password);
         None

@@ -26,17 +26,24 @@ fn status_for(error: &RpcError) -> StatusCode {
     }
 }
 
-fn error_reply(error: &RpcError, request: &Request) -> HttpReply {
-    HttpReply { status: status_for(error), body: Some(reply(Err(error), request.id.as_ref(), request.version)) }
+fn error_reply(error: RpcError, id: Option<&Value>, version: JsonRpcVersion) -> HttpReply {
+    HttpReply { status: status_for(&error), body: Some(reply(Err(error), id, version)) }
 }
 
 /// Handles one HTTP request body already read and authenticated. `allowed`
 /// limits the methods the caller may use (`-rpcwhitelist`); a request naming
 /// any other is refused whole with 403.
-pub async fn handle_body(table: &RpcTable, body: &[u8], template: &Request, allowed: Option<&HashSet<String>>) -> HttpReply {
+pub async fn handle_body(
+    table: &RpcTable,
+    body: &[u8],
+    template: &Request,
+    allowed: Option<&HashSet<String>>,
+) -> HttpReply {
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(_) => return error_reply(&RpcError::new(codes::RPC_PARSE_ERROR, "Parse error"), template),
+        Err(_) => {
+            return error_reply(RpcError::new(codes::RPC_PARSE_ERROR, "Parse error"), None, JsonRpcVersion::Legacy)
+        }
     };
     if let Some(allowed) = allowed {
         let requests = match &value {
@@ -53,7 +60,11 @@ pub async fn handle_body(table: &RpcTable, body: &[u8], template: &Request, allo
     match value {
         Value::Object(_) => single(table, &value, template).await,
         Value::Array(items) => batch(table, &items, template).await,
-        _ => error_reply(&RpcError::new(codes::RPC_PARSE_ERROR, "Top-level object parse error"), template),
+        _ => error_reply(
+            RpcError::new(codes::RPC_PARSE_ERROR, "Top-level object parse error"),
+            None,
+            JsonRpcVersion::Legacy,
+        ),
     }
 }
 
@@ -76,7 +87,7 @@ fn sanitize(s: &str) -> String {
 async fn single(table: &RpcTable, value: &Value, template: &Request) -> HttpReply {
     let request = match Request::parse(value) {
         Ok(r) => with_transport(r, template),
-        Err((error, partial)) => return error_reply(&error, &partial),
+        Err(failure) => return error_reply(failure.error, failure.id.as_ref(), failure.version),
     };
     log_call(&request);
     let notification = request.is_notification();
@@ -85,13 +96,11 @@ async fn single(table: &RpcTable, value: &Value, template: &Request) -> HttpRepl
     if notification {
         return HttpReply { status: StatusCode::NO_CONTENT, body: None };
     }
-    match (&result, version) {
+    match (result, version) {
         // 1.x: errors travel with HTTP error statuses.
-        (Err(e), JsonRpcVersion::Legacy) => {
-            HttpReply { status: status_for(e), body: Some(reply(Err(e), id.as_ref(), version)) }
-        }
+        (Err(e), JsonRpcVersion::Legacy) => error_reply(e, id.as_ref(), version),
         // 2.0: errors are ordinary replies.
-        _ => HttpReply { status: StatusCode::OK, body: Some(reply(result.as_ref().map(Clone::clone), id.as_ref(), version)) },
+        (result, _) => HttpReply { status: StatusCode::OK, body: Some(reply(result, id.as_ref(), version)) },
     }
 }
 
@@ -99,7 +108,7 @@ async fn batch(table: &RpcTable, items: &[Value], template: &Request) -> HttpRep
     let mut replies = Vec::with_capacity(items.len());
     for item in items {
         match Request::parse(item) {
-            Err((error, partial)) => replies.push(reply(Err(&error), partial.id.as_ref(), partial.version)),
+            Err(failure) => replies.push(reply(Err(failure.error), failure.id.as_ref(), failure.version)),
             Ok(request) => {
                 let request = with_transport(request, template);
                 log_call(&request);
@@ -107,7 +116,7 @@ async fn batch(table: &RpcTable, items: &[Value], template: &Request) -> HttpRep
                 let (id, version) = (request.id.clone(), request.version);
                 let result = table.execute(request).await;
                 if !notification {
-                    replies.push(reply(result.as_ref().map(Clone::clone), id.as_ref(), version));
+                    replies.push(reply(result, id.as_ref(), version));
                 }
             }
         }
@@ -146,7 +155,10 @@ mod tests {
     fn legacy_errors_use_http_statuses() {
         let r = run(r#"{"method": "nope", "id": 1}"#);
         assert_eq!(r.status, StatusCode::NOT_FOUND);
-        assert_eq!(r.body.unwrap(), json!({"result": null, "error": {"code": -32601, "message": "Method not found"}, "id": 1}));
+        assert_eq!(
+            r.body.unwrap(),
+            json!({"result": null, "error": {"code": -32601, "message": "Method not found"}, "id": 1})
+        );
         let r = run(r#"{"method": 5, "id": 2}"#);
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         let r = run("{not json");
@@ -159,7 +171,10 @@ mod tests {
     fn v2_errors_are_200_and_notifications_204() {
         let r = run(r#"{"jsonrpc": "2.0", "method": "nope", "id": 1}"#);
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.body.unwrap(), json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 1}));
+        assert_eq!(
+            r.body.unwrap(),
+            json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 1})
+        );
         let r = run(r#"{"jsonrpc": "2.0", "method": "echo"}"#);
         assert_eq!((r.status, r.body), (StatusCode::NO_CONTENT, None));
     }
@@ -176,7 +191,9 @@ mod tests {
 
     #[test]
     fn batches() {
-        let r = run(r#"[{"method": "echo", "params": [1], "id": 1}, {"jsonrpc": "2.0", "method": "echo"}, 7, {"jsonrpc": "2.0", "method": "nope", "id": 3}]"#);
+        let r = run(
+            r#"[{"method": "echo", "params": [1], "id": 1}, {"jsonrpc": "2.0", "method": "echo"}, 7, {"jsonrpc": "2.0", "method": "nope", "id": 3}]"#,
+        );
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(
             r.body.unwrap(),

@@ -106,7 +106,9 @@ impl HttpServer {
             tracing::info!("Binding RPC on address {} port {}", endpoint.ip(), endpoint.port());
             match TcpListener::bind(endpoint).await {
                 Ok(l) => listeners.push(l),
-                Err(e) => tracing::warn!("Binding RPC on address {} port {} failed: {e}", endpoint.ip(), endpoint.port()),
+                Err(e) => {
+                    tracing::warn!("Binding RPC on address {} port {} failed: {e}", endpoint.ip(), endpoint.port())
+                }
             }
         }
         if listeners.is_empty() {
@@ -270,7 +272,8 @@ async fn jsonrpc_endpoint(
             }
         }
     };
-    let template = RpcRequest { uri: uri.path().to_string(), auth_user: user, peer_addr: peer.to_string(), ..Default::default() };
+    let template =
+        RpcRequest { uri: uri.path().to_string(), auth_user: user, peer_addr: peer.to_string(), ..Default::default() };
     let reply = jsonrpc::handle_body(&shared.table, &body, &template, allowed).await;
     let mut response = match reply.body {
         Some(json) => {

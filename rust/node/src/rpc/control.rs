@@ -11,8 +11,8 @@ use hashvive_common::chain::Chain;
 use hashvive_common::logging;
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::time;
-use hashvive_rpc::table::{json_type_name, sync_handler, Call};
 use hashvive_interfaces::{Echo, Ipc};
+use hashvive_rpc::table::{json_type_name, sync_handler, Call};
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use crate::local::LocalEcho;
@@ -161,7 +161,10 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
                 if !chain.is_mockable() {
                     return Err(RpcError::misc("setmocktime is for regression testing (-regtest mode) only"));
                 }
-                let t = call.param(0).and_then(Value::as_i64).ok_or_else(|| RpcError::type_error("Expected integer timestamp"))?;
+                let t = call
+                    .param(0)
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| RpcError::type_error("Expected integer timestamp"))?;
                 if t < 0 {
                     return Err(RpcError::invalid_parameter(format!("Mocktime cannot be negative: {t}.")));
                 }
@@ -169,7 +172,11 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
                 Ok(Value::Null)
             }),
         )
-        .arg(Arg::required("timestamp", ArgType::Num, "UNIX epoch time\nPass 0 to go back to using the system time.")),
+        .arg(Arg::required(
+            "timestamp",
+            ArgType::Num,
+            "UNIX epoch time\nPass 0 to go back to using the system time.",
+        )),
     );
 }
 
