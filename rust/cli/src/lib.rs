@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::chain::Chain;
-use hashvive_common::datadir::resolve_datadir;
+use hashvive_common::datadir::{chain_dir_path, resolve_datadir};
 use hashvive_common::help::{format_options, wrap};
+use hashvive_common::hostport::{parse_port, split_host_port};
 use hashvive_common::options::cli_options;
 use hashvive_common::version;
 use hashvive_rpc::codes;
@@ -182,21 +183,13 @@ fn endpoint(args: &Args, chain: Chain, datadir: &std::path::Path) -> Result<Endp
     let (host, mut port) =
         split_host_port(&connect).ok_or_else(|| format!("Error: Invalid port provided in -rpcconnect: {connect}"))?;
     if let Some(p) = args.get("rpcport") {
-        port = Some(
-            p.parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| format!("Error: Invalid port provided in -rpcport: {p}"))?,
-        );
+        port = Some(parse_port(&p).ok_or_else(|| format!("Error: Invalid port provided in -rpcport: {p}"))?);
     }
     let port = port.unwrap_or_else(|| chain.default_rpc_port());
 
     let password = args.get_or("rpcpassword", "");
     let credentials = if password.is_empty() {
-        let chain_dir = match chain.data_subdir() {
-            "" => datadir.to_path_buf(),
-            sub => datadir.join(sub),
-        };
+        let chain_dir = chain_dir_path(datadir, chain);
         Credentials::Cookie(absolute_under(&chain_dir, &args.get_or("rpccookiefile", ".cookie")))
     } else {
         Credentials::Password { user: args.get_or("rpcuser", ""), password }
@@ -209,24 +202,7 @@ fn endpoint(args: &Args, chain: Chain, datadir: &std::path::Path) -> Result<Endp
         t if t <= 0 => None,
         t => Some(Duration::from_secs(t as u64)),
     };
-    Ok(Endpoint { host, port, credentials, path, timeout })
-}
-
-/// `host`, `host:port`, `[v6]:port`; a bare IPv6 address has no port.
-fn split_host_port(spec: &str) -> Option<(String, Option<u16>)> {
-    let parse_port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0);
-    if let Some(rest) = spec.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        return match after.strip_prefix(':') {
-            Some(p) => Some((host.to_string(), Some(parse_port(p)?))),
-            None if after.is_empty() => Some((host.to_string(), None)),
-            None => None,
-        };
-    }
-    match spec.split_once(':') {
-        Some((host, port)) if !port.contains(':') => Some((host.to_string(), Some(parse_port(port)?))),
-        _ => Some((spec.to_string(), None)),
-    }
+    Ok(Endpoint { host: host.to_string(), port, credentials, path, timeout })
 }
 
 /// Escapes a wallet name for the URL path as the reference client does.
@@ -290,15 +266,6 @@ mod tests {
         let out = print_reply(&json!({"error": {"code": -32601, "message": "Method not found"}}));
         assert_eq!(out.stderr.as_deref(), Some("error code: -32601\nerror message:\nMethod not found"));
         assert_eq!(out.code, (32601u32 & 0xff) as u8);
-    }
-
-    #[test]
-    fn host_port_forms() {
-        assert_eq!(split_host_port("127.0.0.1"), Some(("127.0.0.1".into(), None)));
-        assert_eq!(split_host_port("localhost:18443"), Some(("localhost".into(), Some(18443))));
-        assert_eq!(split_host_port("[::1]:5"), Some(("::1".into(), Some(5))));
-        assert_eq!(split_host_port("::1"), Some(("::1".into(), None)));
-        assert_eq!(split_host_port("host:x"), None);
     }
 
     #[test]

@@ -45,12 +45,17 @@ pub fn resolve_datadir(given: Option<&str>) -> Result<PathBuf, DataDirError> {
     }
 }
 
-/// `<datadir>/<chain subdir>`, created if missing.
-pub fn chain_datadir(datadir: &Path, chain: Chain) -> Result<PathBuf, DataDirError> {
-    let path = match chain.data_subdir() {
+/// `<datadir>/<chain subdir>`, the chain's own files (mainnet: the data directory).
+pub fn chain_dir_path(datadir: &Path, chain: Chain) -> PathBuf {
+    match chain.data_subdir() {
         "" => datadir.to_path_buf(),
         sub => datadir.join(sub),
-    };
+    }
+}
+
+/// [`chain_dir_path`], created if missing.
+pub fn chain_datadir(datadir: &Path, chain: Chain) -> Result<PathBuf, DataDirError> {
+    let path = chain_dir_path(datadir, chain);
     fs::create_dir_all(&path).map_err(|source| DataDirError::Create { path: path.clone(), source })?;
     Ok(path)
 }

@@ -5,6 +5,7 @@ pub mod args;
 pub mod chain;
 pub mod datadir;
 pub mod help;
+pub mod hostport;
 pub mod logging;
 pub mod options;
 pub mod shutdown;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::chain::Chain;
+use hashvive_common::hostport::{parse_port, split_host_port};
 
 use super::allowip::{InvalidSubnet, Subnet};
 use super::auth::{cookie_mode, AuthError, Credentials};
@@ -50,7 +51,7 @@ pub fn rpc_settings(args: &Args, chain: Chain, chain_dir: &Path) -> Result<RpcSe
     let endpoints = if allow_set && bind_set {
         args.get_all("rpcbind")
             .iter()
-            .map(|spec| split_host_port(spec, port).ok_or_else(|| ConfigError::InvalidPort("-rpcbind", spec.clone())))
+            .map(|spec| bind_address(spec, port).ok_or_else(|| ConfigError::InvalidPort("-rpcbind", spec.clone())))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         if allow_set {
@@ -112,30 +113,11 @@ fn whitelist(args: &Args) -> Whitelist {
     list
 }
 
-fn parse_port(s: &str) -> Option<u16> {
-    s.parse::<u16>().ok().filter(|p| *p != 0)
-}
-
-/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address.
-fn split_host_port(spec: &str, default_port: u16) -> Option<SocketAddr> {
-    if let Ok(ip) = spec.parse::<IpAddr>() {
-        return Some(SocketAddr::new(ip, default_port));
-    }
-    if let Some(rest) = spec.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => parse_port(p)?,
-            None if after.is_empty() => default_port,
-            None => return None,
-        };
-        return Some(SocketAddr::new(host.parse().ok()?, port));
-    }
-    let (host, port) = match spec.rsplit_once(':') {
-        Some((host, port)) => (host, parse_port(port)?),
-        None => (spec, default_port),
-    };
+/// A `-rpcbind` address: an IP address (or `localhost`) with an optional port.
+fn bind_address(spec: &str, default_port: u16) -> Option<SocketAddr> {
+    let (host, port) = split_host_port(spec)?;
     let host = if host == "localhost" { "127.0.0.1" } else { host };
-    Some(SocketAddr::new(host.parse().ok()?, port))
+    Some(SocketAddr::new(host.parse().ok()?, port.unwrap_or(default_port)))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use hyper::StatusCode;
 use serde_json::Value;
 
 use hashvive_rpc::codes;
-use hashvive_rpc::request::{reply, Request};
+use hashvive_rpc::request::{reply, ParseFailure, Request};
 use hashvive_rpc::{JsonRpcVersion, RpcError, RpcTable};
 
 /// What to send back: a status and, unless it is 204, a JSON body.
@@ -68,57 +68,64 @@ pub async fn handle_body(
     }
 }
 
-fn with_transport(mut request: Request, template: &Request) -> Request {
-    request.uri = template.uri.clone();
-    request.auth_user = template.auth_user.clone();
-    request.peer_addr = template.peer_addr.clone();
-    request
-}
-
-fn log_call(request: &Request) {
-    tracing::debug!(target: "rpc", "ThreadRPCServer method={} user={}", sanitize(&request.method), request.auth_user);
-}
-
 /// Keeps log lines printable whatever a client sends as a method name.
 fn sanitize(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric() || " .,;-_/:?@()".contains(*c)).collect()
 }
 
-async fn single(table: &RpcTable, value: &Value, template: &Request) -> HttpReply {
-    let request = match Request::parse(value) {
-        Ok(r) => with_transport(r, template),
-        Err(failure) => return error_reply(failure.error, failure.id.as_ref(), failure.version),
+/// One request of a body, parsed and run.
+enum Outcome {
+    /// It could not be parsed; the error names what was read of it.
+    Invalid(ParseFailure),
+    /// A 2.0 notification: run, owed no reply.
+    Notified,
+    Done {
+        result: Result<Value, RpcError>,
+        id: Option<Value>,
+        version: JsonRpcVersion,
+    },
+}
+
+async fn run_one(table: &RpcTable, value: &Value, template: &Request) -> Outcome {
+    let mut request = match Request::parse(value) {
+        Ok(r) => r,
+        Err(failure) => return Outcome::Invalid(failure),
     };
-    log_call(&request);
+    request.uri = template.uri.clone();
+    request.auth_user = template.auth_user.clone();
+    request.peer_addr = template.peer_addr.clone();
+    tracing::debug!(target: "rpc", "ThreadRPCServer method={} user={}", sanitize(&request.method), request.auth_user);
     let notification = request.is_notification();
     let (id, version) = (request.id.clone(), request.version);
     let result = table.execute(request).await;
-    if notification {
-        return HttpReply { status: StatusCode::NO_CONTENT, body: None };
+    match notification {
+        true => Outcome::Notified,
+        false => Outcome::Done { result, id, version },
     }
-    match (result, version) {
+}
+
+async fn single(table: &RpcTable, value: &Value, template: &Request) -> HttpReply {
+    match run_one(table, value, template).await {
+        Outcome::Invalid(f) => error_reply(f.error, f.id.as_ref(), f.version),
+        Outcome::Notified => HttpReply { status: StatusCode::NO_CONTENT, body: None },
         // 1.x: errors travel with HTTP error statuses.
-        (Err(e), JsonRpcVersion::Legacy) => error_reply(e, id.as_ref(), version),
+        Outcome::Done { result: Err(e), id, version: JsonRpcVersion::Legacy } => {
+            error_reply(e, id.as_ref(), JsonRpcVersion::Legacy)
+        }
         // 2.0: errors are ordinary replies.
-        (result, _) => HttpReply { status: StatusCode::OK, body: Some(reply(result, id.as_ref(), version)) },
+        Outcome::Done { result, id, version } => {
+            HttpReply { status: StatusCode::OK, body: Some(reply(result, id.as_ref(), version)) }
+        }
     }
 }
 
 async fn batch(table: &RpcTable, items: &[Value], template: &Request) -> HttpReply {
     let mut replies = Vec::with_capacity(items.len());
     for item in items {
-        match Request::parse(item) {
-            Err(failure) => replies.push(reply(Err(failure.error), failure.id.as_ref(), failure.version)),
-            Ok(request) => {
-                let request = with_transport(request, template);
-                log_call(&request);
-                let notification = request.is_notification();
-                let (id, version) = (request.id.clone(), request.version);
-                let result = table.execute(request).await;
-                if !notification {
-                    replies.push(reply(result, id.as_ref(), version));
-                }
-            }
+        match run_one(table, item, template).await {
+            Outcome::Invalid(f) => replies.push(reply(Err(f.error), f.id.as_ref(), f.version)),
+            Outcome::Notified => {}
+            Outcome::Done { result, id, version } => replies.push(reply(result, id.as_ref(), version)),
         }
     }
     // An all-notification batch gets no body; an empty batch gets an empty list,
