@@ -83,8 +83,7 @@ impl DaemonNotifier {
 /// after the child reports start-up for `-daemonwait`. Must run before any
 /// thread is started.
 pub fn daemonize(wait: bool) -> Result<DaemonNotifier, DaemonError> {
-    println!("Hashvive starting");
-    let _ = io::stdout().flush();
+    crate::init::print_to_stdout("Hashvive starting\n");
     let (read_end, write_end): (OwnedFd, OwnedFd) = pipe().map_err(DaemonError::Fork)?;
     // SAFETY: no other threads exist yet (the runtime starts after this), so the
     // child may run arbitrary code.

@@ -7,6 +7,7 @@
 //! the data directory lock, daemonising, and only then logging to `debug.log`.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -123,18 +124,18 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     let chain = args.select_chain()?;
 
     if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
-        print!(
+        print_to_stdout(&format!(
             "{}\n\n{}\n\nUsage:  {} [options]                     Start Hashvive {}\n\n{}",
             version::header(exe.title),
             wrap(exe.description, 79, 0),
             exe.name,
             exe.title,
             format_options(&defs, args.is_set("help-debug"))
-        );
+        ));
         return Ok(());
     }
     if args.is_set("version") {
-        print!("{}\n{}", version::header(exe.title), version::license_text());
+        print_to_stdout(&format!("{}\n{}", version::header(exe.title), version::license_text()));
         return Ok(());
     }
     if let Some(token) = stray.first() {
@@ -352,4 +353,11 @@ fn watch_signals(shutdown: Shutdown, log: LogHandle) -> Result<tokio::task::Join
             }
         }
     }))
+}
+
+/// Help and version text may be piped into `head`: a closed pipe ends the
+/// output quietly instead of panicking like `print!` would.
+pub(crate) fn print_to_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
