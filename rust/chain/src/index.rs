@@ -90,6 +90,12 @@ pub struct BlockRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Idx(u32);
 
+impl Idx {
+    pub fn as_usize(self) -> usize {
+        self.0 as usize
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub hash: BlockHash,

@@ -1,8 +1,18 @@
 //! The node's chain state: blocks on disk, the block index and UTXO set in
 //! redb, connecting and disconnecting blocks, the mempool and block assembly.
 
+mod accept;
 pub mod blockfiles;
+mod chainstate;
 pub mod coins;
 pub mod error;
 pub mod index;
+pub mod mempool;
+mod miner;
 pub mod store;
+mod validation;
+
+pub use accept::{fee_for, AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
+pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, Tip};
+pub use miner::{BlockTemplate, MineError};
+pub use validation::{BlockOutcome, Rejection};

@@ -136,6 +136,27 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Runs `f` in a write transaction that is then thrown away: for checking
+    /// what a block would do without doing it.
+    pub fn dry_run<R, E>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let mut writer = Writer {
+            blocks: txn.open_table(BLOCKS).map_err(StoreError::from)?,
+            coins: txn.open_table(COINS).map_err(StoreError::from)?,
+            txindex: txn.open_table(TXINDEX).map_err(StoreError::from)?,
+            meta: txn.open_table(META).map_err(StoreError::from)?,
+        };
+        let result = f(&mut writer);
+        drop(writer);
+        txn.abort().map_err(StoreError::from)?;
+        result
+    }
+}
+
 /// The tables of one write transaction.
 pub struct Writer<'t> {
     blocks: Table<'t, &'static [u8; 32], &'static [u8]>,

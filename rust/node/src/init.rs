@@ -26,12 +26,12 @@ use hashvive_common::{time, version};
 use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
-use crate::chain::ChainState;
+use crate::chain::chain_config;
+use hashvive_chain::{ChainConfig, Chainstate};
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
-use crate::rpc::blockchain;
 use crate::rpc::control::{self, ControlContext};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
@@ -189,8 +189,10 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .thread_name("hashvive-worker")
         .build()
         .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
+    let chain_config = chain_config(&args, chain, &chain_dir)?;
     let node = RunningNode {
         chain,
+        chain_config,
         chain_dir,
         server: args.get_bool("server", true),
         log,
@@ -221,6 +223,7 @@ fn log_startup(exe: &Executable, datadir: &Path, config_path: Option<&Path>, arg
 /// What the node keeps while it runs.
 struct RunningNode {
     chain: Chain,
+    chain_config: ChainConfig,
     chain_dir: PathBuf,
     server: bool,
     log: LogHandle,
@@ -245,8 +248,6 @@ impl RunningNode {
             }),
         );
 
-        let chain = Arc::new(ChainState::new(self.chain));
-        blockchain::register(&table, chain.clone(), self.cli_name);
         control::register_echoipc(&table, self.ipc.clone(), ECHO_PROCESS);
 
         let started = self.start_rpc(rpc, table.clone()).await;
@@ -254,7 +255,16 @@ impl RunningNode {
             Ok(servers) => servers,
             Err(e) => return Err(failed(notifier, e)),
         };
-        let ipc_listener = match self.start_ipc(chain, table.clone()).await {
+        table.set_warmup(Some("Loading block index...".into()));
+        let chainstate = match crate::chain::open(self.chain_config.clone()).await {
+            Ok(c) => c,
+            Err(e) => {
+                stop_rpc(http, cookie).await;
+                return Err(failed(notifier, e));
+            }
+        };
+        crate::rpc::register_chain(&table, &chainstate, self.chain, &self.chain_config.blocks_dir, self.cli_name);
+        let ipc_listener = match self.start_ipc(chainstate.clone(), table.clone()).await {
             Ok(listener) => listener,
             Err(e) => {
                 stop_rpc(http, cookie).await;
@@ -272,17 +282,21 @@ impl RunningNode {
         signals.abort();
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
+        let flushed = tokio::task::spawn_blocking(move || chainstate.flush()).await;
+        if let Ok(Err(e)) = flushed {
+            tracing::error!("Failed to write the chain state to disk: {e}");
+        }
         Ok(())
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.
     async fn start_ipc(
         &self,
-        chain: Arc<ChainState>,
+        chainstate: Arc<Chainstate>,
         table: Arc<RpcTable>,
     ) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
-        let init = Arc::new(NodeInit { chain, table, runtime: tokio::runtime::Handle::current() });
+        let init = Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
         Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))
     }
 

@@ -12,7 +12,10 @@ use hashvive_interfaces::{async_trait, BlockRef, Echo, Init, Mining, Result, Rpc
 use hashvive_rpc::request::Request;
 use hashvive_rpc::RpcTable;
 
-use crate::chain::{ChainState, Tip};
+use hashvive_chain::{Chainstate, Tip};
+use hashvive_common::chain::Chain;
+
+use crate::chain::is_initial_block_download;
 use crate::http::execute_json;
 
 /// Returns what it is given.
@@ -30,25 +33,26 @@ fn block_ref(tip: Tip) -> BlockRef {
 }
 
 pub struct NodeMining {
-    chain: Arc<ChainState>,
+    chain: Chain,
+    chainstate: Arc<Chainstate>,
 }
 
 #[async_trait]
 impl Mining for NodeMining {
     async fn is_test_chain(&self) -> Result<bool> {
-        Ok(self.chain.chain().is_test_chain())
+        Ok(self.chain.is_test_chain())
     }
 
     async fn is_initial_block_download(&self) -> Result<bool> {
-        Ok(self.chain.is_initial_block_download())
+        Ok(is_initial_block_download(&self.chainstate.tip()))
     }
 
     async fn get_tip(&self) -> Result<Option<BlockRef>> {
-        Ok(Some(block_ref(self.chain.tip())))
+        Ok(Some(block_ref(self.chainstate.tip())))
     }
 
     async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<BlockRef> {
-        Ok(block_ref(self.chain.wait_tip_changed(BlockHash::from_byte_array(current_tip), timeout).await))
+        Ok(block_ref(self.chainstate.wait_tip_changed(BlockHash::from_byte_array(current_tip), timeout).await))
     }
 }
 
@@ -73,7 +77,8 @@ impl Rpc for NodeRpc {
 
 /// What a running node offers: echo, mining and RPC.
 pub struct NodeInit {
-    pub chain: Arc<ChainState>,
+    pub chain: Chain,
+    pub chainstate: Arc<Chainstate>,
     pub table: Arc<RpcTable>,
     pub runtime: tokio::runtime::Handle,
 }
@@ -85,7 +90,7 @@ impl Init for NodeInit {
     }
 
     async fn make_mining(&self) -> Result<Arc<dyn Mining>> {
-        Ok(Arc::new(NodeMining { chain: self.chain.clone() }))
+        Ok(Arc::new(NodeMining { chain: self.chain, chainstate: self.chainstate.clone() }))
     }
 
     async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {

@@ -1,24 +1,19 @@
-//! The node's view of its chain. Until block storage and validation land this
-//! holds the chain's genesis block as its tip; everything that reads the tip
-//! (RPCs, the `Mining` interface) already goes through [`ChainState`], so it
-//! follows the real chain once blocks connect.
+//! How the node sets up its chain state from its options; the chain state
+//! itself is `hashvive-chain`.
 
+use std::path::Path;
 use std::time::Duration;
 
-use bitcoin::blockdata::constants::genesis_block;
-use bitcoin::{BlockHash, Network};
-use tokio::sync::watch;
+use bitcoin::Network;
 
+use hashvive_chain::mempool::MempoolOptions;
+use hashvive_chain::{ChainConfig, Chainstate, Tip};
+use hashvive_common::args::Args;
 use hashvive_common::chain::Chain;
+use hashvive_consensus::{ChainParams, Deployment};
+use hashvive_policy::PolicyOptions;
 
-/// The active chain's tip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tip {
-    pub hash: BlockHash,
-    pub height: u32,
-    /// Block time, seconds since the epoch.
-    pub time: u32,
-}
+use crate::init::InitError;
 
 /// A tip older than this means the node is still catching up.
 const MAX_TIP_AGE: i64 = 24 * 60 * 60;
@@ -33,63 +28,63 @@ pub fn network(chain: Chain) -> Network {
     }
 }
 
-pub struct ChainState {
-    chain: Chain,
-    tip: watch::Sender<Tip>,
+/// Whether the node is still catching up: its tip is older than a day.
+pub fn is_initial_block_download(tip: &Tip) -> bool {
+    i64::from(tip.time) < hashvive_common::time::now() - MAX_TIP_AGE
 }
 
-impl ChainState {
-    /// A chain holding only its genesis block.
-    pub fn new(chain: Chain) -> ChainState {
-        let genesis = genesis_block(network(chain));
-        let tip = Tip { hash: genesis.block_hash(), height: 0, time: genesis.header.time };
-        ChainState { chain, tip: watch::Sender::new(tip) }
-    }
-
-    pub fn chain(&self) -> Chain {
-        self.chain
-    }
-
-    pub fn tip(&self) -> Tip {
-        *self.tip.borrow()
-    }
-
-    /// Whether the node is still catching up: its tip is older than a day.
-    pub fn is_initial_block_download(&self) -> bool {
-        i64::from(self.tip().time) < hashvive_common::time::now() - MAX_TIP_AGE
-    }
-
-    /// Waits until the tip is not `current` or `timeout` has passed; returns the tip then.
-    pub async fn wait_tip_changed(&self, current: BlockHash, timeout: Duration) -> Tip {
-        let mut rx = self.tip.subscribe();
-        let changed = async {
-            // The sender lives as long as `self`, so waiting only ends with a change.
-            let _ = rx.wait_for(|tip| tip.hash != current).await;
+/// The chain-state settings the options ask for; option errors are init errors.
+pub fn chain_config(args: &Args, chain: Chain, chain_dir: &Path) -> Result<ChainConfig, InitError> {
+    let mut params = ChainParams::new(network(chain));
+    for spec in args.get_all("testactivationheight") {
+        if chain != Chain::Regtest {
+            return Err(InitError::new("Error: -testactivationheight may only be used on regtest".to_string()));
+        }
+        let parsed = spec.split_once('@').and_then(|(name, height)| {
+            Some((name.parse::<Deployment>().ok()?, height.parse::<u32>().ok().filter(|h| *h < i32::MAX as u32)?))
+        });
+        let Some((deployment, height)) = parsed else {
+            return Err(InitError::new(format!("Invalid format ({spec}) for -testactivationheight=name@height.")));
         };
-        let _ = tokio::time::timeout(timeout, changed).await;
-        self.tip()
+        params.set_activation_height(deployment, height);
     }
+    let dbcache_mib = args.get_int("dbcache", 450).clamp(4, 1 << 20) as usize;
+    let par = args.get_int("par", 0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let script_threads = match par {
+        n if n > 0 => n as usize,
+        n => (cores as i64 + n).max(1) as usize,
+    }
+    .min(15);
+    let policy = PolicyOptions {
+        permit_bare_multisig: args.get_bool("permitbaremultisig", true),
+        datacarrier: args.get_bool("datacarrier", true),
+        ..PolicyOptions::default()
+    };
+    let defaults = MempoolOptions::defaults(policy);
+    let mempool = MempoolOptions {
+        require_standard: !(chain.is_test_chain() && args.get_bool("acceptnonstdtxn", false)),
+        max_size: args.get_int("maxmempool", 300).max(0) as u64 * 1_000_000,
+        expiry: Duration::from_secs(args.get_int("mempoolexpiry", 336).max(0) as u64 * 3600),
+        full_rbf: args.get_bool("mempoolfullrbf", true),
+        ..defaults
+    };
+    Ok(ChainConfig {
+        params,
+        blocks_dir: chain_dir.join("blocks"),
+        chainstate_dir: chain_dir.join("chainstate"),
+        db_cache_bytes: dbcache_mib << 20,
+        txindex: args.get_bool("txindex", false),
+        mempool,
+        flush_interval: Duration::from_secs(1),
+        script_threads,
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bitcoin::hashes::Hash;
-
-    #[test]
-    fn regtest_genesis() {
-        let state = ChainState::new(Chain::Regtest);
-        assert_eq!(state.tip().hash.to_string(), "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206");
-        assert_eq!(state.tip().height, 0);
-        assert!(state.is_initial_block_download());
-    }
-
-    #[tokio::test]
-    async fn waiting_for_a_new_tip_times_out() {
-        let state = ChainState::new(Chain::Regtest);
-        let tip = state.wait_tip_changed(state.tip().hash, Duration::from_millis(10)).await;
-        assert_eq!(tip, state.tip());
-        let other = BlockHash::from_byte_array([1; 32]);
-        assert_eq!(state.wait_tip_changed(other, Duration::from_secs(60)).await, state.tip());
-    }
+/// Opens the chain state, off the async threads (it reads the block index).
+pub async fn open(config: ChainConfig) -> Result<std::sync::Arc<Chainstate>, InitError> {
+    let opened = tokio::task::spawn_blocking(move || Chainstate::open(config))
+        .await
+        .map_err(|e| InitError::new(format!("Loading the chain state stopped: {e}")))?;
+    opened.map(std::sync::Arc::new).map_err(|e| InitError::new(format!("Error opening block database: {e}")))
 }

@@ -1,15 +1,104 @@
-//! `blockchain` methods.
+//! `blockchain` methods over the chain state.
 
+use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use bitcoin::consensus::encode::serialize_hex;
+use bitcoin::{BlockHash, CompactTarget, Target};
+use serde_json::{json, Map, Value};
 
-use hashvive_rpc::table::sync_handler;
-use hashvive_rpc::{Command, RpcTable};
+use hashvive_chain::{BlockInfo, Chainstate};
+use hashvive_common::chain::Chain;
+use hashvive_rpc::error::codes;
+use hashvive_rpc::table::{sync_handler, Call};
+use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use crate::chain::ChainState;
+use super::{blocking, chain_error};
+use crate::chain::is_initial_block_download;
 
-pub fn register(table: &RpcTable, chain: Arc<ChainState>, cli: &'static str) {
+/// The reference's `GetDifficulty`: how many times harder than the easiest
+/// mainnet target, computed from the compact form as the reference does.
+pub fn difficulty(bits: CompactTarget) -> f64 {
+    let bits = bits.to_consensus();
+    let mut shift = (bits >> 24) & 0xff;
+    let mut diff = f64::from(0x0000_ffff) / f64::from(bits & 0x00ff_ffff);
+    while shift < 29 {
+        diff *= 256.0;
+        shift += 1;
+    }
+    while shift > 29 {
+        diff /= 256.0;
+        shift -= 1;
+    }
+    diff
+}
+
+pub fn target_hex(bits: CompactTarget) -> String {
+    hex(&Target::from_compact(bits).to_be_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A 64-hex-digit hash parameter, with the reference's messages.
+pub fn parse_hash<T: FromStr>(v: &Value, name: &str) -> Result<T, RpcError> {
+    let s = v.as_str().ok_or_else(|| RpcError::type_error(format!("{name} must be a string")))?;
+    if s.len() != 64 {
+        return Err(RpcError::invalid_parameter(format!("{name} must be of length 64 (not {}, for '{s}')", s.len())));
+    }
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")));
+    }
+    T::from_str(s).map_err(|_| RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")))
+}
+
+pub fn block_not_found() -> RpcError {
+    RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Block not found")
+}
+
+fn lookup(chain: &Chainstate, call: &Call, i: usize) -> Result<BlockInfo, RpcError> {
+    let hash: BlockHash = parse_hash(call.param(i).unwrap_or(&Value::Null), "blockhash")?;
+    chain.block_info(&hash).ok_or_else(block_not_found)
+}
+
+/// The header fields `getblockheader` and `getblock` share, in the reference's order.
+pub fn header_json(chain: &Chainstate, info: &BlockInfo) -> Map<String, Value> {
+    let tip = chain.tip();
+    let h = &info.header;
+    let mut m = Map::new();
+    m.insert("hash".into(), json!(info.hash.to_string()));
+    m.insert("confirmations".into(), json!(if info.active { i64::from(tip.height - info.height) + 1 } else { -1 }));
+    m.insert("height".into(), json!(info.height));
+    m.insert("version".into(), json!(h.version.to_consensus()));
+    m.insert("versionHex".into(), json!(format!("{:08x}", h.version.to_consensus())));
+    m.insert("merkleroot".into(), json!(h.merkle_root.to_string()));
+    m.insert("time".into(), json!(h.time));
+    m.insert("mediantime".into(), json!(info.median_time_past));
+    m.insert("nonce".into(), json!(h.nonce));
+    m.insert("bits".into(), json!(format!("{:08x}", h.bits.to_consensus())));
+    m.insert("target".into(), json!(target_hex(h.bits)));
+    m.insert("difficulty".into(), json!(difficulty(h.bits)));
+    m.insert("chainwork".into(), json!(hex(&info.chain_work.to_be_bytes())));
+    m.insert("nTx".into(), json!(info.n_tx));
+    if info.height > 0 {
+        m.insert("previousblockhash".into(), json!(h.prev_blockhash.to_string()));
+    }
+    if let Some(next) = info.next {
+        m.insert("nextblockhash".into(), json!(next.to_string()));
+    }
+    m
+}
+
+fn size_on_disk(blocks_dir: &Path) -> u64 {
+    std::fs::read_dir(blocks_dir)
+        .map(|dir| dir.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks_dir: &Path, cli: &'static str) {
     let c = chain.clone();
     table.register(
         Command::new(
@@ -21,14 +110,245 @@ pub fn register(table: &RpcTable, chain: Arc<ChainState>, cli: &'static str) {
         .result("\"hex\"    (string) the block hash, hex-encoded")
         .example(format!("{cli} getbestblockhash")),
     );
+    let c = chain.clone();
     table.register(
         Command::new(
             "getblockcount",
             "blockchain",
             "Returns the height of the most-work fully-validated chain.\nThe genesis block has height 0.",
-            sync_handler(move |_| Ok(json!(chain.tip().height))),
+            sync_handler(move |_| Ok(json!(c.tip().height))),
         )
         .result("n    (numeric) The current block count")
         .example(format!("{cli} getblockcount")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "getblockhash",
+            "blockchain",
+            "Returns hash of block in best-block-chain at height provided.",
+            sync_handler(move |call| {
+                let height = call.param(0).and_then(Value::as_i64).unwrap_or(-1);
+                let hash = u32::try_from(height).ok().and_then(|h| c.block_hash_at(h));
+                hash.map(|h| json!(h.to_string()))
+                    .ok_or_else(|| RpcError::invalid_parameter("Block height out of range"))
+            }),
+        )
+        .arg(Arg::required("height", ArgType::Num, "The height index"))
+        .result("\"hex\"    (string) The block hash")
+        .example(format!("{cli} getblockhash 1000")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "getblockheader",
+            "blockchain",
+            "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\n\
+             If verbose is true, returns an Object with information about blockheader <hash>.",
+            sync_handler(move |call| {
+                let info = lookup(&c, call, 0)?;
+                if call.param(1).and_then(Value::as_bool) == Some(false) {
+                    return Ok(json!(serialize_hex(&info.header)));
+                }
+                Ok(Value::Object(header_json(&c, &info)))
+            }),
+        )
+        .arg(Arg::required("blockhash", ArgType::StrHex, "The block hash"))
+        .arg(Arg::optional("verbose", ArgType::Bool, "true for a json object, false for the hex-encoded data").default("true"))
+        .example(format!("{cli} getblockheader \"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"")),
+    );
+    let c = chain.clone();
+    let dir = blocks_dir.to_path_buf();
+    table.register(
+        Command::new(
+            "getblockchaininfo",
+            "blockchain",
+            "Returns an object containing various state info regarding blockchain processing.",
+            sync_handler(move |_| {
+                let tip = c.tip();
+                let info = c.block_info(&tip.hash).ok_or_else(block_not_found)?;
+                let headers = c.best_header().map_or(tip.height, |h| h.height);
+                Ok(json!({
+                    "chain": network.name(),
+                    "blocks": tip.height,
+                    "headers": headers,
+                    "bestblockhash": tip.hash.to_string(),
+                    "bits": format!("{:08x}", info.header.bits.to_consensus()),
+                    "target": target_hex(info.header.bits),
+                    "difficulty": difficulty(info.header.bits),
+                    "time": tip.time,
+                    "mediantime": tip.median_time_past,
+                    "verificationprogress": 1.0,
+                    "initialblockdownload": is_initial_block_download(&tip),
+                    "chainwork": hex(&info.chain_work.to_be_bytes()),
+                    "size_on_disk": size_on_disk(&dir),
+                    "pruned": false,
+                    "warnings": [],
+                }))
+            }),
+        )
+        .example(format!("{cli} getblockchaininfo")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "getdifficulty",
+            "blockchain",
+            "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
+            sync_handler(move |_| {
+                let info = c.block_info(&c.tip().hash).ok_or_else(block_not_found)?;
+                Ok(json!(difficulty(info.header.bits)))
+            }),
+        )
+        .result("n    (numeric) the proof-of-work difficulty as a multiple of the minimum difficulty.")
+        .example(format!("{cli} getdifficulty")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "getchaintips",
+            "blockchain",
+            "Return information about all known tips in the block tree, including the main chain as well as orphaned branches.",
+            sync_handler(move |_| {
+                let tips: Vec<Value> = c
+                    .chain_tips()
+                    .into_iter()
+                    .map(|t| json!({"height": t.height, "hash": t.hash.to_string(), "branchlen": t.branch_len, "status": t.status}))
+                    .collect();
+                Ok(Value::Array(tips))
+            }),
+        )
+        .example(format!("{cli} getchaintips")),
+    );
+
+    for (name, description) in [
+        ("invalidateblock", "Permanently marks a block as invalid, as if it violated a consensus rule."),
+        ("reconsiderblock", "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.\nThis can be used to undo the effects of invalidateblock."),
+        ("preciousblock", "Treats a block as if it were received before others with the same work.\n\nA later preciousblock call can override the effect of an earlier one.\n\nThe effects of preciousblock are not retained across restarts."),
+    ] {
+        let c = chain.clone();
+        table.register(
+            Command::new(
+                name,
+                "blockchain",
+                description,
+                blocking(move |call| {
+                    let hash: BlockHash = parse_hash(call.param(0).unwrap_or(&Value::Null), "blockhash")?;
+                    let found = match name {
+                        "invalidateblock" => c.invalidate_block(&hash),
+                        "reconsiderblock" => c.reconsider_block(&hash),
+                        _ => c.precious_block(&hash),
+                    }
+                    .map_err(chain_error)?;
+                    if !found {
+                        return Err(block_not_found());
+                    }
+                    Ok(Value::Null)
+                }),
+            )
+            .arg(Arg::required("blockhash", ArgType::StrHex, "the hash of the block to mark"))
+            .example(format!("{cli} {name} \"blockhash\"")),
+        );
+    }
+
+    table.register(
+        Command::new(
+            "pruneblockchain",
+            "blockchain",
+            "Attempts to delete block and undo data up to a specified height or timestamp, if eligible for pruning.",
+            sync_handler(|_| Err(RpcError::misc("Cannot prune blocks because node is not in prune mode."))),
+        )
+        .arg(Arg::required("height", ArgType::Num, "The block height to prune up to."))
+        .example(format!("{cli} pruneblockchain 1000")),
+    );
+
+    register_waits(table, &chain, cli);
+    table.register(Command::new(
+        "syncwithvalidationinterfacequeue",
+        "hidden",
+        "Waits for the validation interface queue to catch up on everything that was there when we started.",
+        // Chain notifications are delivered synchronously, so there is never a queue to wait for.
+        sync_handler(|_| Ok(Value::Null)),
+    ));
+    let c = chain;
+    table.register(
+        Command::new(
+            "verifychain",
+            "blockchain",
+            "Verifies blockchain database.",
+            blocking(move |call| {
+                let depth = call.param(1).and_then(Value::as_i64).unwrap_or(6);
+                Ok(json!(c.verify_chain(if depth <= 0 { u32::MAX } else { depth as u32 }).map_err(chain_error)?))
+            }),
+        )
+        .arg(Arg::optional("checklevel", ArgType::Num, "How thorough the block verification is").default("3, range=0-4"))
+        .arg(Arg::optional("nblocks", ArgType::Num, "The number of blocks to check.").default("6, 0=all"))
+        .example(format!("{cli} verifychain")),
+    );
+}
+
+/// `waitfornewblock`, `waitforblock`, `waitforblockheight`: wait on the tip
+/// with a timeout in milliseconds (0 = forever), then report it.
+fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) {
+    fn timeout(call: &Call, i: usize) -> Duration {
+        match call.param(i).and_then(Value::as_i64).unwrap_or(0) {
+            n if n > 0 => Duration::from_millis(n as u64),
+            // "Forever": until shutdown in practice.
+            _ => Duration::from_secs(365 * 24 * 3600),
+        }
+    }
+    fn tip_json(tip: hashvive_chain::Tip) -> Value {
+        json!({"hash": tip.hash.to_string(), "height": tip.height})
+    }
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "waitfornewblock",
+            "hidden",
+            "Waits for any new block and returns useful info about it.",
+            Arc::new(move |call: Call| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let current = c.tip().hash;
+                    Ok(tip_json(c.wait_tip_changed(current, timeout(&call, 0)).await))
+                })
+            }),
+        )
+        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0"))
+        .example(format!("{cli} waitfornewblock 1000")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "waitforblock",
+            "hidden",
+            "Waits for a specific new block and returns useful info about it.",
+            Arc::new(move |call: Call| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let hash: BlockHash = parse_hash(call.param(0).unwrap_or(&Value::Null), "blockhash")?;
+                    Ok(tip_json(c.wait_for_tip(|t| t.hash == hash, timeout(&call, 1)).await))
+                })
+            }),
+        )
+        .arg(Arg::required("blockhash", ArgType::StrHex, "Block hash to wait for."))
+        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "waitforblockheight",
+            "hidden",
+            "Waits for (at least) block height and returns the height and hash\nof the current tip.",
+            Arc::new(move |call: Call| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let height = call.param(0).and_then(Value::as_i64).unwrap_or(0);
+                    Ok(tip_json(c.wait_for_tip(|t| i64::from(t.height) >= height, timeout(&call, 1)).await))
+                })
+            }),
+        )
+        .arg(Arg::required("height", ArgType::Num, "Block height to wait for."))
+        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
     );
 }
