@@ -191,7 +191,6 @@ impl ChainParams {
     /// The parameters rust-bitcoin's difficulty helpers expect.
     pub fn pow_params(&self) -> bitcoin::params::Params {
         let mut p = bitcoin::params::Params::new(self.network);
-        p.pow_limit = self.pow_limit;
         p.max_attainable_target = self.pow_limit;
         p.pow_target_spacing = self.pow_target_spacing;
         p.pow_target_timespan = self.pow_target_timespan;
