@@ -12,7 +12,7 @@ use bitcoin::{Amount, Block, BlockHash, OutPoint, Transaction, Txid, Wtxid};
 use hashvive_consensus::locks::{calculate_sequence_locks, is_final_tx, sequence_locks_satisfied};
 use hashvive_consensus::script::block_script_flags;
 use hashvive_consensus::sigops::transaction_sigop_cost;
-use hashvive_consensus::tx::{check_transaction, check_tx_inputs, SpentOutput};
+use hashvive_consensus::tx::{check_transaction, check_tx_inputs};
 use hashvive_consensus::Deployment;
 use hashvive_policy::{
     are_inputs_standard, is_standard_tx, is_witness_standard, virtual_size, MAX_STANDARD_TX_SIGOPS_COST,
@@ -172,22 +172,18 @@ impl Chainstate {
         }
 
         if params.is_active(Deployment::Csv, height) {
-            let prev_heights: Vec<u32> =
+            let mut prev_heights: Vec<u32> =
                 spent.iter().map(|c| if c.height == MEMPOOL_HEIGHT { height } else { c.height }).collect();
             let index = &inner.index;
             let tip_idx = inner.tip_idx();
             let mtp_at = |h: u32| index.ancestor(tip_idx, h).map_or(tip.median_time_past, |a| index.median_time_past(a));
-            let locks = calculate_sequence_locks(&tx, true, &prev_heights, height, mtp_at);
+            let locks = calculate_sequence_locks(&tx, true, &mut prev_heights, height, mtp_at);
             if !sequence_locks_satisfied(&locks, height, tip.median_time_past) {
                 return Err(MempoolReject::policy("non-BIP68-final", None));
             }
         }
 
-        let spent_outputs: Vec<SpentOutput> = spent
-            .iter()
-            .map(|c| SpentOutput { txout: c.txout.clone(), height: c.height.min(height), is_coinbase: c.is_coinbase })
-            .collect();
-        let fee = check_tx_inputs(&tx, &spent_outputs, height).map_err(invalid)?;
+        let fee = check_tx_inputs(&tx, &spent, height).map_err(invalid)?;
         let spent_txouts: Vec<_> = spent.iter().map(|c| c.txout.clone()).collect();
         if options.require_standard {
             are_inputs_standard(&tx, &spent_txouts)

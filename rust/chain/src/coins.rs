@@ -4,45 +4,41 @@
 use bitcoin::consensus::encode::{self, Decodable, Encodable, VarInt};
 use bitcoin::{Amount, OutPoint, ScriptBuf, TxOut};
 
-/// An unspent transaction output and where it was created.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Coin {
-    pub txout: TxOut,
-    pub height: u32,
-    pub is_coinbase: bool,
+use hashvive_consensus::tx::SpentOutput;
+
+/// An unspent transaction output and where it was created: exactly what
+/// the consensus rules need to know about a spent output.
+pub type Coin = SpentOutput;
+
+/// Serialized as `varint(height * 2 + coinbase) || amount (u64 LE) || script (compact size + bytes)`.
+pub fn encode_coin(coin: &Coin) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + coin.txout.script_pubkey.len());
+    encode_coin_to(coin, &mut out);
+    out
 }
 
-impl Coin {
-    /// Serialized as `varint(height * 2 + coinbase) || amount (u64 LE) || script (compact size + bytes)`.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.txout.script_pubkey.len());
-        self.encode_to(&mut out);
-        out
-    }
+fn encode_coin_to(coin: &Coin, out: &mut Vec<u8>) {
+    let code = u64::from(coin.height) * 2 + u64::from(coin.is_coinbase);
+    // Writing to a Vec cannot fail.
+    let _ = VarInt(code).consensus_encode(out);
+    let _ = coin.txout.value.to_sat().consensus_encode(out);
+    let _ = coin.txout.script_pubkey.consensus_encode(out);
+}
 
-    fn encode_to(&self, out: &mut Vec<u8>) {
-        let code = u64::from(self.height) * 2 + u64::from(self.is_coinbase);
-        // Writing to a Vec cannot fail.
-        let _ = VarInt(code).consensus_encode(out);
-        let _ = self.txout.value.to_sat().consensus_encode(out);
-        let _ = self.txout.script_pubkey.consensus_encode(out);
+pub fn decode_coin(mut bytes: &[u8]) -> Result<Coin, encode::Error> {
+    let coin = decode_coin_from(&mut bytes)?;
+    if !bytes.is_empty() {
+        return Err(encode::Error::ParseFailed("trailing bytes after coin"));
     }
+    Ok(coin)
+}
 
-    pub fn decode(mut bytes: &[u8]) -> Result<Coin, encode::Error> {
-        let coin = Coin::decode_from(&mut bytes)?;
-        if !bytes.is_empty() {
-            return Err(encode::Error::ParseFailed("trailing bytes after coin"));
-        }
-        Ok(coin)
-    }
-
-    fn decode_from(bytes: &mut &[u8]) -> Result<Coin, encode::Error> {
-        let code = VarInt::consensus_decode(bytes)?.0;
-        let height = u32::try_from(code / 2).map_err(|_| encode::Error::ParseFailed("coin height out of range"))?;
-        let value = Amount::from_sat(u64::consensus_decode(bytes)?);
-        let script_pubkey = ScriptBuf::consensus_decode(bytes)?;
-        Ok(Coin { txout: TxOut { value, script_pubkey }, height, is_coinbase: code % 2 == 1 })
-    }
+fn decode_coin_from(bytes: &mut &[u8]) -> Result<Coin, encode::Error> {
+    let code = VarInt::consensus_decode(bytes)?.0;
+    let height = u32::try_from(code / 2).map_err(|_| encode::Error::ParseFailed("coin height out of range"))?;
+    let value = Amount::from_sat(u64::consensus_decode(bytes)?);
+    let script_pubkey = ScriptBuf::consensus_decode(bytes)?;
+    Ok(Coin { txout: TxOut { value, script_pubkey }, height, is_coinbase: code % 2 == 1 })
 }
 
 /// The database key of an outpoint: txid bytes then the index, big-endian so a
@@ -68,7 +64,7 @@ impl BlockUndo {
         for spent in &self.txs {
             let _ = VarInt(spent.len() as u64).consensus_encode(&mut out);
             for coin in spent {
-                coin.encode_to(&mut out);
+                encode_coin_to(coin, &mut out);
             }
         }
         out
@@ -83,7 +79,7 @@ impl BlockUndo {
             let n = VarInt::consensus_decode(bytes)?.0;
             let mut spent = Vec::with_capacity(n.min(bytes.len() as u64) as usize);
             for _ in 0..n {
-                spent.push(Coin::decode_from(bytes)?);
+                spent.push(decode_coin_from(bytes)?);
             }
             txs.push(spent);
         }
@@ -111,12 +107,12 @@ mod tests {
     #[test]
     fn coin_round_trip() {
         for c in [coin(0, true), coin(840_000, false), coin(u32::MAX, true)] {
-            assert_eq!(Coin::decode(&c.encode()).unwrap(), c);
+            assert_eq!(decode_coin(&encode_coin(&c)).unwrap(), c);
         }
-        assert!(Coin::decode(&[]).is_err());
-        let mut extra = coin(1, false).encode();
+        assert!(decode_coin(&[]).is_err());
+        let mut extra = encode_coin(&coin(1, false));
         extra.push(0);
-        assert!(Coin::decode(&extra).is_err());
+        assert!(decode_coin(&extra).is_err());
     }
 
     #[test]

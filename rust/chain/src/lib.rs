@@ -8,6 +8,7 @@ pub mod coins;
 pub mod error;
 pub mod index;
 pub mod mempool;
+mod mempool_file;
 mod miner;
 pub mod store;
 mod validation;

@@ -10,7 +10,9 @@ use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
 
-use hashvive_consensus::block::{add_witness_commitment, block_subsidy, coinbase_height_script};
+use hashvive_consensus::block::block_subsidy;
+use hashvive_consensus::mining::{add_witness_commitment, coinbase_height_script};
+use hashvive_consensus::Deployment;
 use hashvive_consensus::locks::is_final_tx;
 use hashvive_consensus::pow::check_proof_of_work;
 use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
@@ -79,7 +81,7 @@ impl Chainstate {
             },
             txdata,
         };
-        add_witness_commitment(&mut block);
+        add_witness_commitment(&mut block, params.is_active(Deployment::Segwit, height));
         block.header.merkle_root = block.compute_merkle_root().unwrap_or_else(TxMerkleNode::all_zeros);
         BlockTemplate { block, height, fees, sigops, coinbase_value, median_time_past: tip.median_time_past }
     }

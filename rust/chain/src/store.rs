@@ -15,7 +15,7 @@ use bitcoin::{BlockHash, OutPoint, Txid};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition};
 
 use crate::blockfiles::FilePos;
-use crate::coins::{outpoint_key, Coin};
+use crate::coins::{decode_coin as decode_coin_bytes, encode_coin, outpoint_key, Coin};
 use crate::error::StoreError;
 use crate::index::{BlockRecord, Status};
 
@@ -177,7 +177,7 @@ impl Writer<'_> {
     }
 
     pub fn add_coin(&mut self, outpoint: &OutPoint, coin: &Coin) -> Result<(), StoreError> {
-        self.coins.insert(&outpoint_key(outpoint), coin.encode().as_slice())?;
+        self.coins.insert(&outpoint_key(outpoint), encode_coin(coin).as_slice())?;
         Ok(())
     }
 
@@ -215,7 +215,7 @@ impl Writer<'_> {
 }
 
 fn decode_coin(bytes: &[u8], outpoint: &OutPoint) -> Result<Coin, StoreError> {
-    Coin::decode(bytes).map_err(|e| StoreError::Corrupt(format!("coin {outpoint}: {e}")))
+    decode_coin_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("coin {outpoint}: {e}")))
 }
 
 fn hash_from(bytes: &[u8], what: &str) -> Result<BlockHash, StoreError> {

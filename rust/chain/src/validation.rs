@@ -15,7 +15,7 @@ use hashvive_consensus::locks::{calculate_sequence_locks, sequence_locks_satisfi
 use hashvive_consensus::pow::{next_work_required, HeaderInfo};
 use hashvive_consensus::script::{block_script_flags, ScriptFlags, ScriptVerifier};
 use hashvive_consensus::sigops::{transaction_sigop_cost, MAX_BLOCK_SIGOPS_COST};
-use hashvive_consensus::tx::{check_tx_inputs, SpentOutput, TxError};
+use hashvive_consensus::tx::{check_tx_inputs, TxError};
 use hashvive_consensus::{ChainParams, Deployment};
 
 use crate::chainstate::{ChainError, Chainstate, Inner};
@@ -45,7 +45,7 @@ impl Rejection {
 
 impl From<BlockError> for Rejection {
     fn from(e: BlockError) -> Rejection {
-        Rejection { reason: e.reason().to_string(), debug: e.debug(), mutated: e.may_be_mutation() }
+        Rejection { reason: e.reason().into_owned(), debug: e.debug(), mutated: e.is_mutation() }
     }
 }
 
@@ -216,7 +216,8 @@ impl Chainstate {
         loop {
             let Some(best) = inner.index.best_candidate() else { break };
             let tip = inner.tip_idx();
-            if best == tip || inner.index.get(best).chain_work <= inner.index.get(tip).chain_work {
+            // Equal work can still win: `preciousblock` reorders equal tips.
+            if best == tip || inner.index.get(best).chain_work < inner.index.get(tip).chain_work {
                 break;
             }
             let fork = inner.index.fork_point(best).ok_or_else(|| ChainError::Index("candidate off the genesis block".into()))?;
@@ -328,9 +329,10 @@ impl Chainstate {
         let prev_mtp = inner.index.median_time_past(tip);
         let ctx = HeaderContext {
             prev_height: height - 1,
+            prev_time: inner.index.get(tip).record.header.time,
             prev_median_time_past: prev_mtp,
             expected_bits: Chainstate::required_bits(&inner, params, tip, block.header.time),
-            adjusted_time: hashvive_common::time::now(),
+            now: hashvive_common::time::now(),
         };
         contextual_check_block_header(&block.header, &ctx, params)?;
         contextual_check_block(block, height, prev_mtp, params)?;
@@ -408,12 +410,11 @@ impl<'a> BlockRules<'a> {
                         }
                     }
                 }
-                let spent_outputs: Vec<SpentOutput> = spent.iter().map(Coin::to_spent_output).collect();
-                let fee = check_tx_inputs(tx, &spent_outputs, height).map_err(Rejection::from)?;
+                let fee = check_tx_inputs(tx, &spent, height).map_err(Rejection::from)?;
                 fees = fees.checked_add(fee).ok_or_else(|| Rejection::new("bad-txns-accumulated-fee-outofrange", None))?;
                 if self.enforce_bip68 {
-                    let prev_heights: Vec<u32> = spent.iter().map(|c| c.height).collect();
-                    let locks = calculate_sequence_locks(tx, true, &prev_heights, height, mtp_at);
+                    let mut prev_heights: Vec<u32> = spent.iter().map(|c| c.height).collect();
+                    let locks = calculate_sequence_locks(tx, true, &mut prev_heights, height, mtp_at);
                     if !sequence_locks_satisfied(&locks, height, self.prev_mtp) {
                         return Err(
                             Rejection::new("bad-txns-nonfinal", Some("contains a non-BIP68-final transaction".into())).into()
@@ -522,9 +523,10 @@ impl Inner {
         }
         let ctx = HeaderContext {
             prev_height: self.index.get(prev).height(),
+            prev_time: self.index.get(prev).record.header.time,
             prev_median_time_past: self.index.median_time_past(prev),
             expected_bits: Chainstate::required_bits(self, params, prev, header.time),
-            adjusted_time: hashvive_common::time::now(),
+            now: hashvive_common::time::now(),
         };
         contextual_check_block_header(header, &ctx, params).map_err(Rejection::from)?;
         Ok(self.index.insert(*header, Status::VALID_TREE))

@@ -352,3 +352,138 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
         .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
     );
 }
+
+/// `gettxoutsetinfo` with the reference's `hash_serialized_3`: SHA256d over
+/// every coin as `outpoint || height * 2 + coinbase (u32) || txout`, in key order.
+fn utxo_set_info(chain: &Chainstate, chainstate_dir: &Path) -> Result<Value, RpcError> {
+    use bitcoin::consensus::Encodable;
+    use bitcoin::hashes::{sha256d, Hash, HashEngine};
+    let mut engine = sha256d::Hash::engine();
+    let (mut txouts, mut bogosize, mut total, mut transactions) = (0u64, 0u64, 0u64, 0u64);
+    let mut last_txid = None;
+    let tip = chain
+        .for_each_utxo(|outpoint, coin| {
+            let _ = outpoint.consensus_encode(&mut engine);
+            let _ = (coin.height * 2 + u32::from(coin.is_coinbase)).consensus_encode(&mut engine);
+            let _ = coin.txout.consensus_encode(&mut engine);
+            txouts += 1;
+            bogosize += 50 + coin.txout.script_pubkey.len() as u64;
+            total += coin.txout.value.to_sat();
+            if last_txid != Some(outpoint.txid) {
+                transactions += 1;
+                last_txid = Some(outpoint.txid);
+            }
+        })
+        .map_err(chain_error)?;
+    let disk_size: u64 = std::fs::read_dir(chainstate_dir)
+        .map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0);
+    let hash = sha256d::Hash::from_engine(engine);
+    Ok(json!({
+        "height": tip.height,
+        "bestblock": tip.hash.to_string(),
+        "txouts": txouts,
+        "bogosize": bogosize,
+        "hash_serialized_3": hash.to_string(),
+        "total_amount": super::mempool::btc(total as i64),
+        "transactions": transactions,
+        "disk_size": disk_size,
+    }))
+}
+
+pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: &Path, cli: &'static str) {
+    let c = chain.clone();
+    let dir = chainstate_dir.to_path_buf();
+    table.register(
+        Command::new(
+            "gettxoutsetinfo",
+            "blockchain",
+            "Returns statistics about the unspent transaction output set.\nNote this call may take some time.",
+            blocking(move |call| {
+                match call.param(0).and_then(Value::as_str).unwrap_or("hash_serialized_3") {
+                    "hash_serialized_3" => {}
+                    "muhash" | "none" => {
+                        return Err(RpcError::invalid_parameter("hash_type 'muhash' and 'none' need coinstatsindex, which is not available"))
+                    }
+                    other => return Err(RpcError::invalid_parameter(format!("'{other}' is not a valid hash_type"))),
+                }
+                if call.param(1).is_some() {
+                    return Err(RpcError::invalid_parameter("Querying specific block heights requires coinstatsindex"));
+                }
+                utxo_set_info(&c, &dir)
+            }),
+        )
+        .arg(Arg::optional("hash_type", ArgType::Str, "Which UTXO set hash should be calculated. Options: 'hash_serialized_3' (the legacy algorithm), 'muhash', 'none'.").default("hash_serialized_3"))
+        .arg(Arg::optional("hash_or_height", ArgType::Any, "The block hash or height of the target height (only available with coinstatsindex).").placeholder("hash_or_height"))
+        .arg(Arg::optional("use_index", ArgType::Bool, "Use coinstatsindex, if available.").default("true"))
+        .example(format!("{cli} gettxoutsetinfo")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
+            "getchaintxstats",
+            "blockchain",
+            "Compute statistics about the total number and rate of transactions in the chain.",
+            blocking(move |call| {
+                let tip = c.tip();
+                let end = match call.param(1) {
+                    Some(v) => {
+                        let hash: BlockHash = parse_hash(v, "blockhash")?;
+                        let info = c.block_info(&hash).ok_or_else(block_not_found)?;
+                        if !info.active {
+                            return Err(RpcError::invalid_parameter("Block is not in main chain"));
+                        }
+                        info
+                    }
+                    None => c.block_info(&tip.hash).ok_or_else(block_not_found)?,
+                };
+                let spacing = c.params().pow_target_spacing as i64;
+                let window = match call.param(0).and_then(Value::as_i64) {
+                    Some(n) if n < 0 || (n > 0 && n >= i64::from(end.height)) => {
+                        return Err(RpcError::invalid_parameter("Invalid block count: should be between 0 and the block's height - 1"))
+                    }
+                    Some(n) => n as u32,
+                    None => (30 * 24 * 3600 / spacing).min(i64::from(end.height.saturating_sub(1))) as u32,
+                };
+                let mut out = Map::new();
+                out.insert("time".into(), json!(end.header.time));
+                out.insert("txcount".into(), json!(end.chain_tx));
+                out.insert("window_final_block_hash".into(), json!(end.hash.to_string()));
+                out.insert("window_final_block_height".into(), json!(end.height));
+                out.insert("window_block_count".into(), json!(window));
+                if window > 0 {
+                    let start = c.ancestor_info(&end.hash, end.height - window).ok_or_else(block_not_found)?;
+                    let interval = i64::from(end.header.time) - i64::from(start.header.time);
+                    let tx_count = end.chain_tx - start.chain_tx;
+                    out.insert("window_interval".into(), json!(interval));
+                    out.insert("window_tx_count".into(), json!(tx_count));
+                    if interval > 0 {
+                        out.insert("txrate".into(), json!(tx_count as f64 / interval as f64));
+                    }
+                }
+                Ok(Value::Object(out))
+            }),
+        )
+        .arg(Arg::optional("nblocks", ArgType::Num, "Size of the window in number of blocks").default("one month"))
+        .arg(Arg::optional("blockhash", ArgType::StrHex, "The hash of the block that ends the window.").default("chain tip"))
+        .example(format!("{cli} getchaintxstats")),
+    );
+    let c = chain;
+    table.register(
+        Command::new(
+            "getindexinfo",
+            "util",
+            "Returns the status of one or all available indices currently running in the node.",
+            sync_handler(move |call| {
+                let mut out = Map::new();
+                let wanted = call.param(0).and_then(Value::as_str);
+                if c.txindex_enabled() && wanted.is_none_or(|w| w == "txindex") {
+                    out.insert("txindex".into(), json!({"synced": true, "best_block_height": c.tip().height}));
+                }
+                Ok(Value::Object(out))
+            }),
+        )
+        .arg(Arg::optional("index_name", ArgType::Str, "Filter results for an index with a specific name."))
+        .example(format!("{cli} getindexinfo")),
+    );
+}

@@ -42,6 +42,8 @@ pub fn chain_error(e: impl Into<ChainError>) -> RpcError {
 /// Registers every method that works on the chain state.
 pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Chain, blocks_dir: &std::path::Path, cli: &'static str) {
     blockchain::register(table, chainstate.clone(), chain, blocks_dir, cli);
+    let chainstate_dir = blocks_dir.with_file_name("chainstate");
+    blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
     mempool::register(table, chainstate.clone(), cli);
     mining::register(table, chainstate.clone(), chain, cli);
 }
