@@ -14,10 +14,8 @@ use hashvive_consensus::script::block_script_flags;
 use hashvive_consensus::sigops::transaction_sigop_cost;
 use hashvive_consensus::tx::{check_transaction, check_tx_inputs};
 use hashvive_consensus::Deployment;
-use hashvive_policy::{
-    are_inputs_standard, is_standard_tx, is_witness_standard, virtual_size, MAX_STANDARD_TX_SIGOPS_COST,
-    MIN_STANDARD_TX_NONWITNESS_SIZE,
-};
+use hashvive_policy::constants::{MAX_STANDARD_TX_SIGOPS_COST, MIN_STANDARD_TX_NONWITNESS_SIZE};
+use hashvive_policy::{are_inputs_standard, is_standard_tx, is_witness_standard, virtual_size, FeeRate};
 
 use crate::chainstate::{Chainstate, Inner};
 use crate::coins::Coin;
@@ -202,11 +200,11 @@ impl Chainstate {
         let modified_fee = fee.to_sat() as i64 + inner.mempool.delta(&txid);
 
         if mode != AcceptMode::Reorg {
-            let min_fee = fee_for(options.min_relay_fee, vsize);
+            let min_fee = options.policy.min_relay_fee.fee(vsize).to_sat() as i64;
             if modified_fee < min_fee {
                 return Err(MempoolReject::policy("min relay fee not met", format!("{modified_fee} < {min_fee}")));
             }
-            let floor = fee_for(inner.mempool_min_fee(), vsize);
+            let floor = inner.mempool_min_fee().fee(vsize).to_sat() as i64;
             if modified_fee < floor {
                 return Err(MempoolReject::policy("mempool min fee not met", format!("{modified_fee} < {floor}")));
             }
@@ -306,21 +304,16 @@ impl Chainstate {
         f(&self.lock().mempool)
     }
 
-    /// `getmempoolinfo`'s `mempoolminfee`: sat/kvB a new transaction must pay.
-    pub fn mempool_min_fee(&self) -> u64 {
+    /// `getmempoolinfo`'s `mempoolminfee`: the rate a new transaction must pay.
+    pub fn mempool_min_fee(&self) -> FeeRate {
         self.lock().mempool_min_fee()
     }
 }
 
 impl Inner {
-    pub(crate) fn mempool_min_fee(&self) -> u64 {
-        self.rolling_min_fee.max(self.mempool.options.min_relay_fee)
+    pub(crate) fn mempool_min_fee(&self) -> FeeRate {
+        self.rolling_min_fee.max(self.mempool.options.policy.min_relay_fee)
     }
-}
-
-/// The fee `rate` (sat/kvB) asks of `vsize` virtual bytes, as the reference's `CFeeRate::GetFee`.
-pub fn fee_for(rate: u64, vsize: u64) -> i64 {
-    (rate.saturating_mul(vsize)).div_ceil(1000) as i64
 }
 
 /// Whether the transaction or any unconfirmed ancestor opts in to replacement (BIP125).
@@ -358,10 +351,9 @@ fn check_chain_limits(
     Ok(())
 }
 
-/// Fee rate in sat/kvB as the reference prints it in replacement errors.
+/// Fee rate as the reference prints it in replacement errors.
 fn format_rate(fee: i64, vsize: u64) -> String {
-    let rate = fee * 1000 / vsize.max(1) as i64;
-    format!("{}.{:08} BTC/kvB", rate / 100_000_000, (rate % 100_000_000).abs())
+    FeeRate::from_fee(Amount::from_sat(fee.max(0) as u64), vsize).to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -377,7 +369,7 @@ fn check_replacement(
 ) -> Result<Vec<Txid>, MempoolReject> {
     let mempool = &inner.mempool;
     let insufficient = |debug: String| MempoolReject::policy("insufficient fee", debug);
-    if let Some(c) = ancestors.iter().find(|a| conflicts.contains(a)) {
+    if let Some(c) = ancestors.iter().find(|a| conflicts.contains(*a)) {
         return Err(MempoolReject::new(
             RejectKind::Consensus,
             "bad-txns-spends-conflicting-tx",
@@ -437,7 +429,7 @@ fn check_replacement(
             format_btc(old_fees)
         )));
     }
-    let relay = fee_for(mempool.options.incremental_relay_fee, vsize);
+    let relay = mempool.options.policy.incremental_relay_fee.fee(vsize).to_sat() as i64;
     if modified_fee - old_fees < relay {
         return Err(insufficient(format!(
             "rejecting replacement {txid}, not enough additional fees to relay; {} < {}",

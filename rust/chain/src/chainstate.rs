@@ -103,7 +103,7 @@ pub(crate) struct Inner {
     /// The block just received, so connecting it does not read it back from disk.
     pub(crate) recent_block: Option<(Idx, Arc<Block>)>,
     /// Fee rate (sat/kvB) below which the full mempool takes nothing, raised by evictions.
-    pub(crate) rolling_min_fee: u64,
+    pub(crate) rolling_min_fee: hashvive_policy::FeeRate,
 }
 
 impl Chainstate {
@@ -122,7 +122,7 @@ impl Chainstate {
             last_flush: Instant::now(),
             flush_interval: config.flush_interval,
             recent_block: None,
-            rolling_min_fee: 0,
+            rolling_min_fee: hashvive_policy::FeeRate::ZERO,
         };
         match inner.store.tip()? {
             Some(hash) => {
@@ -149,7 +149,7 @@ impl Chainstate {
     /// Builds the transaction index up to the tip when `-txindex` is on, or
     /// drops it when it was turned off.
     fn sync_txindex(&self) -> Result<(), ChainError> {
-        let mut inner = self.lock();
+        let inner = self.lock();
         let indexed = inner.store.txindex_height()?;
         if !inner.txindex {
             if indexed.is_some() {

@@ -13,7 +13,7 @@ mod miner;
 pub mod store;
 mod validation;
 
-pub use accept::{fee_for, AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
+pub use accept::{AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
 pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, Tip};
 pub use miner::{BlockTemplate, MineError};
 pub use validation::{BlockOutcome, Rejection};

@@ -10,17 +10,16 @@ use std::time::Duration;
 
 use bitcoin::{Amount, OutPoint, SignedAmount, Transaction, Txid, Wtxid};
 
-use hashvive_policy::PolicyOptions;
+use hashvive_policy::constants::{
+    DEFAULT_ANCESTOR_LIMIT, DEFAULT_ANCESTOR_SIZE_LIMIT_KVB, DEFAULT_DESCENDANT_LIMIT, DEFAULT_DESCENDANT_SIZE_LIMIT_KVB,
+};
+use hashvive_policy::{FeeRate, PolicyOptions};
 
 #[derive(Clone, Debug)]
 pub struct MempoolOptions {
     pub policy: PolicyOptions,
     /// `-acceptnonstdtxn=0` (test chains may turn standardness off).
     pub require_standard: bool,
-    /// `-minrelaytxfee`, satoshis per 1000 virtual bytes.
-    pub min_relay_fee: u64,
-    /// `-incrementalrelayfee`, satoshis per 1000 virtual bytes.
-    pub incremental_relay_fee: u64,
     /// `-maxmempool`, bytes of virtual size.
     pub max_size: u64,
     /// `-mempoolexpiry`
@@ -32,6 +31,23 @@ pub struct MempoolOptions {
     pub ancestor_size: u64,
     pub descendant_count: usize,
     pub descendant_size: u64,
+}
+
+impl MempoolOptions {
+    /// The reference's defaults around the given relay policy.
+    pub fn defaults(policy: PolicyOptions) -> MempoolOptions {
+        MempoolOptions {
+            policy,
+            require_standard: true,
+            max_size: 300_000_000,
+            expiry: Duration::from_secs(336 * 3600),
+            full_rbf: true,
+            ancestor_count: DEFAULT_ANCESTOR_LIMIT,
+            ancestor_size: DEFAULT_ANCESTOR_SIZE_LIMIT_KVB * 1000,
+            descendant_count: DEFAULT_DESCENDANT_LIMIT,
+            descendant_size: DEFAULT_DESCENDANT_SIZE_LIMIT_KVB * 1000,
+        }
+    }
 }
 
 /// One transaction in the mempool.
@@ -300,9 +316,9 @@ impl Mempool {
     }
 
     /// Evicts the packages with the lowest descendant fee rate until the mempool
-    /// fits `max_size`; returns the fee rate (sat/kvB) of the last eviction, which
-    /// becomes the minimum for new transactions.
-    pub(crate) fn trim_to_size(&mut self) -> Option<u64> {
+    /// fits `max_size`; returns the fee rate of the last eviction plus the
+    /// incremental relay fee, which becomes the minimum for new transactions.
+    pub(crate) fn trim_to_size(&mut self) -> Option<FeeRate> {
         let mut floor = None;
         while self.total_vsize > self.options.max_size {
             let worst = self
@@ -313,7 +329,8 @@ impl Mempool {
                     (d.modified_fees.to_sat() * 1000 / d.vsize.max(1) as i64, e.txid)
                 })
                 .min()?;
-            floor = Some(worst.0.max(0) as u64 + self.options.incremental_relay_fee);
+            let incremental = self.options.policy.incremental_relay_fee.to_sat_per_kvb();
+            floor = Some(FeeRate::from_sat_per_kvb(worst.0.max(0) as u64 + incremental));
             self.remove_with_descendants(&worst.1);
         }
         floor

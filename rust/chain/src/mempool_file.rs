@@ -60,7 +60,7 @@ impl Chainstate {
         } else {
             VERSION_OBFUSCATED.consensus_encode(&mut file)?;
             let mut key = [0u8; 8];
-            getrandom::getrandom(&mut key).map_err(io::Error::other)?;
+            getrandom::getrandom(&mut key).map_err(|e| io::Error::other(e.to_string()))?;
             VarInt(8).consensus_encode(&mut file)?;
             file.extend_from_slice(&key);
             let offset = file.len();
@@ -77,16 +77,16 @@ impl Chainstate {
 
     /// Offers the saved transactions to the mempool again; returns how many
     /// were accepted. A missing file is an empty mempool; a damaged one is an error.
-    pub fn load_mempool(&self, path: &Path) -> Result<usize, encode::Error> {
+    pub fn load_mempool(&self, path: &Path) -> io::Result<usize> {
         let mut data = match fs::read(path) {
             Ok(d) => d,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 self.lock().mempool.loaded = true;
                 return Ok(0);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
-        let saved = parse(&mut data)?;
+        let saved = parse(&mut data).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         let expiry = self.lock().mempool.options().expiry.as_secs() as i64;
         let now = hashvive_common::time::now();
         let mut accepted = 0;

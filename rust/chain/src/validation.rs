@@ -271,7 +271,7 @@ impl Chainstate {
             tip.hash,
             tip.height,
             inner.index.get(inner.tip_idx()).chain_tx,
-            hashvive_common::time::format_iso8601(i64::from(tip.time))
+            hashvive_common::time::format_iso8601(i64::from(tip.time), None)
         );
         Ok(())
     }

@@ -81,7 +81,7 @@ pub struct InitError {
 }
 
 impl InitError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         InitError { message: message.into(), logged: false }
     }
 }

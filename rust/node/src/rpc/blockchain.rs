@@ -357,7 +357,7 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
 /// every coin as `outpoint || height * 2 + coinbase (u32) || txout`, in key order.
 fn utxo_set_info(chain: &Chainstate, chainstate_dir: &Path) -> Result<Value, RpcError> {
     use bitcoin::consensus::Encodable;
-    use bitcoin::hashes::{sha256d, Hash, HashEngine};
+    use bitcoin::hashes::{sha256d, Hash};
     let mut engine = sha256d::Hash::engine();
     let (mut txouts, mut bogosize, mut total, mut transactions) = (0u64, 0u64, 0u64, 0u64);
     let mut last_txid = None;

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use hashvive_chain::mempool::{Mempool, MempoolEntry};
 use hashvive_chain::Chainstate;
+use hashvive_policy::FeeRate;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::sync_handler;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
@@ -24,9 +25,9 @@ pub fn btc(sat: i64) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-/// A fee rate in sat/kvB as BTC/kvB.
-pub fn btc_per_kvb(sat_per_kvb: u64) -> Value {
-    btc(sat_per_kvb as i64)
+/// A fee rate as BTC/kvB.
+pub fn btc_per_kvb(rate: FeeRate) -> Value {
+    btc(rate.to_sat_per_kvb() as i64)
 }
 
 fn entry_json(mempool: &Mempool, e: &MempoolEntry) -> Value {
@@ -99,8 +100,8 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, cli: &'static str) {
                         "total_fee": btc(m.total_fee().to_sat() as i64),
                         "maxmempool": o.max_size,
                         "mempoolminfee": btc_per_kvb(min_fee),
-                        "minrelaytxfee": btc_per_kvb(o.min_relay_fee),
-                        "incrementalrelayfee": btc_per_kvb(o.incremental_relay_fee),
+                        "minrelaytxfee": btc_per_kvb(o.policy.min_relay_fee),
+                        "incrementalrelayfee": btc_per_kvb(o.policy.incremental_relay_fee),
                         "unbroadcastcount": 0,
                         "fullrbf": o.full_rbf,
                     })
