@@ -36,6 +36,8 @@ use crate::rpc::control::{self, ControlContext};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
+/// The saved mempool (`-persistmempool`), in the chain directory.
+const MEMPOOL_FILENAME: &str = "mempool.dat";
 
 /// Which executable is running this node; only its presentation differs.
 pub struct Executable {
@@ -193,6 +195,8 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     let node = RunningNode {
         chain,
         chain_config,
+        persist_mempool: args.get_bool("persistmempool", true),
+        persist_mempool_v1: args.get_bool("persistmempoolv1", false),
         chain_dir,
         server: args.get_bool("server", true),
         log,
@@ -224,6 +228,9 @@ fn log_startup(exe: &Executable, datadir: &Path, config_path: Option<&Path>, arg
 struct RunningNode {
     chain: Chain,
     chain_config: ChainConfig,
+    /// `-persistmempool`, `-persistmempoolv1`
+    persist_mempool: bool,
+    persist_mempool_v1: bool,
     chain_dir: PathBuf,
     server: bool,
     log: LogHandle,
@@ -264,6 +271,16 @@ impl RunningNode {
             }
         };
         crate::rpc::register_chain(&table, &chainstate, self.chain, &self.chain_config.blocks_dir, self.cli_name);
+        let mempool_file = self.persist_mempool.then(|| self.chain_dir.join(MEMPOOL_FILENAME));
+        if let Some(path) = mempool_file.clone() {
+            let c = chainstate.clone();
+            let loaded = tokio::task::spawn_blocking(move || c.load_mempool(&path)).await;
+            match loaded {
+                Ok(Ok(n)) => tracing::info!("Imported mempool transactions from disk: {n} succeeded"),
+                Ok(Err(e)) => tracing::warn!("Failed to import mempool file: {e}"),
+                Err(e) => tracing::warn!("Failed to import mempool file: {e}"),
+            }
+        }
         let ipc_listener = match self.start_ipc(chainstate.clone(), table.clone()).await {
             Ok(listener) => listener,
             Err(e) => {
@@ -282,7 +299,17 @@ impl RunningNode {
         signals.abort();
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
-        let flushed = tokio::task::spawn_blocking(move || chainstate.flush()).await;
+        let plain = self.persist_mempool_v1;
+        let flushed = tokio::task::spawn_blocking(move || {
+            if let Some(path) = mempool_file {
+                match chainstate.dump_mempool(&path, plain) {
+                    Ok(n) => tracing::info!("Dumped mempool: {n} transactions to {}", path.display()),
+                    Err(e) => tracing::error!("Failed to dump mempool: {e}. Continuing anyway."),
+                }
+            }
+            chainstate.flush()
+        })
+        .await;
         if let Ok(Err(e)) = flushed {
             tracing::error!("Failed to write the chain state to disk: {e}");
         }

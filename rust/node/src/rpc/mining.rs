@@ -258,6 +258,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
         )
         .example(format!("{cli} getmininginfo")),
     );
+    register_getblocktemplate(table, chain.clone(), net, cli);
     let c = chain;
     table.register(
         Command::new(
@@ -281,4 +282,155 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
         .arg(Arg::required("fee_delta", ArgType::Num, "The fee value (in satoshis) to add (or subtract, if negative).\nNote, that this value is not a fee rate. It is a value to modify absolute fee of the TX.\nThe fee is not actually paid, only the algorithm for selecting transactions into a block\nconsiders the transaction as it would have paid a higher (or lower) fee."))
         .example(format!("{cli} prioritisetransaction \"txid\" 0.0 10000")),
     );
+}
+
+/// BIP22 results for a block proposal that is already known.
+fn known_block_result(chain: &Chainstate, hash: &bitcoin::BlockHash) -> Option<Value> {
+    let info = chain.block_info(hash)?;
+    Some(if info.status.is_failed() {
+        json!("duplicate-invalid")
+    } else if info.status.contains(hashvive_chain::index::Status::VALID_SCRIPTS) {
+        json!("duplicate")
+    } else {
+        json!("duplicate-inconclusive")
+    })
+}
+
+fn register_getblocktemplate(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'static str) {
+    let c = chain;
+    table.register(
+        Command::new(
+            "getblocktemplate",
+            "mining",
+            "If the request parameters include a 'mode' key, that is used to explicitly select between the default 'template' request or a 'proposal'.\n\
+             It returns data needed to construct a block to work on.\n\
+             For full specification, see BIPs 22, 23, 9, and 145:\n\
+                 https://github.com/bitcoin/bips/blob/master/bip-0022.mediawiki\n\
+                 https://github.com/bitcoin/bips/blob/master/bip-0023.mediawiki\n\
+                 https://github.com/bitcoin/bips/blob/master/bip-0009.mediawiki#getblocktemplate_changes\n\
+                 https://github.com/bitcoin/bips/blob/master/bip-0145.mediawiki",
+            Arc::new(move |call: hashvive_rpc::table::Call| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let request = call.param(0).cloned().unwrap_or(json!({}));
+                    let request = request.as_object().cloned().unwrap_or_default();
+                    let mode = request.get("mode").and_then(Value::as_str).unwrap_or("template");
+                    if mode == "proposal" {
+                        let c = c.clone();
+                        return tokio::task::spawn_blocking(move || {
+                            let block: Block = hex_bytes(request.get("data"))
+                                .and_then(|b| deserialize(&b).ok())
+                                .ok_or_else(|| RpcError::new(codes::RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
+                            if let Some(known) = known_block_result(&c, &block.block_hash()) {
+                                return Ok(known);
+                            }
+                            if block.header.prev_blockhash != c.tip().hash {
+                                return Ok(json!("inconclusive-not-best-prevblk"));
+                            }
+                            Ok(match c.check_block_template(&block) {
+                                Ok(()) => Value::Null,
+                                Err(r) => json!(r.reason),
+                            })
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(RpcError::new(codes::RPC_INTERNAL_ERROR, e.to_string())));
+                    }
+                    if mode != "template" {
+                        return Err(RpcError::invalid_parameter("Invalid mode"));
+                    }
+                    if !net.is_test_chain() {
+                        // No peer-to-peer networking yet: a miner on a real network would mine alone.
+                        return Err(RpcError::new(codes::RPC_CLIENT_NOT_CONNECTED, "Hashvive is not connected!"));
+                    }
+                    let rules: Vec<&str> =
+                        request.get("rules").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                    if !rules.contains(&"segwit") {
+                        return Err(RpcError::invalid_parameter(
+                            "getblocktemplate must be called with the segwit rule set (call with {\"rules\": [\"segwit\"]})",
+                        ));
+                    }
+                    // Long polling: wait until the tip or the mempool changes from what the caller saw.
+                    if let Some(id) = request.get("longpollid").and_then(Value::as_str) {
+                        let (hash, seq) = id.split_at(id.len().min(64));
+                        let seq: u64 = seq.parse().unwrap_or(0);
+                        loop {
+                            let tip = c.tip().hash.to_string();
+                            if tip != hash || c.with_mempool(|m| m.change_sequence()) != seq {
+                                break;
+                            }
+                            let current = c.tip().hash;
+                            c.wait_tip_changed(current, std::time::Duration::from_secs(1)).await;
+                        }
+                    }
+                    let c2 = c.clone();
+                    tokio::task::spawn_blocking(move || template_json(&c2))
+                        .await
+                        .unwrap_or_else(|e| Err(RpcError::new(codes::RPC_INTERNAL_ERROR, e.to_string())))
+                })
+            }),
+        )
+        .arg(Arg::optional("template_request", ArgType::Obj, "Format of the template").default("{}"))
+        .example(format!("{cli} getblocktemplate '{{\"rules\": [\"segwit\"]}}'")),
+    );
+}
+
+fn template_json(c: &Chainstate) -> Result<Value, RpcError> {
+    let sequence = c.with_mempool(|m| m.change_sequence());
+    // The miner is the caller: the template pays to an empty script they replace.
+    let template = c.create_block_template(ScriptBuf::new(), None);
+    let block = &template.block;
+    let txs = &block.txdata[1..];
+    let position: std::collections::HashMap<Txid, usize> =
+        txs.iter().enumerate().map(|(i, tx)| (tx.compute_txid(), i + 1)).collect();
+    let transactions: Vec<Value> = txs
+        .iter()
+        .enumerate()
+        .map(|(i, tx)| {
+            let mut depends: Vec<usize> =
+                tx.input.iter().filter_map(|input| position.get(&input.previous_output.txid).copied()).collect();
+            depends.sort_unstable();
+            depends.dedup();
+            json!({
+                "data": bitcoin::consensus::encode::serialize_hex(tx),
+                "txid": tx.compute_txid().to_string(),
+                "hash": tx.compute_wtxid().to_string(),
+                "depends": depends,
+                "fee": template.fees.get(i).map_or(0, |f| f.to_sat()),
+                "sigops": template.sigops.get(i).copied().unwrap_or(0),
+                "weight": tx.weight().to_wu(),
+            })
+        })
+        .collect();
+    let commitment = block.txdata[0]
+        .output
+        .iter()
+        .rev()
+        .find(|o| o.script_pubkey.as_bytes().starts_with(&[0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed]))
+        .map(|o| bitcoin::consensus::encode::serialize_hex(&o.script_pubkey).split_off(2));
+    let mut out = json!({
+        "capabilities": ["proposal"],
+        "version": block.header.version.to_consensus(),
+        "rules": ["csv", "!segwit", "taproot"],
+        "vbavailable": {},
+        "vbrequired": 0,
+        "previousblockhash": block.header.prev_blockhash.to_string(),
+        "transactions": transactions,
+        "coinbaseaux": {},
+        "coinbasevalue": template.coinbase_value.to_sat(),
+        "longpollid": format!("{}{sequence}", block.header.prev_blockhash),
+        "target": target_hex(block.header.bits),
+        "mintime": template.median_time_past + 1,
+        "mutable": ["time", "transactions", "prevblock"],
+        "noncerange": "00000000ffffffff",
+        "sigoplimit": 80_000,
+        "sizelimit": 4_000_000,
+        "weightlimit": 4_000_000,
+        "curtime": block.header.time,
+        "bits": format!("{:08x}", block.header.bits.to_consensus()),
+        "height": template.height,
+    });
+    if let (Some(commitment), Some(obj)) = (commitment, out.as_object_mut()) {
+        obj.insert("default_witness_commitment".into(), json!(commitment));
+    }
+    Ok(out)
 }

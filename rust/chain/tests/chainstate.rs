@@ -1,0 +1,162 @@
+//! The chain state end to end on regtest: mining, spending through the
+//! mempool, reorganisations, invalid blocks, restarts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::{
+    absolute::LockTime, transaction::Version, Amount, Block, BlockHash, Network, OutPoint, ScriptBuf, Sequence,
+    Transaction, TxIn, TxOut, WScriptHash, Witness,
+};
+
+use hashvive_chain::mempool::MempoolOptions;
+use hashvive_chain::{AcceptMode, BlockOutcome, ChainConfig, Chainstate, RejectKind};
+use hashvive_consensus::ChainParams;
+use hashvive_policy::PolicyOptions;
+
+fn config(dir: &std::path::Path) -> ChainConfig {
+    ChainConfig {
+        params: ChainParams::new(Network::Regtest),
+        blocks_dir: dir.join("blocks"),
+        chainstate_dir: dir.join("chainstate"),
+        db_cache_bytes: 4 << 20,
+        txindex: true,
+        mempool: MempoolOptions::defaults(PolicyOptions::default()),
+        flush_interval: Duration::from_secs(60),
+        script_threads: 2,
+    }
+}
+
+/// Anyone can spend P2WSH(OP_TRUE) with the script as the only witness item.
+fn op_true() -> (ScriptBuf, Witness) {
+    let script = ScriptBuf::from(vec![0x51]);
+    let spk = ScriptBuf::new_p2wsh(&WScriptHash::from_raw_hash(sha256::Hash::hash(script.as_bytes())));
+    let mut witness = Witness::new();
+    witness.push(script.as_bytes());
+    (spk, witness)
+}
+
+fn spend(outpoint: OutPoint, value: Amount, fee: u64) -> Transaction {
+    let (spk, witness) = op_true();
+    Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn { previous_output: outpoint, script_sig: ScriptBuf::new(), sequence: Sequence::ENABLE_RBF_NO_LOCKTIME, witness }],
+        output: vec![TxOut { value: value - Amount::from_sat(fee), script_pubkey: spk }],
+    }
+}
+
+fn mine(chain: &Chainstate, n: u32) -> Vec<BlockHash> {
+    chain.generate_blocks(&op_true().0, n, &mut 1_000_000).unwrap()
+}
+
+fn coinbase_outpoint(chain: &Chainstate, hash: &BlockHash) -> (OutPoint, Amount) {
+    let block = chain.read_block(hash).unwrap().unwrap();
+    let cb = &block.txdata[0];
+    (OutPoint { txid: cb.compute_txid(), vout: 0 }, cb.output[0].value)
+}
+
+#[test]
+fn mines_spends_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    let hashes = mine(&chain, 101);
+    assert_eq!(chain.tip().height, 101);
+    let (outpoint, value) = coinbase_outpoint(&chain, &hashes[0]);
+
+    // Coinbase maturity: the block at height 102 may spend coinbases up to height 2, not 3.
+    let (young, young_value) = coinbase_outpoint(&chain, &hashes[2]);
+    let err = chain.accept_to_mempool(Arc::new(spend(young, young_value, 1000)), AcceptMode::Submit).unwrap_err();
+    assert_eq!(err.reason, "bad-txns-premature-spend-of-coinbase");
+
+    let tx = spend(outpoint, value, 1000);
+    let txid = tx.compute_txid();
+    let accepted = chain.accept_to_mempool(Arc::new(tx.clone()), AcceptMode::Submit).unwrap();
+    assert_eq!(accepted.fee, Amount::from_sat(1000));
+    let again = chain.accept_to_mempool(Arc::new(tx), AcceptMode::Submit).unwrap_err();
+    assert_eq!(again.kind, RejectKind::AlreadyInMempool);
+
+    let block = mine(&chain, 1)[0];
+    let mined = chain.read_block(&block).unwrap().unwrap();
+    assert_eq!(mined.txdata[1].compute_txid(), txid);
+    assert_eq!(mined.txdata[0].output[0].value, Amount::from_sat(50 * 100_000_000 + 1000));
+    assert!(chain.with_mempool(|m| m.is_empty()));
+    assert!(chain.utxo(&outpoint).unwrap().is_none());
+    assert!(chain.utxo(&OutPoint { txid, vout: 0 }).unwrap().is_some());
+    assert_eq!(chain.indexed_tx(&txid).unwrap().unwrap().1, block);
+    let tip = chain.tip();
+    chain.flush().unwrap();
+    drop(chain);
+
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    assert_eq!(chain.tip(), tip);
+    assert!(chain.utxo(&OutPoint { txid, vout: 0 }).unwrap().is_some());
+    assert!(chain.verify_chain(10).unwrap());
+}
+
+#[test]
+fn reorganises_to_the_most_work_chain_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    let base = mine(&chain, 101);
+    let (outpoint, value) = coinbase_outpoint(&chain, &base[0]);
+    let tx = spend(outpoint, value, 2000);
+    let txid = tx.compute_txid();
+    chain.accept_to_mempool(Arc::new(tx), AcceptMode::Submit).unwrap();
+    let with_tx = mine(&chain, 1)[0];
+
+    // A competing branch of two blocks from height 101, built on a second node.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Chainstate::open(config(other_dir.path())).unwrap();
+    for hash in &base {
+        let block = chain.read_block(hash).unwrap().unwrap();
+        assert_eq!(other.process_new_block(Arc::new(block)).unwrap().checked, Some(Ok(())));
+    }
+    let fork = other.generate_blocks(&ScriptBuf::from(vec![0x6a]), 2, &mut 1_000_000).unwrap();
+    for hash in &fork {
+        let block = other.read_block(hash).unwrap().unwrap();
+        chain.process_new_block(Arc::new(block)).unwrap();
+    }
+    assert_eq!(chain.tip().hash, fork[1]);
+    // The transaction went back to the mempool, its input unspent again.
+    assert!(chain.with_mempool(|m| m.contains(&txid)));
+    assert!(chain.utxo(&outpoint).unwrap().is_some());
+    assert!(!chain.block_info(&with_tx).unwrap().active);
+
+    chain.invalidate_block(&fork[0]).unwrap();
+    assert_eq!(chain.tip().hash, with_tx);
+    assert!(!chain.with_mempool(|m| m.contains(&txid)));
+    chain.reconsider_block(&fork[1]).unwrap();
+    assert_eq!(chain.tip().hash, fork[1]);
+}
+
+#[test]
+fn invalid_blocks_are_refused_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    mine(&chain, 1);
+
+    let mut tries = 1_000_000;
+    let mut greedy = chain.create_block_template(op_true().0, None).block;
+    greedy.txdata[0].output[0].value += Amount::from_sat(1);
+    greedy.header.merkle_root = greedy.compute_merkle_root().unwrap();
+    assert!(chain.solve(&mut greedy, &mut tries));
+    let outcome = chain.process_new_block(Arc::new(greedy.clone())).unwrap();
+    assert_eq!(outcome.checked.unwrap().unwrap_err().reason, "bad-cb-amount");
+    // Known invalid now: a second submission is a duplicate of an invalid block.
+    let again = chain.process_new_block(Arc::new(greedy)).unwrap();
+    assert_eq!(again.checked.unwrap().unwrap_err().reason, "duplicate-invalid");
+
+    let mut orphan: Block = chain.create_block_template(op_true().0, None).block;
+    orphan.header.prev_blockhash = BlockHash::all_zeros();
+    assert!(chain.solve(&mut orphan, &mut tries));
+    let outcome = chain.process_new_block(Arc::new(orphan)).unwrap();
+    assert_eq!(outcome.checked.unwrap().unwrap_err().reason, "prev-blk-not-found");
+
+    let good = chain.create_block_template(op_true().0, None).block;
+    let hash = chain.mine_block(good.clone(), &mut tries).unwrap().unwrap();
+    let dup = chain.process_new_block(Arc::new(chain.read_block(&hash).unwrap().unwrap())).unwrap();
+    assert_eq!(dup, BlockOutcome { new_block: false, checked: None });
+    assert_eq!(chain.tip().height, 2);
+}
