@@ -7,7 +7,7 @@ use std::fmt;
 
 use bitcoin::blockdata::block::Header;
 use bitcoin::consensus::encode::VarInt;
-use bitcoin::hashes::{sha256d, Hash};
+use bitcoin::hashes::{sha256d, Hash, HashEngine};
 use bitcoin::script::Builder;
 use bitcoin::{Amount, Block, CompactTarget, Transaction, Txid, Weight};
 
@@ -193,8 +193,8 @@ fn merkle_root(mut hashes: Vec<sha256d::Hash>) -> (sha256d::Hash, bool) {
             .map(|pair| {
                 let right = pair.get(1).unwrap_or(&pair[0]);
                 let mut engine = sha256d::Hash::engine();
-                bitcoin::hashes::HashEngine::input(&mut engine, pair[0].as_byte_array());
-                bitcoin::hashes::HashEngine::input(&mut engine, right.as_byte_array());
+                engine.input(pair[0].as_byte_array());
+                engine.input(right.as_byte_array());
                 sha256d::Hash::from_engine(engine)
             })
             .collect();

@@ -208,6 +208,9 @@ pub fn is_witness_standard(tx: &Transaction, spent: &[TxOut]) -> Result<(), &'st
     if tx.is_coinbase() {
         return Ok(());
     }
+    if spent.len() != tx.input.len() {
+        return Err("inputs missing");
+    }
     for (input, prev) in tx.input.iter().zip(spent) {
         // An empty witness cannot be bloated; if one was needed, validation fails later.
         if input.witness.is_empty() {
@@ -490,7 +493,8 @@ mod tests {
         nested.input[0].script_sig = Builder::new().push_slice(push(wrapped.as_bytes())).into_script();
         assert_eq!(is_witness_standard(&nested, std::slice::from_ref(&p2sh)), Err("P2WSH stack item too large"));
         nested.input[0].script_sig = ScriptBuf::new();
-        assert_eq!(is_witness_standard(&nested, &[p2sh]), Err("P2SH scriptSig pushes nothing"));
+        assert_eq!(is_witness_standard(&nested, std::slice::from_ref(&p2sh)), Err("P2SH scriptSig pushes nothing"));
+        assert_eq!(is_witness_standard(&nested, &[]), Err("inputs missing"));
     }
 
     #[test]
