@@ -52,7 +52,7 @@ class MempoolAcceptTest(HashviveTestFramework):
         bad_witness = Tx()
         bad_witness.add_input(utxo["txid"], utxo["vout"], witness=[b"\x00"])
         bad_witness.add_output(utxo["value"] - 10000, wallet.script_pubkey)
-        assert self.check(node, bad_witness, False)["reject-reason"].startswith("mandatory-script-verify-flag-failed")
+        assert self.check(node, bad_witness, False)["reject-reason"].startswith("mempool-script-verify-flag-failed")
         immature = wallet.utxos[-1]
         young = Tx()
         young.add_input(immature["txid"], immature["vout"], witness=[wallet.witness_script])

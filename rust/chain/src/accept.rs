@@ -229,7 +229,9 @@ impl Chainstate {
         for i in 0..tx.input.len() {
             self.verifier
                 .verify_input(&tx_bytes, i, &spent_txouts, flags)
-                .map_err(|e| MempoolReject::new(RejectKind::Consensus, e.reason(), None))?;
+                .map_err(|e| {
+                    MempoolReject::new(RejectKind::Consensus, format!("mempool-script-verify-flag-failed ({})", e.detail()), None)
+                })?;
         }
 
         if mode == AcceptMode::Test {

@@ -116,16 +116,20 @@ pub enum ScriptError {
 }
 
 impl ScriptError {
-    /// The reject reason a block with this failure gets. The reference puts
-    /// the interpreter's error text in the parentheses; libbitcoinconsensus
+    /// What went wrong, as the parenthesised part of a reject reason. The
+    /// reference puts the interpreter's error text there; libbitcoinconsensus
     /// does not report it, so a failed script reads as the reference's text
     /// for an unknown script error.
-    pub fn reason(&self) -> String {
-        let detail = match self {
+    pub fn detail(&self) -> &'static str {
+        match self {
             ScriptError::Failed => "unknown error",
             ScriptError::Interface(what) => what,
-        };
-        format!("{SCRIPT_FAILURE_PREFIX} ({detail})")
+        }
+    }
+
+    /// The reject reason a block with this failure gets.
+    pub fn reason(&self) -> String {
+        format!("{SCRIPT_FAILURE_PREFIX} ({})", self.detail())
     }
 }
 
