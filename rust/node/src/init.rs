@@ -32,6 +32,8 @@ use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
 use crate::rpc::blockchain;
+use crate::rpc::rawtransaction::{self, NoCoins};
+use crate::rpc::util;
 use crate::rpc::control::{self, ControlContext};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
@@ -247,6 +249,11 @@ impl RunningNode {
 
         let chain = Arc::new(ChainState::new(self.chain));
         blockchain::register(&table, chain.clone(), self.cli_name);
+        let network = crate::chain::network(self.chain);
+        // No UTXO set or mempool yet: signing finds only the coins given in
+        // `prevtxs` until the chain implements `CoinLookup`.
+        rawtransaction::register(&table, network, Arc::new(NoCoins), self.cli_name);
+        util::register(&table, network, self.cli_name);
         control::register_echoipc(&table, self.ipc.clone(), ECHO_PROCESS);
 
         let started = self.start_rpc(rpc, table.clone()).await;
