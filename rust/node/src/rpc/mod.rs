@@ -1,4 +1,6 @@
-//! The node's RPC methods, one module per reference category.
+//! The node's RPC methods, one module per reference category, and the shared
+//! pieces they are built from (parameters, scripts, addresses, transactions and
+//! their JSON shapes, signing, PSBTs).
 
 use std::sync::Arc;
 
@@ -10,10 +12,20 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{Call, Handler};
 use hashvive_rpc::{RpcError, RpcTable};
 
+pub mod address;
+pub mod bech32;
 pub mod blockchain;
 pub mod control;
+pub mod format;
 pub mod mempool;
 pub mod mining;
+pub mod params;
+pub mod psbt;
+pub mod rawtransaction;
+pub mod script;
+pub mod sign;
+pub mod transaction;
+pub mod util;
 
 /// Wraps a handler that does chain work (disk reads, validation) so it runs
 /// on the blocking pool instead of an async worker.
@@ -46,4 +58,17 @@ pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Cha
     blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
     mempool::register(table, chainstate.clone(), cli);
     mining::register(table, chainstate.clone(), chain, cli);
+    let network = crate::chain::network(chain);
+    rawtransaction::register(table, network, Arc::new(ChainCoins(chainstate.clone())), cli);
+    util::register(table, network, cli);
+}
+
+/// Coins for signing: unspent outputs of the active chain, then of the mempool.
+struct ChainCoins(Arc<Chainstate>);
+
+impl rawtransaction::CoinLookup for ChainCoins {
+    fn coin(&self, outpoint: &bitcoin::OutPoint) -> Option<bitcoin::TxOut> {
+        let in_mempool = self.0.with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
+        in_mempool.or_else(|| self.0.utxo(outpoint).ok().flatten().map(|c| c.txout))
+    }
 }

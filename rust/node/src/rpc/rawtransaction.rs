@@ -1,0 +1,678 @@
+//! `rawtransactions` methods that need no chain: building, decoding, signing
+//! and combining transactions and PSBTs.
+//!
+//! `signrawtransactionwithkey` and `combinerawtransaction` look up the coins
+//! inputs spend through [`CoinLookup`] (the reference reads its UTXO set and
+//! mempool there).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::{All, Secp256k1};
+use bitcoin::{absolute, transaction, Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid};
+use serde_json::{Map, Value};
+
+use hashvive_rpc::table::{sync_handler, Call};
+use hashvive_rpc::{codes, Arg, ArgType, Command, RpcError, RpcTable};
+
+use crate::rpc::address::{decode_destination, decode_secret};
+use crate::rpc::format::{parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, TxJsonOptions, MAX_MONEY};
+use crate::rpc::params::{
+    encode_hex, get_array, get_bool, get_i32, get_int, get_obj, get_str, parse_hash_o, parse_hex_o,
+    parse_hex_v,
+};
+use crate::rpc::psbt::{self, blank_psbt, decode_psbt, encode_psbt};
+use crate::rpc::script::{self, TxoutType};
+use crate::rpc::sign::{self, SigningProvider, SIGHASH_DEFAULT};
+use crate::rpc::transaction::{decode_hex_tx, serialize_tx};
+
+/// Where unspent outputs come from: the UTXO set and mempool once the chain
+/// lands. The node answers "not found" for every coin until then.
+pub trait CoinLookup: Send + Sync {
+    fn coin(&self, outpoint: &OutPoint) -> Option<TxOut>;
+}
+
+/// A coin source that knows no coins (the node has no UTXO set yet).
+pub struct NoCoins;
+
+impl CoinLookup for NoCoins {
+    fn coin(&self, _: &OutPoint) -> Option<TxOut> {
+        None
+    }
+}
+
+const CATEGORY: &str = "rawtransactions";
+/// `TX_MIN_STANDARD_VERSION`..=`TX_MAX_STANDARD_VERSION`.
+const STANDARD_VERSIONS: std::ops::RangeInclusive<i64> = 1..=3;
+const DEFAULT_RAWTX_VERSION: i64 = 2;
+/// `MAX_BIP125_RBF_SEQUENCE`.
+const MAX_BIP125_RBF_SEQUENCE: u32 = 0xffff_fffd;
+
+fn hex_tx(tx: &Transaction) -> Value {
+    Value::String(encode_hex(&serialize_tx(tx)))
+}
+
+fn deserialization_error(message: impl Into<String>) -> RpcError {
+    RpcError::new(codes::RPC_DESERIALIZATION_ERROR, message)
+}
+
+/// The reference's `ConstructTransaction` from `createrawtransaction`'s
+/// parameters.
+fn construct_transaction(call: &Call, network: Network) -> Result<Transaction, RpcError> {
+    let rbf = call.param(3).map(get_bool).transpose()?;
+    let version = match call.param(4) {
+        Some(v) => get_int(v, 0, u32::MAX.into())?,
+        None => DEFAULT_RAWTX_VERSION,
+    };
+    let mut lock_time = 0u32;
+    if let Some(v) = call.param(2) {
+        let t = get_int(v, i64::MIN, i64::MAX)?;
+        lock_time = u32::try_from(t)
+            .map_err(|_| RpcError::invalid_parameter("Invalid parameter, locktime out of range"))?;
+    }
+    if !STANDARD_VERSIONS.contains(&version) {
+        return Err(RpcError::invalid_parameter(format!(
+            "Invalid parameter, version out of range({}~{})",
+            STANDARD_VERSIONS.start(),
+            STANDARD_VERSIONS.end()
+        )));
+    }
+    let mut tx = Transaction {
+        version: transaction::Version(version as i32),
+        lock_time: absolute::LockTime::from_consensus(lock_time),
+        input: Vec::new(),
+        output: Vec::new(),
+    };
+    add_inputs(&mut tx, call.param(0), rbf)?;
+    add_outputs(&mut tx, call.params.get(1).unwrap_or(&Value::Null), network)?;
+    if rbf == Some(true) && !tx.input.is_empty() && !tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe) {
+        return Err(RpcError::invalid_parameter(
+            "Invalid parameter combination: Sequence number(s) contradict replaceable option",
+        ));
+    }
+    Ok(tx)
+}
+
+fn add_inputs(tx: &mut Transaction, inputs: Option<&Value>, rbf: Option<bool>) -> Result<(), RpcError> {
+    let empty = Vec::new();
+    let inputs = match inputs {
+        Some(v) => get_array(v)?,
+        None => &empty,
+    };
+    for input in inputs {
+        let o = get_obj(input)?;
+        let txid = Txid::from_byte_array(parse_hash_o(o, "txid")?);
+        let vout = o.get("vout").filter(|v| v.is_number());
+        let vout = get_i32(vout.ok_or_else(|| RpcError::invalid_parameter("Invalid parameter, missing vout key"))?)?;
+        if vout < 0 {
+            return Err(RpcError::invalid_parameter("Invalid parameter, vout cannot be negative"));
+        }
+        let mut sequence = if rbf.unwrap_or(true) {
+            MAX_BIP125_RBF_SEQUENCE
+        } else if tx.lock_time.to_consensus_u32() != 0 {
+            0xffff_fffe
+        } else {
+            0xffff_ffff
+        };
+        if let Some(v) = o.get("sequence").filter(|v| v.is_number()) {
+            let n = get_int(v, i64::MIN, i64::MAX)?;
+            sequence = u32::try_from(n)
+                .map_err(|_| RpcError::invalid_parameter("Invalid parameter, sequence number is out of range"))?;
+        }
+        tx.input.push(TxIn {
+            previous_output: OutPoint { txid, vout: vout as u32 },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence(sequence),
+            witness: Default::default(),
+        });
+    }
+    Ok(())
+}
+
+/// The outputs parameter as ordered key-value pairs (the reference's
+/// `NormalizeOutputs`; an array of one-key objects keeps duplicate keys).
+fn normalize_outputs(outputs: &Value) -> Result<Vec<(String, Value)>, RpcError> {
+    match outputs {
+        Value::Null => Err(RpcError::invalid_parameter("Invalid parameter, output argument must be non-null")),
+        Value::Object(o) => Ok(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        other => {
+            let mut pairs = Vec::new();
+            for output in get_array(other)? {
+                let Value::Object(o) = output else {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid parameter, key-value pair not an object as expected",
+                    ));
+                };
+                if o.len() != 1 {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid parameter, key-value pair must contain exactly one key",
+                    ));
+                }
+                pairs.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Ok(pairs)
+        }
+    }
+}
+
+/// `UniValue::getValStr`: a string's or number's text, else empty.
+fn val_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn add_outputs(tx: &mut Transaction, outputs: &Value, network: Network) -> Result<(), RpcError> {
+    let pairs = normalize_outputs(outputs)?;
+    // Lookups by key see the first pair with that key, as the reference's do.
+    let first = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    let mut has_data = false;
+    let mut seen = HashSet::new();
+    for (name, _) in &pairs {
+        if name == "data" {
+            if has_data {
+                return Err(RpcError::invalid_parameter("Invalid parameter, duplicate key: data"));
+            }
+            has_data = true;
+            let data = parse_hex_v(&Value::String(val_str(&first(name))), "Data")?;
+            let mut spk = vec![script::OP_RETURN];
+            sign::push_data(&mut spk, &data);
+            tx.output.push(TxOut { value: Amount::ZERO, script_pubkey: ScriptBuf::from_bytes(spk) });
+        } else {
+            let amount = parse_amount(&first(name))?;
+            let dest = decode_destination(name, network).map_err(|_| {
+                RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {name}"))
+            })?;
+            if !seen.insert(dest.clone()) {
+                return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {name}")));
+            }
+            tx.output.push(TxOut { value: amount, script_pubkey: dest.script_pubkey() });
+        }
+    }
+    Ok(())
+}
+
+/// `iswitness` as the reference reads it: unset tries both encodings.
+fn witness_modes(v: Option<&Value>) -> Result<(bool, bool), RpcError> {
+    Ok(match v.map(get_bool).transpose()? {
+        None => (true, true),
+        Some(w) => (!w, w),
+    })
+}
+
+fn decoderawtransaction(call: &Call, network: Network) -> Result<Value, RpcError> {
+    let (no_witness, witness) = witness_modes(call.param(1))?;
+    let tx = decode_hex_tx(get_str(&call.params[0])?, no_witness, witness)
+        .ok_or_else(|| deserialization_error("TX decode failed"))?;
+    Ok(tx_to_json(&tx, &TxJsonOptions::plain(network)))
+}
+
+fn decodescript(call: &Call, network: Network) -> Result<Value, RpcError> {
+    let text = get_str(&call.params[0])?;
+    let bytes = if text.is_empty() { Vec::new() } else { parse_hex_v(&call.params[0], "argument")? };
+    let out_opts = ScriptJsonOptions { include_hex: false, ..ScriptJsonOptions::output(network) };
+    let mut r = script_to_json(&bytes, out_opts);
+    let sol = script::solve(&bytes);
+    let wrappable = matches!(
+        sol.kind,
+        TxoutType::Multisig
+            | TxoutType::NonStandard
+            | TxoutType::PubKey
+            | TxoutType::PubKeyHash
+            | TxoutType::WitnessV0KeyHash
+            | TxoutType::WitnessV0ScriptHash
+    ) && script::has_valid_ops(&bytes)
+        && !script::is_unspendable(&bytes)
+        && script::ops(&bytes).flatten().all(|(op, _)| op != script::OP_CHECKSIGADD && !script::is_op_success(op));
+    if !wrappable {
+        return Ok(Value::Object(r));
+    }
+    let p2sh = ScriptBuf::new_p2sh(&bitcoin::ScriptHash::hash(&bytes));
+    r.insert("p2sh".into(), Value::String(script::address(p2sh.as_bytes(), network).unwrap_or_default()));
+    let segwit_ok = match sol.kind {
+        // Segwit takes compressed keys only.
+        TxoutType::Multisig | TxoutType::PubKey => sol.data.iter().all(|d| d.len() == 1 || d.len() == 33),
+        TxoutType::NonStandard | TxoutType::PubKeyHash => true,
+        _ => false,
+    };
+    if segwit_ok {
+        let segwit = match sol.kind {
+            TxoutType::PubKey => ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::hash(&sol.data[0])),
+            TxoutType::PubKeyHash => {
+                ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_slice(&sol.data[0]).unwrap_or_else(|_| bitcoin::WPubkeyHash::all_zeros()))
+            }
+            _ => ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::hash(&bytes)),
+        };
+        let known: [&[u8]; 1] = [&bytes];
+        let opts = ScriptJsonOptions { include_hex: true, include_address: Some(network), known_scripts: &known };
+        let mut sr = script_to_json(segwit.as_bytes(), opts);
+        let wrapped = ScriptBuf::new_p2sh(&bitcoin::ScriptHash::hash(segwit.as_bytes()));
+        sr.insert("p2sh-segwit".into(), Value::String(script::address(wrapped.as_bytes(), network).unwrap_or_default()));
+        r.insert("segwit".into(), Value::Object(sr));
+    }
+    Ok(Value::Object(r))
+}
+
+/// The spent coins for `tx`'s inputs, from the coin source.
+fn lookup_coins(tx: &Transaction, coins: &dyn CoinLookup) -> Vec<Option<TxOut>> {
+    tx.input.iter().map(|i| coins.coin(&i.previous_output)).collect()
+}
+
+fn combinerawtransaction(call: &Call, coins: &dyn CoinLookup, secp: &Secp256k1<All>) -> Result<Value, RpcError> {
+    let txs = get_array(&call.params[0])?;
+    let mut variants = Vec::with_capacity(txs.len());
+    for (i, hex) in txs.iter().enumerate() {
+        let tx = decode_hex_tx(get_str(hex)?, true, true).ok_or_else(|| {
+            deserialization_error(format!("TX decode failed for tx {i}. Make sure the tx has at least one input."))
+        })?;
+        variants.push(tx);
+    }
+    let Some(first) = variants.first() else { return Err(deserialization_error("Missing transactions")) };
+    let mut merged = first.clone();
+    let spent = lookup_coins(&merged, coins);
+    let others: Vec<&Transaction> = variants.iter().collect();
+    for (i, coin) in spent.iter().enumerate() {
+        let coin =
+            coin.as_ref().ok_or_else(|| RpcError::new(codes::RPC_VERIFY_ERROR, "Input not found or already spent"))?;
+        let signed = sign::sign_input(&merged, i, coin, &others, &SigningProvider::default(), 1, secp);
+        merged.input[i].script_sig = signed.script_sig;
+        merged.input[i].witness = signed.witness;
+    }
+    Ok(hex_tx(&merged))
+}
+
+/// The reference's `ParseSighashString`.
+fn parse_sighash(v: Option<&Value>) -> Result<u32, RpcError> {
+    let Some(v) = v else { return Ok(SIGHASH_DEFAULT) };
+    let name = get_str(v)?;
+    Ok(match name {
+        "DEFAULT" => SIGHASH_DEFAULT,
+        "ALL" => 0x01,
+        "ALL|ANYONECANPAY" => 0x81,
+        "NONE" => 0x02,
+        "NONE|ANYONECANPAY" => 0x82,
+        "SINGLE" => 0x03,
+        "SINGLE|ANYONECANPAY" => 0x83,
+        _ => return Err(RpcError::invalid_parameter(format!("'{name}' is not a valid sighash parameter."))),
+    })
+}
+
+/// The reference's `ParsePrevouts`: coins from `prevtxs`, and their redeem
+/// and witness scripts added to the signing provider.
+fn parse_prevouts(
+    prevtxs: Option<&Value>,
+    coins: &mut [(OutPoint, Option<TxOut>)],
+    extra: &mut Vec<(OutPoint, TxOut)>,
+    provider: &mut SigningProvider,
+) -> Result<(), RpcError> {
+    let Some(prevtxs) = prevtxs else { return Ok(()) };
+    for p in get_array(prevtxs)? {
+        let Value::Object(prev) = p else {
+            return Err(deserialization_error("expected object with {\"txid'\",\"vout\",\"scriptPubKey\"}"));
+        };
+        check_members(prev, &[("txid", "string"), ("vout", "number"), ("scriptPubKey", "string")], false)?;
+        let txid = Txid::from_byte_array(parse_hash_o(prev, "txid")?);
+        let vout = get_i32(&prev["vout"])?;
+        if vout < 0 {
+            return Err(deserialization_error("vout cannot be negative"));
+        }
+        let outpoint = OutPoint { txid, vout: vout as u32 };
+        let spk = parse_hex_o(prev, "scriptPubKey")?;
+        let known = coins.iter().find(|(o, c)| *o == outpoint && c.is_some()).and_then(|(_, c)| c.clone());
+        if let Some(existing) = known.filter(|c| c.script_pubkey.as_bytes() != spk) {
+            return Err(deserialization_error(format!(
+                "Previous output scriptPubKey mismatch:\n{}\nvs:\n{}",
+                script::to_asm(existing.script_pubkey.as_bytes(), false),
+                script::to_asm(&spk, false)
+            )));
+        }
+        let value = match prev.get("amount") {
+            Some(a) => parse_amount(a)?,
+            None => Amount::from_sat(MAX_MONEY),
+        };
+        let coin = TxOut { value, script_pubkey: ScriptBuf::from_bytes(spk.clone()) };
+        match coins.iter_mut().find(|(o, _)| *o == outpoint) {
+            Some(slot) => slot.1 = Some(coin),
+            None => extra.push((outpoint, coin)),
+        }
+        let kind = script::solve(&spk).kind;
+        if matches!(kind, TxoutType::ScriptHash | TxoutType::WitnessV0ScriptHash) {
+            add_p2sh_scripts(prev, &spk, kind, provider)?;
+        }
+    }
+    Ok(())
+}
+
+/// The reference's `RPCTypeCheckObj`: members of the wrong type (absent ones
+/// too unless `allow_null`) are `-3 Expected type X for Y, got Z`.
+fn check_members(o: &Map<String, Value>, members: &[(&str, &str)], allow_null: bool) -> Result<(), RpcError> {
+    for (key, expected) in members {
+        let v = o.get(*key).unwrap_or(&Value::Null);
+        if allow_null && v.is_null() {
+            continue;
+        }
+        let ok = match *expected {
+            "string" => v.is_string(),
+            _ => v.is_number(),
+        };
+        if !ok {
+            return Err(RpcError::type_error(format!(
+                "Expected type {expected} for {key}, got {}",
+                hashvive_rpc::table::json_type_name(v)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn add_p2sh_scripts(
+    prev: &Map<String, Value>,
+    spk: &[u8],
+    kind: TxoutType,
+    provider: &mut SigningProvider,
+) -> Result<(), RpcError> {
+    check_members(prev, &[("redeemScript", "string"), ("witnessScript", "string")], true)?;
+    let rs = prev.get("redeemScript").filter(|v| !v.is_null());
+    let ws = prev.get("witnessScript").filter(|v| !v.is_null());
+    let script = match (ws, rs) {
+        (Some(ws), _) => parse_hex_v(ws, "witnessScript")?,
+        (None, Some(rs)) => parse_hex_v(rs, "redeemScript")?,
+        (None, None) => return Err(RpcError::invalid_parameter("Missing redeemScript/witnessScript")),
+    };
+    let wrapped = ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::hash(&script)).into_bytes();
+    provider.add_script(script.clone());
+    provider.add_script(wrapped.clone());
+    if let (Some(ws), Some(rs)) = (ws, rs) {
+        if ws != rs && parse_hex_v(rs, "redeemScript")? != wrapped {
+            return Err(RpcError::invalid_parameter("redeemScript does not correspond to witnessScript"));
+        }
+    }
+    let matches = match kind {
+        TxoutType::ScriptHash => {
+            let p2sh = |s: &[u8]| ScriptBuf::new_p2sh(&bitcoin::ScriptHash::hash(s)).into_bytes();
+            spk == p2sh(&script) || spk == p2sh(&wrapped)
+        }
+        _ => spk == wrapped,
+    };
+    if !matches {
+        return Err(RpcError::invalid_parameter("redeemScript/witnessScript does not match scriptPubKey"));
+    }
+    Ok(())
+}
+
+fn signrawtransactionwithkey(
+    call: &Call,
+    network: Network,
+    coin_source: &dyn CoinLookup,
+    secp: &Secp256k1<All>,
+) -> Result<Value, RpcError> {
+    let mut tx = decode_hex_tx(get_str(&call.params[0])?, true, true)
+        .ok_or_else(|| deserialization_error("TX decode failed. Make sure the tx has at least one input."))?;
+    let mut provider = SigningProvider::default();
+    for k in get_array(&call.params[1])? {
+        let key = decode_secret(get_str(k)?, network)
+            .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid private key"))?;
+        provider.add_key(&key, secp);
+    }
+    let mut coins: Vec<(OutPoint, Option<TxOut>)> =
+        tx.input.iter().map(|i| (i.previous_output, coin_source.coin(&i.previous_output))).collect();
+    let mut extra = Vec::new();
+    parse_prevouts(call.param(2), &mut coins, &mut extra, &mut provider)?;
+    let hash_type = parse_sighash(call.param(3))?;
+
+    let single = hash_type & 0x7f == 0x03;
+    let mut errors = Vec::new();
+    for i in 0..tx.input.len() {
+        let outpoint = tx.input[i].previous_output;
+        let coin = coins[i].1.clone().or_else(|| extra.iter().find(|(o, _)| *o == outpoint).map(|(_, c)| c.clone()));
+        let Some(coin) = coin else {
+            errors.push((i, "Input not found or already spent".to_string()));
+            continue;
+        };
+        let signed = if single && i >= tx.output.len() {
+            // SIGHASH_SINGLE signs nothing without a matching output.
+            let input = &tx.input[i];
+            let error = sign::input_error(coin.script_pubkey.as_bytes(), input.script_sig.as_bytes(), &input.witness);
+            sign::SignedInput {
+                script_sig: input.script_sig.clone(),
+                witness: input.witness.clone(),
+                complete: error.is_none(),
+                error,
+                missing: Default::default(),
+            }
+        } else {
+            sign::sign_input(&tx, i, &coin, &[], &provider, hash_type, secp)
+        };
+        tx.input[i].script_sig = signed.script_sig;
+        tx.input[i].witness = signed.witness;
+        if sign::amount_unknown(&coin) && !tx.input[i].witness.is_empty() {
+            return Err(RpcError::type_error(format!("Missing amount for {}", sign::txout_to_string(&coin))));
+        }
+        if let Some(e) = signed.error {
+            errors.push((i, e));
+        }
+    }
+    let mut r = Map::new();
+    r.insert("hex".into(), hex_tx(&tx));
+    r.insert("complete".into(), Value::Bool(errors.is_empty()));
+    if !errors.is_empty() {
+        let list = errors
+            .into_iter()
+            .map(|(i, message)| {
+                let txin = &tx.input[i];
+                let mut e = Map::new();
+                e.insert("txid".into(), Value::String(txin.previous_output.txid.to_string()));
+                e.insert("vout".into(), Value::from(txin.previous_output.vout));
+                let witness = txin.witness.iter().map(|w| Value::String(encode_hex(w))).collect();
+                e.insert("witness".into(), Value::Array(witness));
+                e.insert("scriptSig".into(), Value::String(encode_hex(txin.script_sig.as_bytes())));
+                e.insert("sequence".into(), Value::from(txin.sequence.0));
+                e.insert("error".into(), Value::String(message));
+                Value::Object(e)
+            })
+            .collect();
+        r.insert("errors".into(), Value::Array(list));
+    }
+    Ok(Value::Object(r))
+}
+
+fn combinepsbt(call: &Call) -> Result<Value, RpcError> {
+    let txs = get_array(&call.params[0])?;
+    if txs.is_empty() {
+        return Err(RpcError::invalid_parameter("Parameter 'txs' cannot be empty"));
+    }
+    let mut psbts = Vec::with_capacity(txs.len());
+    for t in txs {
+        psbts.push(decode_psbt(get_str(t)?)?);
+    }
+    let mut merged = psbts.remove(0);
+    for other in psbts {
+        merged
+            .combine(other)
+            .map_err(|_| RpcError::invalid_parameter("PSBTs not compatible (different transactions)"))?;
+    }
+    Ok(Value::String(encode_psbt(&merged)))
+}
+
+fn finalizepsbt(call: &Call, secp: &Secp256k1<All>) -> Result<Value, RpcError> {
+    let mut p = decode_psbt(get_str(&call.params[0])?)?;
+    let extract = call.param(1).map(get_bool).transpose()?.unwrap_or(true);
+    let complete = psbt::finalize(&mut p, secp);
+    let mut r = Map::new();
+    if complete && extract {
+        r.insert("hex".into(), hex_tx(&psbt::extract(&p)));
+    } else {
+        r.insert("psbt".into(), Value::String(encode_psbt(&p)));
+    }
+    r.insert("complete".into(), Value::Bool(complete));
+    Ok(Value::Object(r))
+}
+
+fn converttopsbt(call: &Call) -> Result<Value, RpcError> {
+    let permit_sig_data = call.param(1).map(get_bool).transpose()?.unwrap_or(false);
+    let (no_witness, witness) = witness_modes(call.param(2))?;
+    let mut tx = decode_hex_tx(get_str(&call.params[0])?, no_witness, witness)
+        .ok_or_else(|| deserialization_error("TX decode failed"))?;
+    for input in &mut tx.input {
+        if (!input.script_sig.is_empty() || !input.witness.is_empty()) && !permit_sig_data {
+            return Err(deserialization_error("Inputs must not have scriptSigs and scriptWitnesses"));
+        }
+        input.script_sig = ScriptBuf::new();
+        input.witness.clear();
+    }
+    Ok(Value::String(encode_psbt(&blank_psbt(tx))))
+}
+
+/// The arguments `createrawtransaction` and `createpsbt` share.
+fn create_tx_args(cmd: Command) -> Command {
+    cmd.arg(Arg::required("inputs", ArgType::Arr, "The inputs").placeholder("[{\"txid\":\"hex\",\"vout\":n,\"sequence\":n},...]"))
+        .arg(
+            Arg::required(
+                "outputs",
+                ArgType::Any,
+                "The outputs specified as key-value pairs.\nEach key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\nAt least one output of either type must be specified.\nFor compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n                             accepted as second parameter.",
+            )
+            .placeholder("[{\"address\":amount,...},{\"data\":\"hex\"},...]"),
+        )
+        .arg(Arg::optional("locktime", ArgType::Num, "Raw locktime. Non-0 value also locktime-activates inputs").default("0"))
+        .arg(
+            Arg::optional(
+                "replaceable",
+                ArgType::Bool,
+                "Marks this transaction as BIP125-replaceable.\nAllows this transaction to be replaced by a transaction with higher fees. If provided, it is an error if explicit sequence numbers are incompatible.",
+            )
+            .default("true"),
+        )
+        .arg(Arg::optional("version", ArgType::Num, "Transaction version").default(DEFAULT_RAWTX_VERSION.to_string()))
+}
+
+fn psbt_arg() -> Arg {
+    Arg::required("psbt", ArgType::Str, "A base64 string of a PSBT")
+}
+
+fn iswitness_arg() -> Arg {
+    Arg::optional(
+        "iswitness",
+        ArgType::Bool,
+        "Whether the transaction hex is a serialized witness transaction.\nIf iswitness is not present, heuristic tests will be used in decoding.\nIf true, only witness deserialization will be tried.\nIf false, only non-witness deserialization will be tried.\nThis boolean should reflect whether the transaction has inputs\n(e.g. fully valid, or on-chain transactions), if known by the caller.",
+    )
+    .default("depends on heuristic tests")
+}
+
+/// Registers the methods; `coins` answers for coins not given in `prevtxs`.
+pub fn register(table: &RpcTable, network: Network, coins: Arc<dyn CoinLookup>, cli: &'static str) {
+    let secp = Arc::new(Secp256k1::new());
+
+    table.register(
+        create_tx_args(Command::new(
+            "createrawtransaction",
+            CATEGORY,
+            "Create a transaction spending the given inputs and creating new outputs.\nOutputs can be addresses or data.\nReturns hex-encoded raw transaction.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
+            sync_handler(move |call| Ok(hex_tx(&construct_transaction(call, network)?))),
+        ))
+        .result("\"hex\"    (string) hex string of the transaction")
+        .example(format!("{cli} createrawtransaction \"[{{\\\"txid\\\":\\\"myid\\\",\\\"vout\\\":0}}]\" \"[{{\\\"data\\\":\\\"00010203\\\"}}]\"")),
+    );
+    table.register(
+        create_tx_args(Command::new(
+            "createpsbt",
+            CATEGORY,
+            "Creates a transaction in the Partially Signed Transaction format.\nImplements the Creator role.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
+            sync_handler(move |call| Ok(Value::String(encode_psbt(&blank_psbt(construct_transaction(call, network)?))))),
+        ))
+        .result("\"str\"    (string) The resulting raw transaction (base64-encoded string)"),
+    );
+    table.register(
+        Command::new(
+            "decoderawtransaction",
+            CATEGORY,
+            "Return a JSON object representing the serialized, hex-encoded transaction.",
+            sync_handler(move |call| decoderawtransaction(call, network)),
+        )
+        .arg(Arg::required("hexstring", ArgType::StrHex, "The transaction hex string"))
+        .arg(iswitness_arg())
+        .example(format!("{cli} decoderawtransaction \"hexstring\"")),
+    );
+    table.register(
+        Command::new("decodescript", CATEGORY, "Decode a hex-encoded script.", sync_handler(move |call| decodescript(call, network)))
+            .arg(Arg::required("hexstring", ArgType::StrHex, "the hex-encoded script"))
+            .example(format!("{cli} decodescript \"hexstring\"")),
+    );
+    let (c, s) = (coins.clone(), secp.clone());
+    table.register(
+        Command::new(
+            "combinerawtransaction",
+            CATEGORY,
+            "Combine multiple partially signed transactions into one transaction.\nThe combined transaction may be another partially signed transaction or a \nfully signed transaction.",
+            sync_handler(move |call| combinerawtransaction(call, c.as_ref(), &s)),
+        )
+        .arg(Arg::required("txs", ArgType::Arr, "The hex strings of partially signed transactions").placeholder("[\"hexstring\",...]"))
+        .result("\"str\"    (string) The hex-encoded raw transaction with signature(s)"),
+    );
+    let s = secp.clone();
+    table.register(
+        Command::new(
+            "signrawtransactionwithkey",
+            CATEGORY,
+            "Sign inputs for raw transaction (serialized, hex-encoded).\nThe second argument is an array of base58-encoded private\nkeys that will be the only keys used to sign the transaction.\nThe third optional argument (may be null) is an array of previous transaction outputs that\nthis transaction depends on but may not yet be in the block chain.",
+            sync_handler(move |call| signrawtransactionwithkey(call, network, coins.as_ref(), &s)),
+        )
+        .arg(Arg::required("hexstring", ArgType::Str, "The transaction hex string"))
+        .arg(Arg::required("privkeys", ArgType::Arr, "The base58-encoded private keys for signing").placeholder("[\"privatekey\",...]"))
+        .arg(Arg::optional("prevtxs", ArgType::Arr, "The previous dependent transaction outputs").placeholder("[{\"txid\":\"hex\",\"vout\":n,\"scriptPubKey\":\"hex\",\"redeemScript\":\"hex\",\"witnessScript\":\"hex\",\"amount\":amount},...]"))
+        .arg(Arg::optional("sighashtype", ArgType::Str, "The signature hash type. Must be one of:\n       \"DEFAULT\"\n       \"ALL\"\n       \"NONE\"\n       \"SINGLE\"\n       \"ALL|ANYONECANPAY\"\n       \"NONE|ANYONECANPAY\"\n       \"SINGLE|ANYONECANPAY\"").default("DEFAULT for Taproot, ALL otherwise")),
+    );
+    table.register(
+        Command::new(
+            "decodepsbt",
+            CATEGORY,
+            "Return a JSON object representing the serialized, base64-encoded partially signed Bitcoin transaction.",
+            sync_handler(move |call| Ok(psbt::psbt_to_json(&decode_psbt(get_str(&call.params[0])?)?, network))),
+        )
+        .arg(Arg::required("psbt", ArgType::Str, "The PSBT base64 string")),
+    );
+    table.register(
+        Command::new(
+            "combinepsbt",
+            CATEGORY,
+            "Combine multiple partially signed Bitcoin transactions into one transaction.\nImplements the Combiner role.",
+            sync_handler(combinepsbt),
+        )
+        .arg(Arg::required("txs", ArgType::Arr, "The base64 strings of partially signed transactions").placeholder("[\"psbt\",...]")),
+    );
+    let s = secp.clone();
+    table.register(
+        Command::new(
+            "finalizepsbt",
+            CATEGORY,
+            "Finalize the inputs of a PSBT. If the transaction is fully signed, it will produce a\nnetwork serialized transaction which can be broadcast with sendrawtransaction. Otherwise a PSBT will be\ncreated which has the final_scriptSig and final_scriptwitness fields filled for inputs that are complete.\nImplements the Finalizer and Extractor roles.",
+            sync_handler(move |call| finalizepsbt(call, &s)),
+        )
+        .arg(psbt_arg())
+        .arg(Arg::optional("extract", ArgType::Bool, "If true and the transaction is complete,\n                             extract and return the complete transaction in normal network serialization instead of the PSBT.").default("true")),
+    );
+    table.register(
+        Command::new(
+            "converttopsbt",
+            CATEGORY,
+            "Converts a network serialized transaction to a PSBT. This should be used only with createrawtransaction and fundrawtransaction\ncreatepsbt and walletcreatefundedpsbt should be used for new applications.",
+            sync_handler(converttopsbt),
+        )
+        .arg(Arg::required("hexstring", ArgType::StrHex, "The hex string of a raw transaction"))
+        .arg(Arg::optional("permitsigdata", ArgType::Bool, "If true, any signatures in the input will be discarded and conversion\n                              will continue. If false, RPC will fail if any signatures are present.").default("false"))
+        .arg(iswitness_arg()),
+    );
+    table.register(
+        Command::new(
+            "analyzepsbt",
+            CATEGORY,
+            "Analyzes and provides information about the current status of a PSBT and its inputs",
+            sync_handler(move |call| Ok(psbt::analyze(&decode_psbt(get_str(&call.params[0])?)?, &secp))),
+        )
+        .arg(psbt_arg()),
+    );
+}
