@@ -99,7 +99,7 @@ class MempoolAcceptTest(HashviveTestFramework):
 
         self.log.info("a replacement must pay more, in total and in rate")
         base = wallet.send_self_transfer()
-        low, _, _ = wallet.create_self_transfer(utxo=base["spent"], fee_rate=Decimal("0.0001"))
+        low, _, _ = wallet.create_self_transfer(utxo=base["spent"], fee_rate=Decimal("0.00009"))
         self.check(node, low, False, "insufficient fee")
         high, high_fee, _ = wallet.create_self_transfer(utxo=base["spent"], fee_rate=Decimal("0.001"))
         assert_equal(node.sendrawtransaction(high.hex()), high.txid)

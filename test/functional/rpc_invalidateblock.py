@@ -7,7 +7,7 @@ from test_framework.miniwallet import MiniWallet
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error
 
-ADDR_B = "bcrt1qsl3c6kqv42a5dw8wqnk5jmgkh4gkel5ugy7dp9"
+ADDR_B = "bcrt1q3sjhfzfqv0uetl0h267wql6xcxj3j0j5e4fgxlkerceqprx0gxkq8swv49"  # P2WSH(OP_2)
 
 
 class InvalidateBlockTest(HashviveTestFramework):

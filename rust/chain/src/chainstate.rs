@@ -128,6 +128,8 @@ impl Chainstate {
             Some(hash) => {
                 let idx = inner.index.lookup(&hash).ok_or_else(|| ChainError::Index(format!("tip {hash} not in the block index")))?;
                 inner.index.set_tip(Some(idx));
+                // Of equal-work tips the one that was active stays so across restarts.
+                inner.index.make_precious(idx);
             }
             None => inner.write_genesis(&config.params.genesis)?,
         }

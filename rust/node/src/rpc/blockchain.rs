@@ -1,11 +1,11 @@
 //! `blockchain` methods over the chain state.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::consensus::encode::serialize_hex;
+use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, CompactTarget, Target};
 use serde_json::{json, Map, Value};
 
@@ -15,6 +15,8 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{sync_handler, Call};
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
+use super::format::amount_to_json;
+use super::params::{encode_hex, parse_hash_v};
 use super::{blocking, chain_error};
 use crate::chain::is_initial_block_download;
 
@@ -36,23 +38,12 @@ pub fn difficulty(bits: CompactTarget) -> f64 {
 }
 
 pub fn target_hex(bits: CompactTarget) -> String {
-    hex(&Target::from_compact(bits).to_be_bytes())
+    encode_hex(&Target::from_compact(bits).to_be_bytes())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A 64-hex-digit hash parameter, with the reference's messages.
-pub fn parse_hash<T: FromStr>(v: &Value, name: &str) -> Result<T, RpcError> {
-    let s = v.as_str().ok_or_else(|| RpcError::type_error(format!("{name} must be a string")))?;
-    if s.len() != 64 {
-        return Err(RpcError::invalid_parameter(format!("{name} must be of length 64 (not {}, for '{s}')", s.len())));
-    }
-    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")));
-    }
-    T::from_str(s).map_err(|_| RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")))
+/// A hash parameter (`ParseHashV`) as the hash type the caller needs.
+pub fn parse_hash<T: Hash<Bytes = [u8; 32]>>(v: &Value, name: &str) -> Result<T, RpcError> {
+    parse_hash_v(v, name).map(T::from_byte_array)
 }
 
 pub fn block_not_found() -> RpcError {
@@ -81,7 +72,7 @@ pub fn header_json(chain: &Chainstate, info: &BlockInfo) -> Map<String, Value> {
     m.insert("bits".into(), json!(format!("{:08x}", h.bits.to_consensus())));
     m.insert("target".into(), json!(target_hex(h.bits)));
     m.insert("difficulty".into(), json!(difficulty(h.bits)));
-    m.insert("chainwork".into(), json!(hex(&info.chain_work.to_be_bytes())));
+    m.insert("chainwork".into(), json!(encode_hex(&info.chain_work.to_be_bytes())));
     m.insert("nTx".into(), json!(info.n_tx));
     if info.height > 0 {
         m.insert("previousblockhash".into(), json!(h.prev_blockhash.to_string()));
@@ -180,7 +171,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                     "mediantime": tip.median_time_past,
                     "verificationprogress": 1.0,
                     "initialblockdownload": is_initial_block_download(&tip),
-                    "chainwork": hex(&info.chain_work.to_be_bytes()),
+                    "chainwork": encode_hex(&info.chain_work.to_be_bytes()),
                     "size_on_disk": size_on_disk(&dir),
                     "pruned": false,
                     "warnings": [],
@@ -357,7 +348,7 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
 /// every coin as `outpoint || height * 2 + coinbase (u32) || txout`, in key order.
 fn utxo_set_info(chain: &Chainstate, chainstate_dir: &Path) -> Result<Value, RpcError> {
     use bitcoin::consensus::Encodable;
-    use bitcoin::hashes::{sha256d, Hash};
+    use bitcoin::hashes::sha256d;
     let mut engine = sha256d::Hash::engine();
     let (mut txouts, mut bogosize, mut total, mut transactions) = (0u64, 0u64, 0u64, 0u64);
     let mut last_txid = None;
@@ -385,7 +376,7 @@ fn utxo_set_info(chain: &Chainstate, chainstate_dir: &Path) -> Result<Value, Rpc
         "txouts": txouts,
         "bogosize": bogosize,
         "hash_serialized_3": hash.to_string(),
-        "total_amount": super::mempool::btc(total as i64),
+        "total_amount": amount_to_json(bitcoin::Amount::from_sat(total)),
         "transactions": transactions,
         "disk_size": disk_size,
     }))

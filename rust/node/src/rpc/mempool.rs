@@ -15,19 +15,15 @@ use hashvive_rpc::table::sync_handler;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::blockchain::parse_hash;
-
-/// An amount in BTC as a JSON number with 8 decimals, as the reference prints amounts.
-pub fn btc(sat: i64) -> Value {
-    let sign = if sat < 0 { "-" } else { "" };
-    let abs = sat.unsigned_abs();
-    let text = format!("{sign}{}.{:08}", abs / 100_000_000, abs % 100_000_000);
-    // arbitrary_precision keeps the digits exactly as written.
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
+use super::format::signed_amount_to_json;
 
 /// A fee rate as BTC/kvB.
 pub fn btc_per_kvb(rate: FeeRate) -> Value {
-    btc(rate.to_sat_per_kvb() as i64)
+    signed_amount_to_json(i128::from(rate.to_sat_per_kvb()))
+}
+
+fn btc(sats: i64) -> Value {
+    signed_amount_to_json(i128::from(sats))
 }
 
 fn entry_json(mempool: &Mempool, e: &MempoolEntry) -> Value {

@@ -15,6 +15,7 @@ use hashvive_rpc::table::sync_handler;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::blockchain::{difficulty, parse_hash, target_hex};
+use super::params::decode_hex;
 use super::{blocking, chain_error};
 use crate::chain::network;
 
@@ -36,11 +37,7 @@ fn mine_error(e: MineError) -> RpcError {
 }
 
 fn hex_bytes(v: Option<&Value>) -> Option<Vec<u8>> {
-    let s = v?.as_str()?;
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    decode_hex(v?.as_str()?)
 }
 
 fn work_as_f64(work: Work) -> f64 {
@@ -151,7 +148,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
             sync_handler(|_| {
                 Err(RpcError::new(
                     codes::RPC_METHOD_NOT_FOUND,
-                    "generate has been replaced by the -generate cli option. Refer to -help for more information.",
+                    "generate\n\nhas been replaced by the -generate cli option. Refer to -help for more information.\n",
                 ))
             }),
         ),

@@ -15,6 +15,7 @@ use hashvive_rpc::{RpcError, RpcTable};
 pub mod address;
 pub mod bech32;
 pub mod blockchain;
+pub mod chaintx;
 pub mod control;
 pub mod format;
 pub mod mempool;
@@ -59,6 +60,7 @@ pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Cha
     mempool::register(table, chainstate.clone(), cli);
     mining::register(table, chainstate.clone(), chain, cli);
     let network = crate::chain::network(chain);
+    chaintx::register(table, chainstate.clone(), network, cli);
     rawtransaction::register(table, network, Arc::new(ChainCoins(chainstate.clone())), cli);
     util::register(table, network, cli);
 }
