@@ -37,6 +37,27 @@ pub fn difficulty(bits: CompactTarget) -> f64 {
     diff
 }
 
+/// A float as the reference's JSON writer prints it (`%.16g`): 16
+/// significant digits, trailing zeros dropped, exponent form outside 1e-5..1e16.
+pub fn float_json(f: f64) -> Value {
+    if !f.is_finite() {
+        return Value::Null;
+    }
+    let sci = format!("{f:.15e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let text = if (-5..16).contains(&exp) {
+        let decimals = (15 - exp).max(0) as usize;
+        let fixed = format!("{f:.decimals$}");
+        if fixed.contains('.') { fixed.trim_end_matches('0').trim_end_matches('.').to_string() } else { fixed }
+    } else {
+        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    };
+    text.parse::<serde_json::Number>().map(Value::Number).unwrap_or(Value::Null)
+}
+
 pub fn target_hex(bits: CompactTarget) -> String {
     encode_hex(&Target::from_compact(bits).to_be_bytes())
 }
@@ -71,7 +92,7 @@ pub fn header_json(chain: &Chainstate, info: &BlockInfo) -> Map<String, Value> {
     m.insert("nonce".into(), json!(h.nonce));
     m.insert("bits".into(), json!(format!("{:08x}", h.bits.to_consensus())));
     m.insert("target".into(), json!(target_hex(h.bits)));
-    m.insert("difficulty".into(), json!(difficulty(h.bits)));
+    m.insert("difficulty".into(), float_json(difficulty(h.bits)));
     m.insert("chainwork".into(), json!(encode_hex(&info.chain_work.to_be_bytes())));
     m.insert("nTx".into(), json!(info.n_tx));
     if info.height > 0 {
@@ -166,10 +187,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                     "bestblockhash": tip.hash.to_string(),
                     "bits": format!("{:08x}", info.header.bits.to_consensus()),
                     "target": target_hex(info.header.bits),
-                    "difficulty": difficulty(info.header.bits),
+                    "difficulty": float_json(difficulty(info.header.bits)),
                     "time": tip.time,
                     "mediantime": tip.median_time_past,
-                    "verificationprogress": 1.0,
+                    "verificationprogress": 1,
                     "initialblockdownload": is_initial_block_download(&tip),
                     "chainwork": encode_hex(&info.chain_work.to_be_bytes()),
                     "size_on_disk": size_on_disk(&dir),
@@ -188,7 +209,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
             "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
             sync_handler(move |_| {
                 let info = c.block_info(&c.tip().hash).ok_or_else(block_not_found)?;
-                Ok(json!(difficulty(info.header.bits)))
+                Ok(float_json(difficulty(info.header.bits)))
             }),
         )
         .result("n    (numeric) the proof-of-work difficulty as a multiple of the minimum difficulty.")
@@ -449,7 +470,7 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
                     out.insert("window_interval".into(), json!(interval));
                     out.insert("window_tx_count".into(), json!(tx_count));
                     if interval > 0 {
-                        out.insert("txrate".into(), json!(tx_count as f64 / interval as f64));
+                        out.insert("txrate".into(), float_json(tx_count as f64 / interval as f64));
                     }
                 }
                 Ok(Value::Object(out))
@@ -477,4 +498,205 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
         .arg(Arg::optional("index_name", ArgType::Str, "Filter results for an index with a specific name."))
         .example(format!("{cli} getindexinfo")),
     );
+}
+
+/// `getblockstats`: per-block statistics from the block and its undo data.
+fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
+    let target = call.param(0).cloned().unwrap_or(Value::Null);
+    let info = match &target {
+        Value::Number(n) => {
+            let height = n.as_i64().unwrap_or(-1);
+            let tip = c.tip().height;
+            if height < 0 {
+                return Err(RpcError::invalid_parameter(format!("Target block height {height} is negative")));
+            }
+            if height > i64::from(tip) {
+                return Err(RpcError::invalid_parameter(format!("Target block height {height} after current tip {tip}")));
+            }
+            let hash = c.block_hash_at(height as u32).ok_or_else(block_not_found)?;
+            c.block_info(&hash).ok_or_else(block_not_found)?
+        }
+        other => {
+            let hash: BlockHash = parse_hash(other, "hash_or_height")?;
+            c.block_info(&hash).ok_or_else(block_not_found)?
+        }
+    };
+    let block = c.read_block(&info.hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
+    let undo = c.read_undo(&info.hash).map_err(chain_error)?;
+    if undo.is_none() && info.height > 0 {
+        return Err(RpcError::misc("Undo data not available"));
+    }
+    let undo = undo.unwrap_or_default();
+    let (mut fees, mut feerates, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ins, mut outs, mut total_out, mut total_size, mut total_weight) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut swtxs, mut swtotal_size, mut swtotal_weight) = (0u64, 0u64, 0u64);
+    let (mut utxo_increase, mut utxo_size_inc, mut utxo_increase_actual, mut utxo_size_inc_actual) = (0i64, 0i64, 0i64, 0i64);
+    // The reference's per-output size estimate for the UTXO set.
+    let out_size = |o: &bitcoin::TxOut| (o.script_pubkey.len() + 8 + 1 + 32 + 4 + 4) as i64 + 1;
+    for (i, tx) in block.txdata.iter().enumerate() {
+        outs += tx.output.len() as u64;
+        for o in &tx.output {
+            utxo_increase += 1;
+            utxo_size_inc += out_size(o);
+            if !o.script_pubkey.is_op_return() {
+                utxo_increase_actual += 1;
+                utxo_size_inc_actual += out_size(o);
+            }
+        }
+        if i == 0 {
+            continue;
+        }
+        let out_value: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+        total_out += out_value;
+        let size = tx.total_size() as u64;
+        let weight = tx.weight().to_wu();
+        total_size += size;
+        total_weight += weight;
+        sizes.push(size);
+        if tx.input.iter().any(|input| !input.witness.is_empty()) {
+            swtxs += 1;
+            swtotal_size += size;
+            swtotal_weight += weight;
+        }
+        ins += tx.input.len() as u64;
+        let spent = undo.txs.get(i - 1).map(|coins| coins.iter().map(|c| c.txout.value.to_sat()).sum::<u64>()).unwrap_or(0);
+        for coin in undo.txs.get(i - 1).into_iter().flatten() {
+            utxo_increase -= 1;
+            utxo_size_inc -= out_size(&coin.txout);
+            utxo_increase_actual -= 1;
+            utxo_size_inc_actual -= out_size(&coin.txout);
+        }
+        let fee = spent.saturating_sub(out_value);
+        let vsize = weight.div_ceil(4);
+        fees.push(fee);
+        feerates.push((fee * 1000 / vsize.max(1), weight));
+    }
+    let txs = block.txdata.len() as u64;
+    let median = |v: &mut Vec<u64>| -> u64 {
+        v.sort_unstable();
+        match v.len() {
+            0 => 0,
+            n if n % 2 == 0 => (v[n / 2 - 1] + v[n / 2]) / 2,
+            n => v[n / 2],
+        }
+    };
+    // Weight-weighted fee rate percentiles 10/25/50/75/90, in sat/vB.
+    feerates.sort_unstable();
+    let mut percentiles = [0u64; 5];
+    let total: u64 = feerates.iter().map(|(_, w)| w).sum();
+    let marks = [total / 10, total / 4, total / 2, total * 3 / 4, total * 9 / 10];
+    let mut cumulative = 0;
+    let mut next = 0;
+    for (rate, weight) in &feerates {
+        cumulative += weight;
+        while next < 5 && cumulative >= marks[next] {
+            percentiles[next] = rate / 1000;
+            next += 1;
+        }
+    }
+    for p in next..5 {
+        percentiles[p] = feerates.last().map_or(0, |(r, _)| r / 1000);
+    }
+    let totalfee: u64 = fees.iter().sum();
+    let non_coinbase = txs.saturating_sub(1);
+    let subsidy = hashvive_consensus::block::block_subsidy(info.height, c.params()).to_sat();
+    let stats = json!({
+        "avgfee": if non_coinbase > 0 { totalfee / non_coinbase } else { 0 },
+        "avgfeerate": if total_weight > 0 { totalfee * 4 / total_weight } else { 0 },
+        "avgtxsize": if non_coinbase > 0 { total_size / non_coinbase } else { 0 },
+        "blockhash": info.hash.to_string(),
+        "feerate_percentiles": percentiles,
+        "height": info.height,
+        "ins": ins,
+        "maxfee": fees.iter().max().copied().unwrap_or(0),
+        "maxfeerate": feerates.iter().map(|(r, _)| r / 1000).max().unwrap_or(0),
+        "maxtxsize": sizes.iter().max().copied().unwrap_or(0),
+        "medianfee": median(&mut fees.clone()),
+        "mediantime": info.median_time_past,
+        "mediantxsize": median(&mut sizes.clone()),
+        "minfee": fees.iter().min().copied().unwrap_or(0),
+        "minfeerate": feerates.iter().map(|(r, _)| r / 1000).min().unwrap_or(0),
+        "mintxsize": sizes.iter().min().copied().unwrap_or(0),
+        "outs": outs,
+        "subsidy": subsidy,
+        "swtotal_size": swtotal_size,
+        "swtotal_weight": swtotal_weight,
+        "swtxs": swtxs,
+        "time": info.header.time,
+        "total_out": total_out,
+        "total_size": total_size,
+        "total_weight": total_weight,
+        "totalfee": totalfee,
+        "txs": txs,
+        "utxo_increase": utxo_increase,
+        "utxo_increase_actual": utxo_increase_actual,
+        "utxo_size_inc": utxo_size_inc,
+        "utxo_size_inc_actual": utxo_size_inc_actual,
+    });
+    let Some(wanted) = call.param(1).and_then(Value::as_array) else { return Ok(stats) };
+    let mut selected = Map::new();
+    for name in wanted {
+        let name = name.as_str().unwrap_or_default();
+        let value = stats.get(name).ok_or_else(|| RpcError::invalid_parameter(format!("Invalid selected statistic '{name}'")))?;
+        selected.insert(name.to_string(), value.clone());
+    }
+    Ok(Value::Object(selected))
+}
+
+pub fn register_block_stats(table: &RpcTable, chain: Arc<Chainstate>, cli: &'static str) {
+    table.register(
+        Command::new(
+            "getblockstats",
+            "blockchain",
+            "Compute per block statistics for a given window. All amounts are in satoshis.\n\
+             It won't work for some heights with pruning.",
+            blocking(move |call| block_stats(&chain, call)),
+        )
+        .arg(Arg::required("hash_or_height", ArgType::Any, "The block hash or height of the target block").placeholder("hash_or_height"))
+        .arg(Arg::optional("stats", ArgType::Arr, "Values to plot (see result below)").default("all values"))
+        .example(format!("{cli} getblockstats '\"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"' '[\"minfeerate\",\"avgfeerate\"]'")),
+    );
+    table.register(
+        Command::new(
+            "estimatesmartfee",
+            "util",
+            "Estimates the approximate fee per kilobyte needed for a transaction to begin\n\
+             confirmation within conf_target blocks if possible and return the number of blocks\n\
+             for which the estimate is valid. Uses virtual transaction size as defined\n\
+             in BIP 141 (witness data is discounted).",
+            sync_handler(|call| {
+                let target = call.param(0).and_then(Value::as_i64).unwrap_or(0);
+                if !(1..=1008).contains(&target) {
+                    return Err(RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"));
+                }
+                let mode = call.param(1).and_then(Value::as_str).unwrap_or("economical");
+                if !["unset", "economical", "conservative"].contains(&mode.to_ascii_lowercase().as_str()) {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\"",
+                    ));
+                }
+                // No fee estimator yet: answer as the reference does without enough data.
+                Ok(json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0}))
+            }),
+        )
+        .arg(Arg::required("conf_target", ArgType::Num, "Confirmation target in blocks (1 - 1008)"))
+        .arg(Arg::optional("estimate_mode", ArgType::Str, "The fee estimate mode.").default("\"economical\""))
+        .example(format!("{cli} estimatesmartfee 6")),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_the_reference() {
+        let text = |f: f64| float_json(f).to_string();
+        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x207fffff))), "4.656542373906925e-10");
+        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x1d00ffff))), "1");
+        assert_eq!(text(0.5), "0.5");
+        assert_eq!(text(123456.789), "123456.789");
+        assert_eq!(text(1e20), "1e+20");
+        assert_eq!(text(0.1 + 0.2), "0.3");
+    }
 }

@@ -14,7 +14,7 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::sync_handler;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::blockchain::{difficulty, parse_hash, target_hex};
+use super::blockchain::{difficulty, float_json, parse_hash, target_hex};
 use super::params::decode_hex;
 use super::{blocking, chain_error};
 use crate::chain::network;
@@ -218,7 +218,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
                 if height < -1 || height > i64::from(c.tip().height) {
                     return Err(RpcError::invalid_parameter("Block does not exist at specified height"));
                 }
-                Ok(json!(network_hash_ps(&c, lookup, height)))
+                Ok(float_json(network_hash_ps(&c, lookup, height)))
             }),
         )
         .arg(Arg::optional("nblocks", ArgType::Num, "The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change.").default("120"))
@@ -238,15 +238,15 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
                 Ok(json!({
                     "blocks": tip.height,
                     "bits": format!("{:08x}", info.header.bits.to_consensus()),
-                    "difficulty": difficulty(info.header.bits),
+                    "difficulty": float_json(difficulty(info.header.bits)),
                     "target": target_hex(info.header.bits),
-                    "networkhashps": network_hash_ps(&c, 120, -1),
+                    "networkhashps": float_json(network_hash_ps(&c, 120, -1)),
                     "pooledtx": c.with_mempool(|m| m.len()),
                     "chain": net.name(),
                     "next": {
                         "height": tip.height + 1,
                         "bits": format!("{:08x}", next_bits.to_consensus()),
-                        "difficulty": difficulty(next_bits),
+                        "difficulty": float_json(difficulty(next_bits)),
                         "target": target_hex(next_bits),
                     },
                     "warnings": [],

@@ -57,6 +57,7 @@ pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Cha
     blockchain::register(table, chainstate.clone(), chain, blocks_dir, cli);
     let chainstate_dir = blocks_dir.with_file_name("chainstate");
     blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
+    blockchain::register_block_stats(table, chainstate.clone(), cli);
     mempool::register(table, chainstate.clone(), cli);
     mining::register(table, chainstate.clone(), chain, cli);
     let network = crate::chain::network(chain);
