@@ -532,7 +532,14 @@ pub fn sign_with_data(
     let signer = InputSigner { tx, index, amount: coin.value, hash_type, secp };
     let mut data = SigData { sigs: known.sigs.clone(), ..SigData::default() };
     known.scripts.iter().for_each(|s| data.learn_script(s));
-    let (script_sig, witness, solved) = produce(&signer, provider, &mut data, coin.script_pubkey.as_bytes());
+    let (script_sig, witness, mut solved) = produce(&signer, provider, &mut data, coin.script_pubkey.as_bytes());
+    if solved {
+        // Known signatures were taken on trust; the result must verify.
+        let mut check = tx.clone();
+        check.input[index].script_sig = script_sig.clone();
+        check.input[index].witness = witness.clone();
+        solved = input_verified(&check, index, coin, secp);
+    }
     let error = if solved { None } else { input_error(coin.script_pubkey.as_bytes(), script_sig.as_bytes(), &witness) };
     let missing = if solved { Missing::default() } else { data.missing };
     (SignedInput { complete: solved, error, script_sig, witness, missing }, data.sigs)
