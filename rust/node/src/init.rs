@@ -32,9 +32,9 @@ use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
 use crate::rpc::blockchain;
+use crate::rpc::control::{self, ControlContext};
 use crate::rpc::rawtransaction::{self, NoCoins};
 use crate::rpc::util;
-use crate::rpc::control::{self, ControlContext};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
