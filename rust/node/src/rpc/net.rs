@@ -80,7 +80,10 @@ impl NetworkSettings {
 
         if !args.get_bool("cjdnsreachable", false) {
             if only(CJDNS) {
-                return Err("Outbound connections restricted to CJDNS (-onlynet=cjdns) but -cjdnsreachable is not provided".into());
+                return Err(
+                    "Outbound connections restricted to CJDNS (-onlynet=cjdns) but -cjdnsreachable is not provided"
+                        .into(),
+                );
             }
             reachable[CJDNS] = false;
         }
@@ -125,7 +128,9 @@ impl NetworkSettings {
         match args.get_or("i2psam", "").as_str() {
             "" => {
                 if only(I2P) {
-                    return Err("Outbound connections restricted to i2p (-onlynet=i2p) but -i2psam is not provided".into());
+                    return Err(
+                        "Outbound connections restricted to i2p (-onlynet=i2p) but -i2psam is not provided".into()
+                    );
                 }
                 reachable[I2P] = false;
             }
@@ -288,7 +293,16 @@ mod tests {
         let s = settings(&["-proxy=127.0.0.1:9050", "-i2psam=127.0.0.1", "-proxyrandomize=0"]).unwrap();
         assert_eq!(reachable(&s), ["ipv4", "ipv6", "onion", "i2p"]);
         let tor = Some(Proxy { address: "127.0.0.1:9050".into(), randomize_credentials: false });
-        assert_eq!(s.proxies, [tor.clone(), tor.clone(), tor.clone(), Some(Proxy { address: "127.0.0.1:7656".into(), randomize_credentials: false }), tor]);
+        assert_eq!(
+            s.proxies,
+            [
+                tor.clone(),
+                tor.clone(),
+                tor.clone(),
+                Some(Proxy { address: "127.0.0.1:7656".into(), randomize_credentials: false }),
+                tor
+            ]
+        );
         let s = settings(&["-proxy=[::1]", "-noonion"]).unwrap();
         assert_eq!(s.proxies[IPV6].as_ref().map(|p| p.address.as_str()), Some("[::1]:9050"));
         assert_eq!((s.proxies[ONION].clone(), s.reachable[ONION]), (None, false));
@@ -302,8 +316,13 @@ mod tests {
         assert!(settings(&["-onlynet=cjdns"]).unwrap_err().contains("-cjdnsreachable is not provided"));
         assert!(settings(&["-onlynet=i2p"]).unwrap_err().contains("-i2psam is not provided"));
         assert!(settings(&["-onlynet=onion", "-onion=0"]).unwrap_err().contains("explicitly forbidden: -onion=0"));
-        assert!(settings(&["-onlynet=onion", "-listenonion=0"]).unwrap_err().contains("none of -proxy, -onion or -listenonion"));
-        assert_eq!(settings(&["-proxy=bad:host:x", "-dns=0"]), Err("Invalid -proxy address or hostname: 'bad:host:x'".into()));
+        assert!(settings(&["-onlynet=onion", "-listenonion=0"])
+            .unwrap_err()
+            .contains("none of -proxy, -onion or -listenonion"));
+        assert_eq!(
+            settings(&["-proxy=bad:host:x", "-dns=0"]),
+            Err("Invalid -proxy address or hostname: 'bad:host:x'".into())
+        );
     }
 
     #[test]
