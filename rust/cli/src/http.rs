@@ -37,8 +37,6 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub credentials: Credentials,
-    /// `/` or `/wallet/<name>`.
-    pub path: String,
     pub timeout: Option<Duration>,
 }
 
@@ -54,35 +52,42 @@ pub enum CallError {
     NoCredentials,
 }
 
-/// Sends `body` and returns the parsed reply object.
-pub fn call(endpoint: &Endpoint, body: &Value) -> Result<Value, CallError> {
+/// Sends `body` to `path` (`/` or `/wallet/<name>`) and returns the parsed
+/// reply: an object for a single request, an array for a batch.
+pub fn call(endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, CallError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CallError::Failed(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         match endpoint.timeout {
-            Some(t) => tokio::time::timeout(t, exchange(endpoint, body)).await.unwrap_or_else(|_| {
-                Err(CallError::Failed("timeout on transient error: the server did not answer in time".into()))
-            }),
-            None => exchange(endpoint, body).await,
+            // The reference's HTTP library reports a timeout as a failed
+            // connection, which -rpcwait retries.
+            Some(t) => tokio::time::timeout(t, exchange(endpoint, path, body))
+                .await
+                .unwrap_or_else(|_| Err(not_connected(endpoint, " (error code 0 - \"timeout reached\")"))),
+            None => exchange(endpoint, path, body).await,
         }
     })
 }
 
-async fn exchange(endpoint: &Endpoint, body: &Value) -> Result<Value, CallError> {
-    let not_connected = || {
-        CallError::Transient(format!(
-            "Could not connect to the server {}:{}\n\nMake sure the hashvived server is running and that you are connecting to the correct RPC port.\nUse \"hashvive-cli -help\" for more info.",
-            endpoint.host, endpoint.port
-        ))
-    };
+/// The reference's text for a server that cannot be reached; `detail` names
+/// the HTTP library's error when there is one.
+fn not_connected(endpoint: &Endpoint, detail: &str) -> CallError {
+    CallError::Transient(format!(
+        "Could not connect to the server {}:{}{detail}\n\nMake sure the hashvived server is running and that you are connecting to the correct RPC port.\nUse \"hashvive-cli -help\" for more info.",
+        endpoint.host, endpoint.port
+    ))
+}
+
+async fn exchange(endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, CallError> {
+    let not_connected = || not_connected(endpoint, "");
     let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(|_| not_connected())?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|_| not_connected())?;
     tokio::spawn(connection);
     let credentials = endpoint.credentials.user_colon_password();
-    let mut request = Request::post(&endpoint.path)
+    let mut request = Request::post(path)
         .header(header::HOST, &endpoint.host)
         .header(header::CONNECTION, "close")
         .header(header::CONTENT_TYPE, "application/json");
@@ -122,10 +127,5 @@ async fn exchange(endpoint: &Endpoint, body: &Value) -> Result<Value, CallError>
     if bytes.is_empty() {
         return Err(CallError::Failed("no response from server".into()));
     }
-    let reply: Value =
-        serde_json::from_slice(&bytes).map_err(|_| CallError::Failed("couldn't parse reply from server".into()))?;
-    if !reply.is_object() {
-        return Err(CallError::Failed("expected reply to be a JSON object".into()));
-    }
-    Ok(reply)
+    serde_json::from_slice(&bytes).map_err(|_| CallError::Failed("couldn't parse reply from server".into()))
 }

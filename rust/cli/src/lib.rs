@@ -1,29 +1,35 @@
-//! `hashvive-cli`: sends one JSON-RPC call to a node and prints the answer the
+//! `hashvive-cli`: sends a command to a node over JSON-RPC, or runs one of the
+//! client-side commands (`-getinfo`, `-generate`), and prints the answer the
 //! way the reference client does, with the same exit codes, so scripts written
 //! for it work unchanged.
 
+mod client;
+mod generate;
+mod getinfo;
 mod http;
+mod univalue;
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use hashvive_common::args::{absolute_under, Args};
-use hashvive_common::chain::Chain;
-use hashvive_common::datadir::{chain_dir_path, resolve_datadir};
+use hashvive_common::datadir::resolve_datadir;
 use hashvive_common::help::{format_options, wrap};
-use hashvive_common::hostport::{parse_port, split_host_port};
 use hashvive_common::options::cli_options;
 use hashvive_common::version;
 use hashvive_rpc::codes;
 use hashvive_rpc::convert::{convert_named, convert_positional};
 
-use http::{CallError, Credentials, Endpoint};
+use client::Client;
+use univalue::{get_int, get_str, member};
 
-const DEFAULT_CLIENT_TIMEOUT: u64 = 900;
 const CONF_FILENAME: &str = "hashvive.conf";
+
+/// The options that replace the command, sorted as the reference lists them
+/// when more than one is given.
+const CLI_COMMANDS: [&str; 4] = ["addrinfo", "generate", "getinfo", "netinfo"];
 
 /// How the run ended: text for stdout or stderr, and the exit code.
 struct Outcome {
@@ -35,6 +41,10 @@ struct Outcome {
 impl Outcome {
     fn error(message: impl Into<String>) -> Outcome {
         Outcome { stdout: None, stderr: Some(message.into()), code: 1 }
+    }
+
+    fn printed(text: Option<String>) -> Outcome {
+        Outcome { stdout: text, stderr: None, code: 0 }
     }
 }
 
@@ -74,13 +84,6 @@ fn run(argv: Vec<String>) -> Outcome {
     if ["?", "h", "help"].iter().any(|h| args.is_set(h)) || (words.is_empty() && args.is_set("version")) {
         return Outcome { stdout: Some(help_text(&args, &defs)), stderr: None, code: 0 };
     }
-    for unsupported in ["getinfo", "netinfo", "generate", "addrinfo"] {
-        if args.is_set(unsupported) {
-            return Outcome::error(format!(
-                "error: -{unsupported} needs the chain and network RPCs, which this version of Hashvive does not serve yet"
-            ));
-        }
-    }
 
     let mut stdin_lines = Vec::new();
     if args.get_bool("stdinrpcpass", false)
@@ -107,8 +110,36 @@ fn run(argv: Vec<String>) -> Outcome {
     if args.get_bool("stdin", false) {
         words.extend(stdin_lines);
     }
+    let given: Vec<String> = CLI_COMMANDS.iter().filter(|c| args.is_set(c)).map(|c| format!("-{c}")).collect();
+    if given.len() > 1 {
+        return Outcome::error(format!("error: Only one of {} may be specified.", given.join(", ")));
+    }
+    for unsupported in ["netinfo", "addrinfo"] {
+        if args.get_bool(unsupported, false) {
+            return Outcome::error(format!(
+                "error: -{unsupported} needs the network RPCs, which this version of Hashvive does not serve yet"
+            ));
+        }
+    }
+
+    let client = match Client::from_args(&args, chain, &datadir, config_path) {
+        Ok(c) => c,
+        Err(msg) => return Outcome::error(msg),
+    };
+    let result = if args.get_bool("getinfo", false) {
+        getinfo(&client, &args, &words)
+    } else if args.get_bool("generate", false) {
+        generate(&client, words)
+    } else {
+        command(&client, &args, words)
+    };
+    result.unwrap_or_else(|msg| Outcome::error(format!("error: {msg}")))
+}
+
+/// A command given by name, its reply printed as it came.
+fn command(client: &Client, args: &Args, mut words: Vec<String>) -> Result<Outcome, String> {
     if words.is_empty() {
-        return Outcome::error("error: too few parameters (need at least command)");
+        return Err("too few parameters (need at least command)".into());
     }
     let method = words.remove(0);
     let params = if args.get_bool("named", false) {
@@ -116,39 +147,38 @@ fn run(argv: Vec<String>) -> Outcome {
     } else {
         convert_positional(&method, &words)
     };
-    let params = match params {
-        Ok(p) => p,
-        Err(e) => return Outcome::error(format!("error: {}", e.message)),
-    };
+    let params = params.map_err(|e| e.message)?;
+    let reply = client.call_method(&method, params, client.wallet())?;
+    print_reply(&reply, Ok)
+}
 
-    let endpoint = match endpoint(&args, chain, &datadir) {
-        Ok(e) => e,
-        Err(msg) => return Outcome::error(msg),
-    };
-    let body = json!({"method": method, "params": params, "id": 1, "jsonrpc": "2.0"});
-    let wait = args.get_bool("rpcwait", false);
-    let wait_timeout = args.get_int("rpcwaittimeout", 0);
-    let deadline = (wait_timeout > 0).then(|| Instant::now() + Duration::from_secs(wait_timeout as u64));
-    loop {
-        match http::call(&endpoint, &body) {
-            Ok(reply) if wait && is_warmup(&reply) => {}
-            Ok(reply) => return print_reply(&reply),
-            Err(CallError::Transient(msg)) if wait => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Outcome::error(format!("error: timeout on transient error: {msg}"));
-                }
-            }
-            Err(CallError::NoCredentials) => return Outcome::error(format!(
-                "error: Could not locate RPC credentials. No authentication cookie could be found, and RPC password is not set.  See -rpcpassword and -stdinrpcpass.  Configuration file: ({})",
-                config_path.display()
-            )),
-            Err(e) => return Outcome::error(format!("error: {e}")),
+/// `-getinfo`: the summary, with every wallet's balance when no `-rpcwallet`
+/// picks one, coloured per `-color`.
+fn getinfo(client: &Client, args: &Args, words: &[String]) -> Result<Outcome, String> {
+    let request = getinfo::request(words)?;
+    let reply = client.call(&request, client.wallet(), getinfo::process_reply)?;
+    print_reply(&reply, |mut result| {
+        if client.wallet().is_none() {
+            getinfo::add_wallet_balances(&mut result, client)?;
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Outcome::error("error: timeout on transient error: server in warmup");
-        }
-        std::thread::sleep(Duration::from_millis(250));
+        let colorize = getinfo::should_colorize(&args.get_or("color", "auto"), io::stdout().is_terminal())?;
+        getinfo::render(&result, colorize).map(Value::String)
+    })
+}
+
+/// `-generate`: a new address from the wallet, then blocks mined to it. A
+/// failing `getnewaddress` (no wallet) is reported like any failing command.
+fn generate(client: &Client, words: Vec<String>) -> Result<Outcome, String> {
+    let reply = client.call_method("getnewaddress", Value::Array(Vec::new()), client.wallet())?;
+    if let Some(error) = error_of(&reply) {
+        return print_error(error);
     }
+    let address = get_str(member(&reply, "result"))?.to_string();
+    let words = generate::generatetoaddress_args(&address, words)?;
+    let params = convert_positional("generatetoaddress", &words).map_err(|e| e.message)?;
+    let request = client::request_object("generatetoaddress", params, 1);
+    let reply = client.call(&request, client.wallet(), |reply| generate::process_reply(&address, reply))?;
+    print_reply(&reply, Ok)
 }
 
 fn help_text(args: &Args, defs: &[hashvive_common::options::OptionDef]) -> String {
@@ -178,98 +208,74 @@ fn help_text(args: &Args, defs: &[hashvive_common::options::OptionDef]) -> Strin
     text.trim_end().to_string()
 }
 
-fn endpoint(args: &Args, chain: Chain, datadir: &std::path::Path) -> Result<Endpoint, String> {
-    let connect = args.get_or("rpcconnect", "127.0.0.1");
-    let (host, mut port) =
-        split_host_port(&connect).ok_or_else(|| format!("Error: Invalid port provided in -rpcconnect: {connect}"))?;
-    if let Some(p) = args.get("rpcport") {
-        port = Some(parse_port(&p).ok_or_else(|| format!("Error: Invalid port provided in -rpcport: {p}"))?);
+/// The reply's error, unless it is absent or null.
+fn error_of(reply: &Value) -> Option<&Value> {
+    reply.get("error").filter(|e| !e.is_null())
+}
+
+/// Prints a reply: its error (the reference's `ParseError`), or its result
+/// after `transform` (`ParseResult`: strings raw, other JSON pretty-printed,
+/// null as nothing).
+fn print_reply(reply: &Value, transform: impl FnOnce(Value) -> Result<Value, String>) -> Result<Outcome, String> {
+    if let Some(error) = error_of(reply) {
+        return print_error(error);
     }
-    let port = port.unwrap_or_else(|| chain.default_rpc_port());
-
-    let password = args.get_or("rpcpassword", "");
-    let credentials = if password.is_empty() {
-        let chain_dir = chain_dir_path(datadir, chain);
-        Credentials::Cookie(absolute_under(&chain_dir, &args.get_or("rpccookiefile", ".cookie")))
-    } else {
-        Credentials::Password { user: args.get_or("rpcuser", ""), password }
-    };
-    let path = match args.get("rpcwallet") {
-        Some(w) => format!("/wallet/{}", percent_encode(&w)),
-        None => "/".to_string(),
-    };
-    let timeout = match args.get_int("rpcclienttimeout", DEFAULT_CLIENT_TIMEOUT as i64) {
-        t if t <= 0 => None,
-        t => Some(Duration::from_secs(t as u64)),
-    };
-    Ok(Endpoint { host: host.to_string(), port, credentials, path, timeout })
+    Ok(Outcome::printed(match transform(member(reply, "result").clone())? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(serde_json::to_string_pretty(&other).unwrap_or_default()),
+    }))
 }
 
-/// Escapes a wallet name for the URL path as the reference client does.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn is_warmup(reply: &Value) -> bool {
-    reply.get("error").and_then(|e| e.get("code")).and_then(Value::as_i64) == Some(i64::from(codes::RPC_IN_WARMUP))
-}
-
-fn print_reply(reply: &Value) -> Outcome {
-    let error = reply.get("error").filter(|e| !e.is_null());
-    let Some(error) = error else {
-        let stdout = match reply.get("result") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => Some(serde_json::to_string_pretty(other).unwrap_or_default()),
-        };
-        return Outcome { stdout, stderr: None, code: 0 };
-    };
-    let code = error.get("code").and_then(Value::as_i64);
-    let mut text = String::new();
-    match (error.is_object(), code) {
-        (true, _) => {
-            if let Some(c) = error.get("code") {
-                text.push_str(&format!("error code: {c}\n"));
-            }
-            if let Some(Value::String(m)) = error.get("message") {
-                text.push_str("error message:\n");
-                text.push_str(m);
-            }
-            if code == Some(i64::from(codes::RPC_WALLET_NOT_SPECIFIED)) {
-                text.push_str(" Or for the CLI, specify the \"-rpcwallet=<walletname>\" option before the command (run \"hashvive-cli -h\" for help or \"hashvive-cli listwallets\" to see which wallets are currently loaded).");
-            }
-        }
-        (false, _) => text = format!("error: {error}"),
+/// The reference's `ParseError`: code and message on stderr, exit status the
+/// code's magnitude (truncated to a byte by the system). An error without a
+/// numeric code fails as the reference's accessor does.
+fn print_error(error: &Value) -> Result<Outcome, String> {
+    let code = get_int(member(error, "code"))?;
+    let mut text = format!("error code: {code}\n");
+    if let Some(message) = member(error, "message").as_str() {
+        text.push_str("error message:\n");
+        text.push_str(message);
     }
-    // The reference exits with |code|, which the OS truncates to its low byte.
-    let exit = code.map_or(1, |c| (c.unsigned_abs() & 0xff) as u8);
-    Outcome { stdout: None, stderr: Some(text), code: if exit == 0 { 1 } else { exit } }
+    if code == codes::RPC_WALLET_NOT_SPECIFIED {
+        text.push_str(" Or for the CLI, specify the \"-rpcwallet=<walletname>\" option before the command (run \"hashvive-cli -h\" for help or \"hashvive-cli listwallets\" to see which wallets are currently loaded).");
+    }
+    let exit = (code.unsigned_abs() & 0xff) as u8;
+    Ok(Outcome { stdout: None, stderr: Some(text), code: if exit == 0 { 1 } else { exit } })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn printed(reply: Value) -> Outcome {
+        print_reply(&reply, Ok).unwrap_or_else(|msg| Outcome::error(format!("error: {msg}")))
+    }
 
     #[test]
     fn replies_print_like_the_reference() {
-        let out = print_reply(&json!({"result": "text", "error": null}));
+        let out = printed(json!({"result": "text", "error": null}));
         assert_eq!((out.stdout.as_deref(), out.code), (Some("text"), 0));
-        let out = print_reply(&json!({"result": null}));
+        let out = printed(json!({"result": null}));
         assert_eq!((out.stdout, out.code), (None, 0));
-        let out = print_reply(&json!({"result": {"a": [1]}}));
+        let out = printed(json!({"result": {"a": [1]}}));
         assert_eq!(out.stdout.as_deref(), Some("{\n  \"a\": [\n    1\n  ]\n}"));
-        let out = print_reply(&json!({"error": {"code": -32601, "message": "Method not found"}}));
+        let out = printed(json!({"error": {"code": -32601, "message": "Method not found"}}));
         assert_eq!(out.stderr.as_deref(), Some("error code: -32601\nerror message:\nMethod not found"));
         assert_eq!(out.code, (32601u32 & 0xff) as u8);
     }
 
     #[test]
-    fn wallet_names_are_escaped() {
-        assert_eq!(percent_encode("my wallet/1"), "my%20wallet%2F1");
+    fn odd_errors_fail_as_the_reference_does() {
+        let out = printed(json!({"error": "boom"}));
+        assert_eq!(
+            (out.stderr.as_deref(), out.code),
+            (Some("error: JSON value of type null is not of expected type number"), 1)
+        );
+        let out = printed(json!({"error": {"code": "x", "message": "m"}}));
+        assert_eq!(out.stderr.as_deref(), Some("error: JSON value of type string is not of expected type number"));
+        let out = printed(json!({"error": {"code": -5}}));
+        assert_eq!((out.stderr.as_deref(), out.code), (Some("error code: -5\n"), 5));
     }
 }

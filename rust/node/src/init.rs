@@ -27,12 +27,13 @@ use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
 use crate::chain::chain_config;
-use hashvive_chain::{ChainConfig, Chainstate};
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
 use crate::rpc::control::{self, ControlContext};
+use crate::rpc::net::NetworkSettings;
+use hashvive_chain::{ChainConfig, Chainstate};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
@@ -192,9 +193,11 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .build()
         .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
     let chain_config = chain_config(&args, chain, &chain_dir)?;
+    let net_settings = Arc::new(NetworkSettings::from_args(&args).map_err(InitError::new)?);
     let node = RunningNode {
         chain,
         chain_config,
+        net_settings,
         persist_mempool: args.get_bool("persistmempool", true),
         persist_mempool_v1: args.get_bool("persistmempoolv1", false),
         chain_dir,
@@ -228,6 +231,8 @@ fn log_startup(exe: &Executable, datadir: &Path, config_path: Option<&Path>, arg
 struct RunningNode {
     chain: Chain,
     chain_config: ChainConfig,
+    /// What `getnetworkinfo` reports from the network options.
+    net_settings: Arc<NetworkSettings>,
     /// `-persistmempool`, `-persistmempoolv1`
     persist_mempool: bool,
     persist_mempool_v1: bool,
@@ -270,7 +275,14 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
-        crate::rpc::register_chain(&table, &chainstate, self.chain, &self.chain_config.blocks_dir, self.cli_name);
+        crate::rpc::register_chain(
+            &table,
+            &chainstate,
+            self.chain,
+            &self.chain_config.blocks_dir,
+            self.net_settings.clone(),
+            self.cli_name,
+        );
         let mempool_file = self.persist_mempool.then(|| self.chain_dir.join(MEMPOOL_FILENAME));
         if let Some(path) = mempool_file.clone() {
             let c = chainstate.clone();
@@ -323,7 +335,8 @@ impl RunningNode {
         table: Arc<RpcTable>,
     ) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
-        let init = Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
+        let init =
+            Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
         Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))
     }
 

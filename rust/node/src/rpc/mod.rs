@@ -20,6 +20,7 @@ pub mod control;
 pub mod format;
 pub mod mempool;
 pub mod mining;
+pub mod net;
 pub mod params;
 pub mod psbt;
 pub mod rawtransaction;
@@ -52,8 +53,16 @@ pub fn chain_error(e: impl Into<ChainError>) -> RpcError {
     RpcError::new(codes::RPC_DATABASE_ERROR, e.to_string())
 }
 
-/// Registers every method that works on the chain state.
-pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Chain, blocks_dir: &std::path::Path, cli: &'static str) {
+/// Registers every method that works on the chain state, and the network
+/// methods, which read the mempool's fee settings.
+pub fn register_chain(
+    table: &RpcTable,
+    chainstate: &Arc<Chainstate>,
+    chain: Chain,
+    blocks_dir: &std::path::Path,
+    net_settings: Arc<net::NetworkSettings>,
+    cli: &'static str,
+) {
     blockchain::register(table, chainstate.clone(), chain, blocks_dir, cli);
     let chainstate_dir = blocks_dir.with_file_name("chainstate");
     blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
@@ -64,6 +73,7 @@ pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Cha
     chaintx::register(table, chainstate.clone(), network, cli);
     rawtransaction::register(table, network, Arc::new(ChainCoins(chainstate.clone())), cli);
     util::register(table, network, cli);
+    net::register(table, chainstate.clone(), net_settings, cli);
 }
 
 /// Coins for signing: unspent outputs of the active chain, then of the mempool.
@@ -71,7 +81,9 @@ struct ChainCoins(Arc<Chainstate>);
 
 impl rawtransaction::CoinLookup for ChainCoins {
     fn coin(&self, outpoint: &bitcoin::OutPoint) -> Option<bitcoin::TxOut> {
-        let in_mempool = self.0.with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
+        let in_mempool = self
+            .0
+            .with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
         in_mempool.or_else(|| self.0.utxo(outpoint).ok().flatten().map(|c| c.txout))
     }
 }
