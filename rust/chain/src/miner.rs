@@ -8,14 +8,16 @@ use std::sync::Arc;
 use bitcoin::absolute::LockTime;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
-use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
+use bitcoin::{
+    Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness,
+};
 
 use hashvive_consensus::block::block_subsidy;
-use hashvive_consensus::mining::{add_witness_commitment, coinbase_height_script};
-use hashvive_consensus::Deployment;
 use hashvive_consensus::locks::is_final_tx;
+use hashvive_consensus::mining::{add_witness_commitment, coinbase_height_script};
 use hashvive_consensus::pow::check_proof_of_work;
 use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
+use hashvive_consensus::Deployment;
 
 use crate::chainstate::{ChainError, Chainstate};
 use crate::validation::{BlockOutcome, Rejection};
@@ -88,7 +90,12 @@ impl Chainstate {
 
     /// Mines `count` blocks paying to `coinbase_script`, trying at most
     /// `max_tries` nonces in all. Returns the hashes of the blocks mined.
-    pub fn generate_blocks(&self, coinbase_script: &ScriptBuf, count: u32, max_tries: &mut u64) -> Result<Vec<BlockHash>, MineError> {
+    pub fn generate_blocks(
+        &self,
+        coinbase_script: &ScriptBuf,
+        count: u32,
+        max_tries: &mut u64,
+    ) -> Result<Vec<BlockHash>, MineError> {
         let mut hashes = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let template = self.create_block_template(coinbase_script.clone(), None);
@@ -147,7 +154,11 @@ pub enum MineError {
 
 /// Picks mempool transactions by ancestor fee rate until the block is full:
 /// returns them in an order where parents come first, with fees and sigop costs.
-fn select_packages(mempool: &crate::mempool::Mempool, height: u32, mtp: i64) -> (Vec<Transaction>, Vec<Amount>, Vec<u64>) {
+fn select_packages(
+    mempool: &crate::mempool::Mempool,
+    height: u32,
+    mtp: i64,
+) -> (Vec<Transaction>, Vec<Amount>, Vec<u64>) {
     let mut chosen: HashSet<Txid> = HashSet::new();
     let mut skipped: HashSet<Txid> = HashSet::new();
     let mut weight = COINBASE_RESERVED_WEIGHT;

@@ -49,9 +49,14 @@ pub fn float_json(f: f64) -> Value {
     let text = if (-5..16).contains(&exp) {
         let decimals = (15 - exp).max(0) as usize;
         let fixed = format!("{f:.decimals$}");
-        if fixed.contains('.') { fixed.trim_end_matches('0').trim_end_matches('.').to_string() } else { fixed }
+        if fixed.contains('.') {
+            fixed.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            fixed
+        }
     } else {
-        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        let mantissa =
+            if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
     };
@@ -166,7 +171,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
             }),
         )
         .arg(Arg::required("blockhash", ArgType::StrHex, "The block hash"))
-        .arg(Arg::optional("verbose", ArgType::Bool, "true for a json object, false for the hex-encoded data").default("true"))
+        .arg(
+            Arg::optional("verbose", ArgType::Bool, "true for a json object, false for the hex-encoded data")
+                .default("true"),
+        )
         .example(format!("{cli} getblockheader \"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"")),
     );
     let c = chain.clone();
@@ -293,7 +301,9 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                 Ok(json!(c.verify_chain(if depth <= 0 { u32::MAX } else { depth as u32 }).map_err(chain_error)?))
             }),
         )
-        .arg(Arg::optional("checklevel", ArgType::Num, "How thorough the block verification is").default("3, range=0-4"))
+        .arg(
+            Arg::optional("checklevel", ArgType::Num, "How thorough the block verification is").default("3, range=0-4"),
+        )
         .arg(Arg::optional("nblocks", ArgType::Num, "The number of blocks to check.").default("6, 0=all"))
         .example(format!("{cli} verifychain")),
     );
@@ -326,7 +336,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
                 })
             }),
         )
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0"))
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        )
         .example(format!("{cli} waitfornewblock 1000")),
     );
     let c = chain.clone();
@@ -344,7 +361,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("blockhash", ArgType::StrHex, "Block hash to wait for."))
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        ),
     );
     let c = chain.clone();
     table.register(
@@ -361,7 +385,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("height", ArgType::Num, "Block height to wait for."))
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        ),
     );
 }
 
@@ -452,7 +483,9 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
                 let spacing = c.params().pow_target_spacing as i64;
                 let window = match call.param(0).and_then(Value::as_i64) {
                     Some(n) if n < 0 || (n > 0 && n >= i64::from(end.height)) => {
-                        return Err(RpcError::invalid_parameter("Invalid block count: should be between 0 and the block's height - 1"))
+                        return Err(RpcError::invalid_parameter(
+                            "Invalid block count: should be between 0 and the block's height - 1",
+                        ))
                     }
                     Some(n) => n as u32,
                     None => (30 * 24 * 3600 / spacing).min(i64::from(end.height.saturating_sub(1))) as u32,
@@ -477,7 +510,10 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
             }),
         )
         .arg(Arg::optional("nblocks", ArgType::Num, "Size of the window in number of blocks").default("one month"))
-        .arg(Arg::optional("blockhash", ArgType::StrHex, "The hash of the block that ends the window.").default("chain tip"))
+        .arg(
+            Arg::optional("blockhash", ArgType::StrHex, "The hash of the block that ends the window.")
+                .default("chain tip"),
+        )
         .example(format!("{cli} getchaintxstats")),
     );
     let c = chain;
@@ -511,7 +547,9 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
                 return Err(RpcError::invalid_parameter(format!("Target block height {height} is negative")));
             }
             if height > i64::from(tip) {
-                return Err(RpcError::invalid_parameter(format!("Target block height {height} after current tip {tip}")));
+                return Err(RpcError::invalid_parameter(format!(
+                    "Target block height {height} after current tip {tip}"
+                )));
             }
             let hash = c.block_hash_at(height as u32).ok_or_else(block_not_found)?;
             c.block_info(&hash).ok_or_else(block_not_found)?
@@ -521,7 +559,8 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
             c.block_info(&hash).ok_or_else(block_not_found)?
         }
     };
-    let block = c.read_block(&info.hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
+    let block =
+        c.read_block(&info.hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
     let undo = c.read_undo(&info.hash).map_err(chain_error)?;
     if undo.is_none() && info.height > 0 {
         return Err(RpcError::misc("Undo data not available"));
@@ -530,7 +569,8 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
     let (mut fees, mut feerates, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut ins, mut outs, mut total_out, mut total_size, mut total_weight) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let (mut swtxs, mut swtotal_size, mut swtotal_weight) = (0u64, 0u64, 0u64);
-    let (mut utxo_increase, mut utxo_size_inc, mut utxo_increase_actual, mut utxo_size_inc_actual) = (0i64, 0i64, 0i64, 0i64);
+    let (mut utxo_increase, mut utxo_size_inc, mut utxo_increase_actual, mut utxo_size_inc_actual) =
+        (0i64, 0i64, 0i64, 0i64);
     // The reference's per-output size estimate for the UTXO set.
     let out_size = |o: &bitcoin::TxOut| (o.script_pubkey.len() + 8 + 1 + 32 + 4 + 4) as i64 + 1;
     for (i, tx) in block.txdata.iter().enumerate() {
@@ -559,7 +599,8 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
             swtotal_weight += weight;
         }
         ins += tx.input.len() as u64;
-        let spent = undo.txs.get(i - 1).map(|coins| coins.iter().map(|c| c.txout.value.to_sat()).sum::<u64>()).unwrap_or(0);
+        let spent =
+            undo.txs.get(i - 1).map(|coins| coins.iter().map(|c| c.txout.value.to_sat()).sum::<u64>()).unwrap_or(0);
         for coin in undo.txs.get(i - 1).into_iter().flatten() {
             utxo_increase -= 1;
             utxo_size_inc -= out_size(&coin.txout);
@@ -637,7 +678,9 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
     let mut selected = Map::new();
     for name in wanted {
         let name = name.as_str().unwrap_or_default();
-        let value = stats.get(name).ok_or_else(|| RpcError::invalid_parameter(format!("Invalid selected statistic '{name}'")))?;
+        let value = stats
+            .get(name)
+            .ok_or_else(|| RpcError::invalid_parameter(format!("Invalid selected statistic '{name}'")))?;
         selected.insert(name.to_string(), value.clone());
     }
     Ok(Value::Object(selected))

@@ -32,15 +32,6 @@ pub trait CoinLookup: Send + Sync {
     fn coin(&self, outpoint: &OutPoint) -> Option<TxOut>;
 }
 
-/// A coin source that knows no coins (the node has no UTXO set yet).
-pub struct NoCoins;
-
-impl CoinLookup for NoCoins {
-    fn coin(&self, _: &OutPoint) -> Option<TxOut> {
-        None
-    }
-}
-
 const CATEGORY: &str = "rawtransactions";
 /// `TX_MIN_STANDARD_VERSION`..=`TX_MAX_STANDARD_VERSION`.
 const STANDARD_VERSIONS: std::ops::RangeInclusive<i64> = 1..=3;
