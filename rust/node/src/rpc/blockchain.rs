@@ -635,16 +635,16 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
             next += 1;
         }
     }
-    for p in next..5 {
-        percentiles[p] = feerates.last().map_or(0, |(r, _)| r / 1000);
+    for p in percentiles.iter_mut().skip(next) {
+        *p = feerates.last().map_or(0, |(r, _)| r / 1000);
     }
     let totalfee: u64 = fees.iter().sum();
     let non_coinbase = txs.saturating_sub(1);
     let subsidy = hashvive_consensus::block::block_subsidy(info.height, c.params()).to_sat();
     let stats = json!({
-        "avgfee": if non_coinbase > 0 { totalfee / non_coinbase } else { 0 },
-        "avgfeerate": if total_weight > 0 { totalfee * 4 / total_weight } else { 0 },
-        "avgtxsize": if non_coinbase > 0 { total_size / non_coinbase } else { 0 },
+        "avgfee": totalfee.checked_div(non_coinbase).unwrap_or(0),
+        "avgfeerate": (totalfee * 4).checked_div(total_weight).unwrap_or(0),
+        "avgtxsize": total_size.checked_div(non_coinbase).unwrap_or(0),
         "blockhash": info.hash.to_string(),
         "feerate_percentiles": percentiles,
         "height": info.height,
