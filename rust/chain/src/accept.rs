@@ -107,7 +107,8 @@ impl Chainstate {
         let options = inner.mempool.options.clone();
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
-        let invalid = |e: hashvive_consensus::tx::TxError| MempoolReject::new(RejectKind::Consensus, e.reason(), e.debug());
+        let invalid =
+            |e: hashvive_consensus::tx::TxError| MempoolReject::new(RejectKind::Consensus, e.reason(), e.debug());
 
         check_transaction(&tx).map_err(invalid)?;
         if tx.is_coinbase() {
@@ -174,7 +175,8 @@ impl Chainstate {
                 spent.iter().map(|c| if c.height == MEMPOOL_HEIGHT { height } else { c.height }).collect();
             let index = &inner.index;
             let tip_idx = inner.tip_idx();
-            let mtp_at = |h: u32| index.ancestor(tip_idx, h).map_or(tip.median_time_past, |a| index.median_time_past(a));
+            let mtp_at =
+                |h: u32| index.ancestor(tip_idx, h).map_or(tip.median_time_past, |a| index.median_time_past(a));
             let locks = calculate_sequence_locks(&tx, true, &mut prev_heights, height, mtp_at);
             if !sequence_locks_satisfied(&locks, height, tip.median_time_past) {
                 return Err(MempoolReject::policy("non-BIP68-final", None));
@@ -187,7 +189,8 @@ impl Chainstate {
             are_inputs_standard(&tx, &spent_txouts)
                 .map_err(|d| MempoolReject::policy("bad-txns-nonstandard-inputs", d.to_string()))?;
             if tx.input.iter().any(|i| !i.witness.is_empty()) {
-                is_witness_standard(&tx, &spent_txouts).map_err(|_| MempoolReject::policy("bad-witness-nonstandard", None))?;
+                is_witness_standard(&tx, &spent_txouts)
+                    .map_err(|_| MempoolReject::policy("bad-witness-nonstandard", None))?;
             }
         }
         let flags = block_script_flags(params, height, BlockHash::all_zeros());
@@ -227,11 +230,13 @@ impl Chainstate {
 
         let tx_bytes = bitcoin::consensus::serialize(&*tx);
         for i in 0..tx.input.len() {
-            self.verifier
-                .verify_input(&tx_bytes, i, &spent_txouts, flags)
-                .map_err(|e| {
-                    MempoolReject::new(RejectKind::Consensus, format!("mempool-script-verify-flag-failed ({})", e.detail()), None)
-                })?;
+            self.verifier.verify_input(&tx_bytes, i, &spent_txouts, flags).map_err(|e| {
+                MempoolReject::new(
+                    RejectKind::Consensus,
+                    format!("mempool-script-verify-flag-failed ({})", e.detail()),
+                    None,
+                )
+            })?;
         }
 
         if mode == AcceptMode::Test {
@@ -271,7 +276,12 @@ impl Chainstate {
     /// Removes what blocks confirmed (and what conflicts with it); after a
     /// reorganisation, offers the disconnected blocks' transactions again,
     /// oldest first, followed by what was in the mempool.
-    pub(crate) fn update_mempool_for_blocks(&self, inner: &mut Inner, disconnected: &[Arc<Block>], connected: &[Arc<Block>]) {
+    pub(crate) fn update_mempool_for_blocks(
+        &self,
+        inner: &mut Inner,
+        disconnected: &[Arc<Block>],
+        connected: &[Arc<Block>],
+    ) {
         if !disconnected.is_empty() {
             let previous = inner.mempool.drain();
             let readd = disconnected.iter().rev().flat_map(|b| b.txdata.iter().skip(1).cloned().map(Arc::new));
@@ -335,19 +345,24 @@ fn check_chain_limits(
     if ancestors.len() + 1 > options.ancestor_count {
         return Err(chain(format!("too many unconfirmed ancestors [limit: {}]", options.ancestor_count)));
     }
-    let ancestor_size: u64 = ancestors.iter().filter_map(|t| inner.mempool.get(t)).map(|e| e.vsize).sum::<u64>() + vsize;
+    let ancestor_size: u64 =
+        ancestors.iter().filter_map(|t| inner.mempool.get(t)).map(|e| e.vsize).sum::<u64>() + vsize;
     if ancestor_size > options.ancestor_size {
         return Err(chain(format!("exceeds ancestor size limit [limit: {}]", options.ancestor_size)));
     }
     for a in ancestors {
         // Descendants about to be replaced do not count.
-        let descendants: HashSet<Txid> = inner.mempool.descendants(a).into_iter().filter(|d| !conflicts.contains(d)).collect();
+        let descendants: HashSet<Txid> =
+            inner.mempool.descendants(a).into_iter().filter(|d| !conflicts.contains(d)).collect();
         let package = inner.mempool.package(a, &descendants);
         if package.count + 1 > options.descendant_count {
             return Err(chain(format!("too many descendants for tx {a} [limit: {}]", options.descendant_count)));
         }
         if package.vsize + vsize > options.descendant_size {
-            return Err(chain(format!("exceeds descendant size limit for tx {a} [limit: {}]", options.descendant_size)));
+            return Err(chain(format!(
+                "exceeds descendant size limit for tx {a} [limit: {}]",
+                options.descendant_size
+            )));
         }
     }
     Ok(())
@@ -388,12 +403,18 @@ fn check_replacement(
     if all.len() > MAX_REPLACEMENT_CANDIDATES {
         return Err(MempoolReject::policy(
             "too many potential replacements",
-            format!("rejecting replacement {txid}; too many potential replacements ({} > {MAX_REPLACEMENT_CANDIDATES})\n", all.len()),
+            format!(
+                "rejecting replacement {txid}; too many potential replacements ({} > {MAX_REPLACEMENT_CANDIDATES})\n",
+                all.len()
+            ),
         ));
     }
     // Rule 2: no new unconfirmed inputs.
-    let conflict_parents: HashSet<Txid> =
-        conflicts.iter().filter_map(|c| mempool.get(c)).flat_map(|e| e.tx.input.iter().map(|i| i.previous_output.txid)).collect();
+    let conflict_parents: HashSet<Txid> = conflicts
+        .iter()
+        .filter_map(|c| mempool.get(c))
+        .flat_map(|e| e.tx.input.iter().map(|i| i.previous_output.txid))
+        .collect();
     for (j, input) in tx.input.iter().enumerate() {
         let t = input.previous_output.txid;
         if parents.contains(&t) && !conflict_parents.contains(&t) {

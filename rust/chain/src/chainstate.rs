@@ -126,7 +126,10 @@ impl Chainstate {
         };
         match inner.store.tip()? {
             Some(hash) => {
-                let idx = inner.index.lookup(&hash).ok_or_else(|| ChainError::Index(format!("tip {hash} not in the block index")))?;
+                let idx = inner
+                    .index
+                    .lookup(&hash)
+                    .ok_or_else(|| ChainError::Index(format!("tip {hash} not in the block index")))?;
                 inner.index.set_tip(Some(idx));
                 // Of equal-work tips the one that was active stays so across restarts.
                 inner.index.make_precious(idx);
@@ -165,8 +168,14 @@ impl Chainstate {
             tracing::info!("txindex is enabled at height {start}; indexing up to {tip_height}");
         }
         for height in start..=tip_height {
-            let idx = inner.index.at_height(height).ok_or_else(|| ChainError::Index(format!("no active block at {height}")))?;
-            let pos = inner.record(idx).data.ok_or_else(|| StoreError::Corrupt(format!("active block {height} has no data")))?;
+            let idx = inner
+                .index
+                .at_height(height)
+                .ok_or_else(|| ChainError::Index(format!("no active block at {height}")))?;
+            let pos = inner
+                .record(idx)
+                .data
+                .ok_or_else(|| StoreError::Corrupt(format!("active block {height} has no data")))?;
             let block = inner.files.read_block(pos)?;
             inner.store.write(height == tip_height, |w| {
                 crate::validation::index_block_txs(w, &block, pos)?;

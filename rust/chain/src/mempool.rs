@@ -11,7 +11,8 @@ use std::time::Duration;
 use bitcoin::{Amount, OutPoint, SignedAmount, Transaction, Txid, Wtxid};
 
 use hashvive_policy::constants::{
-    DEFAULT_ANCESTOR_LIMIT, DEFAULT_ANCESTOR_SIZE_LIMIT_KVB, DEFAULT_DESCENDANT_LIMIT, DEFAULT_DESCENDANT_SIZE_LIMIT_KVB,
+    DEFAULT_ANCESTOR_LIMIT, DEFAULT_ANCESTOR_SIZE_LIMIT_KVB, DEFAULT_DESCENDANT_LIMIT,
+    DEFAULT_DESCENDANT_SIZE_LIMIT_KVB,
 };
 use hashvive_policy::{FeeRate, PolicyOptions};
 
@@ -211,7 +212,8 @@ impl Mempool {
 
     fn closure(&self, txid: &Txid, next: impl Fn(&MempoolEntry) -> &BTreeSet<Txid>) -> HashSet<Txid> {
         let mut seen = HashSet::new();
-        let mut stack: Vec<Txid> = self.entries.get(txid).map(|e| next(e).iter().copied().collect()).unwrap_or_default();
+        let mut stack: Vec<Txid> =
+            self.entries.get(txid).map(|e| next(e).iter().copied().collect()).unwrap_or_default();
         while let Some(t) = stack.pop() {
             if seen.insert(t) {
                 if let Some(e) = self.entries.get(&t) {

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use bitcoin::absolute::LockTime;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
-use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
+use bitcoin::{
+    Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness,
+};
 
 use hashvive_consensus::block::block_subsidy;
-use hashvive_consensus::mining::{add_witness_commitment, coinbase_height_script};
-use hashvive_consensus::Deployment;
 use hashvive_consensus::locks::is_final_tx;
+use hashvive_consensus::mining::{add_witness_commitment, coinbase_height_script};
 use hashvive_consensus::pow::check_proof_of_work;
 use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
+use hashvive_consensus::Deployment;
 
 use crate::chainstate::{ChainError, Chainstate};
 use crate::validation::{BlockOutcome, Rejection};
@@ -111,7 +113,12 @@ impl Chainstate {
 
     /// Mines `count` blocks paying to `coinbase_script`, trying at most
     /// `max_tries` nonces in all. Returns the hashes of the blocks mined.
-    pub fn generate_blocks(&self, coinbase_script: &ScriptBuf, count: u32, max_tries: &mut u64) -> Result<Vec<BlockHash>, MineError> {
+    pub fn generate_blocks(
+        &self,
+        coinbase_script: &ScriptBuf,
+        count: u32,
+        max_tries: &mut u64,
+    ) -> Result<Vec<BlockHash>, MineError> {
         let mut hashes = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let template = self.create_block_template(coinbase_script.clone(), None);

@@ -18,11 +18,11 @@ use hashvive_consensus::sigops::{transaction_sigop_cost, MAX_BLOCK_SIGOPS_COST};
 use hashvive_consensus::tx::{check_tx_inputs, TxError};
 use hashvive_consensus::{ChainParams, Deployment};
 
+use crate::blockfiles::FilePos;
 use crate::chainstate::{ChainError, Chainstate, Inner};
 use crate::coins::{BlockUndo, Coin};
 use crate::error::StoreError;
 use crate::index::{BlockIndex, Idx, Status};
-use crate::blockfiles::FilePos;
 use crate::store::{TxLocation, Writer};
 
 /// Why a block or header was refused, in the reference's words.
@@ -220,7 +220,10 @@ impl Chainstate {
             if best == tip || inner.index.get(best).chain_work < inner.index.get(tip).chain_work {
                 break;
             }
-            let fork = inner.index.fork_point(best).ok_or_else(|| ChainError::Index("candidate off the genesis block".into()))?;
+            let fork = inner
+                .index
+                .fork_point(best)
+                .ok_or_else(|| ChainError::Index("candidate off the genesis block".into()))?;
             // Keep the old tip as a way back if the new branch turns out invalid.
             inner.index.add_candidate(tip);
             while inner.tip_idx() != fork {
@@ -261,7 +264,12 @@ impl Chainstate {
     }
 
     /// Brings the mempool and the readers of the tip up to date.
-    fn after_tip_change(&self, inner: &mut Inner, disconnected: Vec<Arc<Block>>, connected: Vec<Arc<Block>>) -> Result<(), ChainError> {
+    fn after_tip_change(
+        &self,
+        inner: &mut Inner,
+        disconnected: Vec<Arc<Block>>,
+        connected: Vec<Arc<Block>>,
+    ) -> Result<(), ChainError> {
         inner.flush(false)?;
         let tip = inner.tip_summary();
         self.update_mempool_for_blocks(inner, &disconnected, &connected);
@@ -282,7 +290,10 @@ impl Chainstate {
             Some((i, block)) if i == idx => block,
             other => {
                 inner.recent_block = other;
-                let pos = inner.record(idx).data.ok_or_else(|| StoreError::Corrupt("connecting a block without data".into()))?;
+                let pos = inner
+                    .record(idx)
+                    .data
+                    .ok_or_else(|| StoreError::Corrupt("connecting a block without data".into()))?;
                 Arc::new(inner.files.read_block(pos)?)
             }
         };
@@ -290,7 +301,8 @@ impl Chainstate {
         let (hash, height) = (entry.hash, entry.height());
         let prev = entry.prev.ok_or_else(|| StoreError::Corrupt("connecting a second genesis block".into()))?;
         let prev_hash = inner.index.get(prev).hash;
-        let block_pos = inner.record(idx).data.ok_or_else(|| StoreError::Corrupt("connecting a block without data".into()))?;
+        let block_pos =
+            inner.record(idx).data.ok_or_else(|| StoreError::Corrupt("connecting a block without data".into()))?;
         let txindex = inner.txindex;
         let mut record = inner.record(idx).clone();
         let Inner { store, files, index, .. } = inner;
@@ -318,7 +330,12 @@ impl Chainstate {
     /// The reference's `TestBlockValidity`: every check a block on the tip
     /// must pass, without storing or connecting it. Proof of work and the
     /// merkle root are checked on request: a template has neither yet.
-    pub fn check_block_template(&self, block: &Block, check_pow: bool, check_merkle_root: bool) -> Result<(), Rejection> {
+    pub fn check_block_template(
+        &self,
+        block: &Block,
+        check_pow: bool,
+        check_merkle_root: bool,
+    ) -> Result<(), Rejection> {
         let mut inner = self.lock();
         let params = self.params();
         let tip = inner.tip_idx();
@@ -392,7 +409,9 @@ impl<'a> BlockRules<'a> {
             if self.enforce_bip30 {
                 for vout in 0..tx.output.len() as u32 {
                     if w.coin(&OutPoint { txid, vout })?.is_some() {
-                        return Err(Rejection::new("bad-txns-BIP30", Some("tried to overwrite transaction".into())).into());
+                        return Err(
+                            Rejection::new("bad-txns-BIP30", Some("tried to overwrite transaction".into())).into()
+                        );
                     }
                 }
             }
@@ -412,14 +431,17 @@ impl<'a> BlockRules<'a> {
                     }
                 }
                 let fee = check_tx_inputs(tx, &spent, height).map_err(Rejection::from)?;
-                fees = fees.checked_add(fee).ok_or_else(|| Rejection::new("bad-txns-accumulated-fee-outofrange", None))?;
+                fees =
+                    fees.checked_add(fee).ok_or_else(|| Rejection::new("bad-txns-accumulated-fee-outofrange", None))?;
                 if self.enforce_bip68 {
                     let mut prev_heights: Vec<u32> = spent.iter().map(|c| c.height).collect();
                     let locks = calculate_sequence_locks(tx, true, &mut prev_heights, height, mtp_at);
                     if !sequence_locks_satisfied(&locks, height, self.prev_mtp) {
-                        return Err(
-                            Rejection::new("bad-txns-nonfinal", Some("contains a non-BIP68-final transaction".into())).into()
-                        );
+                        return Err(Rejection::new(
+                            "bad-txns-nonfinal",
+                            Some("contains a non-BIP68-final transaction".into()),
+                        )
+                        .into());
                     }
                 }
                 spent_txouts = spent.iter().map(|c| c.txout.clone()).collect();
@@ -464,7 +486,12 @@ struct ScriptJob<'a> {
 }
 
 /// Verifies every input's scripts, split over `threads` threads for large blocks.
-fn check_scripts(verifier: &dyn ScriptVerifier, jobs: &[ScriptJob<'_>], flags: ScriptFlags, threads: usize) -> Result<(), Rejection> {
+fn check_scripts(
+    verifier: &dyn ScriptVerifier,
+    jobs: &[ScriptJob<'_>],
+    flags: ScriptFlags,
+    threads: usize,
+) -> Result<(), Rejection> {
     let check = |job: &ScriptJob<'_>| -> Result<(), Rejection> {
         let bytes = serialize(job.tx);
         for i in 0..job.tx.input.len() {
@@ -480,9 +507,9 @@ fn check_scripts(verifier: &dyn ScriptVerifier, jobs: &[ScriptJob<'_>], flags: S
     std::thread::scope(|s| {
         let handles: Vec<_> = jobs.chunks(chunk).map(|part| s.spawn(move || part.iter().try_for_each(check))).collect();
         // A panicking checker is a bug; report it as a failed check rather than crash the node.
-        handles.into_iter().try_for_each(|h| {
-            h.join().unwrap_or_else(|_| Err(Rejection::new("script-check-panicked", None)))
-        })
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or_else(|_| Err(Rejection::new("script-check-panicked", None))))
     })
 }
 
@@ -511,16 +538,25 @@ impl Inner {
         let hash = header.block_hash();
         if let Some(idx) = self.index.lookup(&hash) {
             if self.index.get(idx).status().is_failed() {
-                return Err(Rejection::new("duplicate-invalid", Some(format!("block {hash} was previously marked invalid"))));
+                return Err(Rejection::new(
+                    "duplicate-invalid",
+                    Some(format!("block {hash} was previously marked invalid")),
+                ));
             }
             return Ok(idx);
         }
         check_block_header(header, params).map_err(Rejection::from)?;
         let Some(prev) = self.index.lookup(&header.prev_blockhash) else {
-            return Err(Rejection::new("prev-blk-not-found", Some(format!("prev block not found: {}", header.prev_blockhash))));
+            return Err(Rejection::new(
+                "prev-blk-not-found",
+                Some(format!("prev block not found: {}", header.prev_blockhash)),
+            ));
         };
         if self.index.get(prev).status().is_failed() {
-            return Err(Rejection::new("bad-prevblk", Some(format!("previous block invalid: {}", header.prev_blockhash))));
+            return Err(Rejection::new(
+                "bad-prevblk",
+                Some(format!("previous block invalid: {}", header.prev_blockhash)),
+            ));
         }
         let ctx = HeaderContext {
             prev_height: self.index.get(prev).height(),
@@ -546,14 +582,17 @@ impl Inner {
     /// Undoes the tip block; returns it so its transactions can go back to the mempool.
     pub(crate) fn disconnect_tip(&mut self, idx: Idx) -> Result<Arc<Block>, ChainError> {
         let record = self.record(idx).clone();
-        let prev = self.index.get(idx).prev.ok_or_else(|| ChainError::Index("cannot disconnect the genesis block".into()))?;
+        let prev =
+            self.index.get(idx).prev.ok_or_else(|| ChainError::Index("cannot disconnect the genesis block".into()))?;
         let prev_hash = self.index.get(prev).hash;
         let data = record.data.ok_or_else(|| StoreError::Corrupt("active block without data".into()))?;
         let undo_pos = record.undo.ok_or_else(|| StoreError::Corrupt("active block without undo data".into()))?;
         let block = self.files.read_block(data)?;
         let undo = self.files.read_undo(undo_pos, &prev_hash)?;
         if undo.txs.len() + 1 != block.txdata.len() {
-            return Err(StoreError::Corrupt(format!("undo data of block {} does not match it", block.block_hash())).into());
+            return Err(
+                StoreError::Corrupt(format!("undo data of block {} does not match it", block.block_hash())).into()
+            );
         }
         let txindex = self.txindex;
         let Inner { store, index, .. } = self;

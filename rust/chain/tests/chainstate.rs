@@ -42,7 +42,12 @@ fn spend(outpoint: OutPoint, value: Amount, fee: u64) -> Transaction {
     Transaction {
         version: Version::TWO,
         lock_time: LockTime::ZERO,
-        input: vec![TxIn { previous_output: outpoint, script_sig: ScriptBuf::new(), sequence: Sequence::ENABLE_RBF_NO_LOCKTIME, witness }],
+        input: vec![TxIn {
+            previous_output: outpoint,
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness,
+        }],
         output: vec![TxOut { value: value - Amount::from_sat(fee), script_pubkey: spk }],
     }
 }

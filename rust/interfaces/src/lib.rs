@@ -71,7 +71,11 @@ pub struct BlockCreateOptions {
 impl Default for BlockCreateOptions {
     /// The reference's defaults, which are also the schema's.
     fn default() -> Self {
-        BlockCreateOptions { use_mempool: true, block_reserved_weight: 8000, coinbase_output_max_additional_sigops: 400 }
+        BlockCreateOptions {
+            use_mempool: true,
+            block_reserved_weight: 8000,
+            coinbase_output_max_additional_sigops: 400,
+        }
     }
 }
 
@@ -156,7 +160,11 @@ pub trait Mining: Send + Sync {
     async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<Option<BlockRef>>;
     /// A template for the block after the tip. With `cooldown`, waits first
     /// while the node is in initial block download. `None` when interrupted.
-    async fn create_new_block(&self, options: BlockCreateOptions, cooldown: bool) -> Result<Option<Arc<dyn BlockTemplate>>>;
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>>;
     /// Checks a serialized block on the tip without storing it.
     async fn check_block(&self, block: Vec<u8>, options: BlockCheckOptions) -> Result<BlockVerdict>;
     /// Processes a serialized, complete block as `submitblock` does; with

@@ -169,11 +169,13 @@ macro_rules! call {
 /// it at once, not behind the caller's pending calls it is meant to end.
 macro_rules! call_now {
     ($self:ident, $method:ident, $name:literal) => {
-        $self.remote.with(move |p| async move {
-            let mut request = p.client.$method();
-            exchange!(request, $name, |results| Ok(()))
-        })
-        .await
+        $self
+            .remote
+            .with(move |p| async move {
+                let mut request = p.client.$method();
+                exchange!(request, $name, |results| Ok(()))
+            })
+            .await
     };
 }
 
@@ -277,7 +279,11 @@ impl Mining for MiningProxy {
         )
     }
 
-    async fn create_new_block(&self, options: BlockCreateOptions, cooldown: bool) -> Result<Option<Arc<dyn BlockTemplate>>> {
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>> {
         call!(
             self,
             p,
@@ -409,15 +415,22 @@ impl BlockTemplate for BlockTemplateProxy {
     }
 
     async fn get_coinbase_merkle_path(&self) -> Result<Vec<[u8; 32]>> {
-        call!(self, p, get_coinbase_merkle_path_request, "BlockTemplate.getCoinbaseMerklePath", |params| {}, |results| {
-            let list = results.get_result().map_err(from_capnp)?;
-            list.iter()
-                .map(|hash| {
-                    let hash = hash.map_err(from_capnp)?;
-                    hash.try_into().map_err(|_| Error::Remote("merkle path hash is not 32 bytes".into()))
-                })
-                .collect()
-        })
+        call!(
+            self,
+            p,
+            get_coinbase_merkle_path_request,
+            "BlockTemplate.getCoinbaseMerklePath",
+            |params| {},
+            |results| {
+                let list = results.get_result().map_err(from_capnp)?;
+                list.iter()
+                    .map(|hash| {
+                        let hash = hash.map_err(from_capnp)?;
+                        hash.try_into().map_err(|_| Error::Remote("merkle path hash is not 32 bytes".into()))
+                    })
+                    .collect()
+            }
+        )
     }
 
     async fn submit_solution(

@@ -403,9 +403,13 @@ impl mining::Server for MiningServer {
             let p = params.get()?;
             (read_create_options(p.get_options()?), p.get_cooldown())
         };
-        let (request, template) = serve!(self, params, "Mining.createNewBlock", async move {
-            mining.create_new_block(options, cooldown).await
-        });
+        let (request, template) =
+            serve!(
+                self,
+                params,
+                "Mining.createNewBlock",
+                async move { mining.create_new_block(options, cooldown).await }
+            );
         if let Some(template) = template {
             results.get().set_result(BlockTemplateServer::client(template, &self.conn));
         }
@@ -505,7 +509,10 @@ struct BlockTemplateServer {
 
 impl BlockTemplateServer {
     fn client(template: Arc<dyn BlockTemplate>, conn: &Rc<ConnectionState>) -> block_template::Client {
-        capnp_rpc::new_client(BlockTemplateServer { template: Held::new(template, "BlockTemplate"), conn: conn.clone() })
+        capnp_rpc::new_client(BlockTemplateServer {
+            template: Held::new(template, "BlockTemplate"),
+            conn: conn.clone(),
+        })
     }
 }
 
@@ -543,7 +550,8 @@ impl block_template::Server for BlockTemplateServer {
         mut results: block_template::GetBlockResults,
     ) -> Result<(), capnp::Error> {
         let template = self.template.get()?;
-        let (request, block) = serve!(self, params, "BlockTemplate.getBlock", async move { template.get_block().await });
+        let (request, block) =
+            serve!(self, params, "BlockTemplate.getBlock", async move { template.get_block().await });
         results.get().set_result(&block);
         log_results(request, "BlockTemplate.getBlock$Results", &results.get().into_reader());
         Ok(())
@@ -555,7 +563,8 @@ impl block_template::Server for BlockTemplateServer {
         mut results: block_template::GetTxFeesResults,
     ) -> Result<(), capnp::Error> {
         let template = self.template.get()?;
-        let (request, fees) = serve!(self, params, "BlockTemplate.getTxFees", async move { template.get_tx_fees().await });
+        let (request, fees) =
+            serve!(self, params, "BlockTemplate.getTxFees", async move { template.get_tx_fees().await });
         results.get().set_result(&fees[..])?;
         log_results(request, "BlockTemplate.getTxFees$Results", &results.get().into_reader());
         Ok(())

@@ -51,7 +51,11 @@ impl Mining for TestMining {
         }
         Ok(Some(TIP))
     }
-    async fn create_new_block(&self, options: BlockCreateOptions, _cooldown: bool) -> Result<Option<Arc<dyn BlockTemplate>>> {
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        _cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>> {
         if options.block_reserved_weight == 0 {
             return Err(Error::Remote("reserved weight too low".into()));
         }
@@ -287,11 +291,21 @@ fn mining_and_block_templates_round_trip() {
         drop(template);
         wait_for(|| live.load(Ordering::SeqCst) == 0).await;
 
-        assert!(mining.create_new_block(BlockCreateOptions { use_mempool: false, ..options }, false).await.unwrap().is_none());
+        assert!(mining
+            .create_new_block(BlockCreateOptions { use_mempool: false, ..options }, false)
+            .await
+            .unwrap()
+            .is_none());
         let too_small = BlockCreateOptions { block_reserved_weight: 0, ..options };
-        assert_eq!(mining.create_new_block(too_small, false).await.err(), Some(Error::Remote("reserved weight too low".into())));
+        assert_eq!(
+            mining.create_new_block(too_small, false).await.err(),
+            Some(Error::Remote("reserved weight too low".into()))
+        );
 
-        assert_eq!(mining.check_block(b"good".to_vec(), BlockCheckOptions::default()).await.unwrap(), BlockVerdict::accepted());
+        assert_eq!(
+            mining.check_block(b"good".to_vec(), BlockCheckOptions::default()).await.unwrap(),
+            BlockVerdict::accepted()
+        );
         assert_eq!(
             mining.check_block(b"bad".to_vec(), BlockCheckOptions::default()).await.unwrap(),
             BlockVerdict::rejected("high-hash", "proof of work failed")

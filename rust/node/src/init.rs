@@ -27,12 +27,12 @@ use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
 use crate::chain::chain_config;
-use hashvive_chain::{ChainConfig, Chainstate};
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
 use crate::rpc::control::{self, ControlContext};
+use hashvive_chain::{ChainConfig, Chainstate};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
@@ -323,7 +323,8 @@ impl RunningNode {
         table: Arc<RpcTable>,
     ) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
-        let init = Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
+        let init =
+            Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
         Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))
     }
 

@@ -69,8 +69,10 @@ impl Miner {
     }
 
     async fn template(&self, options: BlockCreateOptions) -> Result<NodeBlockTemplate> {
-        let reserve =
-            CoinbaseReserve { weight: options.block_reserved_weight, sigops: options.coinbase_output_max_additional_sigops };
+        let reserve = CoinbaseReserve {
+            weight: options.block_reserved_weight,
+            sigops: options.coinbase_output_max_additional_sigops,
+        };
         // The coinbase is a stand-in: miners write their own from `get_coinbase_tx`.
         let payout = ScriptBuf::from_bytes(vec![bitcoin::opcodes::OP_TRUE.to_u8()]);
         let txs = (!options.use_mempool).then(Vec::new);
@@ -173,7 +175,11 @@ impl Mining for NodeMining {
         Ok(self.miner.wait_tip_changed(current, timeout, &self.interrupt).await.map(block_ref))
     }
 
-    async fn create_new_block(&self, options: BlockCreateOptions, cooldown: bool) -> Result<Option<Arc<dyn BlockTemplate>>> {
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>> {
         check_create_options(&options)?;
         // A template made during initial block download would be stale at once.
         while cooldown && is_initial_block_download(&self.miner.chainstate.tip()) {
@@ -212,7 +218,10 @@ impl Mining for NodeMining {
         self.miner
             .blocking(move |chain| {
                 chain.with_mempool(|m| {
-                    wtxids.iter().map(|w| m.get_by_wtxid(&Wtxid::from_byte_array(*w)).map(|e| serialize(&*e.tx))).collect()
+                    wtxids
+                        .iter()
+                        .map(|w| m.get_by_wtxid(&Wtxid::from_byte_array(*w)).map(|e| serialize(&*e.tx)))
+                        .collect()
                 })
             })
             .await
@@ -437,7 +446,5 @@ impl Init for SpawnedInit {
 }
 
 fn unavailable() -> Error {
-    Error::Unavailable(
-        "this spawned hashvive-node runs no chain; connect to a node started with -ipcbind".into(),
-    )
+    Error::Unavailable("this spawned hashvive-node runs no chain; connect to a node started with -ipcbind".into())
 }

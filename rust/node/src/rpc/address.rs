@@ -15,7 +15,10 @@ pub enum Destination {
     PubKeyHash([u8; 20]),
     ScriptHash([u8; 20]),
     /// Any witness program (v0 key/script hash, taproot, anchor, future versions).
-    Witness { version: u8, program: Vec<u8> },
+    Witness {
+        version: u8,
+        program: Vec<u8>,
+    },
 }
 
 /// Why a string is not an address of this chain, and where (for Bech32).
@@ -224,16 +227,28 @@ mod tests {
     fn mainnet_reference_vectors() {
         // The reference's rpc_validateaddress.py (mainnet).
         let invalid: &[(&str, &str, &[usize])] = &[
-            ("tc1qw508d6qejxtdg4y5r3zarvary0c5xw7kg3g4ty", "Invalid or unsupported Segwit (Bech32) or Base58 encoding.", &[]),
+            (
+                "tc1qw508d6qejxtdg4y5r3zarvary0c5xw7kg3g4ty",
+                "Invalid or unsupported Segwit (Bech32) or Base58 encoding.",
+                &[],
+            ),
             ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", "Invalid Bech32 checksum", &[41]),
             ("BC13W508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2", "Version 1+ witness address must use Bech32m checksum", &[]),
             ("bc1rw5uspcuh", "Version 1+ witness address must use Bech32m checksum", &[]),
-            ("BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P", "Invalid Bech32 v0 address program size (16 bytes), per BIP141", &[]),
+            (
+                "BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P",
+                "Invalid Bech32 v0 address program size (16 bytes), per BIP141",
+                &[],
+            ),
             ("BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3t4", "Invalid character or mixed case", &[40]),
             ("bc1gmk9yu", "Empty Bech32 data section", &[]),
             ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh", "Version 0 witness address must use Bech32 checksum", &[]),
             ("bc1p38j9r5y49hruaue7wxjce0updqjuyyx0kh56v8s25huc6995vvpql3jow4", "Invalid Base 32 character", &[59]),
-            ("BC130XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ7ZWS8R", "Invalid Bech32 address witness version", &[]),
+            (
+                "BC130XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ7ZWS8R",
+                "Invalid Bech32 address witness version",
+                &[],
+            ),
             ("bc1pw5dgrnzv", "Invalid Bech32 address program size (1 byte)", &[]),
             (
                 "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v8n0nx0muaewav253zgeav",
@@ -266,7 +281,10 @@ mod tests {
     #[test]
     fn base58_errors_and_descriptions() {
         // The reference's valid address with its last character changed.
-        assert_eq!(err("17VZNX1SN5NtKa8UQFxwQbFeFc3iqRYhen").message, "Invalid checksum or length of Base58 address (P2PKH or P2SH)");
+        assert_eq!(
+            err("17VZNX1SN5NtKa8UQFxwQbFeFc3iqRYhen").message,
+            "Invalid checksum or length of Base58 address (P2PKH or P2SH)"
+        );
         assert_eq!(err("asfah14i8fajz0123f").message, "Invalid or unsupported Segwit (Bech32) or Base58 encoding.");
         assert!(decode_destination("17VZNX1SN5NtKa8UQFxwQbFeFc3iqRYhem", Network::Bitcoin).is_ok());
         let p2pkh = decode_destination("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", Network::Bitcoin).unwrap();

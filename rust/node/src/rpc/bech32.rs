@@ -235,8 +235,7 @@ pub fn locate_errors(s: &str) -> (String, Vec<usize>) {
         if residue == 0 {
             return (String::new(), Vec::new());
         }
-        let found: Vec<usize> =
-            error_positions(residue, values.len()).into_iter().map(|p| s.len() - p - 1).collect();
+        let found: Vec<usize> = error_positions(residue, values.len()).into_iter().map(|p| s.len() - p - 1).collect();
         if best.is_empty() || (!found.is_empty() && found.len() < best.len()) {
             best = found;
             if !best.is_empty() {

@@ -145,7 +145,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
             }),
         )
         .arg(Arg::required("blockhash", ArgType::StrHex, "The block hash"))
-        .arg(Arg::optional("verbose", ArgType::Bool, "true for a json object, false for the hex-encoded data").default("true"))
+        .arg(
+            Arg::optional("verbose", ArgType::Bool, "true for a json object, false for the hex-encoded data")
+                .default("true"),
+        )
         .example(format!("{cli} getblockheader \"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09\"")),
     );
     let c = chain.clone();
@@ -272,7 +275,9 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                 Ok(json!(c.verify_chain(if depth <= 0 { u32::MAX } else { depth as u32 }).map_err(chain_error)?))
             }),
         )
-        .arg(Arg::optional("checklevel", ArgType::Num, "How thorough the block verification is").default("3, range=0-4"))
+        .arg(
+            Arg::optional("checklevel", ArgType::Num, "How thorough the block verification is").default("3, range=0-4"),
+        )
         .arg(Arg::optional("nblocks", ArgType::Num, "The number of blocks to check.").default("6, 0=all"))
         .example(format!("{cli} verifychain")),
     );
@@ -305,7 +310,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
                 })
             }),
         )
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0"))
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        )
         .example(format!("{cli} waitfornewblock 1000")),
     );
     let c = chain.clone();
@@ -323,7 +335,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("blockhash", ArgType::StrHex, "Block hash to wait for."))
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        ),
     );
     let c = chain.clone();
     table.register(
@@ -340,7 +359,14 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("height", ArgType::Num, "Block height to wait for."))
-        .arg(Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.").default("0")),
+        .arg(
+            Arg::optional(
+                "timeout",
+                ArgType::Num,
+                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+            )
+            .default("0"),
+        ),
     );
 }
 
@@ -431,7 +457,9 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
                 let spacing = c.params().pow_target_spacing as i64;
                 let window = match call.param(0).and_then(Value::as_i64) {
                     Some(n) if n < 0 || (n > 0 && n >= i64::from(end.height)) => {
-                        return Err(RpcError::invalid_parameter("Invalid block count: should be between 0 and the block's height - 1"))
+                        return Err(RpcError::invalid_parameter(
+                            "Invalid block count: should be between 0 and the block's height - 1",
+                        ))
                     }
                     Some(n) => n as u32,
                     None => (30 * 24 * 3600 / spacing).min(i64::from(end.height.saturating_sub(1))) as u32,
@@ -456,7 +484,10 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
             }),
         )
         .arg(Arg::optional("nblocks", ArgType::Num, "Size of the window in number of blocks").default("one month"))
-        .arg(Arg::optional("blockhash", ArgType::StrHex, "The hash of the block that ends the window.").default("chain tip"))
+        .arg(
+            Arg::optional("blockhash", ArgType::StrHex, "The hash of the block that ends the window.")
+                .default("chain tip"),
+        )
         .example(format!("{cli} getchaintxstats")),
     );
     let c = chain;

@@ -15,7 +15,9 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::blockchain::{block_not_found, header_json, parse_hash};
-use super::format::{amount_to_json, parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, SpentOutput, TxJsonOptions};
+use super::format::{
+    amount_to_json, parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, SpentOutput, TxJsonOptions,
+};
 use super::mempool::btc_per_kvb;
 use super::params::encode_hex;
 use super::transaction::decode_hex_tx;
@@ -48,7 +50,8 @@ fn mempool_prevouts(chain: &Chainstate, tx: &Transaction) -> Option<Vec<SpentOut
         .iter()
         .map(|input| {
             let prev = input.previous_output;
-            let parent = chain.with_mempool(|m| m.get(&prev.txid).and_then(|e| e.tx.output.get(prev.vout as usize).cloned()));
+            let parent =
+                chain.with_mempool(|m| m.get(&prev.txid).and_then(|e| e.tx.output.get(prev.vout as usize).cloned()));
             match parent {
                 Some(txout) => Some(SpentOutput { height: hashvive_chain::MEMPOOL_HEIGHT, coinbase: false, txout }),
                 None => chain.utxo(&prev).ok().flatten().map(|c| spent(&c)),
@@ -193,7 +196,8 @@ fn getblock(c: &Chainstate, network: Network, call: &Call) -> Result<Value, RpcE
         return Err(RpcError::misc("Block not available (not fully downloaded)"));
     }
     if verbosity <= 0 {
-        let bytes = c.read_block_bytes(&hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
+        let bytes =
+            c.read_block_bytes(&hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
         return Ok(json!(encode_hex(&bytes)));
     }
     let block = c.read_block(&hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
@@ -215,8 +219,11 @@ fn getblock(c: &Chainstate, network: Network, call: &Call) -> Result<Value, RpcE
             .iter()
             .enumerate()
             .map(|(i, tx)| {
-                let spent: Option<Vec<SpentOutput>> =
-                    undo.as_ref().filter(|_| i > 0).and_then(|u| u.txs.get(i - 1)).map(|coins| coins.iter().map(spent).collect());
+                let spent: Option<Vec<SpentOutput>> = undo
+                    .as_ref()
+                    .filter(|_| i > 0)
+                    .and_then(|u| u.txs.get(i - 1))
+                    .map(|coins| coins.iter().map(spent).collect());
                 let opts = TxJsonOptions {
                     network,
                     include_hex: true,
@@ -250,9 +257,10 @@ fn getrawtransaction(c: &Chainstate, network: Network, call: &Call) -> Result<Va
                 .block_info(&hash)
                 .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Block hash not found"))?;
             result.insert("in_active_chain".into(), json!(info.active));
-            let block = c.read_block(&hash).map_err(chain_error)?.ok_or_else(|| {
-                RpcError::new(codes::RPC_MISC_ERROR, "Block not available")
-            })?;
+            let block = c
+                .read_block(&hash)
+                .map_err(chain_error)?
+                .ok_or_else(|| RpcError::new(codes::RPC_MISC_ERROR, "Block not available"))?;
             let tx = block.txdata.into_iter().find(|tx| tx.compute_txid() == txid).ok_or_else(|| {
                 RpcError::new(
                     codes::RPC_INVALID_ADDRESS_OR_KEY,
@@ -288,14 +296,21 @@ fn getrawtransaction(c: &Chainstate, network: Network, call: &Call) -> Result<Va
                 let undo = c.read_undo(&info.hash).map_err(chain_error)?;
                 let block_txs = c.read_block(&info.hash).map_err(chain_error)?.map(|b| b.txdata).unwrap_or_default();
                 let pos = block_txs.iter().position(|t| t.compute_txid() == txid);
-                undo.zip(pos).and_then(|(u, p)| u.txs.get(p.checked_sub(1)?).map(|coins| coins.iter().map(spent).collect()))
+                undo.zip(pos)
+                    .and_then(|(u, p)| u.txs.get(p.checked_sub(1)?).map(|coins| coins.iter().map(spent).collect()))
             }
             None => mempool_prevouts(c, &tx),
         }
     } else {
         None
     };
-    let opts = TxJsonOptions { network, include_hex: true, block_hash: None, spent_outputs: spent.as_deref(), show_prevout: verbosity >= 2 };
+    let opts = TxJsonOptions {
+        network,
+        include_hex: true,
+        block_hash: None,
+        spent_outputs: spent.as_deref(),
+        show_prevout: verbosity >= 2,
+    };
     if let Value::Object(fields) = tx_to_json(&tx, &opts) {
         result.extend(fields);
     }
@@ -337,7 +352,10 @@ fn sendrawtransaction(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
     if max_rate != FeeRate::ZERO {
         let tested = c.accept_to_mempool(tx.clone(), AcceptMode::Test).map_err(send_error)?;
         if tested.fee > max_rate.fee(tested.vsize) {
-            return Err(RpcError::new(codes::RPC_VERIFY_ERROR, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)"));
+            return Err(RpcError::new(
+                codes::RPC_VERIFY_ERROR,
+                "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+            ));
         }
     }
     c.accept_to_mempool(tx, AcceptMode::Submit).map_err(send_error)?;

@@ -332,7 +332,10 @@ mod tests {
         assert_eq!(ok(json!("1e-8")), Ok(1));
         assert_eq!(ok(json!("0.1e-7")), Ok(1));
         assert_eq!(ok(json!("0.01e-6")), Ok(1));
-        assert_eq!(ok(json!("0.0000000000000000000000000000000000000000000000000000000000000000000000000001e+68")), Ok(1));
+        assert_eq!(
+            ok(json!("0.0000000000000000000000000000000000000000000000000000000000000000000000000001e+68")),
+            Ok(1)
+        );
         assert_eq!(ok(json!("10000000000000000000000000000000000000000000000000000000000000000e-64")), Ok(100_000_000));
         let err = |v: Value| parse_amount(&v).unwrap_err();
         assert_eq!(err(json!(0.000000001)).message, "Invalid amount");

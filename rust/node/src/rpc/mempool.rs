@@ -133,8 +133,18 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, cli: &'static str) {
                 }))
             }),
         )
-        .arg(Arg::optional("verbose", ArgType::Bool, "True for a json object, false for array of transaction ids").default("false"))
-        .arg(Arg::optional("mempool_sequence", ArgType::Bool, "If verbose=false, returns a json object with transaction list and mempool sequence number attached.").default("false"))
+        .arg(
+            Arg::optional("verbose", ArgType::Bool, "True for a json object, false for array of transaction ids")
+                .default("false"),
+        )
+        .arg(
+            Arg::optional(
+                "mempool_sequence",
+                ArgType::Bool,
+                "If verbose=false, returns a json object with transaction list and mempool sequence number attached.",
+            )
+            .default("false"),
+        )
         .example(format!("{cli} getrawmempool true")),
     );
     let c = chain.clone();
@@ -176,7 +186,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, cli: &'static str) {
                 }),
             )
             .arg(Arg::required("txid", ArgType::StrHex, "The transaction id (must be in mempool)"))
-            .arg(Arg::optional("verbose", ArgType::Bool, "True for a json object, false for array of transaction ids").default("false"))
+            .arg(
+                Arg::optional("verbose", ArgType::Bool, "True for a json object, false for array of transaction ids")
+                    .default("false"),
+            )
             .example(format!("{cli} {name} \"mytxid\"")),
         );
     }

@@ -32,7 +32,9 @@ fn parse_address(chain: Chain, s: &str) -> Result<ScriptBuf, RpcError> {
 fn mine_error(e: MineError) -> RpcError {
     match e {
         MineError::Chain(e) => chain_error(e),
-        MineError::Rejected(r) => RpcError::new(codes::RPC_INTERNAL_ERROR, format!("ProcessNewBlock, block not accepted: {r}")),
+        MineError::Rejected(r) => {
+            RpcError::new(codes::RPC_INTERNAL_ERROR, format!("ProcessNewBlock, block not accepted: {r}"))
+        }
     }
 }
 
@@ -140,19 +142,17 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
         .arg(Arg::optional("submit", ArgType::Bool, "Whether to submit the block before the RPC call returns or to return it as hex.").default("true"))
         .example(format!("{cli} generateblock \"myaddress\" '[\"rawtx\", \"mempool_txid\"]'")),
     );
-    table.register(
-        Command::new(
-            "generate",
-            "hidden",
-            "has been replaced by the -generate cli option. Refer to -help for more information.",
-            sync_handler(|_| {
-                Err(RpcError::new(
-                    codes::RPC_METHOD_NOT_FOUND,
-                    "generate\n\nhas been replaced by the -generate cli option. Refer to -help for more information.\n",
-                ))
-            }),
-        ),
-    );
+    table.register(Command::new(
+        "generate",
+        "hidden",
+        "has been replaced by the -generate cli option. Refer to -help for more information.",
+        sync_handler(|_| {
+            Err(RpcError::new(
+                codes::RPC_METHOD_NOT_FOUND,
+                "generate\n\nhas been replaced by the -generate cli option. Refer to -help for more information.\n",
+            ))
+        }),
+    ));
     let c = chain.clone();
     table.register(
         Command::new(
@@ -164,7 +164,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
                     .and_then(|b| deserialize(&b).ok())
                     .ok_or_else(|| RpcError::new(codes::RPC_DESERIALIZATION_ERROR, "Block decode failed"))?;
                 if block.txdata.first().is_none_or(|tx| !tx.is_coinbase()) {
-                    return Err(RpcError::new(codes::RPC_DESERIALIZATION_ERROR, "Block does not start with a coinbase"));
+                    return Err(RpcError::new(
+                        codes::RPC_DESERIALIZATION_ERROR,
+                        "Block does not start with a coinbase",
+                    ));
                 }
                 let outcome = c.process_new_block(Arc::new(block)).map_err(chain_error)?;
                 Ok(match outcome {
@@ -176,7 +179,10 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
             }),
         )
         .arg(Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block data to submit"))
-        .arg(Arg::optional("dummy", ArgType::Str, "dummy value, for compatibility with BIP22. This value is ignored.").default("ignored"))
+        .arg(
+            Arg::optional("dummy", ArgType::Str, "dummy value, for compatibility with BIP22. This value is ignored.")
+                .default("ignored"),
+        )
         .example(format!("{cli} submitblock \"mydata\"")),
     );
     let c = chain.clone();

@@ -53,7 +53,13 @@ pub fn chain_error(e: impl Into<ChainError>) -> RpcError {
 }
 
 /// Registers every method that works on the chain state.
-pub fn register_chain(table: &RpcTable, chainstate: &Arc<Chainstate>, chain: Chain, blocks_dir: &std::path::Path, cli: &'static str) {
+pub fn register_chain(
+    table: &RpcTable,
+    chainstate: &Arc<Chainstate>,
+    chain: Chain,
+    blocks_dir: &std::path::Path,
+    cli: &'static str,
+) {
     blockchain::register(table, chainstate.clone(), chain, blocks_dir, cli);
     let chainstate_dir = blocks_dir.with_file_name("chainstate");
     blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
@@ -70,7 +76,9 @@ struct ChainCoins(Arc<Chainstate>);
 
 impl rawtransaction::CoinLookup for ChainCoins {
     fn coin(&self, outpoint: &bitcoin::OutPoint) -> Option<bitcoin::TxOut> {
-        let in_mempool = self.0.with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
+        let in_mempool = self
+            .0
+            .with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
         in_mempool.or_else(|| self.0.utxo(outpoint).ok().flatten().map(|c| c.txout))
     }
 }

@@ -82,8 +82,7 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 /// non-string) is `"<name> must be hexadecimal string (not '…')"`.
 pub fn parse_hex_v(v: &Value, name: &str) -> Result<Vec<u8>, RpcError> {
     let s = v.as_str().unwrap_or("");
-    decode_hex(s)
-        .ok_or_else(|| RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")))
+    decode_hex(s).ok_or_else(|| RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')")))
 }
 
 /// `ParseHexO`: [`parse_hex_v`] of an object's member.
@@ -96,10 +95,7 @@ pub fn parse_hex_o(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<
 pub fn parse_hash_v(v: &Value, name: &str) -> Result<[u8; 32], RpcError> {
     let s = get_str(v)?;
     if s.len() != 64 {
-        return Err(RpcError::invalid_parameter(format!(
-            "{name} must be of length 64 (not {}, for '{s}')",
-            s.len()
-        )));
+        return Err(RpcError::invalid_parameter(format!("{name} must be of length 64 (not {}, for '{s}')", s.len())));
     }
     let mut bytes: [u8; 32] = decode_hex(s)
         .and_then(|b| b.try_into().ok())

@@ -223,7 +223,10 @@ fn input_json(psbt: &Psbt, index: usize, network: Network) -> Map<String, Value>
         o.insert("final_scriptwitness".into(), Value::Array(w.iter().map(|i| Value::String(encode_hex(i))).collect()));
     }
     for (name, value) in [
-        ("ripemd160_preimages", (!input.ripemd160_preimages.is_empty()).then(|| preimages_json(&input.ripemd160_preimages))),
+        (
+            "ripemd160_preimages",
+            (!input.ripemd160_preimages.is_empty()).then(|| preimages_json(&input.ripemd160_preimages)),
+        ),
         ("sha256_preimages", (!input.sha256_preimages.is_empty()).then(|| preimages_json(&input.sha256_preimages))),
         ("hash160_preimages", (!input.hash160_preimages.is_empty()).then(|| preimages_json(&input.hash160_preimages))),
         ("hash256_preimages", (!input.hash256_preimages.is_empty()).then(|| preimages_json(&input.hash256_preimages))),
@@ -268,7 +271,10 @@ fn input_json(psbt: &Psbt, index: usize, network: Network) -> Map<String, Value>
                 let mut m = Map::new();
                 m.insert("script".into(), Value::String(encode_hex(&s)));
                 m.insert("leaf_ver".into(), Value::from(ver));
-                m.insert("control_blocks".into(), Value::Array(cbs.iter().map(|c| Value::String(encode_hex(c))).collect()));
+                m.insert(
+                    "control_blocks".into(),
+                    Value::Array(cbs.iter().map(|c| Value::String(encode_hex(c))).collect()),
+                );
                 Value::Object(m)
             })
             .collect();
@@ -500,7 +506,13 @@ fn sigop_cost(tx: &Transaction, utxos: &[TxOut]) -> usize {
         for (op, _) in script::ops(script).map_while(|o| o) {
             match op {
                 0xac | 0xad => n += 1,
-                0xae | 0xaf => n += if accurate && (script::OP_1..=script::OP_16).contains(&last) { usize::from(last - script::OP_1 + 1) } else { 20 },
+                0xae | 0xaf => {
+                    n += if accurate && (script::OP_1..=script::OP_16).contains(&last) {
+                        usize::from(last - script::OP_1 + 1)
+                    } else {
+                        20
+                    }
+                }
                 _ => {}
             }
             last = op;

@@ -19,8 +19,7 @@ use hashvive_rpc::{codes, Arg, ArgType, Command, RpcError, RpcTable};
 use crate::rpc::address::{decode_destination, decode_secret};
 use crate::rpc::format::{parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, TxJsonOptions, MAX_MONEY};
 use crate::rpc::params::{
-    encode_hex, get_array, get_bool, get_i32, get_int, get_obj, get_str, parse_hash_o, parse_hex_o,
-    parse_hex_v,
+    encode_hex, get_array, get_bool, get_i32, get_int, get_obj, get_str, parse_hash_o, parse_hex_o, parse_hex_v,
 };
 use crate::rpc::psbt::{self, blank_psbt, decode_psbt, encode_psbt};
 use crate::rpc::script::{self, TxoutType};
@@ -68,8 +67,8 @@ fn construct_transaction(call: &Call, network: Network) -> Result<Transaction, R
     let mut lock_time = 0u32;
     if let Some(v) = call.param(2) {
         let t = get_int(v, i64::MIN, i64::MAX)?;
-        lock_time = u32::try_from(t)
-            .map_err(|_| RpcError::invalid_parameter("Invalid parameter, locktime out of range"))?;
+        lock_time =
+            u32::try_from(t).map_err(|_| RpcError::invalid_parameter("Invalid parameter, locktime out of range"))?;
     }
     if !STANDARD_VERSIONS.contains(&version) {
         return Err(RpcError::invalid_parameter(format!(
@@ -242,16 +241,19 @@ fn decodescript(call: &Call, network: Network) -> Result<Value, RpcError> {
     if segwit_ok {
         let segwit = match sol.kind {
             TxoutType::PubKey => ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::hash(&sol.data[0])),
-            TxoutType::PubKeyHash => {
-                ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_slice(&sol.data[0]).unwrap_or_else(|_| bitcoin::WPubkeyHash::all_zeros()))
-            }
+            TxoutType::PubKeyHash => ScriptBuf::new_p2wpkh(
+                &bitcoin::WPubkeyHash::from_slice(&sol.data[0]).unwrap_or_else(|_| bitcoin::WPubkeyHash::all_zeros()),
+            ),
             _ => ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::hash(&bytes)),
         };
         let known: [&[u8]; 1] = [&bytes];
         let opts = ScriptJsonOptions { include_hex: true, include_address: Some(network), known_scripts: &known };
         let mut sr = script_to_json(segwit.as_bytes(), opts);
         let wrapped = ScriptBuf::new_p2sh(&bitcoin::ScriptHash::hash(segwit.as_bytes()));
-        sr.insert("p2sh-segwit".into(), Value::String(script::address(wrapped.as_bytes(), network).unwrap_or_default()));
+        sr.insert(
+            "p2sh-segwit".into(),
+            Value::String(script::address(wrapped.as_bytes(), network).unwrap_or_default()),
+        );
         r.insert("segwit".into(), Value::Object(sr));
     }
     Ok(Value::Object(r))
@@ -598,9 +600,14 @@ pub fn register(table: &RpcTable, network: Network, coins: Arc<dyn CoinLookup>, 
         .example(format!("{cli} decoderawtransaction \"hexstring\"")),
     );
     table.register(
-        Command::new("decodescript", CATEGORY, "Decode a hex-encoded script.", sync_handler(move |call| decodescript(call, network)))
-            .arg(Arg::required("hexstring", ArgType::StrHex, "the hex-encoded script"))
-            .example(format!("{cli} decodescript \"hexstring\"")),
+        Command::new(
+            "decodescript",
+            CATEGORY,
+            "Decode a hex-encoded script.",
+            sync_handler(move |call| decodescript(call, network)),
+        )
+        .arg(Arg::required("hexstring", ArgType::StrHex, "the hex-encoded script"))
+        .example(format!("{cli} decodescript \"hexstring\"")),
     );
     let (c, s) = (coins.clone(), secp.clone());
     table.register(

@@ -181,7 +181,8 @@ pub fn op_name(op: u8) -> &'static str {
         "OP_CHECKSIGADD",
         "OP_UNKNOWN",
     ];
-    const SMALL: [&str; 17] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", ""];
+    const SMALL: [&str; 17] =
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", ""];
     match op {
         OP_0 => "0",
         OP_PUSHDATA1 => "OP_PUSHDATA1",
@@ -292,7 +293,8 @@ pub fn is_unspendable(script: &[u8]) -> bool {
 
 /// `CScript::HasValidOps`.
 pub fn has_valid_ops(script: &[u8]) -> bool {
-    ops(script).all(|op| matches!(op, Some((code, data)) if code <= MAX_OPCODE && data.len() <= MAX_SCRIPT_ELEMENT_SIZE))
+    ops(script)
+        .all(|op| matches!(op, Some((code, data)) if code <= MAX_OPCODE && data.len() <= MAX_SCRIPT_ELEMENT_SIZE))
 }
 
 /// `CScript::IsPushOnly` from `start`.
@@ -506,7 +508,9 @@ fn infer(script: &[u8], ctx: Ctx, network: Network, known: &[&[u8]]) -> Option<S
     }
     if ctx == Ctx::P2wsh {
         use miniscript::{Miniscript, Segwitv0};
-        return Miniscript::<bitcoin::PublicKey, Segwitv0>::parse(Script::from_bytes(script)).ok().map(|m| m.to_string());
+        return Miniscript::<bitcoin::PublicKey, Segwitv0>::parse(Script::from_bytes(script))
+            .ok()
+            .map(|m| m.to_string());
     }
     if ctx != Ctx::Top {
         return None;

@@ -154,7 +154,10 @@ impl InputSigner<'_> {
         };
         let hash_type = if self.hash_type == SIGHASH_DEFAULT { 1 } else { self.hash_type };
         let msg = self.sighash(script_code, version, hash_type)?;
-        let sig = ecdsa::Signature { signature: self.secp.sign_ecdsa_low_r(&msg, secret), sighash_type: EcdsaSighashType::from_consensus(hash_type) };
+        let sig = ecdsa::Signature {
+            signature: self.secp.sign_ecdsa_low_r(&msg, secret),
+            sighash_type: EcdsaSighashType::from_consensus(hash_type),
+        };
         let mut bytes = sig.signature.serialize_der().to_vec();
         bytes.push(hash_type as u8);
         data.sigs.insert(pubkey.to_vec(), bytes.clone());
@@ -358,7 +361,12 @@ fn find_script(provider: &SigningProvider, data: &SigData, hash: &[u8]) -> Optio
 
 /// The reference's `ProduceSignature`: the scriptSig and witness for an
 /// output script, and whether they are complete.
-fn produce(signer: &InputSigner<'_>, provider: &SigningProvider, data: &mut SigData, spk: &[u8]) -> (ScriptBuf, Witness, bool) {
+fn produce(
+    signer: &InputSigner<'_>,
+    provider: &SigningProvider,
+    data: &mut SigData,
+    spk: &[u8],
+) -> (ScriptBuf, Witness, bool) {
     let sol = script::solve(spk);
     let mut script_sig_items = Vec::new();
     let mut witness = Witness::new();
@@ -384,7 +392,8 @@ fn produce(signer: &InputSigner<'_>, provider: &SigningProvider, data: &mut SigD
         }
         TxoutType::WitnessV0ScriptHash => {
             let mut hash160_of_program = [0u8; 20];
-            hash160_of_program.copy_from_slice(bitcoin::hashes::ripemd160::Hash::hash(&inner_sol.data[0]).as_byte_array());
+            hash160_of_program
+                .copy_from_slice(bitcoin::hashes::ripemd160::Hash::hash(&inner_sol.data[0]).as_byte_array());
             match find_script(provider, data, &hash160_of_program) {
                 Some(ws) if sha256::Hash::hash(&ws).as_byte_array()[..] == inner_sol.data[0][..] => {
                     let ws_kind = script::solve(&ws).kind;
@@ -548,7 +557,12 @@ pub fn input_verified(tx: &Transaction, index: usize, coin: &TxOut, secp: &Secp2
 pub fn txout_to_string(txout: &TxOut) -> String {
     let sats = txout.value.to_sat();
     let hex = crate::rpc::params::encode_hex(txout.script_pubkey.as_bytes());
-    format!("CTxOut(nValue={}.{:08}, scriptPubKey={})", sats / 100_000_000, sats % 100_000_000, &hex[..hex.len().min(30)])
+    format!(
+        "CTxOut(nValue={}.{:08}, scriptPubKey={})",
+        sats / 100_000_000,
+        sats % 100_000_000,
+        &hex[..hex.len().min(30)]
+    )
 }
 
 /// Whether a coin's amount is the placeholder for "not given".

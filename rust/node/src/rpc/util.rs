@@ -100,10 +100,7 @@ fn createmultisig(call: &Call, network: Network) -> Result<Value, RpcError> {
         kind = "legacy";
     }
     if kind == "legacy" && redeem.len() > 520 {
-        return Err(RpcError::invalid_parameter(format!(
-            "redeemScript exceeds size limit: {} > 520",
-            redeem.len()
-        )));
+        return Err(RpcError::invalid_parameter(format!("redeemScript exceeds size limit: {} > 520", redeem.len())));
     }
     let p2wsh = ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::hash(&redeem));
     let spk = match kind {
@@ -160,9 +157,14 @@ fn check_checksum(text: &str, require: bool) -> Result<(&str, String), RpcError>
     Ok((parts[0], sum))
 }
 
-fn parse_descriptor(text: &str, network: Network, require_checksum: bool) -> Result<(ParsedDescriptor, String), RpcError> {
+fn parse_descriptor(
+    text: &str,
+    network: Network,
+    require_checksum: bool,
+) -> Result<(ParsedDescriptor, String), RpcError> {
     let (body, checksum) = check_checksum(text, require_checksum)?;
-    let inner = |name: &str| body.strip_prefix(name).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
+    let inner =
+        |name: &str| body.strip_prefix(name).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'));
     if let Some(addr) = inner("addr") {
         let dest = decode_destination(addr, network).map_err(|_| invalid_key("Address is not valid"))?;
         return Ok((ParsedDescriptor::Addr(dest), checksum));
@@ -241,9 +243,8 @@ fn no_address() -> RpcError {
 fn derive(desc: &Descriptor<DescriptorPublicKey>, low: i64, high: i64, network: Network) -> Result<Value, RpcError> {
     let mut out = Vec::new();
     for i in low..=high {
-        let derived = desc
-            .at_derivation_index(i as u32)
-            .map_err(|_| invalid_key("Cannot derive script without private keys"))?;
+        let derived =
+            desc.at_derivation_index(i as u32).map_err(|_| invalid_key("Cannot derive script without private keys"))?;
         let address = derived.address(network).map_err(|_| no_address())?;
         out.push(Value::String(address.to_string()));
     }
@@ -386,7 +387,11 @@ pub fn register(table: &RpcTable, network: Network, cli: &'static str) {
             sync_handler(move |call| verifymessage(call, network)),
         )
         .arg(Arg::required("address", ArgType::Str, "The bitcoin address to use for the signature."))
-        .arg(Arg::required("signature", ArgType::Str, "The signature provided by the signer in base 64 encoding (see signmessage)."))
+        .arg(Arg::required(
+            "signature",
+            ArgType::Str,
+            "The signature provided by the signer in base 64 encoding (see signmessage).",
+        ))
         .arg(Arg::required("message", ArgType::Str, "The message that was signed.")),
     );
 }
