@@ -213,8 +213,7 @@ impl Chainstate {
         let mut verdict = None;
         let mut disconnected = Vec::new();
         let mut connected = Vec::new();
-        loop {
-            let Some(best) = inner.index.best_candidate() else { break };
+        while let Some(best) = inner.index.best_candidate() {
             let tip = inner.tip_idx();
             // Equal work can still win: `preciousblock` reorders equal tips.
             if best == tip || inner.index.get(best).chain_work < inner.index.get(tip).chain_work {

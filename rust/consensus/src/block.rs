@@ -296,7 +296,7 @@ pub fn contextual_check_block_header(
     // BIP94: the first block of a period may not go back far from its parent,
     // which would let miners shorten the measured period (timewarp).
     if params.enforce_bip94
-        && height % params.difficulty_adjustment_interval().max(1) == 0
+        && height.is_multiple_of(params.difficulty_adjustment_interval().max(1))
         && time < i64::from(ctx.prev_time) - MAX_TIMEWARP
     {
         return Err(BlockError::TimewarpAttack);

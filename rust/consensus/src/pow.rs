@@ -70,7 +70,7 @@ pub fn next_work_required(
         // ...otherwise the difficulty is that of the last block not mined under
         // that rule (or of the period's first block).
         let mut block = prev;
-        while block.height > 0 && block.height % interval != 0 && block.bits == limit_bits {
+        while block.height > 0 && !block.height.is_multiple_of(interval) && block.bits == limit_bits {
             block = ancestor(block.height - 1);
         }
         return block.bits;

@@ -59,7 +59,7 @@ pub fn get_i32(v: &Value) -> Result<i32, RpcError> {
 
 /// `IsHex`: a non-empty, even-length string of hex digits.
 pub fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    !s.is_empty() && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Hex digits to bytes; `None` unless [`is_hex`].

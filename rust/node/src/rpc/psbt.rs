@@ -455,7 +455,12 @@ fn finalize_input(psbt: &mut Psbt, index: usize, secp: &Secp256k1<All>) -> Input
 
 /// The reference's `FinalizePSBT`: whether every input is now final.
 pub fn finalize(psbt: &mut Psbt, secp: &Secp256k1<All>) -> bool {
-    (0..psbt.inputs.len()).fold(true, |all, i| finalize_input(psbt, i, secp).complete && all)
+    let mut complete = true;
+    for i in 0..psbt.inputs.len() {
+        // Every input is finalized, also after one that cannot be.
+        complete &= finalize_input(psbt, i, secp).complete;
+    }
+    complete
 }
 
 /// The network transaction of a finalized PSBT.

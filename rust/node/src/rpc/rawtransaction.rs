@@ -428,9 +428,10 @@ fn signrawtransactionwithkey(
 
     let single = hash_type & 0x7f == 0x03;
     let mut errors = Vec::new();
-    for i in 0..tx.input.len() {
+    // `coins` has one entry per input, in order.
+    for (i, (_, known)) in coins.iter().enumerate() {
         let outpoint = tx.input[i].previous_output;
-        let coin = coins[i].1.clone().or_else(|| extra.iter().find(|(o, _)| *o == outpoint).map(|(_, c)| c.clone()));
+        let coin = known.clone().or_else(|| extra.iter().find(|(o, _)| *o == outpoint).map(|(_, c)| c.clone()));
         let Some(coin) = coin else {
             errors.push((i, "Input not found or already spent".to_string()));
             continue;

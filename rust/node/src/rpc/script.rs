@@ -499,10 +499,8 @@ fn infer(script: &[u8], ctx: Ctx, network: Network, known: &[&[u8]]) -> Option<S
                 return Some(format!("wsh({inner})"));
             }
         }
-        TxoutType::WitnessV1Taproot if ctx == Ctx::Top => {
-            if bitcoin::XOnlyPublicKey::from_slice(&sol.data[0]).is_ok() {
-                return Some(format!("rawtr({})", encode_hex(&sol.data[0])));
-            }
+        TxoutType::WitnessV1Taproot if ctx == Ctx::Top && bitcoin::XOnlyPublicKey::from_slice(&sol.data[0]).is_ok() => {
+            return Some(format!("rawtr({})", encode_hex(&sol.data[0])));
         }
         _ => {}
     }
