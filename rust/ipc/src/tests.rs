@@ -59,7 +59,7 @@ impl Mining for TestMining {
         if options.block_reserved_weight == 0 {
             return Err(Error::Remote("reserved weight too low".into()));
         }
-        Ok(options.use_mempool.then(|| TestTemplate::new(options.block_reserved_weight as i64, &self.templates)))
+        Ok(options.use_mempool.then(|| TestTemplate::make(options.block_reserved_weight as i64, &self.templates)))
     }
     async fn check_block(&self, block: Vec<u8>, options: BlockCheckOptions) -> Result<BlockVerdict> {
         Ok(match (block.as_slice(), options.check_pow) {
@@ -95,7 +95,7 @@ struct TestTemplate {
 }
 
 impl TestTemplate {
-    fn new(n: i64, live: &Arc<AtomicUsize>) -> Arc<dyn BlockTemplate> {
+    fn make(n: i64, live: &Arc<AtomicUsize>) -> Arc<dyn BlockTemplate> {
         live.fetch_add(1, Ordering::SeqCst);
         Arc::new(TestTemplate { n, interrupt: tokio::sync::Notify::new(), live: live.clone() })
     }
@@ -154,7 +154,7 @@ impl BlockTemplate for TestTemplate {
     }
     async fn wait_next(&self, options: BlockWaitOptions) -> Result<Option<Arc<dyn BlockTemplate>>> {
         if options.fee_threshold == 0 {
-            return Ok(Some(TestTemplate::new(self.n + 1, &self.live)));
+            return Ok(Some(TestTemplate::make(self.n + 1, &self.live)));
         }
         tokio::select! {
             _ = self.interrupt.notified() => {}
