@@ -88,12 +88,12 @@ class IPCInterfaceTest(HashviveTestFramework):
             assert_equal(tip.hasResult, True)
             assert_equal(bytes(tip.result.hash)[::-1].hex(), node.getbestblockhash())
             assert_equal(tip.result.height, node.getblockcount())
-            same = await mining.waitTipChanged(c.ctx, tip.result.hash, 0.05)
+            same = await mining.waitTipChanged(c.ctx, tip.result.hash, 50)  # milliseconds, as the reference
             assert_equal(bytes(same.result.hash), bytes(tip.result.hash))
-            other = await mining.waitTipChanged(c.ctx, b"\x01" * 32, 60)
+            other = await mining.waitTipChanged(c.ctx, b"\x01" * 32, 60000)
             assert_equal(bytes(other.result.hash), bytes(tip.result.hash))
             try:
-                await mining.waitTipChanged(c.ctx, b"short", 1)
+                await mining.waitTipChanged(c.ctx, b"short", 1000)
                 raise AssertionError("a malformed hash was accepted")
             except capnp.KjException as e:
                 assert "32-byte" in str(e)

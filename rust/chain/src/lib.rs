@@ -15,5 +15,5 @@ mod validation;
 
 pub use accept::{AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
 pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, Tip};
-pub use miner::{BlockTemplate, MineError};
+pub use miner::{BlockTemplate, CoinbaseReserve, MineError};
 pub use validation::{BlockOutcome, Rejection};

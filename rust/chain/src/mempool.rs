@@ -160,6 +160,10 @@ impl Mempool {
         self.by_wtxid.contains_key(wtxid)
     }
 
+    pub fn get_by_wtxid(&self, wtxid: &Wtxid) -> Option<&MempoolEntry> {
+        self.by_wtxid.get(wtxid).and_then(|txid| self.entries.get(txid))
+    }
+
     pub fn spender(&self, outpoint: &OutPoint) -> Option<Txid> {
         self.spenders.get(outpoint).copied()
     }

@@ -22,12 +22,24 @@ use hashvive_consensus::Deployment;
 use crate::chainstate::{ChainError, Chainstate};
 use crate::validation::{BlockOutcome, Rejection};
 
-/// Weight kept free for the coinbase.
-const COINBASE_RESERVED_WEIGHT: u64 = 4000;
-const COINBASE_RESERVED_SIGOPS: u64 = 400;
 const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
 /// Version with the BIP9 top bits set and no deployment signalled.
 const BLOCK_VERSION: i32 = 0x2000_0000;
+
+/// What block assembly leaves free for the coinbase and the header (the
+/// reference's `block_reserved_weight` and `coinbase_output_max_additional_sigops`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoinbaseReserve {
+    pub weight: u64,
+    pub sigops: u64,
+}
+
+impl Default for CoinbaseReserve {
+    /// What `getblocktemplate` and the generate methods leave.
+    fn default() -> Self {
+        CoinbaseReserve { weight: 4000, sigops: 400 }
+    }
+}
 
 /// A block ready for proof of work, with what a miner needs to know about it.
 #[derive(Clone, Debug)]
@@ -45,6 +57,17 @@ impl Chainstate {
     /// A template paying to `coinbase_script`, filled from the mempool when
     /// `txs` is `None`, or with exactly `txs` (`generateblock`).
     pub fn create_block_template(&self, coinbase_script: ScriptBuf, txs: Option<Vec<Transaction>>) -> BlockTemplate {
+        self.create_block_template_with(coinbase_script, txs, CoinbaseReserve::default())
+    }
+
+    /// [`create_block_template`](Self::create_block_template) leaving `reserve`
+    /// free, for miners that write their own coinbase (the IPC mining interface).
+    pub fn create_block_template_with(
+        &self,
+        coinbase_script: ScriptBuf,
+        txs: Option<Vec<Transaction>>,
+        reserve: CoinbaseReserve,
+    ) -> BlockTemplate {
         let inner = self.lock();
         let params = self.params();
         let tip_idx = inner.tip_idx();
@@ -55,7 +78,7 @@ impl Chainstate {
 
         let (selected, fees, sigops) = match txs {
             Some(txs) => (txs, Vec::new(), Vec::new()),
-            None => select_packages(&inner.mempool, height, tip.median_time_past),
+            None => select_packages(&inner.mempool, height, tip.median_time_past, reserve),
         };
         let total_fees: Amount = fees.iter().copied().sum();
         let coinbase_value = block_subsidy(height, params) + total_fees;
@@ -158,11 +181,12 @@ fn select_packages(
     mempool: &crate::mempool::Mempool,
     height: u32,
     mtp: i64,
+    reserve: CoinbaseReserve,
 ) -> (Vec<Transaction>, Vec<Amount>, Vec<u64>) {
     let mut chosen: HashSet<Txid> = HashSet::new();
     let mut skipped: HashSet<Txid> = HashSet::new();
-    let mut weight = COINBASE_RESERVED_WEIGHT;
-    let mut sigops = COINBASE_RESERVED_SIGOPS;
+    let mut weight = reserve.weight;
+    let mut sigops = reserve.sigops;
     let mut order: Vec<Txid> = Vec::new();
     loop {
         // The best package whose members are all still eligible.

@@ -327,15 +327,21 @@ impl Chainstate {
     }
 
     /// The reference's `TestBlockValidity`: every check a block on the tip
-    /// must pass, proof of work aside, without storing or connecting it.
-    pub fn check_block_template(&self, block: &Block) -> Result<(), Rejection> {
+    /// must pass, without storing or connecting it. Proof of work and the
+    /// merkle root are checked on request: a template has neither yet.
+    pub fn check_block_template(
+        &self,
+        block: &Block,
+        check_pow: bool,
+        check_merkle_root: bool,
+    ) -> Result<(), Rejection> {
         let mut inner = self.lock();
         let params = self.params();
-        check_block(block, params, false, true)?;
         let tip = inner.tip_idx();
         if block.header.prev_blockhash != inner.index.get(tip).hash {
-            return Err(Rejection::new("bad-prevblk", Some("block is not on the tip".into())));
+            return Err(Rejection::new("inconclusive-not-best-prevblk", None));
         }
+        check_block(block, params, check_pow, check_merkle_root)?;
         let height = inner.index.get(tip).height() + 1;
         let prev_mtp = inner.index.median_time_past(tip);
         let ctx = HeaderContext {
@@ -531,7 +537,10 @@ impl Inner {
         let hash = header.block_hash();
         if let Some(idx) = self.index.lookup(&hash) {
             if self.index.get(idx).status().is_failed() {
-                return Err(Rejection::new("duplicate-invalid", Some(format!("block {hash} is marked invalid"))));
+                return Err(Rejection::new(
+                    "duplicate-invalid",
+                    Some(format!("block {hash} was previously marked invalid")),
+                ));
             }
             return Ok(idx);
         }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::{
     absolute::LockTime, transaction::Version, Amount, Block, BlockHash, Network, OutPoint, ScriptBuf, Sequence,
-    Transaction, TxIn, TxOut, WScriptHash, Witness,
+    Transaction, TxIn, TxMerkleNode, TxOut, WScriptHash, Witness,
 };
 
 use hashvive_chain::mempool::MempoolOptions;
-use hashvive_chain::{AcceptMode, BlockOutcome, ChainConfig, Chainstate, RejectKind};
+use hashvive_chain::{AcceptMode, BlockOutcome, ChainConfig, Chainstate, CoinbaseReserve, RejectKind};
 use hashvive_consensus::ChainParams;
 use hashvive_policy::PolicyOptions;
 
@@ -164,4 +164,37 @@ fn invalid_blocks_are_refused_with_reasons() {
     let dup = chain.process_new_block(Arc::new(chain.read_block(&hash).unwrap().unwrap())).unwrap();
     assert_eq!(dup, BlockOutcome { new_block: false, checked: None });
     assert_eq!(chain.tip().height, 2);
+}
+
+#[test]
+fn templates_leave_the_reserve_free_and_check_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    let hashes = mine(&chain, 101);
+    let (outpoint, value) = coinbase_outpoint(&chain, &hashes[0]);
+    let tx = spend(outpoint, value, 1000);
+    chain.accept_to_mempool(Arc::new(tx.clone()), AcceptMode::Submit).unwrap();
+    let found = chain.with_mempool(|m| m.get_by_wtxid(&tx.compute_wtxid()).map(|e| e.txid));
+    assert_eq!(found, Some(tx.compute_txid()));
+
+    let full = CoinbaseReserve { weight: 4_000_000, sigops: 400 };
+    assert_eq!(chain.create_block_template_with(op_true().0, None, full).block.txdata.len(), 1);
+    let template = chain.create_block_template_with(op_true().0, None, CoinbaseReserve::default());
+    assert_eq!(template.block.txdata.len(), 2);
+
+    let block = template.block;
+    assert_eq!(chain.check_block_template(&block, false, true), Ok(()));
+    let mut unsolved = block.clone();
+    while hashvive_consensus::pow::check_proof_of_work(unsolved.block_hash(), unsolved.header.bits, chain.params()) {
+        unsolved.header.nonce += 1;
+    }
+    assert_eq!(chain.check_block_template(&unsolved, true, true).unwrap_err().reason, "high-hash");
+    let mut bad_root = block.clone();
+    bad_root.header.merkle_root = TxMerkleNode::all_zeros();
+    assert_eq!(chain.check_block_template(&bad_root, false, true).unwrap_err().reason, "bad-txnmrklroot");
+    assert_eq!(chain.check_block_template(&bad_root, false, false), Ok(()));
+
+    mine(&chain, 1);
+    let stale = chain.check_block_template(&block, false, true).unwrap_err();
+    assert_eq!((stale.reason.as_str(), stale.debug), ("inconclusive-not-best-prevblk", None));
 }

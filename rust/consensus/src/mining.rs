@@ -1,7 +1,7 @@
 //! What the block assembler needs to build a coinbase the rules accept.
 
-use bitcoin::hashes::Hash;
-use bitcoin::{Amount, Block, ScriptBuf, TxOut, Witness, WitnessMerkleNode};
+use bitcoin::hashes::{sha256d, Hash};
+use bitcoin::{Amount, Block, ScriptBuf, Transaction, TxMerkleNode, TxOut, Witness, WitnessMerkleNode};
 
 use crate::block::{bip34_height_prefix, witness_commitment_index, WITNESS_COMMITMENT_PREFIX};
 
@@ -13,6 +13,42 @@ const WITNESS_RESERVED_VALUE: [u8; 32] = [0; 32];
 /// least the two bytes a coinbase script needs.
 pub fn coinbase_height_script(height: u32) -> ScriptBuf {
     bip34_height_prefix(height).push_opcode(bitcoin::opcodes::OP_0).into_script()
+}
+
+/// What a coinbase script must start with: the BIP34 height, without the
+/// `OP_0` [`coinbase_height_script`] adds, so miners that write their own
+/// coinbase keep all the room after it.
+pub fn coinbase_script_prefix(height: u32) -> ScriptBuf {
+    bip34_height_prefix(height).into_script()
+}
+
+/// The coinbase's witness commitment output, if it has one.
+pub fn witness_commitment(coinbase: &Transaction) -> Option<&TxOut> {
+    witness_commitment_index(coinbase).map(|i| &coinbase.output[i])
+}
+
+/// The merkle branch proving the coinbase's place in `block`, deepest level
+/// first (the reference's `TransactionMerklePath(block, 0)`): a miner who
+/// changes the coinbase recomputes the root from its txid and this path.
+pub fn coinbase_merkle_path(block: &Block) -> Vec<TxMerkleNode> {
+    let mut level: Vec<TxMerkleNode> = block.txdata.iter().map(|tx| tx.compute_txid().into()).collect();
+    let mut path = Vec::new();
+    while level.len() > 1 {
+        // The coinbase's ancestor is always first on its level, so its sibling is second.
+        path.push(level[1]);
+        level = level
+            .chunks(2)
+            .map(|pair| {
+                // An odd level pairs its last node with itself.
+                let right = pair.get(1).unwrap_or(&pair[0]);
+                let mut data = [0u8; 64];
+                data[..32].copy_from_slice(pair[0].as_byte_array());
+                data[32..].copy_from_slice(right.as_byte_array());
+                TxMerkleNode::from_raw_hash(sha256d::Hash::hash(&data))
+            })
+            .collect();
+    }
+    path
 }
 
 /// The output committing to `block`'s witnesses with the all-zero witness
@@ -87,6 +123,34 @@ mod tests {
         let block = mine(block);
         assert!(block.check_witness_commitment());
         assert_eq!(contextual_check_block(&block, 7, 0, &ChainParams::new(Network::Regtest)), Ok(()));
+    }
+
+    #[test]
+    fn prefix_and_commitment_of_a_template_coinbase() {
+        assert_eq!(coinbase_script_prefix(5).as_bytes(), &[0x55]);
+        assert_eq!(coinbase_script_prefix(500).as_bytes(), &[0x02, 0xf4, 0x01]);
+        let mut block = block_with_coinbase();
+        assert_eq!(witness_commitment(&block.txdata[0]), None);
+        add_witness_commitment(&mut block, true);
+        assert_eq!(witness_commitment(&block.txdata[0]), Some(&witness_commitment_output(&block)));
+    }
+
+    #[test]
+    fn coinbase_path_leads_to_the_merkle_root() {
+        for n in 1..=7u32 {
+            let mut block = block_with_coinbase();
+            block.txdata.extend((1..n).map(coinbase));
+            let root = block.compute_merkle_root().unwrap();
+            let path = coinbase_merkle_path(&block);
+            let mut node: TxMerkleNode = block.txdata[0].compute_txid().into();
+            for sibling in &path {
+                let mut data = node.as_byte_array().to_vec();
+                data.extend_from_slice(sibling.as_byte_array());
+                node = TxMerkleNode::from_raw_hash(sha256d::Hash::hash(&data));
+            }
+            assert_eq!(node, root, "{n} transactions");
+            assert_eq!(path.len(), (n as f64).log2().ceil() as usize);
+        }
     }
 
     #[test]

@@ -53,6 +53,100 @@ pub trait Echo: Send + Sync {
     async fn echo(&self, text: String) -> Result<String>;
 }
 
+/// The most satoshis there can ever be (the reference's `MAX_MONEY`); as a
+/// fee threshold it means "never wake for fees".
+pub const MAX_MONEY: i64 = 21_000_000 * 100_000_000;
+
+/// How to build a block template (the reference's `BlockCreateOptions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockCreateOptions {
+    /// Fill the block from the mempool; otherwise it holds the coinbase only.
+    pub use_mempool: bool,
+    /// Block weight kept free for the header and the coinbase the miner writes.
+    pub block_reserved_weight: u64,
+    /// Signature operations kept free for the miner's coinbase outputs.
+    pub coinbase_output_max_additional_sigops: u64,
+}
+
+impl Default for BlockCreateOptions {
+    /// The reference's defaults, which are also the schema's.
+    fn default() -> Self {
+        BlockCreateOptions {
+            use_mempool: true,
+            block_reserved_weight: 8000,
+            coinbase_output_max_additional_sigops: 400,
+        }
+    }
+}
+
+/// When [`BlockTemplate::wait_next`] gives up or answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockWaitOptions {
+    /// Longest wait; `Duration::MAX` waits forever.
+    pub timeout: Duration,
+    /// How much the next block's total fees (satoshis) must rise for a new
+    /// template; [`MAX_MONEY`] ignores fees and waits for a new tip only.
+    pub fee_threshold: i64,
+}
+
+impl Default for BlockWaitOptions {
+    fn default() -> Self {
+        BlockWaitOptions { timeout: Duration::MAX, fee_threshold: MAX_MONEY }
+    }
+}
+
+/// Which context-free checks [`Mining::check_block`] runs besides the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockCheckOptions {
+    pub check_merkle_root: bool,
+    /// Off for templates whose proof of work is not done yet.
+    pub check_pow: bool,
+}
+
+impl Default for BlockCheckOptions {
+    fn default() -> Self {
+        BlockCheckOptions { check_merkle_root: true, check_pow: true }
+    }
+}
+
+/// What a miner needs to write a coinbase the template accepts (the
+/// reference's `CoinbaseTx`). Transactions parts are in consensus encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoinbaseTx {
+    pub version: u32,
+    pub sequence: u32,
+    /// The start of the input script (the BIP34 height); the miner appends
+    /// its own data.
+    pub script_sig_prefix: Vec<u8>,
+    /// The witness reserved value the input must carry, if any.
+    pub witness: Option<[u8; 32]>,
+    /// Subsidy plus fees, in satoshis, for the miner's own outputs.
+    pub block_reward_remaining: i64,
+    /// Outputs the coinbase must have besides the miner's (the witness
+    /// commitment), each a serialized `TxOut`.
+    pub required_outputs: Vec<Vec<u8>>,
+    pub lock_time: u32,
+}
+
+/// The verdict on a checked or submitted block, in BIP22's words: `reason`
+/// is empty when `accepted`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct BlockVerdict {
+    pub accepted: bool,
+    pub reason: String,
+    pub debug: String,
+}
+
+impl BlockVerdict {
+    pub fn accepted() -> BlockVerdict {
+        BlockVerdict { accepted: true, ..BlockVerdict::default() }
+    }
+
+    pub fn rejected(reason: impl Into<String>, debug: impl Into<String>) -> BlockVerdict {
+        BlockVerdict { accepted: false, reason: reason.into(), debug: debug.into() }
+    }
+}
+
 /// What mining software needs from a node.
 #[async_trait]
 pub trait Mining: Send + Sync {
@@ -62,8 +156,60 @@ pub trait Mining: Send + Sync {
     /// The active chain's tip; `None` while no chain is loaded.
     async fn get_tip(&self) -> Result<Option<BlockRef>>;
     /// Waits until the tip differs from `current_tip` or `timeout` passes, and
-    /// returns the tip then.
-    async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<BlockRef>;
+    /// returns the tip then; `None` when [`interrupt`](Self::interrupt)ed.
+    async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<Option<BlockRef>>;
+    /// A template for the block after the tip. With `cooldown`, waits first
+    /// while the node is in initial block download. `None` when interrupted.
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>>;
+    /// Checks a serialized block on the tip without storing it.
+    async fn check_block(&self, block: Vec<u8>, options: BlockCheckOptions) -> Result<BlockVerdict>;
+    /// Processes a serialized, complete block as `submitblock` does; with
+    /// `precious` it is preferred over other tips with as much work.
+    async fn submit_block(&self, block: Vec<u8>, precious: bool) -> Result<BlockVerdict>;
+    /// Serialized mempool transactions by txid (internal byte order); `None`
+    /// for each one not in the mempool.
+    async fn get_transactions_by_txid(&self, txids: Vec<[u8; 32]>) -> Result<Vec<Option<Vec<u8>>>>;
+    /// Like [`get_transactions_by_txid`](Self::get_transactions_by_txid), by wtxid.
+    async fn get_transactions_by_witness_id(&self, wtxids: Vec<[u8; 32]>) -> Result<Vec<Option<Vec<u8>>>>;
+    /// Ends the next (or the current) `wait_tip_changed` or `create_new_block`
+    /// wait of this object early.
+    async fn interrupt(&self) -> Result<()>;
+}
+
+/// A block the node proposes to mine, with what a miner needs to finish it.
+/// Serialized parts are in consensus encoding; hashes in internal byte order.
+#[async_trait]
+pub trait BlockTemplate: Send + Sync {
+    /// The 80-byte header (proof of work not done).
+    async fn get_block_header(&self) -> Result<Vec<u8>>;
+    /// The whole block, with a coinbase standing in for the miner's.
+    async fn get_block(&self) -> Result<Vec<u8>>;
+    /// Fees (satoshis) of each transaction after the coinbase.
+    async fn get_tx_fees(&self) -> Result<Vec<i64>>;
+    /// Signature operation cost of each transaction after the coinbase.
+    async fn get_tx_sigops(&self) -> Result<Vec<i64>>;
+    async fn get_coinbase_tx(&self) -> Result<CoinbaseTx>;
+    /// The merkle branch of the coinbase, deepest first.
+    async fn get_coinbase_merkle_path(&self) -> Result<Vec<[u8; 32]>>;
+    /// Finishes the block with these header fields and this serialized
+    /// coinbase, and processes it. The template keeps the finished block.
+    async fn submit_solution(
+        &self,
+        version: u32,
+        timestamp: u32,
+        nonce: u32,
+        coinbase: Vec<u8>,
+        precious: bool,
+    ) -> Result<BlockVerdict>;
+    /// A new template once the tip changes or fees rise by the threshold;
+    /// `None` on timeout or when [`interrupt_wait`](Self::interrupt_wait)ed.
+    async fn wait_next(&self, options: BlockWaitOptions) -> Result<Option<Arc<dyn BlockTemplate>>>;
+    /// Ends the next (or the current) `wait_next` of this template early.
+    async fn interrupt_wait(&self) -> Result<()>;
 }
 
 /// Runs JSON-RPC requests as if they had arrived over HTTP.

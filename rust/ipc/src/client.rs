@@ -13,14 +13,19 @@ use std::sync::Arc;
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use hashvive_interfaces::{async_trait, BlockRef, Echo, Error, Init, Mining, Result, Rpc};
+use hashvive_interfaces::{
+    async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
+    CoinbaseTx, Echo, Error, Init, Mining, Result, Rpc,
+};
 
-use crate::convert::from_capnp;
+use crate::convert::{
+    from_capnp, millis, read_coinbase_tx, read_verdict, write_check_options, write_create_options, write_wait_options,
+};
 use crate::event_loop::{spawn_if_running, LoopHandle, Remote};
 use crate::log;
 use crate::schema::echo_capnp::echo;
 use crate::schema::init_capnp::init;
-use crate::schema::mining_capnp::mining;
+use crate::schema::mining_capnp::{block_template, mining};
 use crate::schema::proxy_capnp::{thread, thread_map};
 use crate::schema::rpc_capnp::rpc;
 
@@ -95,15 +100,21 @@ pub(crate) trait Destroy {
 impl Destroy for init::Client {}
 impl Destroy for mining::Client {}
 impl Destroy for rpc::Client {}
-impl Destroy for echo::Client {
-    fn destroy(&self) {
-        let request = self.destroy_request();
-        // Fire and forget: the peer may already be gone.
-        spawn_if_running(async move {
-            let _ = request.send().promise.await;
-        });
-    }
+/// Fire and forget: the peer may already be gone.
+macro_rules! destroy_on_drop {
+    ($client:ty) => {
+        impl Destroy for $client {
+            fn destroy(&self) {
+                let request = self.destroy_request();
+                spawn_if_running(async move {
+                    let _ = request.send().promise.await;
+                });
+            }
+        }
+    };
 }
+destroy_on_drop!(echo::Client);
+destroy_on_drop!(block_template::Client);
 
 impl<C: Destroy> Drop for Proxy<C> {
     fn drop(&mut self) {
@@ -115,8 +126,20 @@ fn stored<C: Destroy + 'static>(conn: &Rc<ClientConnection>, client: C) -> Remot
     Remote::store(&conn.handle, Rc::new(Proxy { client, conn: conn.clone() }))
 }
 
-fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String> {
+pub(crate) fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String> {
     r.map_err(from_capnp)?.to_string().map_err(|e| Error::Remote(format!("invalid UTF-8 from peer: {e}")))
+}
+
+/// Sends `$request`, logging it and the response, and hands the results to `$extract`.
+macro_rules! exchange {
+    ($request:ident, $name:literal, |$results:ident| $extract:expr) => {{
+        let n = log::next_request();
+        log::message("IPC client send request ", n, concat!($name, "$Params"), &$request.get().into_reader());
+        let response = $request.send().promise.await.map_err(from_capnp)?;
+        let $results = response.get().map_err(from_capnp)?;
+        log::message("IPC client recv response", n, concat!($name, "$Results"), &$results);
+        $extract
+    }};
 }
 
 /// Runs one call on the loop thread: builds the request with the caller's
@@ -136,15 +159,24 @@ macro_rules! call {
                     $params.reborrow().init_context().set_thread(thread);
                     $fill
                 }
-                let n = log::next_request();
-                log::message("IPC client send request ", n, concat!($name, "$Params"), &request.get().into_reader());
-                let response = request.send().promise.await.map_err(from_capnp)?;
-                let $results = response.get().map_err(from_capnp)?;
-                log::message("IPC client recv response", n, concat!($name, "$Results"), &$results);
-                $extract
+                exchange!(request, $name, |$results| $extract)
             })
             .await
     }};
+}
+
+/// A call without a `Context` (`interrupt`, `interruptWait`): the server runs
+/// it at once, not behind the caller's pending calls it is meant to end.
+macro_rules! call_now {
+    ($self:ident, $method:ident, $name:literal) => {
+        $self
+            .remote
+            .with(move |p| async move {
+                let mut request = p.client.$method();
+                exchange!(request, $name, |results| Ok(()))
+            })
+            .await
+    };
 }
 
 /// A peer's [`Init`].
@@ -232,7 +264,7 @@ impl Mining for MiningProxy {
         })
     }
 
-    async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<BlockRef> {
+    async fn wait_tip_changed(&self, current_tip: [u8; 32], timeout: Duration) -> Result<Option<BlockRef>> {
         call!(
             self,
             p,
@@ -240,10 +272,204 @@ impl Mining for MiningProxy {
             "Mining.waitTipChanged",
             |params| {
                 params.set_current_tip(&current_tip);
-                params.set_timeout(timeout.as_secs_f64());
+                params.set_timeout(millis(timeout));
             },
-            |results| block_ref(results.get_result())
+            // An interrupted wait answers an empty BlockRef.
+            |results| if results.has_result() { block_ref(results.get_result()).map(Some) } else { Ok(None) }
         )
+    }
+
+    async fn create_new_block(
+        &self,
+        options: BlockCreateOptions,
+        cooldown: bool,
+    ) -> Result<Option<Arc<dyn BlockTemplate>>> {
+        call!(
+            self,
+            p,
+            create_new_block_request,
+            "Mining.createNewBlock",
+            |params| {
+                write_create_options(params.reborrow().init_options(), &options);
+                params.set_cooldown(cooldown);
+            },
+            |results| template_proxy(&p.conn, results.has_result(), || results.get_result())
+        )
+    }
+
+    async fn check_block(&self, block: Vec<u8>, options: BlockCheckOptions) -> Result<BlockVerdict> {
+        call!(
+            self,
+            p,
+            check_block_request,
+            "Mining.checkBlock",
+            |params| {
+                params.set_block(&block);
+                write_check_options(params.reborrow().init_options(), &options);
+            },
+            |results| read_verdict!(results)
+        )
+    }
+
+    async fn submit_block(&self, block: Vec<u8>, precious: bool) -> Result<BlockVerdict> {
+        call!(
+            self,
+            p,
+            submit_block_request,
+            "Mining.submitBlock",
+            |params| {
+                params.set_block(&block);
+                params.set_precious(precious);
+            },
+            |results| read_verdict!(results)
+        )
+    }
+
+    async fn get_transactions_by_txid(&self, txids: Vec<[u8; 32]>) -> Result<Vec<Option<Vec<u8>>>> {
+        call!(
+            self,
+            p,
+            get_transactions_by_tx_i_d_request,
+            "Mining.getTransactionsByTxID",
+            |params| { write_hashes(params.init_txids(txids.len() as u32), &txids) },
+            |results| read_transactions(results.get_result())
+        )
+    }
+
+    async fn get_transactions_by_witness_id(&self, wtxids: Vec<[u8; 32]>) -> Result<Vec<Option<Vec<u8>>>> {
+        call!(
+            self,
+            p,
+            get_transactions_by_witness_i_d_request,
+            "Mining.getTransactionsByWitnessID",
+            |params| { write_hashes(params.init_wtxids(wtxids.len() as u32), &wtxids) },
+            |results| read_transactions(results.get_result())
+        )
+    }
+
+    async fn interrupt(&self) -> Result<()> {
+        call_now!(self, interrupt_request, "Mining.interrupt")
+    }
+}
+
+fn write_hashes(mut list: capnp::data_list::Builder<'_>, hashes: &[[u8; 32]]) {
+    for (i, hash) in hashes.iter().enumerate() {
+        list.set(i as u32, hash);
+    }
+}
+
+/// Empty data stands for a transaction the node does not have.
+fn read_transactions(list: capnp::Result<capnp::data_list::Reader<'_>>) -> Result<Vec<Option<Vec<u8>>>> {
+    let list = list.map_err(from_capnp)?;
+    list.iter().map(|tx| tx.map(|tx| (!tx.is_empty()).then(|| tx.to_vec())).map_err(from_capnp)).collect()
+}
+
+/// The template a call returned, if it returned one.
+fn template_proxy(
+    conn: &Rc<ClientConnection>,
+    has_result: bool,
+    get: impl FnOnce() -> capnp::Result<block_template::Client>,
+) -> Result<Option<Arc<dyn BlockTemplate>>> {
+    if !has_result {
+        return Ok(None);
+    }
+    let client = get().map_err(from_capnp)?;
+    Ok(Some(Arc::new(BlockTemplateProxy { remote: stored(conn, client) })))
+}
+
+/// A peer's [`BlockTemplate`]; dropping it destroys the server's object.
+struct BlockTemplateProxy {
+    remote: Remote<Proxy<block_template::Client>>,
+}
+
+#[async_trait]
+impl BlockTemplate for BlockTemplateProxy {
+    async fn get_block_header(&self) -> Result<Vec<u8>> {
+        call!(self, p, get_block_header_request, "BlockTemplate.getBlockHeader", |params| {}, |results| {
+            Ok(results.get_result().map_err(from_capnp)?.to_vec())
+        })
+    }
+
+    async fn get_block(&self) -> Result<Vec<u8>> {
+        call!(self, p, get_block_request, "BlockTemplate.getBlock", |params| {}, |results| {
+            Ok(results.get_result().map_err(from_capnp)?.to_vec())
+        })
+    }
+
+    async fn get_tx_fees(&self) -> Result<Vec<i64>> {
+        call!(self, p, get_tx_fees_request, "BlockTemplate.getTxFees", |params| {}, |results| {
+            Ok(results.get_result().map_err(from_capnp)?.iter().collect())
+        })
+    }
+
+    async fn get_tx_sigops(&self) -> Result<Vec<i64>> {
+        call!(self, p, get_tx_sigops_request, "BlockTemplate.getTxSigops", |params| {}, |results| {
+            Ok(results.get_result().map_err(from_capnp)?.iter().collect())
+        })
+    }
+
+    async fn get_coinbase_tx(&self) -> Result<CoinbaseTx> {
+        call!(self, p, get_coinbase_tx_request, "BlockTemplate.getCoinbaseTx", |params| {}, |results| {
+            results.get_result().and_then(read_coinbase_tx).map_err(from_capnp)
+        })
+    }
+
+    async fn get_coinbase_merkle_path(&self) -> Result<Vec<[u8; 32]>> {
+        call!(
+            self,
+            p,
+            get_coinbase_merkle_path_request,
+            "BlockTemplate.getCoinbaseMerklePath",
+            |params| {},
+            |results| {
+                let list = results.get_result().map_err(from_capnp)?;
+                list.iter()
+                    .map(|hash| {
+                        let hash = hash.map_err(from_capnp)?;
+                        hash.try_into().map_err(|_| Error::Remote("merkle path hash is not 32 bytes".into()))
+                    })
+                    .collect()
+            }
+        )
+    }
+
+    async fn submit_solution(
+        &self,
+        version: u32,
+        timestamp: u32,
+        nonce: u32,
+        coinbase: Vec<u8>,
+        precious: bool,
+    ) -> Result<BlockVerdict> {
+        call!(
+            self,
+            p,
+            submit_solution_request,
+            "BlockTemplate.submitSolution",
+            |params| {
+                params.set_version(version);
+                params.set_timestamp(timestamp);
+                params.set_nonce(nonce);
+                params.set_coinbase(&coinbase);
+                params.set_precious(precious);
+            },
+            |results| read_verdict!(results)
+        )
+    }
+
+    async fn wait_next(&self, options: BlockWaitOptions) -> Result<Option<Arc<dyn BlockTemplate>>> {
+        call!(
+            self,
+            p,
+            wait_next_request,
+            "BlockTemplate.waitNext",
+            |params| { write_wait_options(params.init_options(), &options) },
+            |results| template_proxy(&p.conn, results.has_result(), || results.get_result())
+        )
+    }
+
+    async fn interrupt_wait(&self) -> Result<()> {
+        call_now!(self, interrupt_wait_request, "BlockTemplate.interruptWait")
     }
 }
 

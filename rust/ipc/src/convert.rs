@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use hashvive_interfaces::Error;
+use hashvive_interfaces::{BlockCheckOptions, BlockCreateOptions, BlockWaitOptions, CoinbaseTx, Error};
+
+use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
 
 /// An interface error as a Cap'n Proto error the peer will see.
 pub(crate) fn to_capnp(e: Error) -> capnp::Error {
@@ -22,25 +24,122 @@ pub(crate) fn from_capnp(e: capnp::Error) -> Error {
     }
 }
 
-/// Seconds from a peer as a duration: negative or NaN is zero, huge is "forever".
-pub(crate) fn duration_from_secs(secs: f64) -> Duration {
-    if secs.is_nan() || secs <= 0.0 {
+/// Milliseconds from a peer as a duration: the reference's interfaces take
+/// `MillisecondsDouble`. Negative or NaN is zero, huge is "forever".
+pub(crate) fn duration_from_millis(millis: f64) -> Duration {
+    if millis.is_nan() || millis <= 0.0 {
         Duration::ZERO
     } else {
-        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+        Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX)
     }
 }
+
+/// A duration as the milliseconds the peer expects.
+pub(crate) fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A 32-byte hash from the wire; `what` names it in the error.
+pub(crate) fn hash32(data: &[u8], what: &str) -> Result<[u8; 32], capnp::Error> {
+    data.try_into().map_err(|_| capnp::Error::failed(format!("{what} must be a 32-byte hash")))
+}
+
+pub(crate) fn read_create_options(r: block_create_options::Reader<'_>) -> BlockCreateOptions {
+    BlockCreateOptions {
+        use_mempool: r.get_use_mempool(),
+        block_reserved_weight: r.get_block_reserved_weight(),
+        coinbase_output_max_additional_sigops: r.get_coinbase_output_max_additional_sigops(),
+    }
+}
+
+pub(crate) fn write_create_options(mut b: block_create_options::Builder<'_>, options: &BlockCreateOptions) {
+    b.set_use_mempool(options.use_mempool);
+    b.set_block_reserved_weight(options.block_reserved_weight);
+    b.set_coinbase_output_max_additional_sigops(options.coinbase_output_max_additional_sigops);
+}
+
+pub(crate) fn read_wait_options(r: block_wait_options::Reader<'_>) -> BlockWaitOptions {
+    BlockWaitOptions { timeout: duration_from_millis(r.get_timeout()), fee_threshold: r.get_fee_threshold() }
+}
+
+pub(crate) fn write_wait_options(mut b: block_wait_options::Builder<'_>, options: &BlockWaitOptions) {
+    b.set_timeout(millis(options.timeout));
+    b.set_fee_threshold(options.fee_threshold);
+}
+
+pub(crate) fn read_check_options(r: block_check_options::Reader<'_>) -> BlockCheckOptions {
+    BlockCheckOptions { check_merkle_root: r.get_check_merkle_root(), check_pow: r.get_check_pow() }
+}
+
+pub(crate) fn write_check_options(mut b: block_check_options::Builder<'_>, options: &BlockCheckOptions) {
+    b.set_check_merkle_root(options.check_merkle_root);
+    b.set_check_pow(options.check_pow);
+}
+
+pub(crate) fn read_coinbase_tx(r: coinbase_tx::Reader<'_>) -> Result<CoinbaseTx, capnp::Error> {
+    let witness = if r.has_witness() { Some(hash32(r.get_witness()?, "CoinbaseTx.witness")?) } else { None };
+    let required_outputs = r.get_required_outputs()?.iter().map(|o| o.map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
+    Ok(CoinbaseTx {
+        version: r.get_version(),
+        sequence: r.get_sequence(),
+        script_sig_prefix: r.get_script_sig_prefix()?.to_vec(),
+        witness,
+        block_reward_remaining: r.get_block_reward_remaining(),
+        required_outputs,
+        lock_time: r.get_lock_time(),
+    })
+}
+
+pub(crate) fn write_coinbase_tx(mut b: coinbase_tx::Builder<'_>, tx: &CoinbaseTx) {
+    b.set_version(tx.version);
+    b.set_sequence(tx.sequence);
+    b.set_script_sig_prefix(&tx.script_sig_prefix);
+    if let Some(witness) = &tx.witness {
+        b.set_witness(witness);
+    }
+    b.set_block_reward_remaining(tx.block_reward_remaining);
+    let mut outputs = b.reborrow().init_required_outputs(tx.required_outputs.len() as u32);
+    for (i, output) in tx.required_outputs.iter().enumerate() {
+        outputs.set(i as u32, output);
+    }
+    b.set_lock_time(tx.lock_time);
+}
+
+/// Writes a verdict into results with `result`, `reason` and `debug` fields.
+macro_rules! write_verdict {
+    ($results:expr, $verdict:expr) => {{
+        let mut r = $results;
+        r.set_result($verdict.accepted);
+        r.set_reason(&$verdict.reason);
+        r.set_debug(&$verdict.debug);
+    }};
+}
+
+/// Reads a verdict from results with `result`, `reason` and `debug` fields.
+macro_rules! read_verdict {
+    ($results:expr) => {{
+        let r = $results;
+        Ok::<_, hashvive_interfaces::Error>(hashvive_interfaces::BlockVerdict {
+            accepted: r.get_result(),
+            reason: crate::client::text(r.get_reason())?,
+            debug: crate::client::text(r.get_debug())?,
+        })
+    }};
+}
+
+pub(crate) use {read_verdict, write_verdict};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(duration_from_secs(-1.0), Duration::ZERO);
-        assert_eq!(duration_from_secs(f64::NAN), Duration::ZERO);
-        assert_eq!(duration_from_secs(1.5), Duration::from_millis(1500));
-        assert_eq!(duration_from_secs(f64::MAX), Duration::MAX);
+    fn durations_are_milliseconds() {
+        assert_eq!(duration_from_millis(-1.0), Duration::ZERO);
+        assert_eq!(duration_from_millis(f64::NAN), Duration::ZERO);
+        assert_eq!(duration_from_millis(1500.0), Duration::from_millis(1500));
+        assert_eq!(duration_from_millis(f64::MAX), Duration::MAX);
+        assert_eq!(millis(Duration::from_millis(250)), 250.0);
     }
 
     #[test]

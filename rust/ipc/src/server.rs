@@ -16,13 +16,16 @@ use capnp::capability::get_resolved_cap;
 use capnp_rpc::CapabilityServerSet;
 use tokio::sync::{Mutex, Semaphore};
 
-use hashvive_interfaces::{Echo, Init, Mining, Rpc};
+use hashvive_interfaces::{BlockTemplate, Echo, Init, Mining, Rpc};
 
-use crate::convert::{duration_from_secs, to_capnp};
+use crate::convert::{
+    duration_from_millis, hash32, read_check_options, read_create_options, read_wait_options, to_capnp,
+    write_coinbase_tx, write_verdict,
+};
 use crate::log;
 use crate::schema::echo_capnp::echo;
 use crate::schema::init_capnp::init;
-use crate::schema::mining_capnp::mining;
+use crate::schema::mining_capnp::{block_template, mining};
 use crate::schema::proxy_capnp::{context, thread, thread_map};
 use crate::schema::rpc_capnp::rpc;
 
@@ -161,6 +164,18 @@ macro_rules! serve {
     }};
 }
 
+/// Serves a method without a `Context` (`interrupt`, `interruptWait`): it runs
+/// at once rather than behind the calls it is meant to cut short.
+macro_rules! serve_now {
+    ($params:ident, $name:literal, $body:expr) => {{
+        let request = log::next_request();
+        log::message("IPC server recv request ", request, concat!($name, "$Params"), &$params.get()?);
+        $body.await.map_err(to_capnp)?;
+        log::event(&format!("IPC server send response #{request} {} ()", concat!($name, "$Results")));
+        Ok(())
+    }};
+}
+
 fn log_results(request: u64, name: &str, results: &dyn std::fmt::Debug) {
     log::message("IPC server send response", request, name, results);
 }
@@ -236,19 +251,35 @@ impl init::Server for InitServer {
     }
 }
 
+/// An object a client may `destroy`; calls after that are refused.
+struct Held<T: ?Sized> {
+    object: RefCell<Option<Arc<T>>>,
+    name: &'static str,
+}
+
+impl<T: ?Sized> Held<T> {
+    fn new(object: Arc<T>, name: &'static str) -> Self {
+        Held { object: RefCell::new(Some(object)), name }
+    }
+
+    fn get(&self) -> Result<Arc<T>, capnp::Error> {
+        self.object.borrow().clone().ok_or_else(|| capnp::Error::failed(format!("{} object was destroyed", self.name)))
+    }
+
+    fn destroy(&self) {
+        self.object.borrow_mut().take();
+    }
+}
+
 /// Serves an [`Echo`] until the client calls `destroy`.
 struct EchoServer {
-    echo: RefCell<Option<Arc<dyn Echo>>>,
+    echo: Held<dyn Echo>,
     conn: Rc<ConnectionState>,
 }
 
 impl EchoServer {
     fn new(echo: Arc<dyn Echo>, conn: Rc<ConnectionState>) -> Self {
-        EchoServer { echo: RefCell::new(Some(echo)), conn }
-    }
-
-    fn inner(&self) -> Result<Arc<dyn Echo>, capnp::Error> {
-        self.echo.borrow().clone().ok_or_else(|| capnp::Error::failed("Echo object was destroyed".into()))
+        EchoServer { echo: Held::new(echo, "Echo"), conn }
     }
 }
 
@@ -256,7 +287,7 @@ impl echo::Server for EchoServer {
     async fn destroy(self: Rc<Self>, params: echo::DestroyParams, _: echo::DestroyResults) -> Result<(), capnp::Error> {
         let this = self.clone();
         let (request, ()) = serve!(self, params, "Echo.destroy", async move {
-            this.echo.borrow_mut().take();
+            this.echo.destroy();
             Ok::<(), hashvive_interfaces::Error>(())
         });
         log::event(&format!("IPC server send response #{request} Echo.destroy$Results ()"));
@@ -268,7 +299,7 @@ impl echo::Server for EchoServer {
         params: echo::EchoParams,
         mut results: echo::EchoResults,
     ) -> Result<(), capnp::Error> {
-        let echo = self.inner()?;
+        let echo = self.echo.get()?;
         let text = params.get()?.get_echo()?.to_string()?;
         let (request, reply) = serve!(self, params, "Echo.echo", async move { echo.echo(text).await });
         results.get().set_result(&reply);
@@ -343,7 +374,7 @@ impl mining::Server for MiningServer {
             let hash = p.get_current_tip()?;
             let current: [u8; 32] =
                 hash.try_into().map_err(|_| capnp::Error::failed("currentTip must be a 32-byte block hash".into()))?;
-            (current, duration_from_secs(p.get_timeout()))
+            (current, duration_from_millis(p.get_timeout()))
         };
         let (request, tip) =
             serve!(
@@ -352,19 +383,284 @@ impl mining::Server for MiningServer {
                 "Mining.waitTipChanged",
                 async move { mining.wait_tip_changed(current, timeout).await }
             );
-        let mut block = results.get().init_result();
-        block.set_hash(&tip.hash);
-        block.set_height(tip.height);
+        // Interrupted: an empty BlockRef, as the reference answers.
+        if let Some(tip) = tip {
+            let mut block = results.get().init_result();
+            block.set_hash(&tip.hash);
+            block.set_height(tip.height);
+        }
         log_results(request, "Mining.waitTipChanged$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn create_new_block(
+        self: Rc<Self>,
+        params: mining::CreateNewBlockParams,
+        mut results: mining::CreateNewBlockResults,
+    ) -> Result<(), capnp::Error> {
+        let mining = self.mining.clone();
+        let (options, cooldown) = {
+            let p = params.get()?;
+            (read_create_options(p.get_options()?), p.get_cooldown())
+        };
+        let (request, template) =
+            serve!(
+                self,
+                params,
+                "Mining.createNewBlock",
+                async move { mining.create_new_block(options, cooldown).await }
+            );
+        if let Some(template) = template {
+            results.get().set_result(BlockTemplateServer::client(template, &self.conn));
+        }
+        log_results(request, "Mining.createNewBlock$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn check_block(
+        self: Rc<Self>,
+        params: mining::CheckBlockParams,
+        mut results: mining::CheckBlockResults,
+    ) -> Result<(), capnp::Error> {
+        let mining = self.mining.clone();
+        let (block, options) = {
+            let p = params.get()?;
+            (p.get_block()?.to_vec(), read_check_options(p.get_options()?))
+        };
+        let (request, verdict) =
+            serve!(self, params, "Mining.checkBlock", async move { mining.check_block(block, options).await });
+        write_verdict!(results.get(), verdict);
+        log_results(request, "Mining.checkBlock$Results", &results.get().into_reader());
         Ok(())
     }
 
     async fn interrupt(
         self: Rc<Self>,
-        _: mining::InterruptParams,
+        params: mining::InterruptParams,
         _: mining::InterruptResults,
     ) -> Result<(), capnp::Error> {
-        // Nothing waits uninterruptibly: waits end with their timeout or the connection.
+        serve_now!(params, "Mining.interrupt", self.mining.interrupt())
+    }
+
+    async fn submit_block(
+        self: Rc<Self>,
+        params: mining::SubmitBlockParams,
+        mut results: mining::SubmitBlockResults,
+    ) -> Result<(), capnp::Error> {
+        let mining = self.mining.clone();
+        let (block, precious) = {
+            let p = params.get()?;
+            (p.get_block()?.to_vec(), p.get_precious())
+        };
+        let (request, verdict) =
+            serve!(self, params, "Mining.submitBlock", async move { mining.submit_block(block, precious).await });
+        write_verdict!(results.get(), verdict);
+        log_results(request, "Mining.submitBlock$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_transactions_by_tx_i_d(
+        self: Rc<Self>,
+        params: mining::GetTransactionsByTxIDParams,
+        mut results: mining::GetTransactionsByTxIDResults,
+    ) -> Result<(), capnp::Error> {
+        let mining = self.mining.clone();
+        let txids = read_hashes(params.get()?.get_txids()?, "txid")?;
+        let (request, txs) = serve!(self, params, "Mining.getTransactionsByTxID", async move {
+            mining.get_transactions_by_txid(txids).await
+        });
+        write_transactions(results.get().init_result(txs.len() as u32), &txs);
+        log_results(request, "Mining.getTransactionsByTxID$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_transactions_by_witness_i_d(
+        self: Rc<Self>,
+        params: mining::GetTransactionsByWitnessIDParams,
+        mut results: mining::GetTransactionsByWitnessIDResults,
+    ) -> Result<(), capnp::Error> {
+        let mining = self.mining.clone();
+        let wtxids = read_hashes(params.get()?.get_wtxids()?, "wtxid")?;
+        let (request, txs) = serve!(self, params, "Mining.getTransactionsByWitnessID", async move {
+            mining.get_transactions_by_witness_id(wtxids).await
+        });
+        write_transactions(results.get().init_result(txs.len() as u32), &txs);
+        log_results(request, "Mining.getTransactionsByWitnessID$Results", &results.get().into_reader());
+        Ok(())
+    }
+}
+
+fn read_hashes(list: capnp::data_list::Reader<'_>, what: &str) -> Result<Vec<[u8; 32]>, capnp::Error> {
+    list.iter().map(|data| hash32(data?, what)).collect()
+}
+
+/// Transactions the node does not have are empty data, as the reference's null `CTransactionRef`.
+fn write_transactions(mut list: capnp::data_list::Builder<'_>, txs: &[Option<Vec<u8>>]) {
+    for (i, tx) in txs.iter().enumerate() {
+        list.set(i as u32, tx.as_deref().unwrap_or_default());
+    }
+}
+
+/// Serves a [`BlockTemplate`] until the client calls `destroy`.
+struct BlockTemplateServer {
+    template: Held<dyn BlockTemplate>,
+    conn: Rc<ConnectionState>,
+}
+
+impl BlockTemplateServer {
+    fn client(template: Arc<dyn BlockTemplate>, conn: &Rc<ConnectionState>) -> block_template::Client {
+        capnp_rpc::new_client(BlockTemplateServer {
+            template: Held::new(template, "BlockTemplate"),
+            conn: conn.clone(),
+        })
+    }
+}
+
+impl block_template::Server for BlockTemplateServer {
+    async fn destroy(
+        self: Rc<Self>,
+        params: block_template::DestroyParams,
+        _: block_template::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        let this = self.clone();
+        let (request, ()) = serve!(self, params, "BlockTemplate.destroy", async move {
+            this.template.destroy();
+            Ok::<(), hashvive_interfaces::Error>(())
+        });
+        log::event(&format!("IPC server send response #{request} BlockTemplate.destroy$Results ()"));
+        Ok(())
+    }
+
+    async fn get_block_header(
+        self: Rc<Self>,
+        params: block_template::GetBlockHeaderParams,
+        mut results: block_template::GetBlockHeaderResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, header) =
+            serve!(self, params, "BlockTemplate.getBlockHeader", async move { template.get_block_header().await });
+        results.get().set_result(&header);
+        log_results(request, "BlockTemplate.getBlockHeader$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_block(
+        self: Rc<Self>,
+        params: block_template::GetBlockParams,
+        mut results: block_template::GetBlockResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, block) =
+            serve!(self, params, "BlockTemplate.getBlock", async move { template.get_block().await });
+        results.get().set_result(&block);
+        log_results(request, "BlockTemplate.getBlock$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_tx_fees(
+        self: Rc<Self>,
+        params: block_template::GetTxFeesParams,
+        mut results: block_template::GetTxFeesResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, fees) =
+            serve!(self, params, "BlockTemplate.getTxFees", async move { template.get_tx_fees().await });
+        results.get().set_result(&fees[..])?;
+        log_results(request, "BlockTemplate.getTxFees$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_tx_sigops(
+        self: Rc<Self>,
+        params: block_template::GetTxSigopsParams,
+        mut results: block_template::GetTxSigopsResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, sigops) =
+            serve!(self, params, "BlockTemplate.getTxSigops", async move { template.get_tx_sigops().await });
+        results.get().set_result(&sigops[..])?;
+        log_results(request, "BlockTemplate.getTxSigops$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_coinbase_tx(
+        self: Rc<Self>,
+        params: block_template::GetCoinbaseTxParams,
+        mut results: block_template::GetCoinbaseTxResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, coinbase) =
+            serve!(self, params, "BlockTemplate.getCoinbaseTx", async move { template.get_coinbase_tx().await });
+        write_coinbase_tx(results.get().init_result(), &coinbase);
+        log_results(request, "BlockTemplate.getCoinbaseTx$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_coinbase_merkle_path(
+        self: Rc<Self>,
+        params: block_template::GetCoinbaseMerklePathParams,
+        mut results: block_template::GetCoinbaseMerklePathResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (request, path) = serve!(self, params, "BlockTemplate.getCoinbaseMerklePath", async move {
+            template.get_coinbase_merkle_path().await
+        });
+        let mut list = results.get().init_result(path.len() as u32);
+        for (i, hash) in path.iter().enumerate() {
+            list.set(i as u32, hash);
+        }
+        log_results(request, "BlockTemplate.getCoinbaseMerklePath$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn submit_solution_old7(
+        self: Rc<Self>,
+        _: block_template::SubmitSolutionOld7Params,
+        _: block_template::SubmitSolutionOld7Results,
+    ) -> Result<(), capnp::Error> {
+        Err(capnp::Error::failed("Old submitSolution (@7) not supported. Please update your client!".into()))
+    }
+
+    async fn wait_next(
+        self: Rc<Self>,
+        params: block_template::WaitNextParams,
+        mut results: block_template::WaitNextResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let options = read_wait_options(params.get()?.get_options()?);
+        let (request, next) =
+            serve!(self, params, "BlockTemplate.waitNext", async move { template.wait_next(options).await });
+        if let Some(next) = next {
+            results.get().set_result(BlockTemplateServer::client(next, &self.conn));
+        }
+        log_results(request, "BlockTemplate.waitNext$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn interrupt_wait(
+        self: Rc<Self>,
+        params: block_template::InterruptWaitParams,
+        _: block_template::InterruptWaitResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        serve_now!(params, "BlockTemplate.interruptWait", template.interrupt_wait())
+    }
+
+    async fn submit_solution(
+        self: Rc<Self>,
+        params: block_template::SubmitSolutionParams,
+        mut results: block_template::SubmitSolutionResults,
+    ) -> Result<(), capnp::Error> {
+        let template = self.template.get()?;
+        let (version, timestamp, nonce, coinbase, precious) = {
+            let p = params.get()?;
+            (p.get_version(), p.get_timestamp(), p.get_nonce(), p.get_coinbase()?.to_vec(), p.get_precious())
+        };
+        let (request, verdict) = serve!(self, params, "BlockTemplate.submitSolution", async move {
+            template.submit_solution(version, timestamp, nonce, coinbase, precious).await
+        });
+        write_verdict!(results.get(), verdict);
+        log_results(request, "BlockTemplate.submitSolution$Results", &results.get().into_reader());
         Ok(())
     }
 }

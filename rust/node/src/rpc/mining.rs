@@ -121,7 +121,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
                 let mut block = template.block;
                 let mut tries = DEFAULT_MAX_TRIES;
                 if !submit {
-                    c.check_block_template(&block).map_err(|r| {
+                    c.check_block_template(&block, false, true).map_err(|r| {
                         RpcError::new(codes::RPC_VERIFY_ERROR, format!("TestBlockValidity failed: {}", r.reason))
                     })?;
                     c.solve(&mut block, &mut tries);
@@ -330,7 +330,7 @@ fn register_getblocktemplate(table: &RpcTable, chain: Arc<Chainstate>, net: Chai
                             if block.header.prev_blockhash != c.tip().hash {
                                 return Ok(json!("inconclusive-not-best-prevblk"));
                             }
-                            Ok(match c.check_block_template(&block) {
+                            Ok(match c.check_block_template(&block, false, true) {
                                 Ok(()) => Value::Null,
                                 Err(r) => json!(r.reason),
                             })
