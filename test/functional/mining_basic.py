@@ -70,6 +70,16 @@ class MiningBasicTest(HashviveTestFramework):
         orphan = "00000020" + "11" * 32 + bad["hex"][72:160]
         assert_raises_rpc_error(-25, "Must submit previous header (" + "11" * 32 + ") first", other.submitheader, orphan)
 
+        self.log.info("generatetodescriptor and generateblock take descriptors")
+        desc = node.getdescriptorinfo(f"addr({wallet.address})")["descriptor"]
+        [h] = node.generatetodescriptor(1, desc)
+        assert_equal(node.getblock(h, 2)["tx"][0]["vout"][0]["scriptPubKey"]["address"], wallet.address)
+        raw_desc = f"raw({wallet.script_pubkey.hex()})"
+        assert_equal(node.getblock(node.generateblock(raw_desc, [])["hash"], 2)["tx"][0]["vout"][0]["scriptPubKey"]["address"], wallet.address)
+        assert_raises_rpc_error(-5, "Error: Invalid address or descriptor", node.generateblock, "nonsense", [])
+        ranged = "wpkh(tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp/0/*)"
+        assert_raises_rpc_error(-8, "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?", node.generatetodescriptor, 1, ranged)
+
         self.log.info("generateblock mines exactly the given transactions")
         tx = wallet.send_self_transfer()
         raw_tx, _, _ = wallet.create_self_transfer()

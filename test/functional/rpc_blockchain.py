@@ -75,6 +75,19 @@ class BlockchainTest(HashviveTestFramework):
         assert_equal(stats, plain.gettxoutsetinfo() | {"disk_size": stats["disk_size"]})
         assert_raises_rpc_error(-8, "'x' is not a valid hash_type", node.gettxoutsetinfo, "x")
 
+        self.log.info("scantxoutset finds the wallet's coins")
+        scan = node.scantxoutset("start", [f"addr({wallet.address})"])
+        assert_equal(scan["success"], True)
+        assert_equal((scan["height"], scan["bestblock"]), (121, tip))
+        assert_equal(scan["txouts"], len(scan["unspents"]))
+        assert {"txid": sent["txid"], "vout": 0} in [{"txid": u["txid"], "vout": u["vout"]} for u in scan["unspents"]]
+        assert_equal(scan["total_amount"], sum(u["amount"] for u in scan["unspents"]))
+        assert_equal(node.scantxoutset("start", [{"desc": f"raw({wallet.script_pubkey.hex()})"}])["txouts"], scan["txouts"])
+        assert_equal(node.scantxoutset("status"), None)
+        assert_equal(node.scantxoutset("abort"), False)
+        assert_raises_rpc_error(-8, "Invalid action 'go'", node.scantxoutset, "go")
+        assert_raises_rpc_error(-8, "scanobjects argument is required for the start action", node.scantxoutset, "start")
+
         self.log.info("getchaintxstats and getblockstats")
         txstats = node.getchaintxstats()
         assert_equal(txstats["txcount"], 123)

@@ -743,3 +743,123 @@ mod tests {
         assert_eq!(text(0.1 + 0.2), "0.3");
     }
 }
+
+/// `scantxoutset`: the unspent outputs paying to any of the given
+/// descriptors, found by one pass over the UTXO set. Only one scan runs at a
+/// time; `abort` stops it between coins.
+pub fn register_scantxoutset(table: &RpcTable, chain: Arc<Chainstate>, network: bitcoin::Network, cli: &'static str) {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use super::script::infer_descriptor;
+    use super::util::{descriptor_scripts, parse_range, DescriptorUse};
+
+    struct Scan {
+        running: AtomicBool,
+        abort: AtomicBool,
+        /// Progress in percent, for `status`.
+        progress: AtomicU64,
+    }
+    let scan =
+        Arc::new(Scan { running: AtomicBool::new(false), abort: AtomicBool::new(false), progress: AtomicU64::new(0) });
+    table.register(
+        Command::new(
+            "scantxoutset",
+            "blockchain",
+            "Scans the unspent transaction output set for entries that match certain output descriptors.",
+            blocking(move |call| {
+                let action = call.param(0).and_then(Value::as_str).unwrap_or("");
+                match action {
+                    "status" => {
+                        return Ok(if scan.running.load(Ordering::SeqCst) {
+                            json!({"progress": scan.progress.load(Ordering::SeqCst)})
+                        } else {
+                            Value::Null
+                        })
+                    }
+                    "abort" => {
+                        let running = scan.running.load(Ordering::SeqCst);
+                        scan.abort.store(running, Ordering::SeqCst);
+                        return Ok(json!(running));
+                    }
+                    "start" => {}
+                    _ => return Err(RpcError::invalid_parameter(format!("Invalid action '{action}'"))),
+                }
+                let objects = call
+                    .param(1)
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| RpcError::invalid_parameter("scanobjects argument is required for the start action"))?;
+                let mut wanted: HashMap<bitcoin::ScriptBuf, ()> = HashMap::new();
+                for object in objects {
+                    let (text, range) = match object {
+                        Value::String(s) => (s.as_str(), (0, 999)),
+                        Value::Object(o) => {
+                            let text = o
+                                .get("desc")
+                                .and_then(Value::as_str)
+                                .ok_or_else(|| RpcError::invalid_parameter("Descriptor not found"))?;
+                            let range = o.get("range").map(parse_range).transpose()?.unwrap_or((0, 999));
+                            (text, range)
+                        }
+                        _ => return Err(RpcError::invalid_parameter("Scan object needs to be either a string or an object")),
+                    };
+                    for script in descriptor_scripts(text, network, DescriptorUse::Range(range.0, range.1))? {
+                        wanted.insert(script, ());
+                    }
+                }
+                if scan.running.swap(true, Ordering::SeqCst) {
+                    return Err(RpcError::invalid_parameter("Scan already in progress, use action \"abort\" or \"status\""));
+                }
+                scan.abort.store(false, Ordering::SeqCst);
+                scan.progress.store(0, Ordering::SeqCst);
+                let mut found = Vec::new();
+                let mut aborted = false;
+                let walked = chain.for_each_utxo(|outpoint, coin| {
+                    if scan.abort.load(Ordering::SeqCst) {
+                        aborted = true;
+                        return;
+                    }
+                    scan.progress.store(u64::from(outpoint.txid.as_byte_array()[0]) * 100 / 256, Ordering::SeqCst);
+                    if wanted.contains_key(&coin.txout.script_pubkey) {
+                        found.push((outpoint, coin));
+                    }
+                });
+                scan.running.store(false, Ordering::SeqCst);
+                let tip = walked.map_err(chain_error)?;
+                if aborted {
+                    return Ok(json!({"success": false}));
+                }
+                let mut total = 0u64;
+                let unspents: Vec<Value> = found
+                    .iter()
+                    .map(|(outpoint, coin)| {
+                        total += coin.txout.value.to_sat();
+                        let spk = coin.txout.script_pubkey.as_bytes();
+                        json!({
+                            "txid": outpoint.txid.to_string(),
+                            "vout": outpoint.vout,
+                            "scriptPubKey": encode_hex(spk),
+                            "desc": infer_descriptor(spk, network, &[]),
+                            "amount": amount_to_json(coin.txout.value),
+                            "coinbase": coin.is_coinbase,
+                            "height": coin.height,
+                            "blockhash": chain.block_hash_at(coin.height).map(|h| h.to_string()),
+                            "confirmations": tip.height - coin.height + 1,
+                        })
+                    })
+                    .collect();
+                Ok(json!({
+                    "success": true,
+                    "txouts": found.len(),
+                    "height": tip.height,
+                    "bestblock": tip.hash.to_string(),
+                    "unspents": unspents,
+                    "total_amount": amount_to_json(bitcoin::Amount::from_sat(total)),
+                }))
+            }),
+        )
+        .arg(Arg::required("action", ArgType::Str, "The action to execute\n\"start\" for starting a scan\n\"abort\" for aborting the current scan (returns true when abort was successful)\n\"status\" for progress report (in %) of the current scan"))
+        .arg(Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects. Required for \"start\" action\nEvery scan object is either a string descriptor or an object:"))
+        .example(format!("{cli} scantxoutset start '[\"addr(bcrt1q...)\"]'")),
+    );
+}

@@ -9,15 +9,14 @@ use serde_json::{json, Map, Value};
 
 use hashvive_chain::coins::Coin;
 use hashvive_chain::{AcceptMode, Chainstate, MempoolReject, RejectKind};
+use hashvive_consensus::tx::SpentOutput;
 use hashvive_policy::FeeRate;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::blockchain::{block_not_found, header_json, parse_hash};
-use super::format::{
-    amount_to_json, parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, SpentOutput, TxJsonOptions,
-};
+use super::format::{amount_to_json, parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, TxJsonOptions};
 use super::mempool::btc_per_kvb;
 use super::params::encode_hex;
 use super::transaction::decode_hex_tx;
@@ -25,10 +24,6 @@ use super::{blocking, chain_error};
 
 /// `maxfeerate` default: 0.10 BTC/kvB.
 const DEFAULT_MAX_RAW_TX_FEE_RATE: FeeRate = FeeRate::from_sat_per_kvb(10_000_000);
-
-fn spent(coin: &Coin) -> SpentOutput {
-    SpentOutput { height: coin.height, coinbase: coin.is_coinbase, txout: coin.txout.clone() }
-}
 
 /// The reference's `ParseFeeRate`: BTC/kvB below 1 BTC/kvB.
 fn parse_fee_rate(v: Option<&Value>) -> Result<FeeRate, RpcError> {
@@ -53,8 +48,8 @@ fn mempool_prevouts(chain: &Chainstate, tx: &Transaction) -> Option<Vec<SpentOut
             let parent =
                 chain.with_mempool(|m| m.get(&prev.txid).and_then(|e| e.tx.output.get(prev.vout as usize).cloned()));
             match parent {
-                Some(txout) => Some(SpentOutput { height: hashvive_chain::MEMPOOL_HEIGHT, coinbase: false, txout }),
-                None => chain.utxo(&prev).ok().flatten().map(|c| spent(&c)),
+                Some(txout) => Some(SpentOutput { height: hashvive_chain::MEMPOOL_HEIGHT, is_coinbase: false, txout }),
+                None => chain.utxo(&prev).ok().flatten(),
             }
         })
         .collect()
@@ -219,11 +214,8 @@ fn getblock(c: &Chainstate, network: Network, call: &Call) -> Result<Value, RpcE
             .iter()
             .enumerate()
             .map(|(i, tx)| {
-                let spent: Option<Vec<SpentOutput>> = undo
-                    .as_ref()
-                    .filter(|_| i > 0)
-                    .and_then(|u| u.txs.get(i - 1))
-                    .map(|coins| coins.iter().map(spent).collect());
+                let spent: Option<Vec<SpentOutput>> =
+                    undo.as_ref().filter(|_| i > 0).and_then(|u| u.txs.get(i - 1)).cloned();
                 let opts = TxJsonOptions {
                     network,
                     include_hex: true,
@@ -296,8 +288,7 @@ fn getrawtransaction(c: &Chainstate, network: Network, call: &Call) -> Result<Va
                 let undo = c.read_undo(&info.hash).map_err(chain_error)?;
                 let block_txs = c.read_block(&info.hash).map_err(chain_error)?.map(|b| b.txdata).unwrap_or_default();
                 let pos = block_txs.iter().position(|t| t.compute_txid() == txid);
-                undo.zip(pos)
-                    .and_then(|(u, p)| u.txs.get(p.checked_sub(1)?).map(|coins| coins.iter().map(spent).collect()))
+                undo.zip(pos).and_then(|(u, p)| u.txs.get(p.checked_sub(1)?).cloned())
             }
             None => mempool_prevouts(c, &tx),
         }

@@ -6,9 +6,10 @@
 //! `getrawtransaction`, `getblock`, wallet calls) goes through [`tx_to_json`],
 //! so the field order and formatting stay the reference's everywhere.
 
-use bitcoin::{Amount, BlockHash, Network, Transaction, TxOut};
+use bitcoin::{Amount, BlockHash, Network, Transaction};
 use serde_json::{Map, Number, Value};
 
+use hashvive_consensus::tx::SpentOutput;
 use hashvive_rpc::RpcError;
 
 use crate::rpc::params::encode_hex;
@@ -189,14 +190,6 @@ pub fn script_to_json(script: &[u8], opts: ScriptJsonOptions<'_>) -> Map<String,
     out
 }
 
-/// A spent output, as undo data or the UTXO set knows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpentOutput {
-    pub height: u32,
-    pub coinbase: bool,
-    pub txout: TxOut,
-}
-
 /// What [`tx_to_json`] adds beyond the transaction itself.
 #[derive(Clone, Copy)]
 pub struct TxJsonOptions<'a> {
@@ -266,7 +259,7 @@ pub fn tx_to_json(tx: &Transaction, opts: &TxJsonOptions<'_>) -> Value {
             if let (Some(spent), true) = (spent, opts.show_prevout) {
                 let prev = &spent[i];
                 let mut p = Map::new();
-                p.insert("generated".into(), Value::Bool(prev.coinbase));
+                p.insert("generated".into(), Value::Bool(prev.is_coinbase));
                 p.insert("height".into(), Value::from(prev.height));
                 p.insert("value".into(), amount_to_json(prev.txout.value));
                 let spk = script_to_json(prev.txout.script_pubkey.as_bytes(), ScriptJsonOptions::output(opts.network));

@@ -16,6 +16,7 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::blockchain::{difficulty, float_json, parse_hash, target_hex};
 use super::params::decode_hex;
+use super::util::{descriptor_scripts, DescriptorUse};
 use super::{blocking, chain_error};
 use crate::chain::network;
 
@@ -27,6 +28,16 @@ fn parse_address(chain: Chain, s: &str) -> Result<ScriptBuf, RpcError> {
         .and_then(|a| a.require_network(network(chain)).ok())
         .map(|a| a.script_pubkey())
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address"))
+}
+
+/// `generateblock`'s output: an address, or else a descriptor.
+fn parse_output(chain: Chain, s: &str) -> Result<ScriptBuf, RpcError> {
+    parse_address(chain, s).or_else(|_| {
+        descriptor_scripts(s, network(chain), DescriptorUse::Single)
+            .ok()
+            .and_then(|scripts| scripts.into_iter().next())
+            .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address or descriptor"))
+    })
 }
 
 fn mine_error(e: MineError) -> RpcError {
@@ -96,11 +107,37 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, net: Chain, cli: &'sta
     let c = chain.clone();
     table.register(
         Command::new(
+            "generatetodescriptor",
+            "generating",
+            "Mine to a specified descriptor and return the block hashes.",
+            blocking(move |call| {
+                let n = call.param(0).and_then(Value::as_i64).unwrap_or(0);
+                let text = call.param(1).and_then(Value::as_str).unwrap_or("");
+                let script = descriptor_scripts(text, network(net), DescriptorUse::Single)?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Cannot derive script without private keys")
+                    })?;
+                let mut tries = call.param(2).and_then(Value::as_i64).map_or(DEFAULT_MAX_TRIES, |t| t.max(0) as u64);
+                let hashes = c.generate_blocks(&script, n.max(0) as u32, &mut tries).map_err(mine_error)?;
+                Ok(Value::Array(hashes.iter().map(|h| json!(h.to_string())).collect()))
+            }),
+        )
+        .arg(Arg::required("num_blocks", ArgType::Num, "How many blocks are generated."))
+        .arg(Arg::required("descriptor", ArgType::Str, "The descriptor to send the newly generated bitcoin to."))
+        .arg(Arg::optional("maxtries", ArgType::Num, "How many iterations to try.").default("1000000"))
+        .result("[\n  \"hex\",    (string) blockhash\n  ...\n]")
+        .example(format!("{cli} generatetodescriptor 11 \"mydesc\"")),
+    );
+    let c = chain.clone();
+    table.register(
+        Command::new(
             "generateblock",
             "generating",
             "Mine a set of ordered transactions to a specified address or descriptor and return the block hash.",
             blocking(move |call| {
-                let script = parse_address(net, call.param(0).and_then(Value::as_str).unwrap_or(""))?;
+                let script = parse_output(net, call.param(0).and_then(Value::as_str).unwrap_or(""))?;
                 let mut txs = Vec::new();
                 for item in call.param(1).and_then(Value::as_array).cloned().unwrap_or_default() {
                     let text = item.as_str().unwrap_or_default().to_string();

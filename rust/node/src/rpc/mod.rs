@@ -67,6 +67,7 @@ pub fn register_chain(
     let chainstate_dir = blocks_dir.with_file_name("chainstate");
     blockchain::register_stats(table, chainstate.clone(), &chainstate_dir, cli);
     blockchain::register_block_stats(table, chainstate.clone(), cli);
+    blockchain::register_scantxoutset(table, chainstate.clone(), crate::chain::network(chain), cli);
     mempool::register(table, chainstate.clone(), cli);
     mining::register(table, chainstate.clone(), chain, cli);
     let network = crate::chain::network(chain);

@@ -209,7 +209,7 @@ fn getdescriptorinfo(call: &Call, network: Network) -> Result<Value, RpcError> {
 }
 
 /// The reference's `ParseDescriptorRange`.
-fn parse_range(v: &Value) -> Result<(i64, i64), RpcError> {
+pub fn parse_range(v: &Value) -> Result<(i64, i64), RpcError> {
     let (low, high) = match v {
         Value::Number(_) => (0, get_int(v, i64::MIN, i64::MAX)?),
         Value::Array(a) if a.len() == 2 && a[0].is_number() && a[1].is_number() => {
@@ -275,6 +275,46 @@ fn deriveaddresses(call: &Call, network: Network) -> Result<Value, RpcError> {
             Ok(Value::Array(descs.iter().map(|d| derive(d, low, high, network)).collect::<Result<_, _>>()?))
         }
     }
+}
+
+/// What a descriptor asks a miner or a UTXO scan to look for.
+pub enum DescriptorUse {
+    /// One script, for mining to (the reference's `getScriptFromDescriptor`):
+    /// ranged and multipath descriptors are refused.
+    Single,
+    /// Every script of the range, for `scantxoutset`.
+    Range(i64, i64),
+}
+
+/// The output scripts `text` describes.
+pub fn descriptor_scripts(text: &str, network: Network, usage: DescriptorUse) -> Result<Vec<ScriptBuf>, RpcError> {
+    let (parsed, _) = parse_descriptor(text, network, false)?;
+    let descs = match parsed {
+        ParsedDescriptor::Addr(dest) => return Ok(vec![dest.script_pubkey()]),
+        ParsedDescriptor::Raw(bytes) => return Ok(vec![ScriptBuf::from(bytes)]),
+        ParsedDescriptor::Script { descs, .. } => descs,
+    };
+    let (low, high) = match usage {
+        DescriptorUse::Single if descs.len() > 1 => return Err(invalid_key("Multipath descriptor not accepted")),
+        DescriptorUse::Single if descs[0].has_wildcard() => {
+            return Err(RpcError::invalid_parameter(
+                "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
+            ))
+        }
+        DescriptorUse::Single => (0, 0),
+        DescriptorUse::Range(low, high) => (low, high),
+    };
+    let mut scripts = Vec::new();
+    for desc in &descs {
+        let indexes = if desc.has_wildcard() { low..=high } else { 0..=0 };
+        for i in indexes {
+            let derived = desc
+                .at_derivation_index(i as u32)
+                .map_err(|_| invalid_key("Cannot derive script without private keys"))?;
+            scripts.push(derived.script_pubkey());
+        }
+    }
+    Ok(scripts)
 }
 
 fn signmessagewithprivkey(call: &Call, network: Network) -> Result<Value, RpcError> {
