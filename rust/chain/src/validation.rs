@@ -17,6 +17,7 @@ use hashvive_consensus::script::{block_script_flags, ScriptFlags, ScriptVerifier
 use hashvive_consensus::sigops::{transaction_sigop_cost, MAX_BLOCK_SIGOPS_COST};
 use hashvive_consensus::tx::{check_tx_inputs, TxError};
 use hashvive_consensus::{ChainParams, Deployment};
+use hashvive_policy::is_unspendable;
 
 use crate::blockfiles::FilePos;
 use crate::chainstate::{ChainError, Chainstate, Inner};
@@ -472,11 +473,6 @@ impl<'a> BlockRules<'a> {
         check_scripts(self.verifier, &script_jobs, self.flags, self.threads)?;
         Ok(undo)
     }
-}
-
-/// Outputs nobody can spend never enter the UTXO set (the reference's `IsUnspendable`).
-fn is_unspendable(script: &bitcoin::Script) -> bool {
-    script.is_op_return() || script.len() > 10_000
 }
 
 struct ScriptJob<'a> {

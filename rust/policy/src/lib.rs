@@ -8,7 +8,7 @@ pub mod solver;
 pub mod standard;
 
 pub use feerate::FeeRate;
-pub use solver::{classify, solver, TxoutType};
+pub use solver::{classify, is_unspendable, solver, TxoutType};
 pub use standard::{
     are_inputs_standard, dust_outputs, dust_threshold, is_dust, is_standard_tx, is_witness_standard, virtual_size,
     PolicyOptions,

@@ -72,7 +72,7 @@ pub(crate) fn is_pay_to_anchor(script: &Script) -> bool {
 }
 
 /// The reference's `CScript::IsUnspendable`: an `OP_RETURN` start, or too large to ever run.
-pub(crate) fn is_unspendable(script: &Script) -> bool {
+pub fn is_unspendable(script: &Script) -> bool {
     script.is_op_return() || script.len() > MAX_SCRIPT_SIZE
 }
 

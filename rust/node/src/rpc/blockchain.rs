@@ -728,22 +728,6 @@ pub fn register_block_stats(table: &RpcTable, chain: Arc<Chainstate>, cli: &'sta
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn floats_print_like_the_reference() {
-        let text = |f: f64| float_json(f).to_string();
-        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x207fffff))), "4.656542373906925e-10");
-        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x1d00ffff))), "1");
-        assert_eq!(text(0.5), "0.5");
-        assert_eq!(text(123456.789), "123456.789");
-        assert_eq!(text(1e20), "1e+20");
-        assert_eq!(text(0.1 + 0.2), "0.3");
-    }
-}
-
 /// `scantxoutset`: the unspent outputs paying to any of the given
 /// descriptors, found by one pass over the UTXO set. Only one scan runs at a
 /// time; `abort` stops it between coins.
@@ -862,4 +846,20 @@ pub fn register_scantxoutset(table: &RpcTable, chain: Arc<Chainstate>, network: 
         .arg(Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects. Required for \"start\" action\nEvery scan object is either a string descriptor or an object:"))
         .example(format!("{cli} scantxoutset start '[\"addr(bcrt1q...)\"]'")),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_the_reference() {
+        let text = |f: f64| float_json(f).to_string();
+        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x207fffff))), "4.656542373906925e-10");
+        assert_eq!(text(difficulty(CompactTarget::from_consensus(0x1d00ffff))), "1");
+        assert_eq!(text(0.5), "0.5");
+        assert_eq!(text(123456.789), "123456.789");
+        assert_eq!(text(1e20), "1e+20");
+        assert_eq!(text(0.1 + 0.2), "0.3");
+    }
 }

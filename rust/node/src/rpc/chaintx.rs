@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use hashvive_chain::coins::Coin;
 use hashvive_chain::{AcceptMode, Chainstate, MempoolReject, RejectKind};
 use hashvive_consensus::tx::SpentOutput;
-use hashvive_policy::FeeRate;
+use hashvive_policy::{is_unspendable, FeeRate};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
@@ -320,7 +320,7 @@ fn getrawtransaction(c: &Chainstate, network: Network, call: &Call) -> Result<Va
 
 /// Unspendable outputs paying more than `max_burn`: the reference's `maxburnamount` check.
 fn burns_too_much(tx: &Transaction, max_burn: Amount) -> bool {
-    tx.output.iter().any(|o| (o.script_pubkey.is_op_return() || o.script_pubkey.len() > 10_000) && o.value > max_burn)
+    tx.output.iter().any(|o| is_unspendable(&o.script_pubkey) && o.value > max_burn)
 }
 
 fn sendrawtransaction(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {

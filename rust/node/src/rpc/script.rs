@@ -297,65 +297,18 @@ pub fn has_valid_ops(script: &[u8]) -> bool {
         .all(|op| matches!(op, Some((code, data)) if code <= MAX_OPCODE && data.len() <= MAX_SCRIPT_ELEMENT_SIZE))
 }
 
-/// `CScript::IsPushOnly` from `start`.
-fn is_push_only(script: &[u8]) -> bool {
-    ops(script).all(|op| matches!(op, Some((code, _)) if code <= OP_16))
-}
-
 /// `IsOpSuccess`: opcodes that make a tapscript succeed unconditionally.
 pub fn is_op_success(op: u8) -> bool {
     matches!(op, 80 | 98 | 126..=129 | 131..=134 | 137..=138 | 141..=142 | 149..=153 | 187..=254)
 }
 
-/// The reference's `TxoutType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TxoutType {
-    NonStandard,
-    Anchor,
-    PubKey,
-    PubKeyHash,
-    ScriptHash,
-    Multisig,
-    NullData,
-    WitnessV0ScriptHash,
-    WitnessV0KeyHash,
-    WitnessV1Taproot,
-    WitnessUnknown,
-}
-
-impl TxoutType {
-    /// `GetTxnOutputType`.
-    pub fn name(self) -> &'static str {
-        match self {
-            TxoutType::NonStandard => "nonstandard",
-            TxoutType::Anchor => "anchor",
-            TxoutType::PubKey => "pubkey",
-            TxoutType::PubKeyHash => "pubkeyhash",
-            TxoutType::ScriptHash => "scripthash",
-            TxoutType::Multisig => "multisig",
-            TxoutType::NullData => "nulldata",
-            TxoutType::WitnessV0ScriptHash => "witness_v0_scripthash",
-            TxoutType::WitnessV0KeyHash => "witness_v0_keyhash",
-            TxoutType::WitnessV1Taproot => "witness_v1_taproot",
-            TxoutType::WitnessUnknown => "witness_unknown",
-        }
-    }
-}
+pub use hashvive_policy::TxoutType;
 
 /// What `Solver` returns: the type and its parameters (hashes, keys; for
 /// multisig `[m] keys… [n]`).
 pub struct Solution {
     pub kind: TxoutType,
     pub data: Vec<Vec<u8>>,
-}
-
-/// `CPubKey::ValidSize`: the length the first byte announces.
-pub fn pubkey_valid_size(key: &[u8]) -> bool {
-    match key.first() {
-        Some(2 | 3) => key.len() == 33,
-        Some(4 | 6 | 7) => key.len() == 65,
-        _ => false,
-    }
 }
 
 /// `CScript::IsWitnessProgram`: version and program.
@@ -371,70 +324,10 @@ pub fn witness_program(script: &[u8]) -> Option<(u8, &[u8])> {
     }
 }
 
-fn small_int(op: u8) -> Option<u8> {
-    (OP_1..=OP_16).contains(&op).then(|| op - OP_1 + 1)
-}
-
-fn match_multisig(script: &[u8]) -> Option<Vec<Vec<u8>>> {
-    if script.last() != Some(&OP_CHECKMULTISIG) {
-        return None;
-    }
-    let mut it = ops(script);
-    let required = small_int(it.next()??.0)?;
-    let mut keys = Vec::new();
-    let last = loop {
-        let (op, data) = it.next()??;
-        if pubkey_valid_size(data) {
-            keys.push(data.to_vec());
-        } else {
-            break op;
-        }
-    };
-    let count = small_int(last)?;
-    if keys.len() != usize::from(count) || count < required || it.position() + 1 != script.len() {
-        return None;
-    }
-    let mut out = vec![vec![required]];
-    out.extend(keys);
-    out.push(vec![count]);
-    Some(out)
-}
-
-/// The reference's `Solver`.
+/// The reference's `Solver` (shared with the relay policy).
 pub fn solve(script: &[u8]) -> Solution {
-    let sol = |kind, data| Solution { kind, data };
-    if script.len() == 23 && script[0] == 0xa9 && script[1] == 0x14 && script[22] == 0x87 {
-        return sol(TxoutType::ScriptHash, vec![script[2..22].to_vec()]);
-    }
-    if let Some((version, program)) = witness_program(script) {
-        return match (version, program.len()) {
-            (0, 20) => sol(TxoutType::WitnessV0KeyHash, vec![program.to_vec()]),
-            (0, 32) => sol(TxoutType::WitnessV0ScriptHash, vec![program.to_vec()]),
-            (1, 32) => sol(TxoutType::WitnessV1Taproot, vec![program.to_vec()]),
-            (1, _) if program == [0x4e, 0x73] => sol(TxoutType::Anchor, vec![]),
-            (0, _) => sol(TxoutType::NonStandard, vec![]),
-            _ => sol(TxoutType::WitnessUnknown, vec![vec![version], program.to_vec()]),
-        };
-    }
-    if script.first() == Some(&OP_RETURN) && is_push_only(&script[1..]) {
-        return sol(TxoutType::NullData, vec![]);
-    }
-    for key_len in [65usize, 33] {
-        if script.len() == key_len + 2
-            && usize::from(script[0]) == key_len
-            && script[key_len + 1] == OP_CHECKSIG
-            && pubkey_valid_size(&script[1..=key_len])
-        {
-            return sol(TxoutType::PubKey, vec![script[1..=key_len].to_vec()]);
-        }
-    }
-    if script.len() == 25 && script[..3] == [0x76, 0xa9, 0x14] && script[23..] == [0x88, OP_CHECKSIG] {
-        return sol(TxoutType::PubKeyHash, vec![script[3..23].to_vec()]);
-    }
-    if let Some(data) = match_multisig(script) {
-        return sol(TxoutType::Multisig, data);
-    }
-    sol(TxoutType::NonStandard, vec![])
+    let (kind, data) = hashvive_policy::solver(Script::from_bytes(script));
+    Solution { kind, data }
 }
 
 /// The address of an output script (`ExtractDestination` + `EncodeDestination`),
