@@ -13,7 +13,7 @@ find_program(CARGO_EXECUTABLE cargo HINTS $ENV{CARGO_HOME}/bin $ENV{HOME}/.cargo
 find_program(RUSTC_EXECUTABLE rustc HINTS $ENV{CARGO_HOME}/bin $ENV{HOME}/.cargo/bin)
 if(NOT CARGO_EXECUTABLE OR NOT RUSTC_EXECUTABLE)
   message(FATAL_ERROR
-    "Rust was not found (need cargo and rustc, 1.85 or newer).\n"
+    "Rust was not found (need cargo and rustc, 1.90 or newer).\n"
     "Install it with rustup (https://rustup.rs) or your distribution's packages, "
     "or point CMake at it with -DCARGO_EXECUTABLE=... -DRUSTC_EXECUTABLE=...")
 endif()
