@@ -263,6 +263,7 @@ impl Chainstate {
             children: Default::default(),
         });
         if mode == AcceptMode::Submit {
+            inner.fee_estimator.track(txid, FeeRate::from_fee(fee, vsize), tip.height);
             if let Some(floor) = inner.mempool.trim_to_size() {
                 inner.rolling_min_fee = inner.rolling_min_fee.max(floor);
             }
@@ -291,7 +292,18 @@ impl Chainstate {
                 let _ = self.accept_locked(inner, tx, AcceptMode::Reorg);
             }
         }
-        for block in connected {
+        let tip_height = inner.tip_summary().height;
+        for (i, block) in connected.iter().enumerate() {
+            let height = tip_height + 1 + i as u32 - connected.len() as u32;
+            let rates: Vec<_> = block
+                .txdata
+                .iter()
+                .skip(1)
+                .filter_map(|tx| {
+                    inner.mempool.get(&tx.compute_txid()).map(|e| (e.txid, FeeRate::from_fee(e.fee, e.vsize)))
+                })
+                .collect();
+            inner.fee_estimator.block_connected(height, rates);
             for tx in block.txdata.iter().skip(1) {
                 inner.mempool.remove(&tx.compute_txid());
                 for input in &tx.input {
@@ -303,6 +315,8 @@ impl Chainstate {
         }
         if !connected.is_empty() {
             inner.mempool.expire(hashvive_common::time::now());
+            let Inner { mempool, fee_estimator, .. } = inner;
+            fee_estimator.retain_pending(|txid| mempool.contains(txid));
         }
     }
 
@@ -314,6 +328,15 @@ impl Chainstate {
     /// Runs `f` with the mempool locked.
     pub fn with_mempool<R>(&self, f: impl FnOnce(&crate::mempool::Mempool) -> R) -> R {
         f(&self.lock().mempool)
+    }
+
+    /// `estimatesmartfee`: a fee rate that got transactions confirmed within
+    /// `target` blocks, never below what the mempool takes.
+    pub fn estimate_fee(&self, target: u32, conservative: bool) -> Option<FeeRate> {
+        let inner = self.lock();
+        let tip = inner.tip_summary().height;
+        let estimate = inner.fee_estimator.estimate(target, conservative, tip)?;
+        Some(estimate.max(inner.mempool_min_fee()))
     }
 
     /// `getmempoolinfo`'s `mempoolminfee`: the rate a new transaction must pay.

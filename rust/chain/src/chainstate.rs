@@ -102,6 +102,7 @@ pub(crate) struct Inner {
     pub(crate) flush_interval: Duration,
     /// The block just received, so connecting it does not read it back from disk.
     pub(crate) recent_block: Option<(Idx, Arc<Block>)>,
+    pub(crate) fee_estimator: crate::fee_estimator::FeeEstimator,
     /// Fee rate (sat/kvB) below which the full mempool takes nothing, raised by evictions.
     pub(crate) rolling_min_fee: hashvive_policy::FeeRate,
 }
@@ -122,6 +123,7 @@ impl Chainstate {
             last_flush: Instant::now(),
             flush_interval: config.flush_interval,
             recent_block: None,
+            fee_estimator: Default::default(),
             rolling_min_fee: hashvive_policy::FeeRate::ZERO,
         };
         match inner.store.tip()? {

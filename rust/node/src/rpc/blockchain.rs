@@ -693,7 +693,10 @@ pub fn register_block_stats(table: &RpcTable, chain: Arc<Chainstate>, cli: &'sta
             "blockchain",
             "Compute per block statistics for a given window. All amounts are in satoshis.\n\
              It won't work for some heights with pruning.",
-            blocking(move |call| block_stats(&chain, call)),
+            blocking({
+                let chain = chain.clone();
+                move |call| block_stats(&chain, call)
+            }),
         )
         .arg(Arg::required("hash_or_height", ArgType::Any, "The block hash or height of the target block").placeholder("hash_or_height"))
         .arg(Arg::optional("stats", ArgType::Arr, "Values to plot (see result below)").default("all values"))
@@ -707,19 +710,21 @@ pub fn register_block_stats(table: &RpcTable, chain: Arc<Chainstate>, cli: &'sta
              confirmation within conf_target blocks if possible and return the number of blocks\n\
              for which the estimate is valid. Uses virtual transaction size as defined\n\
              in BIP 141 (witness data is discounted).",
-            sync_handler(|call| {
+            sync_handler(move |call| {
                 let target = call.param(0).and_then(Value::as_i64).unwrap_or(0);
-                if !(1..=1008).contains(&target) {
+                if !(1..=i64::from(hashvive_chain::MAX_FEE_ESTIMATE_TARGET)).contains(&target) {
                     return Err(RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"));
                 }
-                let mode = call.param(1).and_then(Value::as_str).unwrap_or("economical");
-                if !["unset", "economical", "conservative"].contains(&mode.to_ascii_lowercase().as_str()) {
+                let mode = call.param(1).and_then(Value::as_str).unwrap_or("economical").to_ascii_lowercase();
+                if !["unset", "economical", "conservative"].contains(&mode.as_str()) {
                     return Err(RpcError::invalid_parameter(
                         "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\"",
                     ));
                 }
-                // No fee estimator yet: answer as the reference does without enough data.
-                Ok(json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0}))
+                Ok(match chain.estimate_fee(target as u32, mode == "conservative") {
+                    Some(rate) => json!({"feerate": super::mempool::btc_per_kvb(rate), "blocks": target}),
+                    None => json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0}),
+                })
             }),
         )
         .arg(Arg::required("conf_target", ArgType::Num, "Confirmation target in blocks (1 - 1008)"))
