@@ -8,6 +8,8 @@
 #   CARGO_RUSTFLAGS                     extra rustc flags (default: $RUSTFLAGS at configure time)
 #   RUST_TARGET                         a Rust target triple for cross builds (default: the host)
 #   CARGO_OFFLINE                       --offline --frozen
+#   CARGO_CONFIG                        a Cargo configuration file (--config), e.g.
+#                                       the depends tree's vendored crates
 
 find_program(CARGO_EXECUTABLE cargo HINTS $ENV{CARGO_HOME}/bin $ENV{HOME}/.cargo/bin)
 find_program(RUSTC_EXECUTABLE rustc HINTS $ENV{CARGO_HOME}/bin $ENV{HOME}/.cargo/bin)
@@ -21,6 +23,7 @@ execute_process(COMMAND ${RUSTC_EXECUTABLE} --version OUTPUT_VARIABLE RUSTC_VERS
 
 set(CARGO_RUSTFLAGS "$ENV{RUSTFLAGS}" CACHE STRING "Extra flags for rustc")
 set(RUST_TARGET "" CACHE STRING "Rust target triple to build for (empty: the host)")
+set(CARGO_CONFIG "" CACHE FILEPATH "A Cargo configuration file to pass with --config")
 
 # CMake build types to Cargo profiles (see [profile.*] in Cargo.toml).
 if(CMAKE_BUILD_TYPE STREQUAL "Debug")
@@ -44,11 +47,16 @@ else()
   set(CARGO_OUTPUT_DIR ${CARGO_TARGET_DIR}/${_cargo_profile_dir})
 endif()
 
-# Flags and environment shared by `cargo build` and `cargo test`.
-set(CARGO_FLAGS --locked --profile ${CARGO_PROFILE})
+# Where crates come from, for every cargo command (build, test, clippy).
+set(CARGO_SOURCE_FLAGS --locked)
 if(CARGO_OFFLINE)
-  list(APPEND CARGO_FLAGS --offline --frozen)
+  list(APPEND CARGO_SOURCE_FLAGS --offline --frozen)
 endif()
+if(CARGO_CONFIG)
+  list(APPEND CARGO_SOURCE_FLAGS --config ${CARGO_CONFIG})
+endif()
+# Flags shared by `cargo build` and `cargo test`.
+set(CARGO_FLAGS ${CARGO_SOURCE_FLAGS} --profile ${CARGO_PROFILE})
 if(RUST_TARGET)
   list(APPEND CARGO_FLAGS --target ${RUST_TARGET})
 endif()
@@ -61,6 +69,16 @@ set(CARGO_ENV
 )
 if(CAPNP_EXECUTABLE)
   list(APPEND CARGO_ENV CAPNP_EXECUTABLE=${CAPNP_EXECUTABLE} CAPNP_INCLUDE_DIR=${CAPNP_INCLUDE_DIR})
+endif()
+if(RUST_TARGET)
+  # The target's linker and C/C++ compilers (the latter for crates that build C,
+  # such as libbitcoinconsensus) are the ones CMake was given.
+  string(TOUPPER "${RUST_TARGET}" _rust_target_env)
+  string(REPLACE "-" "_" _rust_target_env "${_rust_target_env}")
+  list(APPEND CARGO_ENV CARGO_TARGET_${_rust_target_env}_LINKER=${CMAKE_C_COMPILER} CC_${RUST_TARGET}=${CMAKE_C_COMPILER})
+  if(CMAKE_CXX_COMPILER)
+    list(APPEND CARGO_ENV CXX_${RUST_TARGET}=${CMAKE_CXX_COMPILER})
+  endif()
 endif()
 
 # cargo_build_executables(PACKAGE pkg FEATURES f... EXECUTABLES exe... OUTPUT_DIRECTORY dir)
