@@ -33,6 +33,8 @@ standard imports (capnp/c++.capnp). Install them with one of:
   Arch:           pacman -S capnproto
   Homebrew:       brew install capnp
   Nix:            nix-shell -p capnproto
+or build it from source with the depends tree
+  (make -C depends NO_QT=1 MULTIPROCESS=1, then --toolchain=depends/<host>/toolchain.cmake),
 or point CMake at an installation with -DCAPNP_EXECUTABLE=/path/to/capnp,
 or configure with -DWITH_MULTIPROCESS=OFF to build without Cap'n Proto."
 )

@@ -38,17 +38,19 @@ step "crates: make download"
 make -C "$src/depends" download MULTIPROCESS=1 SOURCES_PATH="$sources" >/dev/null
 
 step "a tarball with the wrong hash is refused"
-bad=$work/bad-sources
-rm -rf "$bad" && mkdir -p "$bad"
-cp "$sources/capnproto-c++-0.9.2.tar.gz" "$bad/"
-printf 'x' >> "$bad/capnproto-c++-0.9.2.tar.gz"
-rm -rf "$work/bad-cache"
-if make -C "$src/depends" NO_QT=1 MULTIPROCESS=1 SOURCES_PATH="$bad" BASE_CACHE="$work/bad-cache" \
-     >"$work/bad.log" 2>&1; then
+# A copy of the recipes, so nothing installed in depends/ already hides the check.
+bad=$work/bad
+rm -rf "$bad" && mkdir -p "$bad/sources"
+cp -r "$src/depends" "$bad/depends"
+rm -rf "$bad/depends/sources" "$bad/depends/built" "$bad/depends/work" "$bad/depends/$host"
+cp "$src/Cargo.lock" "$src/Cargo.toml" "$bad/"
+cp "$sources/capnproto-c++-0.9.2.tar.gz" "$bad/sources/"
+printf 'x' >> "$bad/sources/capnproto-c++-0.9.2.tar.gz"
+if make -C "$bad/depends" NO_QT=1 MULTIPROCESS=1 SOURCES_PATH="$bad/sources" >"$work/bad.log" 2>&1; then
   echo "FAIL: make accepted a tarball with the wrong hash" >&2; exit 1
 fi
 grep -q "does not have the sha256 the recipe pins" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
-if grep -q "^Building" "$work/bad.log" || [ -e "$work/bad-cache" ]; then
+if grep -q "^Building" "$work/bad.log" || [ -e "$bad/depends/built" ]; then
   cat "$work/bad.log"; echo "FAIL: something was built from the bad tarball" >&2; exit 1
 fi
 echo ok
@@ -62,7 +64,7 @@ unshare -n bash -euo pipefail -c '
   fi
   make -C "$src/depends" NO_QT=1 MULTIPROCESS=1 SOURCES_PATH="$sources" BASE_CACHE="$cache" LOG=1
   rm -rf "$work/build"
-  cmake -S "$src" -B "$work/build" --toolchain="$src/depends/$host/toolchain.cmake" -DBUILD_TESTS=OFF > "$work/configure.log"
+  cmake -S "$src" -B "$work/build" --toolchain="$src/depends/$host/toolchain.cmake" -DBUILD_TESTS=OFF > "$work/configure.log" 2>&1
   grep -q "WITH_MULTIPROCESS .* ON" "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
   cmake --build "$work/build" -j"$(nproc)" > "$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 ' _ "$src" "$work" "$sources" "$cache" "$host"
