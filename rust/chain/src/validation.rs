@@ -125,8 +125,15 @@ impl Chainstate {
 
     /// Checks a header and adds it to the index (`submitheader`).
     pub fn process_new_header(&self, header: &Header) -> Result<Result<(), Rejection>, ChainError> {
+        self.process_new_headers(std::slice::from_ref(header))
+    }
+
+    /// Checks headers in order and adds them to the index, stopping at the
+    /// first one refused; one lock and one index write for the lot (a peer's
+    /// `headers` message carries up to 2000).
+    pub fn process_new_headers(&self, headers: &[Header]) -> Result<Result<(), Rejection>, ChainError> {
         let mut inner = self.lock();
-        let result = inner.accept_header(header, self.params()).map(drop);
+        let result = headers.iter().try_for_each(|h| inner.accept_header(h, self.params()).map(drop));
         inner.flush(false)?;
         Ok(result)
     }
