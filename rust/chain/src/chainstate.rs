@@ -34,6 +34,17 @@ pub struct Tip {
     pub median_time_past: i64,
 }
 
+impl Tip {
+    /// Whether the node is still catching up: its tip is older than a day
+    /// (the reference's `IsInitialBlockDownload`, without the latch).
+    pub fn is_initial_block_download(&self) -> bool {
+        i64::from(self.time) < hashvive_common::time::now() - MAX_TIP_AGE
+    }
+}
+
+/// A tip older than this means the node is still catching up.
+const MAX_TIP_AGE: i64 = 24 * 60 * 60;
+
 #[derive(Clone, Debug)]
 pub struct ChainConfig {
     pub params: ChainParams,

@@ -77,8 +77,8 @@ impl Chainstate {
         headers
     }
 
-    /// Blocks to fetch on the way to `target` (a header a peer has), lowest
-    /// first: those whose data the node lacks, no higher than `window`
+    /// Blocks to fetch on the way to `target` (a header a peer has), with
+    /// their heights, lowest first: those whose data the node lacks, no higher than `window`
     /// blocks above the tip, for which `skip` (blocks already requested)
     /// says no; at most `max`. Empty when `target` is unknown or invalid.
     pub fn blocks_to_download(
@@ -87,7 +87,7 @@ impl Chainstate {
         window: u32,
         max: usize,
         skip: impl Fn(&BlockHash) -> bool,
-    ) -> Vec<BlockHash> {
+    ) -> Vec<(BlockHash, u32)> {
         let inner = self.lock();
         let index = &inner.index;
         let Some(target) = index.lookup(target) else { return Vec::new() };
@@ -109,6 +109,6 @@ impl Chainstate {
             }
             cur = entry.prev;
         }
-        wanted.iter().rev().take(max).map(|i| index.get(*i).hash).collect()
+        wanted.iter().rev().take(max).map(|i| (index.get(*i).hash, index.get(*i).height())).collect()
     }
 }

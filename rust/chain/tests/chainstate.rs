@@ -228,12 +228,12 @@ fn answers_what_peers_ask_for_headers_and_blocks() {
     assert_eq!(other.process_new_headers(&headers).unwrap(), Ok(()));
     assert_eq!(other.best_header().unwrap().hash, hashes[100]);
     let wanted = other.blocks_to_download(&hashes[29], 8, 100, |_| false);
-    assert_eq!(wanted, hashes[..8]);
+    assert_eq!(wanted, (1..=8).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
     let wanted = other.blocks_to_download(&hashes[29], 100, 4, |h| *h == hashes[0]);
-    assert_eq!(wanted, hashes[1..5]);
+    assert_eq!(wanted, (2..=5).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
     let block = chain.read_block(&hashes[1]).unwrap().unwrap();
     other.process_new_block(Arc::new(block)).unwrap();
-    assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_| false), [hashes[0], hashes[2]]);
+    assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_| false), [(hashes[0], 1), (hashes[2], 3)]);
 
     // Submitted transactions are announced to subscribers.
     let mut accepted = chain.subscribe_accepted();
