@@ -205,6 +205,11 @@ impl NetManager {
         (self.shared.totals.recv.load(Ordering::Relaxed), self.shared.totals.sent.load(Ordering::Relaxed))
     }
 
+    /// Whether transactions are relayed (not `-blocksonly`).
+    pub fn relays_txs(&self) -> bool {
+        self.shared.config.relay_txs
+    }
+
     pub fn local_services(&self) -> ServiceFlags {
         local_services()
     }

@@ -971,47 +971,6 @@ fn strip_witness(tx: &mut Transaction) {
     }
 }
 
-/// Loopback and "this network" addresses (the reference's `IsLocal`).
-fn is_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.octets()[0] == 0,
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| is_local(&IpAddr::V4(v4))),
-    }
-}
-
-/// Whether the address could be reached from the internet; others are not
-/// told to peers in `version`.
-fn is_routable(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.octets()[0] == 0)
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_routable(&IpAddr::V4(v4)),
-            None => {
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80)
-            }
-        },
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_and_routable_addresses() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(is_local(&ip("127.0.0.1")) && is_local(&ip("::1")) && is_local(&ip("::ffff:127.0.0.1")));
-        assert!(!is_local(&ip("10.0.0.1")));
-        assert!(!is_routable(&ip("127.0.0.1")) && !is_routable(&ip("192.168.1.1")) && !is_routable(&ip("fe80::1")));
-        assert!(is_routable(&ip("8.8.8.8")) && is_routable(&ip("2001:db8::1")));
-    }
 }

@@ -1,6 +1,7 @@
 //! Protocol constants with the reference's values, and what this node tells
 //! peers about itself.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bitcoin::p2p::ServiceFlags;
@@ -95,6 +96,45 @@ pub fn sanitize_user_agent(agent: &str) -> String {
     agent.chars().filter(|c| c.is_ascii_alphanumeric() || SAFE.contains(*c)).take(256).collect()
 }
 
+/// Loopback and "this network" addresses (the reference's `IsLocal`):
+/// misbehaving peers there are disconnected but not discouraged.
+pub fn is_local(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.octets()[0] == 0,
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| is_local(&IpAddr::V4(v4))),
+    }
+}
+
+/// Whether the address could be reached from the internet (the reference's
+/// `IsRoutable`); others are not told to peers in `version`.
+pub fn is_routable(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.octets()[0] == 0)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_routable(&IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback() || v6.is_unspecified() || first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80)
+            }
+        },
+    }
+}
+
+/// The network `getpeerinfo` names for an address (the reference's `GetNetworkName`).
+pub fn network_name(addr: &SocketAddr) -> &'static str {
+    let ip = match addr.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    };
+    match ip {
+        _ if !is_routable(&ip) => "not_publicly_routable",
+        IpAddr::V4(_) => "ipv4",
+        IpAddr::V6(_) => "ipv6",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +144,19 @@ mod tests {
         assert_eq!(local_services().to_u64(), 0x409);
         assert_eq!(service_names(local_services()), ["NETWORK", "WITNESS", "NETWORK_LIMITED"]);
         assert_eq!(sanitize_user_agent("/Satoshi:27.0.0(x\u{7}y)/"), "/Satoshi:27.0.0(xy)/");
+    }
+
+    #[test]
+    fn address_classes() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(is_local(&ip("127.0.0.1")) && is_local(&ip("::1")) && is_local(&ip("::ffff:127.0.0.1")));
+        assert!(!is_local(&ip("10.0.0.1")));
+        assert!(!is_routable(&ip("127.0.0.1")) && !is_routable(&ip("192.168.1.1")) && !is_routable(&ip("fe80::1")));
+        assert!(is_routable(&ip("8.8.8.8")) && is_routable(&ip("2001:db8::1")));
+        let name = |s: &str| network_name(&s.parse().unwrap());
+        assert_eq!(name("127.0.0.1:1"), "not_publicly_routable");
+        assert_eq!(name("8.8.8.8:1"), "ipv4");
+        assert_eq!(name("[2001:db8::1]:1"), "ipv6");
+        assert_eq!(name("[::ffff:10.0.0.1]:1"), "not_publicly_routable");
     }
 }
