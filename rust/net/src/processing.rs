@@ -615,27 +615,35 @@ impl Session {
         self.request_blocks().await
     }
 
-    /// Notes that the peer has `hash` if it has more work than what we knew.
+    /// Notes that the peer has `hash` if it has more work than what we knew,
+    /// and refreshes the sync heights `getpeerinfo` shows.
     async fn update_best_known(&mut self, hash: BlockHash) -> Result {
         let current = self.best_known;
-        let tip = *self.tip.borrow();
-        let better = self
+        let (best, synced) = self
             .chain(move |c| {
-                let new = c.block_info(&hash)?;
+                let new = c.block_info(&hash);
                 let old = current.and_then(|h| c.block_info(&h));
-                if old.as_ref().is_some_and(|o| o.chain_work >= new.chain_work) {
-                    return None;
-                }
-                let common = c.ancestor_info(&hash, new.height.min(tip.height)).filter(|a| a.active);
-                Some((new.height, common.map_or(-1, |a| i64::from(a.height))))
+                let best = match (new, old) {
+                    (Some(new), Some(old)) if old.chain_work >= new.chain_work => old,
+                    (Some(new), _) => new,
+                    (None, Some(old)) => old,
+                    (None, None) => return (None, None),
+                };
+                // The last block we share with the peer's best chain.
+                let tip = c.tip();
+                let common = c.ancestor_info(&best.hash, best.height.min(tip.height)).filter(|a| a.active);
+                let synced = (i64::from(best.height), common.map_or(-1, |a| i64::from(a.height)));
+                (Some(best.hash), Some(synced))
             })
             .await?;
-        if let Some((height, common)) = better {
-            self.best_known = Some(hash);
-            self.peer_has = Some(hash);
+        if best != self.best_known {
+            self.best_known = best;
+            self.peer_has = best;
+        }
+        if let Some((headers, blocks)) = synced {
             let mut stats = self.peer.stats_mut();
-            stats.synced_headers = i64::from(height);
-            stats.synced_blocks = common;
+            stats.synced_headers = headers;
+            stats.synced_blocks = blocks;
         }
         Ok(())
     }

@@ -195,13 +195,9 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
     let chain_config = chain_config(&args, chain, &chain_dir)?;
     let net_settings = Arc::new(NetworkSettings::from_args(&args).map_err(InitError::new)?);
-    let net_config = NetConfig::from_args(
-        &args,
-        chain,
-        chain_config.params.network.magic(),
-        net_settings.user_agent.clone(),
-    )
-    .map_err(InitError::new)?;
+    let net_config =
+        NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
+            .map_err(InitError::new)?;
     let node = RunningNode {
         chain,
         chain_config,
@@ -286,13 +282,7 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
-        crate::rpc::register_chain(
-            &table,
-            &chainstate,
-            self.chain,
-            &self.chain_config.blocks_dir,
-            self.cli_name,
-        );
+        crate::rpc::register_chain(&table, &chainstate, self.chain, &self.chain_config.blocks_dir, self.cli_name);
         let mempool_file = self.persist_mempool.then(|| self.chain_dir.join(MEMPOOL_FILENAME));
         if let Some(path) = mempool_file.clone() {
             let c = chainstate.clone();

@@ -136,11 +136,7 @@ impl NetworkSettings {
             }
         }
 
-        Ok(NetworkSettings {
-            user_agent: version::user_agent(&args.get_all("uacomment"))?,
-            reachable,
-            proxies,
-        })
+        Ok(NetworkSettings { user_agent: version::user_agent(&args.get_all("uacomment"))?, reachable, proxies })
     }
 
     /// `getnetworkinfo.networks`.
