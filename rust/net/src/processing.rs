@@ -492,18 +492,22 @@ impl Session {
             return Ok(());
         }
         let now = Instant::now();
-        if self.next_feefilter.is_some_and(|at| now < at) {
+        let ibd = self.tip.borrow().is_initial_block_download();
+        // Out of initial download, the "send me nothing" filter is replaced at once.
+        let left_ibd = !ibd && self.sent_feefilter == Some(MAX_FEEFILTER);
+        if self.next_feefilter.is_some_and(|at| now < at) && !left_ibd {
             return Ok(());
         }
-        let filter = self
-            .chain(|c| {
-                if c.tip().is_initial_block_download() {
-                    return MAX_FEEFILTER;
-                }
-                let min_relay = c.with_mempool(|m| m.options().policy.min_relay_fee);
-                c.mempool_min_fee().max(min_relay).to_sat_per_kvb()
-            })
-            .await?;
+        let filter = match ibd {
+            true => MAX_FEEFILTER,
+            false => {
+                self.chain(|c| {
+                    let min_relay = c.with_mempool(|m| m.options().policy.min_relay_fee);
+                    c.mempool_min_fee().max(min_relay).to_sat_per_kvb()
+                })
+                .await?
+            }
+        };
         self.next_feefilter = Some(now + FEEFILTER_BROADCAST_INTERVAL);
         if self.sent_feefilter != Some(filter) {
             self.sent_feefilter = Some(filter);
