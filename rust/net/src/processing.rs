@@ -807,10 +807,8 @@ impl Session {
         }
         for item in items {
             match item {
-                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
-                    if self.in_flight.remove(&hash).is_some() {
-                        self.shared.release_block(&hash, self.id());
-                    }
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) if self.in_flight.remove(&hash).is_some() => {
+                    self.shared.release_block(&hash, self.id());
                 }
                 Inventory::Transaction(txid) => self.shared.release_tx(&txid.to_byte_array()),
                 Inventory::WTx(wtxid) => self.shared.release_tx(&wtxid.to_byte_array()),
