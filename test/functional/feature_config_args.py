@@ -69,8 +69,9 @@ class ConfigArgsTest(HashviveTestFramework):
 
         self.log.info("Network-only options outside a section apply to mainnet only")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write("bind=127.0.0.1\n" + original)
-        with node.assert_debug_log(["Config setting for -bind only applied on regtest network when in [regtest] section."]):
+            # The framework's [regtest] section sets bind, which would silence this for -bind.
+            f.write("connect=0\n" + original)
+        with node.assert_debug_log(["Config setting for -connect only applied on regtest network when in [regtest] section."]):
             self.start_node(0)
         self.stop_node(0)
 

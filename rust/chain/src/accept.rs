@@ -94,7 +94,12 @@ impl Chainstate {
     /// Offers a transaction to the mempool.
     pub fn accept_to_mempool(&self, tx: Arc<Transaction>, mode: AcceptMode) -> Result<Accepted, MempoolReject> {
         let mut inner = self.lock();
-        self.accept_locked(&mut inner, tx, mode)
+        let accepted = self.accept_locked(&mut inner, tx, mode)?;
+        if mode == AcceptMode::Submit {
+            // Nobody listening (no networking) is fine.
+            let _ = self.accepted.send(accepted.clone());
+        }
+        Ok(accepted)
     }
 
     pub(crate) fn accept_locked(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bitcoin::block::Header;
 use bitcoin::{Block, BlockHash, OutPoint, Transaction, Txid, Work};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use hashvive_consensus::script::{ConsensusVerifier, ScriptVerifier};
 use hashvive_consensus::ChainParams;
@@ -20,6 +20,10 @@ use crate::index::{BlockIndex, BlockRecord, Idx, Status};
 use crate::mempool::{Mempool, MempoolOptions};
 use crate::store::Store;
 
+/// How many accepted transactions may wait for a slow subscriber before it
+/// misses some (it is told how many through `RecvError::Lagged`).
+const ACCEPTED_CHANNEL_CAPACITY: usize = 4096;
+
 /// The active chain's tip as readers see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tip {
@@ -29,6 +33,17 @@ pub struct Tip {
     pub time: u32,
     pub median_time_past: i64,
 }
+
+impl Tip {
+    /// Whether the node is still catching up: its tip is older than a day
+    /// (the reference's `IsInitialBlockDownload`, without the latch).
+    pub fn is_initial_block_download(&self) -> bool {
+        i64::from(self.time) < hashvive_common::time::now() - MAX_TIP_AGE
+    }
+}
+
+/// A tip older than this means the node is still catching up.
+const MAX_TIP_AGE: i64 = 24 * 60 * 60;
 
 #[derive(Clone, Debug)]
 pub struct ChainConfig {
@@ -88,6 +103,8 @@ pub struct Chainstate {
     params: ChainParams,
     pub(crate) inner: Mutex<Inner>,
     tip: watch::Sender<Tip>,
+    /// Transactions submitted to the mempool, for relay to peers.
+    pub(crate) accepted: broadcast::Sender<crate::Accepted>,
     pub(crate) verifier: Arc<dyn ScriptVerifier>,
     pub(crate) script_threads: usize,
 }
@@ -144,6 +161,7 @@ impl Chainstate {
             params: config.params,
             inner: Mutex::new(inner),
             tip: watch::Sender::new(tip),
+            accepted: broadcast::Sender::new(ACCEPTED_CHANNEL_CAPACITY),
             verifier: Arc::new(ConsensusVerifier),
             script_threads: config.script_threads.max(1),
         };
@@ -212,6 +230,12 @@ impl Chainstate {
             *current = tip;
             changed
         });
+    }
+
+    /// Transactions accepted into the mempool with [`crate::AcceptMode::Submit`]
+    /// from now on (from peers, RPC or the mempool file), for relay.
+    pub fn subscribe_accepted(&self) -> broadcast::Receiver<crate::Accepted> {
+        self.accepted.subscribe()
     }
 
     /// Waits until the tip is not `current` or `timeout` has passed; returns the tip then.

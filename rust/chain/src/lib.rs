@@ -11,6 +11,7 @@ pub mod index;
 pub mod mempool;
 mod mempool_file;
 mod miner;
+mod peer_queries;
 pub mod store;
 mod validation;
 

@@ -125,8 +125,15 @@ impl Chainstate {
 
     /// Checks a header and adds it to the index (`submitheader`).
     pub fn process_new_header(&self, header: &Header) -> Result<Result<(), Rejection>, ChainError> {
+        self.process_new_headers(std::slice::from_ref(header))
+    }
+
+    /// Checks headers in order and adds them to the index, stopping at the
+    /// first one refused; one lock and one index write for the lot (a peer's
+    /// `headers` message carries up to 2000).
+    pub fn process_new_headers(&self, headers: &[Header]) -> Result<Result<(), Rejection>, ChainError> {
         let mut inner = self.lock();
-        let result = inner.accept_header(header, self.params()).map(drop);
+        let result = headers.iter().try_for_each(|h| inner.accept_header(h, self.params()).map(drop));
         inner.flush(false)?;
         Ok(result)
     }
@@ -199,9 +206,23 @@ impl Chainstate {
             let e = inner.index.get(idx);
             HeaderInfo { height: e.height(), time: e.record.header.time, bits: e.record.header.bits }
         };
+        // Heights are asked for in decreasing order (testnet and regtest walk
+        // back over minimum-difficulty blocks, up to a period): walking the
+        // parent links on from the last answer keeps a header's check linear
+        // in that walk even off the active chain, where `ancestor` would
+        // start again from `prev` each time.
+        let cursor = std::cell::Cell::new(prev);
         next_work_required(params, info(prev), time, |h| {
-            // Ancestors of a known block are always in the index.
-            info(inner.index.ancestor(prev, h).expect("ancestor below a known block"))
+            let mut idx = cursor.get();
+            if inner.index.get(idx).height() < h {
+                idx = prev;
+            }
+            while inner.index.get(idx).height() > h {
+                // Ancestors of a known block are always in the index.
+                idx = inner.index.get(idx).prev.expect("ancestor below a known block");
+            }
+            cursor.set(idx);
+            info(idx)
         })
     }
 

@@ -198,3 +198,49 @@ fn templates_leave_the_reserve_free_and_check_on_request() {
     let stale = chain.check_block_template(&block, false, true).unwrap_err();
     assert_eq!((stale.reason.as_str(), stale.debug), ("inconclusive-not-best-prevblk", None));
 }
+
+#[test]
+fn answers_what_peers_ask_for_headers_and_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    let genesis = chain.tip().hash;
+    // Enough blocks for a mature coinbase at the end.
+    let hashes = mine(&chain, 101);
+
+    // Ten single steps, then doubling, then the genesis block.
+    let locator = chain.locator(&hashes[29]);
+    let heights: Vec<u32> = locator.iter().map(|h| chain.block_info(h).unwrap().height).collect();
+    assert_eq!(heights, [30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 17, 13, 5, 0]);
+    assert!(chain.locator(&BlockHash::all_zeros()).is_empty());
+
+    // getheaders: after the first known locator entry, limited, up to stop.
+    let after = chain.headers_after(&chain.locator(&hashes[9]), &BlockHash::all_zeros(), 2000);
+    assert_eq!(after.len(), 91);
+    assert_eq!(after[0].block_hash(), hashes[10]);
+    assert_eq!(chain.headers_after(&[BlockHash::all_zeros()], &hashes[1], 2000).len(), 2);
+    assert_eq!(chain.headers_after(&[genesis], &BlockHash::all_zeros(), 5).len(), 5);
+    assert_eq!(chain.headers_after(&[], &hashes[3], 2000)[0].block_hash(), hashes[3]);
+
+    // A second node learns the headers, then downloads the blocks in a window.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Chainstate::open(config(other_dir.path())).unwrap();
+    let headers = chain.headers_after(&other.locator(&genesis), &BlockHash::all_zeros(), 2000);
+    assert_eq!(other.process_new_headers(&headers).unwrap(), Ok(()));
+    assert_eq!(other.best_header().unwrap().hash, hashes[100]);
+    let wanted = other.blocks_to_download(&hashes[29], 8, 100, |_| false);
+    assert_eq!(wanted, (1..=8).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
+    let wanted = other.blocks_to_download(&hashes[29], 100, 4, |h| *h == hashes[0]);
+    assert_eq!(wanted, (2..=5).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
+    let block = chain.read_block(&hashes[1]).unwrap().unwrap();
+    other.process_new_block(Arc::new(block)).unwrap();
+    assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_| false), [(hashes[0], 1), (hashes[2], 3)]);
+
+    // Submitted transactions are announced to subscribers.
+    let mut accepted = chain.subscribe_accepted();
+    let (outpoint, value) = coinbase_outpoint(&chain, &hashes[0]);
+    let tx = spend(outpoint, value, 1000);
+    chain.accept_to_mempool(Arc::new(tx.clone()), AcceptMode::Test).unwrap();
+    chain.accept_to_mempool(Arc::new(tx.clone()), AcceptMode::Submit).unwrap();
+    assert_eq!(accepted.try_recv().unwrap().wtxid, tx.compute_wtxid());
+    assert!(accepted.try_recv().is_err());
+}

@@ -34,6 +34,7 @@ use crate::local::NodeInit;
 use crate::rpc::control::{self, ControlContext};
 use crate::rpc::net::NetworkSettings;
 use hashvive_chain::{ChainConfig, Chainstate};
+use hashvive_net::{NetConfig, NetManager};
 
 pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
@@ -194,10 +195,14 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
     let chain_config = chain_config(&args, chain, &chain_dir)?;
     let net_settings = Arc::new(NetworkSettings::from_args(&args).map_err(InitError::new)?);
+    let net_config =
+        NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
+            .map_err(InitError::new)?;
     let node = RunningNode {
         chain,
         chain_config,
         net_settings,
+        net_config,
         persist_mempool: args.get_bool("persistmempool", true),
         persist_mempool_v1: args.get_bool("persistmempoolv1", false),
         chain_dir,
@@ -233,6 +238,8 @@ struct RunningNode {
     chain_config: ChainConfig,
     /// What `getnetworkinfo` reports from the network options.
     net_settings: Arc<NetworkSettings>,
+    /// The connection options.
+    net_config: NetConfig,
     /// `-persistmempool`, `-persistmempoolv1`
     persist_mempool: bool,
     persist_mempool_v1: bool,
@@ -275,14 +282,7 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
-        crate::rpc::register_chain(
-            &table,
-            &chainstate,
-            self.chain,
-            &self.chain_config.blocks_dir,
-            self.net_settings.clone(),
-            self.cli_name,
-        );
+        crate::rpc::register_chain(&table, &chainstate, self.chain, &self.chain_config.blocks_dir, self.cli_name);
         let mempool_file = self.persist_mempool.then(|| self.chain_dir.join(MEMPOOL_FILENAME));
         if let Some(path) = mempool_file.clone() {
             let c = chainstate.clone();
@@ -300,6 +300,16 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
+        // Peers come last, once everything they could ask for is ready.
+        let net = match NetManager::start(self.net_config.clone(), chainstate.clone()).await {
+            Ok(net) => net,
+            Err(e) => {
+                drop(ipc_listener);
+                stop_rpc(http, cookie).await;
+                return Err(failed(notifier, InitError::new(e.to_string())));
+            }
+        };
+        crate::rpc::register_network(&table, &chainstate, self.net_settings.clone(), net.clone(), self.cli_name);
         table.set_warmup(None);
         tracing::info!("init message: Done loading");
         if let Some(n) = notifier {
@@ -309,6 +319,7 @@ impl RunningNode {
         shutdown.wait().await;
         tracing::info!("Shutdown: In progress...");
         signals.abort();
+        net.stop().await;
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
         let plain = self.persist_mempool_v1;

@@ -25,7 +25,6 @@ use hashvive_consensus::mining::{coinbase_merkle_path, coinbase_script_prefix, w
 use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
 use hashvive_consensus::BlockError;
 
-use crate::chain::is_initial_block_download;
 use crate::http::execute_json;
 
 /// Returns what it is given.
@@ -163,7 +162,7 @@ impl Mining for NodeMining {
     }
 
     async fn is_initial_block_download(&self) -> Result<bool> {
-        Ok(is_initial_block_download(&self.miner.chainstate.tip()))
+        Ok(self.miner.chainstate.tip().is_initial_block_download())
     }
 
     async fn get_tip(&self) -> Result<Option<BlockRef>> {
@@ -182,7 +181,7 @@ impl Mining for NodeMining {
     ) -> Result<Option<Arc<dyn BlockTemplate>>> {
         check_create_options(&options)?;
         // A template made during initial block download would be stale at once.
-        while cooldown && is_initial_block_download(&self.miner.chainstate.tip()) {
+        while cooldown && self.miner.chainstate.tip().is_initial_block_download() {
             let tip = self.miner.chainstate.tip().hash;
             if self.miner.wait_tip_changed(tip, Duration::from_secs(1), &self.interrupt).await.is_none() {
                 return Ok(None);

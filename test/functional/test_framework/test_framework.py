@@ -149,6 +149,29 @@ class HashviveTestFramework:
         self.stop_node(i)
         self.start_node(i, extra_args, **kwargs)
 
+    def connect_nodes(self, a, b):
+        """Make node ``a`` connect to node ``b`` (``addnode onetry``) and wait
+        until both sides finished the version handshake."""
+        from_node, to_node = self.nodes[a], self.nodes[b]
+        target = "127.0.0.1:%d" % to_node.p2p_port
+        from_node.addnode(target, "onetry")
+
+        def handshaken(node, pred):
+            return any(p["version"] != 0 and pred(p) for p in node.getpeerinfo())
+        self.wait_until(lambda: handshaken(from_node, lambda p: p["addr"] == target))
+        self.wait_until(lambda: handshaken(to_node, lambda p: p["inbound"]
+                                           and p["subver"].endswith("(testnode%d)/" % a)))
+
+    def sync_blocks(self, nodes=None, timeout=60):
+        """Wait until ``nodes`` (default: all) have the same tip."""
+        nodes = nodes or self.nodes
+        self.wait_until(lambda: len({n.getbestblockhash() for n in nodes}) == 1, timeout=timeout)
+
+    def sync_mempools(self, nodes=None, timeout=60):
+        """Wait until ``nodes`` (default: all) have the same mempool."""
+        nodes = nodes or self.nodes
+        self.wait_until(lambda: len({tuple(sorted(n.getrawmempool())) for n in nodes}) == 1, timeout=timeout)
+
     def wait_until(self, predicate, *, timeout=60, check_interval=0.05):
         """``wait_until_helper`` with this test's timeout factor."""
         return wait_until_helper(predicate, timeout=timeout, check_interval=check_interval,

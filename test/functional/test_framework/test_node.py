@@ -95,6 +95,8 @@ class TestNode:
             chain_line,
             "[%s]" % chain,
             "port=%d" % self.p2p_port,
+            # Loopback only: tests must not listen on every interface.
+            "bind=127.0.0.1",
             "rpcport=%d" % self.rpc_port,
             "server=1",
             "listenonion=0",
@@ -109,6 +111,7 @@ class TestNode:
         self.process = None
         self.rpc = None
         self.rpc_connected = False
+        self.p2ps = []           # P2PInterface connections made by the test
         self.args = []           # full command line of the last start
         self._stdout = None      # file objects handed to the last start
         self._stderr = None
@@ -238,9 +241,31 @@ class TestNode:
         raise FailedToStartError("unable to connect to hashvived (node %d) after %gs (last error: %r)"
                                  % (self.index, 60 * self.timeout_factor, last_error))
 
+    # ------------------------------------------------------------------
+    # P2P connections from the test
+    # ------------------------------------------------------------------
+    def add_p2p_connection(self, p2p_conn, *, wait_for_verack=True, send_version=True):
+        """Connect ``p2p_conn`` (a P2PInterface) to this node's P2P port and,
+        by default, complete the version handshake."""
+        p2p_conn.peer_connect("127.0.0.1", self.p2p_port, timeout_factor=self.timeout_factor)
+        self.p2ps.append(p2p_conn)
+        if send_version:
+            p2p_conn.send_version(start_height=0)
+        if wait_for_verack:
+            p2p_conn.wait_for_verack()
+            # The node has processed our verack once it answers a ping.
+            p2p_conn.sync_with_ping()
+        return p2p_conn
+
+    def disconnect_p2ps(self):
+        for p2p in self.p2ps:
+            p2p.peer_disconnect()
+        self.p2ps = []
+
     def stop_node(self, expected_stderr="", wait=0):
         """Stop the node with the ``stop`` RPC and wait for it to exit with
         code 0 and stripped stderr equal to ``expected_stderr``."""
+        self.disconnect_p2ps()
         if self.process is None:
             self.log.debug("stop_node: node %d is not running", self.index)
             return

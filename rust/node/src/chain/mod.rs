@@ -7,16 +7,13 @@ use std::time::Duration;
 use bitcoin::Network;
 
 use hashvive_chain::mempool::MempoolOptions;
-use hashvive_chain::{ChainConfig, Chainstate, Tip};
+use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_common::args::Args;
 use hashvive_common::chain::Chain;
 use hashvive_consensus::{ChainParams, Deployment};
 use hashvive_policy::PolicyOptions;
 
 use crate::init::InitError;
-
-/// A tip older than this means the node is still catching up.
-const MAX_TIP_AGE: i64 = 24 * 60 * 60;
 
 pub fn network(chain: Chain) -> Network {
     match chain {
@@ -26,11 +23,6 @@ pub fn network(chain: Chain) -> Network {
         Chain::Signet => Network::Signet,
         Chain::Regtest => Network::Regtest,
     }
-}
-
-/// Whether the node is still catching up: its tip is older than a day.
-pub fn is_initial_block_download(tip: &Tip) -> bool {
-    i64::from(tip.time) < hashvive_common::time::now() - MAX_TIP_AGE
 }
 
 /// The chain-state settings the options ask for; option errors are init errors.

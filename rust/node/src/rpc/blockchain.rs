@@ -18,7 +18,6 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 use super::format::amount_to_json;
 use super::params::{encode_hex, parse_hash_v};
 use super::{blocking, chain_error};
-use crate::chain::is_initial_block_download;
 
 /// The reference's `GetDifficulty`: how many times harder than the easiest
 /// mainnet target, computed from the compact form as the reference does.
@@ -199,7 +198,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                     "time": tip.time,
                     "mediantime": tip.median_time_past,
                     "verificationprogress": 1,
-                    "initialblockdownload": is_initial_block_download(&tip),
+                    "initialblockdownload": tip.is_initial_block_download(),
                     "chainwork": encode_hex(&info.chain_work.to_be_bytes()),
                     "size_on_disk": size_on_disk(&dir),
                     "pruned": false,

@@ -22,6 +22,7 @@ pub mod mempool;
 pub mod mining;
 pub mod net;
 pub mod params;
+pub mod peers;
 pub mod psbt;
 pub mod rawtransaction;
 pub mod script;
@@ -53,14 +54,12 @@ pub fn chain_error(e: impl Into<ChainError>) -> RpcError {
     RpcError::new(codes::RPC_DATABASE_ERROR, e.to_string())
 }
 
-/// Registers every method that works on the chain state, and the network
-/// methods, which read the mempool's fee settings.
+/// Registers every method that works on the chain state.
 pub fn register_chain(
     table: &RpcTable,
     chainstate: &Arc<Chainstate>,
     chain: Chain,
     blocks_dir: &std::path::Path,
-    net_settings: Arc<net::NetworkSettings>,
     cli: &'static str,
 ) {
     blockchain::register(table, chainstate.clone(), chain, blocks_dir, cli);
@@ -74,7 +73,18 @@ pub fn register_chain(
     chaintx::register(table, chainstate.clone(), network, cli);
     rawtransaction::register(table, network, Arc::new(ChainCoins(chainstate.clone())), cli);
     util::register(table, network, cli);
-    net::register(table, chainstate.clone(), net_settings, cli);
+}
+
+/// Registers the `network` methods, once the networking runs.
+pub fn register_network(
+    table: &Arc<RpcTable>,
+    chainstate: &Arc<Chainstate>,
+    net_settings: Arc<net::NetworkSettings>,
+    manager: hashvive_net::NetManager,
+    cli: &'static str,
+) {
+    net::register(table, chainstate.clone(), net_settings, manager.clone(), cli);
+    peers::register(table, manager, cli);
 }
 
 /// Coins for signing: unspent outputs of the active chain, then of the mempool.

@@ -1,8 +1,7 @@
-//! `network` methods. Hashvive has no peer-to-peer networking yet, so
-//! `getnetworkinfo` reports what the options configure (user agent,
-//! reachable networks, proxies, relay) and honest zeros for the rest: no
-//! connections, no services offered, no local addresses. The P2P work takes
-//! these settings over and fills in the live values.
+//! `getnetworkinfo`: what the options configure (user agent, reachable
+//! networks, proxies) and the live state of the networking (connections,
+//! services, whether it is active). The other `network` methods are in
+//! [`super::peers`].
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -13,13 +12,11 @@ use hashvive_chain::Chainstate;
 use hashvive_common::args::Args;
 use hashvive_common::hostport::split_host_port;
 use hashvive_common::version;
+use hashvive_net::{protocol::service_names, NetManager, PROTOCOL_VERSION};
 use hashvive_rpc::table::sync_handler;
 use hashvive_rpc::{Command, RpcTable};
 
 use super::mempool::btc_per_kvb;
-
-/// The P2P protocol version this node speaks (the reference's `PROTOCOL_VERSION`).
-pub const PROTOCOL_VERSION: u32 = 70016;
 
 /// Tor's SOCKS port, the default for `-proxy` and `-onion`.
 const DEFAULT_TOR_SOCKS_PORT: u16 = 9050;
@@ -47,12 +44,8 @@ pub struct Proxy {
 /// validates them at start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkSettings {
-    /// The user agent, with `-uacomment`s.
+    /// The user agent, with `-uacomment`s; the networking sends it in `version`.
     pub user_agent: String,
-    /// Whether transactions from peers are relayed (not `-blocksonly`).
-    pub local_relay: bool,
-    /// `-networkactive`.
-    pub network_active: bool,
     /// Per entry of [`NETWORKS`]: whether outbound connections may reach it.
     pub reachable: [bool; 5],
     /// Per entry of [`NETWORKS`]: the proxy used for it.
@@ -60,7 +53,7 @@ pub struct NetworkSettings {
 }
 
 impl NetworkSettings {
-    /// Reads `-uacomment`, `-blocksonly`, `-networkactive`, `-onlynet`,
+    /// Reads `-uacomment`, `-onlynet`,
     /// `-cjdnsreachable`, `-proxy`, `-proxyrandomize`, `-onion`,
     /// `-listenonion`, `-i2psam` and `-dns`; an `Err` is the reference's
     /// start-up error text.
@@ -143,13 +136,7 @@ impl NetworkSettings {
             }
         }
 
-        Ok(NetworkSettings {
-            user_agent: version::user_agent(&args.get_all("uacomment"))?,
-            local_relay: !args.get_bool("blocksonly", false),
-            network_active: args.get_bool("networkactive", true),
-            reachable,
-            proxies,
-        })
+        Ok(NetworkSettings { user_agent: version::user_agent(&args.get_all("uacomment"))?, reachable, proxies })
     }
 
     /// `getnetworkinfo.networks`.
@@ -185,7 +172,13 @@ fn proxy_address(spec: &str, default_port: u16, dns: bool) -> Option<String> {
     (!address.ip().is_unspecified()).then(|| address.to_string())
 }
 
-pub fn register(table: &RpcTable, chain: Arc<Chainstate>, settings: Arc<NetworkSettings>, cli: &'static str) {
+pub fn register(
+    table: &RpcTable,
+    chain: Arc<Chainstate>,
+    settings: Arc<NetworkSettings>,
+    net: NetManager,
+    cli: &'static str,
+) {
     table.register(
         Command::new(
             "getnetworkinfo",
@@ -196,19 +189,20 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, settings: Arc<NetworkS
                     let policy = &m.options().policy;
                     (policy.min_relay_fee, policy.incremental_relay_fee)
                 });
+                let (inbound, outbound) = net.connection_counts();
+                let services = net.local_services();
                 Ok(json!({
                     "version": version::CLIENT_VERSION,
                     "subversion": settings.user_agent,
                     "protocolversion": PROTOCOL_VERSION,
-                    // Without P2P the node offers no services to peers.
-                    "localservices": format!("{:016x}", 0),
-                    "localservicesnames": [],
-                    "localrelay": settings.local_relay,
+                    "localservices": format!("{:016x}", services.to_u64()),
+                    "localservicesnames": service_names(services),
+                    "localrelay": net.relays_txs(),
                     "timeoffset": 0,
-                    "networkactive": settings.network_active,
-                    "connections": 0,
-                    "connections_in": 0,
-                    "connections_out": 0,
+                    "networkactive": net.network_active(),
+                    "connections": inbound + outbound,
+                    "connections_in": inbound,
+                    "connections_out": outbound,
                     "networks": settings.networks_json(),
                     "relayfee": btc_per_kvb(relay_fee),
                     "incrementalfee": btc_per_kvb(incremental_fee),
@@ -284,7 +278,6 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(reachable(&s), ["ipv4", "ipv6"]);
         assert!(s.proxies.iter().all(Option::is_none));
-        assert!(s.local_relay && s.network_active);
         assert_eq!(s.user_agent, format!("/Hashvive:{}/", version::VERSION));
     }
 
@@ -326,9 +319,8 @@ mod tests {
     }
 
     #[test]
-    fn relay_and_user_agent() {
-        let s = settings(&["-blocksonly", "-networkactive=0", "-uacomment=test"]).unwrap();
-        assert!(!s.local_relay && !s.network_active);
+    fn user_agent() {
+        let s = settings(&["-uacomment=test"]).unwrap();
         assert!(s.user_agent.ends_with("(test)/"));
         assert!(settings(&["-uacomment=a/b"]).unwrap_err().contains("unsafe characters"));
     }

@@ -1,0 +1,561 @@
+//! The connection manager: listeners, outbound connections to `-connect`,
+//! `-addnode` and `addnode` targets (reconnected as the reference does),
+//! the table of peers, and what peers coordinate through (blocks and
+//! transactions requested, recently refused transactions).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bitcoin::hashes::Hash;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::BlockHash;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use hashvive_chain::Chainstate;
+use hashvive_common::hostport::split_host_port;
+use hashvive_common::version::CLIENT_NAME;
+
+use crate::config::NetConfig;
+use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
+use crate::known::RecentSet;
+use crate::protocol::{
+    local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
+};
+
+/// How long a misbehaving peer's address is refused when inbound slots run short.
+const DISCOURAGEMENT_TIME: Duration = Duration::from_secs(24 * 60 * 60);
+/// Transactions refused recently, not asked for again until the tip moves.
+const RECENT_REJECTS_SIZE: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Unable to bind to {0} on this computer. {CLIENT_NAME} is probably already running.")]
+    InUse(SocketAddr),
+    #[error("Unable to bind to {0} on this computer (bind returned error {1})")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("Failed to listen on any port. Use -listen=0 if you want this.")]
+    NoListener,
+}
+
+/// Errors of the `addnode` family of RPCs, in the reference's words.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AddNodeError {
+    #[error("Error: Node already added")]
+    AlreadyAdded,
+    #[error("Error: Node could not be removed. It has not been added previously.")]
+    NotAdded,
+    #[error("Error: Node has not been added.")]
+    NotFound,
+}
+
+/// One connected peer as `getpeerinfo` shows it.
+#[derive(Clone, Debug)]
+pub struct PeerInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub addr_bind: SocketAddr,
+    pub conn_type: ConnectionType,
+    pub connected_at: i64,
+    pub stats: PeerStats,
+}
+
+/// One `addnode` target as `getaddednodeinfo` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedNodeInfo {
+    pub added_node: String,
+    /// The connected peer's address and whether the connection is inbound.
+    pub connection: Option<(SocketAddr, bool)>,
+}
+
+/// The networking of a node; cheap to clone.
+#[derive(Clone)]
+pub struct NetManager {
+    shared: Arc<Shared>,
+}
+
+/// What the connection tasks share.
+pub(crate) struct Shared {
+    pub chain: Arc<Chainstate>,
+    pub config: NetConfig,
+    pub totals: Arc<Totals>,
+    peers: Mutex<BTreeMap<u64, Arc<Peer>>>,
+    next_id: AtomicU64,
+    /// Which peer each block was requested from.
+    blocks_in_flight: Mutex<HashMap<BlockHash, u64>>,
+    /// Transactions requested (by the id they were announced with), and when.
+    txs_in_flight: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Refused transactions (wtxids), for the tip they were refused at.
+    recent_rejects: Mutex<(BlockHash, RecentSet)>,
+    /// Peers we asked for their headers first (the reference's `nSyncStarted`).
+    pub sync_started: AtomicUsize,
+    added: Mutex<Vec<String>>,
+    added_changed: Notify,
+    active: watch::Sender<bool>,
+    stopping: watch::Sender<bool>,
+    discouraged: Mutex<HashMap<IpAddr, Instant>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every table here stays consistent between statements; a panicking
+    // holder cannot leave one half-updated.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NetManager {
+    /// Binds the listeners (an error ends start-up) and starts connecting.
+    pub async fn start(config: NetConfig, chain: Arc<Chainstate>) -> Result<NetManager, StartError> {
+        let mut listeners = Vec::new();
+        for bind in &config.binds {
+            match bind_listener(bind.addr) {
+                Ok(listener) => {
+                    tracing::info!("Bound to {}", bind.addr);
+                    listeners.push(listener);
+                }
+                Err(e) if bind.explicit => {
+                    return Err(match e.kind() {
+                        std::io::ErrorKind::AddrInUse => StartError::InUse(bind.addr),
+                        _ => StartError::Bind(bind.addr, e),
+                    })
+                }
+                Err(e) => tracing::info!("Unable to bind to {}: {e}", bind.addr),
+            }
+        }
+        if listeners.is_empty() && !config.binds.is_empty() {
+            return Err(StartError::NoListener);
+        }
+        let shared = Arc::new(Shared {
+            totals: Arc::new(Totals::default()),
+            peers: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(0),
+            blocks_in_flight: Mutex::new(HashMap::new()),
+            txs_in_flight: Mutex::new(HashMap::new()),
+            recent_rejects: Mutex::new((BlockHash::all_zeros(), RecentSet::new(RECENT_REJECTS_SIZE))),
+            sync_started: AtomicUsize::new(0),
+            added: Mutex::new(Vec::new()),
+            added_changed: Notify::new(),
+            active: watch::Sender::new(config.network_active),
+            stopping: watch::Sender::new(false),
+            discouraged: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
+            chain,
+            config,
+        });
+        for target in shared.config.addnode.clone() {
+            // Duplicates on the command line are harmless.
+            let _ = shared.add_node(&target);
+        }
+        let mut tasks = Vec::new();
+        for listener in listeners {
+            tasks.push(tokio::spawn(accept_loop(shared.clone(), listener)));
+        }
+        tasks.push(tokio::spawn(added_nodes_loop(shared.clone())));
+        lock(&shared.tasks).extend(tasks);
+        Ok(NetManager { shared })
+    }
+
+    /// Closes every connection and stops listening and connecting.
+    pub async fn stop(&self) {
+        self.shared.stopping.send_replace(true);
+        let peers: Vec<Arc<Peer>> = lock(&self.shared.peers).values().cloned().collect();
+        for peer in peers {
+            peer.request_disconnect();
+        }
+        let tasks = std::mem::take(&mut *lock(&self.shared.tasks));
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+        // Connection tasks end on their own once asked; wait a little for them.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !lock(&self.shared.peers).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn peer_info(&self) -> Vec<PeerInfo> {
+        let peers: Vec<Arc<Peer>> = lock(&self.shared.peers).values().cloned().collect();
+        peers
+            .iter()
+            .map(|p| PeerInfo {
+                id: p.id,
+                addr: p.addr,
+                addr_bind: p.addr_bind,
+                conn_type: p.conn_type,
+                connected_at: p.connected_at,
+                stats: p.stats(),
+            })
+            .collect()
+    }
+
+    /// (inbound, outbound) connections.
+    pub fn connection_counts(&self) -> (usize, usize) {
+        let peers = lock(&self.shared.peers);
+        let inbound = peers.values().filter(|p| p.inbound()).count();
+        (inbound, peers.len() - inbound)
+    }
+
+    /// (bytes received, bytes sent) since start.
+    pub fn totals(&self) -> (u64, u64) {
+        (self.shared.totals.recv.load(Ordering::Relaxed), self.shared.totals.sent.load(Ordering::Relaxed))
+    }
+
+    /// Whether transactions are relayed (not `-blocksonly`).
+    pub fn relays_txs(&self) -> bool {
+        self.shared.config.relay_txs
+    }
+
+    pub fn local_services(&self) -> ServiceFlags {
+        local_services()
+    }
+
+    /// `addnode <node> add`: keep a connection to it.
+    pub fn add_node(&self, node: &str) -> Result<(), AddNodeError> {
+        self.shared.add_node(node)
+    }
+
+    /// `addnode <node> remove`: stop reconnecting (an open connection stays).
+    pub fn remove_node(&self, node: &str) -> Result<(), AddNodeError> {
+        let mut added = lock(&self.shared.added);
+        let before = added.len();
+        added.retain(|a| a != node);
+        if added.len() == before {
+            return Err(AddNodeError::NotAdded);
+        }
+        Ok(())
+    }
+
+    /// `addnode <node> onetry`: connect once, unless already connected.
+    pub fn try_connect(&self, node: &str) {
+        let shared = self.shared.clone();
+        let node = node.to_string();
+        tokio::spawn(async move { shared.connect(&node).await });
+    }
+
+    /// `getaddednodeinfo`: every added node, or the one named.
+    pub fn added_node_info(&self, node: Option<&str>) -> Result<Vec<AddedNodeInfo>, AddNodeError> {
+        let added = lock(&self.shared.added).clone();
+        let selected: Vec<String> = match node {
+            Some(n) => vec![added.into_iter().find(|a| a == n).ok_or(AddNodeError::NotFound)?],
+            None => added,
+        };
+        Ok(selected
+            .into_iter()
+            .map(|a| {
+                let connection = self.shared.find_peer(&a).map(|p| (p.addr, p.inbound()));
+                AddedNodeInfo { added_node: a, connection }
+            })
+            .collect())
+    }
+
+    /// `disconnectnode` by address (as connected to or as named); whether one was found.
+    pub fn disconnect_address(&self, address: &str) -> bool {
+        let peers: Vec<Arc<Peer>> = lock(&self.shared.peers).values().cloned().collect();
+        let target = parse_socket_addr(address);
+        let matching: Vec<_> =
+            peers.iter().filter(|p| p.addr_name == address || Some(p.addr) == target).cloned().collect();
+        matching.iter().for_each(|p| p.request_disconnect());
+        !matching.is_empty()
+    }
+
+    /// `disconnectnode` by id; whether it was connected.
+    pub fn disconnect_id(&self, id: u64) -> bool {
+        let peer = lock(&self.shared.peers).get(&id).cloned();
+        peer.map(|p| p.request_disconnect()).is_some()
+    }
+
+    /// `setnetworkactive`: off closes every connection and refuses new ones.
+    pub fn set_network_active(&self, active: bool) {
+        let changed = self.shared.active.send_replace(active) != active;
+        if changed {
+            tracing::info!("SetNetworkActive: {active}");
+        }
+        if !active {
+            for peer in lock(&self.shared.peers).values() {
+                peer.request_disconnect();
+            }
+        } else {
+            self.shared.added_changed.notify_one();
+        }
+    }
+
+    pub fn network_active(&self) -> bool {
+        *self.shared.active.borrow()
+    }
+
+    /// `ping`: every peer gets a ping at once.
+    pub fn ping_all(&self) {
+        for peer in lock(&self.shared.peers).values() {
+            peer.ping_requested.notify_one();
+        }
+    }
+}
+
+fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // `::` would also take IPv4 connections and collide with `0.0.0.0`.
+    if addr.is_ipv6() {
+        set_only_v6(&socket)?;
+    }
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(128)
+}
+
+/// Sets `IPV6_V6ONLY` through the raw descriptor (tokio does not expose it).
+fn set_only_v6(socket: &tokio::net::TcpSocket) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    nix::sys::socket::setsockopt(&socket.as_fd(), nix::sys::socket::sockopt::Ipv6V6Only, &true)
+        .map_err(std::io::Error::from)
+}
+
+fn parse_socket_addr(s: &str) -> Option<SocketAddr> {
+    let (host, port) = split_host_port(s)?;
+    Some(SocketAddr::new(host.parse().ok()?, port?))
+}
+
+impl Shared {
+    fn add_node(&self, node: &str) -> Result<(), AddNodeError> {
+        let mut added = lock(&self.added);
+        if added.iter().any(|a| a == node) {
+            return Err(AddNodeError::AlreadyAdded);
+        }
+        added.push(node.to_string());
+        drop(added);
+        self.added_changed.notify_one();
+        Ok(())
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    pub fn network_active(&self) -> bool {
+        *self.active.borrow()
+    }
+
+    /// A connected peer dialled as `name` or at the address `name` gives.
+    fn find_peer(&self, name: &str) -> Option<Arc<Peer>> {
+        let target =
+            parse_socket_addr(name).or_else(|| parse_socket_addr(&format!("{name}:{}", self.config.default_port)));
+        lock(&self.peers).values().find(|p| p.addr_name == name || Some(p.addr) == target).cloned()
+    }
+
+    fn outbound_count(&self) -> usize {
+        lock(&self.peers).values().filter(|p| !p.inbound()).count()
+    }
+
+    pub fn has_outbound(&self) -> bool {
+        self.outbound_count() > 0
+    }
+
+    /// Whether `nonce` is one we sent to a peer: a connection to ourselves.
+    pub fn is_local_nonce(&self, nonce: u64) -> bool {
+        lock(&self.peers).values().any(|p| !p.inbound() && p.local_nonce == nonce)
+    }
+
+    /// Resolves and dials `name` (`host[:port]`), unless already connected.
+    async fn connect(self: &Arc<Self>, name: &str) {
+        if !self.network_active() || self.stopping() || self.find_peer(name).is_some() {
+            return;
+        }
+        let Some((host, port)) = split_host_port(name) else {
+            tracing::debug!(target: "net", "Cannot parse peer address {name}");
+            return;
+        };
+        let port = port.unwrap_or(self.config.default_port);
+        let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) if self.config.dns => match tokio::net::lookup_host((host, port)).await {
+                Ok(found) => found.collect(),
+                Err(e) => {
+                    tracing::debug!(target: "net", "Cannot resolve {name}: {e}");
+                    return;
+                }
+            },
+            Err(_) => return,
+        };
+        for addr in addrs {
+            tracing::debug!(target: "net", "trying v1 connection {name} lastseen=0.0hrs");
+            match tokio::time::timeout(self.config.connect_timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => {
+                    self.spawn_peer(stream, addr, name.to_string(), ConnectionType::Manual);
+                    return;
+                }
+                Ok(Err(e)) => tracing::debug!(target: "net", "connection to {addr} failed: {e}"),
+                Err(_) => tracing::debug!(target: "net", "connection to {addr} timed out"),
+            }
+        }
+    }
+
+    fn spawn_peer(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, name: String, conn_type: ConnectionType) {
+        let Ok(local) = stream.local_addr() else { return };
+        // Latency matters more than packet count for small protocol messages.
+        let _ = stream.set_nodelay(true);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let peer = Arc::new(Peer::new(id, addr, local, name, conn_type));
+        lock(&self.peers).insert(id, peer.clone());
+        match conn_type {
+            ConnectionType::Inbound => tracing::debug!(target: "net", "Added connection peer={id}"),
+            ConnectionType::Manual => {
+                tracing::debug!(target: "net", "Added connection to {} peer={id}", peer.addr_name)
+            }
+        }
+        let shared = self.clone();
+        tokio::spawn(async move {
+            crate::processing::run(shared.clone(), peer, stream).await;
+            shared.forget_peer(id);
+        });
+    }
+
+    fn forget_peer(&self, id: u64) {
+        lock(&self.peers).remove(&id);
+        lock(&self.blocks_in_flight).retain(|_, p| *p != id);
+        tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
+    }
+
+    /// Records a misbehaving address; refused later when inbound slots run short.
+    pub fn discourage(&self, ip: IpAddr) {
+        lock(&self.discouraged).insert(ip, Instant::now() + DISCOURAGEMENT_TIME);
+    }
+
+    fn is_discouraged(&self, ip: &IpAddr) -> bool {
+        let mut discouraged = lock(&self.discouraged);
+        let now = Instant::now();
+        discouraged.retain(|_, until| *until > now);
+        discouraged.contains_key(ip)
+    }
+
+    /// Claims blocks for `peer`; returns those nobody else is fetching.
+    pub fn claim_blocks(&self, peer: u64, blocks: Vec<(BlockHash, u32)>) -> Vec<(BlockHash, u32)> {
+        let mut in_flight = lock(&self.blocks_in_flight);
+        blocks.into_iter().filter(|(h, _)| in_flight.try_insert_compat(*h, peer)).collect()
+    }
+
+    pub fn block_in_flight(&self, hash: &BlockHash) -> bool {
+        lock(&self.blocks_in_flight).contains_key(hash)
+    }
+
+    pub fn release_block(&self, hash: &BlockHash, peer: u64) {
+        let mut in_flight = lock(&self.blocks_in_flight);
+        if in_flight.get(hash) == Some(&peer) {
+            in_flight.remove(hash);
+        }
+    }
+
+    /// Claims a transaction request; false if another peer was asked recently.
+    pub fn claim_tx(&self, id: [u8; 32]) -> bool {
+        let mut in_flight = lock(&self.txs_in_flight);
+        let now = Instant::now();
+        in_flight.retain(|_, at| now.duration_since(*at) < GETDATA_TX_INTERVAL);
+        in_flight.try_insert_compat(id, now)
+    }
+
+    pub fn release_tx(&self, id: &[u8; 32]) {
+        lock(&self.txs_in_flight).remove(id);
+    }
+
+    /// Whether the transaction was refused since the tip last moved.
+    pub fn recently_rejected(&self, wtxid: &[u8; 32], tip: BlockHash) -> bool {
+        let mut rejects = lock(&self.recent_rejects);
+        if rejects.0 != tip {
+            *rejects = (tip, RecentSet::new(RECENT_REJECTS_SIZE));
+        }
+        rejects.1.contains(wtxid)
+    }
+
+    pub fn add_reject(&self, wtxid: [u8; 32], tip: BlockHash) {
+        let mut rejects = lock(&self.recent_rejects);
+        if rejects.0 != tip {
+            *rejects = (tip, RecentSet::new(RECENT_REJECTS_SIZE));
+        }
+        rejects.1.insert(wtxid);
+    }
+}
+
+/// `HashMap::try_insert` is unstable; this inserts only a missing key and says whether it did.
+trait TryInsertCompat<K, V> {
+    fn try_insert_compat(&mut self, key: K, value: V) -> bool;
+}
+
+impl<K: std::hash::Hash + Eq, V> TryInsertCompat<K, V> for HashMap<K, V> {
+    fn try_insert_compat(&mut self, key: K, value: V) -> bool {
+        match self.entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(value);
+                true
+            }
+        }
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of descriptors and the like: wait rather than spin.
+                tracing::warn!("socket error accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        if !shared.network_active() {
+            tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
+            continue;
+        }
+        let inbound = lock(&shared.peers).values().filter(|p| p.inbound()).count();
+        if inbound >= shared.config.max_inbound {
+            tracing::debug!(target: "net", "connection from {addr} dropped (full)");
+            continue;
+        }
+        // As the reference: discouraged addresses only get a slot when plenty are free.
+        if inbound + 1 >= shared.config.max_inbound && shared.is_discouraged(&addr.ip()) {
+            tracing::debug!(target: "net", "connection from {addr} dropped (discouraged)");
+            continue;
+        }
+        shared.spawn_peer(stream, addr, addr.to_string(), ConnectionType::Inbound);
+    }
+}
+
+/// Keeps `-connect` or the added nodes connected: tries each one missing,
+/// then waits a minute after a pass that tried something, two seconds
+/// otherwise (or until a node is added).
+async fn added_nodes_loop(shared: Arc<Shared>) {
+    let mut stopping = shared.stopping.subscribe();
+    loop {
+        let mut tried = false;
+        if shared.network_active() {
+            let targets = if shared.config.connect.is_empty() {
+                lock(&shared.added).clone()
+            } else {
+                shared.config.connect.clone()
+            };
+            for target in targets {
+                if shared.outbound_count() >= MAX_ADDNODE_CONNECTIONS {
+                    break;
+                }
+                if shared.find_peer(&target).is_none() {
+                    tried = true;
+                    shared.connect(&target).await;
+                }
+            }
+        }
+        let wait = if tried { ADDED_NODE_RETRY } else { ADDED_NODE_POLL };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.added_changed.notified() => {}
+            // Only ever set to true.
+            _ = stopping.changed() => return,
+        }
+    }
+}

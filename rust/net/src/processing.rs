@@ -1,0 +1,986 @@
+//! One peer's protocol: the version handshake in the reference's order,
+//! pings, headers-first sync and block download, serving headers, blocks
+//! and transactions, and relaying what the node learns.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bitcoin::consensus::encode;
+use bitcoin::hashes::Hash;
+use bitcoin::p2p::address::Address;
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_network::VersionMessage;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::{Block, BlockHash, Transaction, Witness};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+
+use hashvive_chain::{AcceptMode, Accepted, BlockOutcome, Chainstate, RejectKind, Tip};
+
+use crate::conn::{start_io, Closed, Incoming, Peer, Sender};
+use crate::known::RecentSet;
+use crate::manager::Shared;
+use crate::protocol::*;
+
+/// Transactions a peer is known to have, remembered per peer.
+const KNOWN_TXS: usize = 20_000;
+
+/// Why processing stopped, or a peer broke a rule.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PeerError {
+    /// Close the connection; the text is logged.
+    #[error("{0}")]
+    Disconnect(String),
+    /// A protocol violation: handled as the reference's `Misbehaving`.
+    #[error("{0}")]
+    Misbehaving(String),
+    #[error("connection closed")]
+    Closed,
+}
+
+impl From<Closed> for PeerError {
+    fn from(_: Closed) -> Self {
+        PeerError::Closed
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, PeerError>;
+
+/// Runs a connection until it closes.
+pub(crate) async fn run(shared: Arc<Shared>, peer: Arc<Peer>, stream: TcpStream) {
+    let Ok(()) = stream.set_nodelay(true) else { return };
+    let (read, write) = stream.into_split();
+    let (sender, incoming, io) = start_io(
+        peer.clone(),
+        shared.totals.clone(),
+        shared.config.magic,
+        read,
+        write,
+        DEFAULT_MAX_RECEIVE_BUFFER,
+        DEFAULT_MAX_SEND_BUFFER,
+    );
+    let mut session = Session::new(shared.clone(), peer.clone(), sender);
+    let result = session.run(incoming).await;
+    match result {
+        Err(PeerError::Disconnect(reason)) => tracing::debug!(target: "net", "{reason}"),
+        Err(e) => tracing::debug!(target: "net", "{e}, disconnecting peer={}", peer.id),
+        Ok(()) => {}
+    }
+    if session.sync_started {
+        shared.sync_started.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    for task in io {
+        task.abort();
+    }
+}
+
+struct Session {
+    shared: Arc<Shared>,
+    peer: Arc<Peer>,
+    out: Sender,
+    tip: watch::Receiver<Tip>,
+    accepted: broadcast::Receiver<Accepted>,
+    // The handshake.
+    version: Option<VersionMessage>,
+    common_version: u32,
+    connected: bool,
+    wtxid_relay: bool,
+    prefers_headers: bool,
+    // Pings.
+    ping_nonce: u64,
+    ping_start: Option<Instant>,
+    ping_queued: bool,
+    // Sync.
+    sync_started: bool,
+    last_getheaders: Option<Instant>,
+    /// The most-work block the peer has told us of.
+    best_known: Option<BlockHash>,
+    /// The latest block we know the peer has (told us of, or we announced).
+    peer_has: Option<BlockHash>,
+    in_flight: HashMap<BlockHash, (u32, Instant)>,
+    // Relay.
+    known_txs: RecentSet,
+    fee_filter: u64,
+    next_feefilter: Option<Instant>,
+    sent_feefilter: Option<u64>,
+}
+
+impl Session {
+    fn new(shared: Arc<Shared>, peer: Arc<Peer>, out: Sender) -> Session {
+        Session {
+            tip: shared.chain.subscribe_tip(),
+            accepted: shared.chain.subscribe_accepted(),
+            shared,
+            peer,
+            out,
+            version: None,
+            common_version: 0,
+            connected: false,
+            wtxid_relay: false,
+            prefers_headers: false,
+            ping_nonce: 0,
+            ping_start: None,
+            ping_queued: false,
+            sync_started: false,
+            last_getheaders: None,
+            best_known: None,
+            peer_has: None,
+            in_flight: HashMap::new(),
+            known_txs: RecentSet::new(KNOWN_TXS),
+            fee_filter: 0,
+            next_feefilter: None,
+            sent_feefilter: None,
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.peer.id
+    }
+
+    /// Runs chain work on the blocking pool: it may wait for the chain lock
+    /// while a block connects, which must not stall the async workers.
+    async fn chain<R: Send + 'static>(&self, f: impl FnOnce(&Chainstate) -> R + Send + 'static) -> Result<R> {
+        let chain = self.shared.chain.clone();
+        tokio::task::spawn_blocking(move || f(&chain))
+            .await
+            .map_err(|e| PeerError::Disconnect(format!("chain task failed: {e}")))
+    }
+
+    async fn send(&self, message: NetworkMessage) -> Result {
+        Ok(self.out.send(message).await?)
+    }
+
+    async fn run(
+        &mut self,
+        mut incoming: tokio::sync::mpsc::Receiver<std::result::Result<Incoming, crate::transport::FrameError>>,
+    ) -> Result {
+        if !self.peer.inbound() {
+            self.send_version().await?;
+        }
+        let mut disconnect = self.peer.disconnect.subscribe();
+        if *disconnect.borrow_and_update() {
+            return Err(PeerError::Disconnect(format!("disconnecting peer={}", self.id())));
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                biased;
+                // Only ever set to true.
+                _ = disconnect.changed() => {
+                    return Err(PeerError::Disconnect(format!("disconnecting peer={}", self.id())));
+                }
+                message = incoming.recv() => match message {
+                    None => return Err(PeerError::Closed),
+                    Some(Err(e)) => return Err(PeerError::Disconnect(format!("{e}, peer={}", self.id()))),
+                    Some(Ok(message)) => self.process(&message).await,
+                },
+                _ = self.peer.ping_requested.notified() => {
+                    self.ping_queued = true;
+                    self.maybe_send_ping().await
+                }
+                changed = self.tip.changed(), if self.connected => match changed {
+                    Ok(()) => self.announce_tip().await,
+                    // The chain state outlives every connection.
+                    Err(_) => return Err(PeerError::Closed),
+                },
+                accepted = self.accepted.recv(), if self.connected => self.announce_txs(accepted).await,
+                _ = tick.tick() => self.housekeeping().await,
+            };
+            match step {
+                Ok(()) => {}
+                Err(PeerError::Misbehaving(reason)) => self.misbehaving(&reason)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The reference's `Misbehaving` and `MaybeDiscourageAndDisconnect`.
+    fn misbehaving(&self, reason: &str) -> Result {
+        let id = self.id();
+        tracing::debug!(target: "net", "Misbehaving: peer={id}: {reason}");
+        if self.peer.conn_type == crate::conn::ConnectionType::Manual {
+            tracing::warn!("Warning: not punishing manually connected peer {id}!");
+            return Ok(());
+        }
+        if is_local(&self.peer.addr.ip()) {
+            tracing::warn!("Warning: disconnecting but not discouraging local peer {id}!");
+        } else {
+            tracing::info!("Disconnecting and discouraging peer {id}!");
+            self.shared.discourage(self.peer.addr.ip());
+        }
+        Err(PeerError::Disconnect(format!("disconnecting misbehaving peer={id}")))
+    }
+
+    async fn process(&mut self, message: &Incoming) -> Result {
+        let frame = &message.frame;
+        let command = frame.command();
+        let id = self.id();
+        let decoded = match frame.decode() {
+            Ok(decoded) => decoded,
+            Err(encode::Error::InvalidChecksum { expected, actual }) => {
+                tracing::debug!(target: "net", "Header error: Wrong checksum ({command}, {} bytes), expected {} was {}, peer={id}", frame.payload_len(), hex(&actual), hex(&expected));
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::debug!(target: "net", "ProcessMessages({command}, {} bytes): Exception '{e}' caught, peer={id}", frame.payload_len());
+                return Ok(());
+            }
+        };
+        tracing::debug!(target: "net", "received: {command} ({} bytes) peer={id}", frame.payload_len());
+        match decoded {
+            NetworkMessage::Version(v) => return self.on_version(v).await,
+            _ if self.version.is_none() => {
+                tracing::debug!(target: "net", "non-version message before version handshake. Message \"{command}\" from peer={id}");
+                return Ok(());
+            }
+            NetworkMessage::Verack => return self.on_verack().await,
+            NetworkMessage::WtxidRelay | NetworkMessage::SendAddrV2 if self.connected => {
+                return Err(PeerError::Disconnect(format!(
+                    "{command} received after verack from peer={id}; disconnecting"
+                )));
+            }
+            NetworkMessage::WtxidRelay => {
+                if self.common_version >= WTXID_RELAY_VERSION {
+                    self.wtxid_relay = true;
+                }
+                return Ok(());
+            }
+            NetworkMessage::SendAddrV2 => return Ok(()),
+            _ if !self.connected => {
+                tracing::debug!(target: "net", "Unsupported message \"{command}\" prior to verack from peer={id}");
+                return Ok(());
+            }
+            NetworkMessage::Ping(nonce) => self.send(NetworkMessage::Pong(nonce)).await?,
+            NetworkMessage::Pong(nonce) => self.on_pong(nonce),
+            NetworkMessage::SendHeaders => self.prefers_headers = true,
+            NetworkMessage::FeeFilter(rate) => {
+                // Decoding refuses negative rates and rates above MAX_MONEY.
+                self.fee_filter = rate as u64;
+                self.peer.stats_mut().min_fee_filter = self.fee_filter;
+            }
+            NetworkMessage::GetHeaders(request) => self.on_getheaders(request).await?,
+            NetworkMessage::Headers(headers) => self.on_headers(headers).await?,
+            NetworkMessage::Inv(items) => self.on_inv(items).await?,
+            NetworkMessage::GetData(items) => self.on_getdata(items).await?,
+            NetworkMessage::NotFound(items) => self.on_notfound(items).await?,
+            NetworkMessage::Block(block) => self.on_block(block).await?,
+            NetworkMessage::Tx(tx) => self.on_tx(tx).await?,
+            NetworkMessage::MemPool => {
+                // Only served with bloom filters or the mempool permission, neither offered yet.
+                return Err(PeerError::Disconnect(format!(
+                    "mempool request with bloom filters disabled, disconnect peer={id}"
+                )));
+            }
+            // Addresses (no address manager yet), compact blocks (not offered)
+            // and message types we do not know are ignored, as the reference does.
+            _ => {}
+        }
+        self.send_messages().await
+    }
+
+    // ---- the handshake ----
+
+    async fn send_version(&self) -> Result {
+        let their_addr = if is_routable(&self.peer.addr.ip()) {
+            self.peer.addr
+        } else {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
+        };
+        let unspecified = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0);
+        let height = self.tip.borrow().height;
+        let version = VersionMessage {
+            version: PROTOCOL_VERSION,
+            services: local_services(),
+            timestamp: hashvive_common::time::now(),
+            receiver: Address::new(&their_addr, ServiceFlags::NONE),
+            sender: Address::new(&unspecified, local_services()),
+            nonce: self.peer.local_nonce,
+            user_agent: self.shared.config.user_agent.clone(),
+            start_height: height as i32,
+            relay: self.shared.config.relay_txs,
+        };
+        tracing::debug!(target: "net", "send version message: version {PROTOCOL_VERSION}, blocks={height}, them={their_addr}, txrelay={}, peer={}", self.shared.config.relay_txs, self.id());
+        self.send(NetworkMessage::Version(version)).await
+    }
+
+    async fn on_version(&mut self, version: VersionMessage) -> Result {
+        let id = self.id();
+        if self.version.is_some() {
+            tracing::debug!(target: "net", "redundant version message from peer={id}");
+            return Ok(());
+        }
+        if version.version < MIN_PEER_PROTO_VERSION {
+            return Err(PeerError::Disconnect(format!(
+                "peer={id} using obsolete version {}; disconnecting",
+                version.version
+            )));
+        }
+        if self.peer.inbound() && self.shared.is_local_nonce(version.nonce) {
+            tracing::info!("connected to self at {}, disconnecting", self.peer.addr);
+            return Err(PeerError::Disconnect(format!("connected to self, peer={id}")));
+        }
+        let subver = sanitize_user_agent(&version.user_agent);
+        {
+            let mut stats = self.peer.stats_mut();
+            stats.version = version.version;
+            stats.subver = subver.clone();
+            stats.services = version.services.to_u64();
+            stats.relay_txs = version.relay;
+            stats.starting_height = version.start_height;
+            stats.time_offset = version.timestamp - hashvive_common::time::now();
+        }
+        if self.peer.inbound() {
+            self.send_version().await?;
+        }
+        self.common_version = version.version.min(PROTOCOL_VERSION);
+        tracing::debug!(target: "net", "receive version message: {subver}: version {}, blocks={}, us={}, txrelay={}, peer={id}", version.version, version.start_height, self.peer.addr_bind, version.relay);
+        self.version = Some(version);
+        if self.common_version >= WTXID_RELAY_VERSION {
+            self.send(NetworkMessage::WtxidRelay).await?;
+        }
+        if self.common_version >= 70016 {
+            self.send(NetworkMessage::SendAddrV2).await?;
+        }
+        self.send(NetworkMessage::Verack).await?;
+        if !self.peer.inbound() {
+            // The reference asks outbound peers for addresses once.
+            self.send(NetworkMessage::GetAddr).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_verack(&mut self) -> Result {
+        let id = self.id();
+        if self.connected {
+            tracing::debug!(target: "net", "ignoring redundant verack message from peer={id}");
+            return Ok(());
+        }
+        let (version, height) = self.version.as_ref().map_or((0, 0), |v| (v.version, v.start_height));
+        tracing::info!(
+            "New {} v1 peer connected: version: {version}, blocks={height}, peer={id}",
+            self.peer.conn_type.name()
+        );
+        self.connected = true;
+        self.peer.stats_mut().successfully_connected = true;
+        if self.common_version >= SENDHEADERS_VERSION {
+            self.send(NetworkMessage::SendHeaders).await?;
+        }
+        // Whatever the tip is now is news to nobody; later changes are announced.
+        self.tip.mark_unchanged();
+        self.accepted = self.accepted.resubscribe();
+        self.send_messages().await
+    }
+
+    /// What the reference's `SendMessages` does after each message: pings,
+    /// starting the headers sync, the fee filter.
+    async fn send_messages(&mut self) -> Result {
+        if !self.connected {
+            return Ok(());
+        }
+        self.maybe_send_ping().await?;
+        self.maybe_start_sync().await?;
+        self.maybe_send_feefilter().await
+    }
+
+    async fn housekeeping(&mut self) -> Result {
+        let id = self.id();
+        let now = Instant::now();
+        let timeout = self.shared.config.peer_timeout;
+        if now.duration_since(self.peer.connected_instant) > timeout {
+            let stats = self.peer.stats();
+            let wall = hashvive_common::time::now();
+            if stats.last_recv == 0 || stats.last_send == 0 {
+                return Err(PeerError::Disconnect(format!(
+                    "socket no message in first {} seconds, {} {}, peer={id}",
+                    timeout.as_secs(),
+                    stats.last_recv != 0,
+                    stats.last_send != 0
+                )));
+            }
+            let limit = TIMEOUT_INTERVAL.as_secs() as i64;
+            if wall > stats.last_send + limit {
+                return Err(PeerError::Disconnect(format!(
+                    "socket sending timeout: {}s, peer={id}",
+                    wall - stats.last_send
+                )));
+            }
+            if wall > stats.last_recv + limit {
+                return Err(PeerError::Disconnect(format!(
+                    "socket receive timeout: {}s, peer={id}",
+                    wall - stats.last_recv
+                )));
+            }
+            if !self.connected {
+                return Err(PeerError::Disconnect(format!("version handshake timeout, peer={id}")));
+            }
+        }
+        if let Some((hash, _)) =
+            self.in_flight.iter().find(|(_, (_, at))| now.duration_since(*at) > BLOCK_DOWNLOAD_TIMEOUT)
+        {
+            return Err(PeerError::Disconnect(format!(
+                "Timeout downloading block {hash} from peer={id}, disconnecting"
+            )));
+        }
+        if let Some(start) = self.ping_start.filter(|_| self.ping_nonce != 0) {
+            self.peer.stats_mut().ping_wait = Some(now.duration_since(start).as_secs_f64());
+        }
+        self.send_messages().await
+    }
+
+    // ---- pings ----
+
+    async fn maybe_send_ping(&mut self) -> Result {
+        let now = Instant::now();
+        if let Some(start) = self.ping_start.filter(|_| self.ping_nonce != 0) {
+            if now.duration_since(start) > TIMEOUT_INTERVAL {
+                return Err(PeerError::Disconnect(format!(
+                    "ping timeout: {:.6}s peer={}",
+                    now.duration_since(start).as_secs_f64(),
+                    self.id()
+                )));
+            }
+        }
+        let due = self.ping_nonce == 0 && self.ping_start.is_none_or(|s| now.duration_since(s) > PING_INTERVAL);
+        if !(self.ping_queued || due) || !self.connected {
+            return Ok(());
+        }
+        let mut nonce = 0;
+        while nonce == 0 {
+            let mut bytes = [0u8; 8];
+            let _ = getrandom::getrandom(&mut bytes);
+            nonce = u64::from_le_bytes(bytes);
+        }
+        self.ping_queued = false;
+        self.ping_start = Some(now);
+        self.ping_nonce = nonce;
+        self.send(NetworkMessage::Ping(nonce)).await
+    }
+
+    fn on_pong(&mut self, nonce: u64) {
+        let problem = if self.ping_nonce == 0 {
+            Some("Unsolicited pong without ping")
+        } else if nonce == self.ping_nonce {
+            if let Some(start) = self.ping_start {
+                let rtt = start.elapsed().as_secs_f64();
+                let mut stats = self.peer.stats_mut();
+                stats.ping_time = Some(rtt);
+                stats.min_ping = Some(stats.min_ping.map_or(rtt, |m| m.min(rtt)));
+                stats.ping_wait = None;
+            }
+            self.ping_nonce = 0;
+            None
+        } else if nonce == 0 {
+            // Most likely a bug elsewhere; cancel the ping.
+            self.ping_nonce = 0;
+            self.peer.stats_mut().ping_wait = None;
+            Some("Nonce zero")
+        } else {
+            Some("Nonce mismatch")
+        };
+        if let Some(problem) = problem {
+            tracing::debug!(target: "net", "pong peer={}: {problem}, {:x} expected, {nonce:x} received, 8 bytes", self.id(), self.ping_nonce);
+        }
+    }
+
+    async fn maybe_send_feefilter(&mut self) -> Result {
+        if !self.shared.config.relay_txs || self.common_version < FEEFILTER_VERSION {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let ibd = self.tip.borrow().is_initial_block_download();
+        // Out of initial download, the "send me nothing" filter is replaced at once.
+        let left_ibd = !ibd && self.sent_feefilter == Some(MAX_FEEFILTER);
+        if self.next_feefilter.is_some_and(|at| now < at) && !left_ibd {
+            return Ok(());
+        }
+        let filter = match ibd {
+            true => MAX_FEEFILTER,
+            false => {
+                self.chain(|c| {
+                    let min_relay = c.with_mempool(|m| m.options().policy.min_relay_fee);
+                    c.mempool_min_fee().max(min_relay).to_sat_per_kvb()
+                })
+                .await?
+            }
+        };
+        self.next_feefilter = Some(now + FEEFILTER_BROADCAST_INTERVAL);
+        if self.sent_feefilter != Some(filter) {
+            self.sent_feefilter = Some(filter);
+            self.send(NetworkMessage::FeeFilter(filter as i64)).await?;
+        }
+        Ok(())
+    }
+
+    // ---- headers and blocks ----
+
+    /// Asks for headers after the best header we have, at most once per
+    /// `HEADERS_RESPONSE_TIME` unless the peer answered.
+    async fn send_getheaders(&mut self, locator: Vec<BlockHash>) -> Result {
+        if self.last_getheaders.is_some_and(|at| at.elapsed() < HEADERS_RESPONSE_TIME) {
+            return Ok(());
+        }
+        self.last_getheaders = Some(Instant::now());
+        tracing::debug!(target: "net", "getheaders ({}) to peer={}", locator.len(), self.id());
+        let request =
+            GetHeadersMessage { version: PROTOCOL_VERSION, locator_hashes: locator, stop_hash: BlockHash::all_zeros() };
+        self.send(NetworkMessage::GetHeaders(request)).await
+    }
+
+    /// Locator of our best header (or of its parent, so that the answer is never empty).
+    async fn best_header_locator(&self, from_parent: bool) -> Result<Vec<BlockHash>> {
+        self.chain(move |c| {
+            let Some(best) = c.best_header() else { return Vec::new() };
+            let start = if from_parent && best.height > 0 { best.header.prev_blockhash } else { best.hash };
+            c.locator(&start)
+        })
+        .await
+    }
+
+    /// Starts the headers sync with this peer: with the first peer, or with
+    /// every peer once our headers are recent (the reference's rule).
+    async fn maybe_start_sync(&mut self) -> Result {
+        if self.sync_started {
+            return Ok(());
+        }
+        let services = ServiceFlags::from(self.peer.stats_mut().services);
+        if !services.has(ServiceFlags::NETWORK) && !services.has(ServiceFlags::NETWORK_LIMITED) {
+            return Ok(());
+        }
+        let preferred = !self.peer.inbound() || !self.shared.has_outbound();
+        let first = self.shared.sync_started.load(std::sync::atomic::Ordering::Relaxed) == 0 && preferred;
+        let recent = self
+            .chain(|c| {
+                c.best_header().is_some_and(|b| i64::from(b.header.time) > hashvive_common::time::now() - 24 * 60 * 60)
+            })
+            .await?;
+        if !first && !recent {
+            return Ok(());
+        }
+        self.sync_started = true;
+        self.shared.sync_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let locator = self.best_header_locator(true).await?;
+        self.send_getheaders(locator).await
+    }
+
+    async fn on_getheaders(&mut self, request: GetHeadersMessage) -> Result {
+        let id = self.id();
+        if request.locator_hashes.len() > MAX_LOCATOR_SZ {
+            return Err(PeerError::Disconnect(format!(
+                "getheaders locator size {} > {MAX_LOCATOR_SZ}, disconnect peer={id}",
+                request.locator_hashes.len()
+            )));
+        }
+        if self.tip.borrow().is_initial_block_download() {
+            tracing::debug!(target: "net", "Ignoring getheaders from peer={id} because node is in initial block download");
+            return Ok(());
+        }
+        let headers = self
+            .chain(move |c| c.headers_after(&request.locator_hashes, &request.stop_hash, MAX_HEADERS_RESULTS))
+            .await?;
+        // What we sent is what the peer now has, for later announcements.
+        self.peer_has = Some(headers.last().map_or(self.tip.borrow().hash, |h| h.block_hash()));
+        self.send(NetworkMessage::Headers(headers)).await
+    }
+
+    async fn on_headers(&mut self, headers: Vec<bitcoin::block::Header>) -> Result {
+        if headers.len() > MAX_HEADERS_RESULTS {
+            return Err(PeerError::Misbehaving(format!("headers message size = {}", headers.len())));
+        }
+        self.last_getheaders = None;
+        let Some(last) = headers.last().map(|h| h.block_hash()) else { return Ok(()) };
+        if headers.windows(2).any(|w| w[1].prev_blockhash != w[0].block_hash()) {
+            return Err(PeerError::Misbehaving("non-continuous headers sequence".into()));
+        }
+        let first_prev = headers[0].prev_blockhash;
+        let count = headers.len();
+        let connects = self.chain(move |c| c.block_info(&first_prev).is_some()).await?;
+        if !connects {
+            tracing::debug!(target: "net", "received header {}: missing prev block {first_prev}, sending getheaders to end (peer={})", headers[0].block_hash(), self.id());
+            let locator = self.best_header_locator(false).await?;
+            return self.send_getheaders(locator).await;
+        }
+        let result = self.chain(move |c| c.process_new_headers(&headers)).await?;
+        match result {
+            Err(e) => tracing::error!("Failed to store headers: {e}"),
+            Ok(Err(rejection)) => return Err(PeerError::Misbehaving(format!("invalid header received: {rejection}"))),
+            Ok(Ok(())) => {}
+        }
+        self.update_best_known(last).await?;
+        if count == MAX_HEADERS_RESULTS {
+            // More to come.
+            let locator = self.chain(move |c| c.locator(&last)).await?;
+            self.send_getheaders(locator).await?;
+        }
+        self.request_blocks().await
+    }
+
+    /// Notes that the peer has `hash` if it has more work than what we knew,
+    /// and refreshes the sync heights `getpeerinfo` shows.
+    async fn update_best_known(&mut self, hash: BlockHash) -> Result {
+        let current = self.best_known;
+        let (best, synced) = self
+            .chain(move |c| {
+                let new = c.block_info(&hash);
+                let old = current.and_then(|h| c.block_info(&h));
+                let best = match (new, old) {
+                    (Some(new), Some(old)) if old.chain_work >= new.chain_work => old,
+                    (Some(new), _) => new,
+                    (None, Some(old)) => old,
+                    (None, None) => return (None, None),
+                };
+                // The last block we share with the peer's best chain.
+                let tip = c.tip();
+                let common = c.ancestor_info(&best.hash, best.height.min(tip.height)).filter(|a| a.active);
+                let synced = (i64::from(best.height), common.map_or(-1, |a| i64::from(a.height)));
+                (Some(best.hash), Some(synced))
+            })
+            .await?;
+        if best != self.best_known {
+            self.best_known = best;
+            self.peer_has = best;
+        }
+        if let Some((headers, blocks)) = synced {
+            let mut stats = self.peer.stats_mut();
+            stats.synced_headers = headers;
+            stats.synced_blocks = blocks;
+        }
+        Ok(())
+    }
+
+    /// Requests the next blocks towards the peer's best block.
+    async fn request_blocks(&mut self) -> Result {
+        let room = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(self.in_flight.len());
+        let Some(target) = self.best_known.filter(|_| room > 0 && self.connected) else { return Ok(()) };
+        let shared = self.shared.clone();
+        let wanted = self
+            .chain(move |c| c.blocks_to_download(&target, BLOCK_DOWNLOAD_WINDOW, room, |h| shared.block_in_flight(h)))
+            .await?;
+        let claimed = self.shared.claim_blocks(self.id(), wanted);
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut items = Vec::with_capacity(claimed.len());
+        for (hash, height) in claimed {
+            tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={}", self.id());
+            self.in_flight.insert(hash, (height, now));
+            items.push(Inventory::WitnessBlock(hash));
+        }
+        self.update_inflight_stats();
+        self.send(NetworkMessage::GetData(items)).await
+    }
+
+    fn update_inflight_stats(&self) {
+        let mut heights: Vec<u32> = self.in_flight.values().map(|(h, _)| *h).collect();
+        heights.sort_unstable();
+        self.peer.stats_mut().inflight = heights;
+    }
+
+    async fn on_block(&mut self, block: Block) -> Result {
+        let hash = block.block_hash();
+        if self.in_flight.remove(&hash).is_some() {
+            self.shared.release_block(&hash, self.id());
+            self.update_inflight_stats();
+        }
+        let block = Arc::new(block);
+        let outcome = self.chain(move |c| c.process_new_block(block)).await?;
+        match outcome {
+            Err(e) => tracing::error!("Failed to store block {hash}: {e}"),
+            Ok(BlockOutcome { checked: Some(Err(rejection)), .. }) if rejection.reason != "time-too-new" => {
+                return Err(PeerError::Misbehaving(format!("invalid block {hash}: {rejection}")));
+            }
+            Ok(_) => self.update_best_known(hash).await?,
+        }
+        self.request_blocks().await
+    }
+
+    async fn on_inv(&mut self, items: Vec<Inventory>) -> Result {
+        if items.len() > MAX_INV_SZ {
+            return Err(PeerError::Misbehaving(format!("inv message size = {}", items.len())));
+        }
+        let mut unknown_block = None;
+        let mut txs = Vec::new();
+        for item in items {
+            match item {
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
+                    let known = self.chain(move |c| c.block_info(&hash).is_some()).await?;
+                    tracing::debug!(target: "net", "got inv: block {hash}  {} peer={}", if known { "have" } else { "new" }, self.id());
+                    if known {
+                        self.update_best_known(hash).await?;
+                    } else if !self.shared.block_in_flight(&hash) {
+                        unknown_block = Some(hash);
+                    }
+                }
+                Inventory::Transaction(txid) if !self.wtxid_relay => txs.push((item, txid.to_byte_array())),
+                Inventory::WTx(wtxid) if self.wtxid_relay => txs.push((item, wtxid.to_byte_array())),
+                _ => {}
+            }
+        }
+        if !txs.is_empty() && !self.shared.config.relay_txs {
+            return Err(PeerError::Disconnect(format!(
+                "transaction inv sent in violation of protocol, disconnecting peer={}",
+                self.id()
+            )));
+        }
+        if unknown_block.is_some() {
+            let locator = self.best_header_locator(false).await?;
+            self.send_getheaders(locator).await?;
+        }
+        self.request_blocks().await?;
+        self.request_txs(txs).await
+    }
+
+    /// Asks for announced transactions we neither have nor refused, unless
+    /// another peer was just asked for them.
+    async fn request_txs(&mut self, announced: Vec<(Inventory, [u8; 32])>) -> Result {
+        if announced.is_empty() {
+            return Ok(());
+        }
+        for (_, id) in &announced {
+            self.known_txs.insert(*id);
+        }
+        let ids: Vec<[u8; 32]> = announced.iter().map(|(_, id)| *id).collect();
+        let wtxid = self.wtxid_relay;
+        let have = self
+            .chain(move |c| {
+                c.with_mempool(|m| {
+                    ids.iter()
+                        .map(|id| match wtxid {
+                            true => m.contains_wtxid(&bitcoin::Wtxid::from_byte_array(*id)),
+                            false => m.contains(&bitcoin::Txid::from_byte_array(*id)),
+                        })
+                        .collect::<Vec<bool>>()
+                })
+            })
+            .await?;
+        let tip = self.tip.borrow().hash;
+        let wanted: Vec<Inventory> = announced
+            .into_iter()
+            .zip(have)
+            .filter(|((_, id), have)| !have && !self.shared.recently_rejected(id, tip) && self.shared.claim_tx(*id))
+            .map(|((item, _), _)| item)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        self.send(NetworkMessage::GetData(wanted)).await
+    }
+
+    async fn on_tx(&mut self, tx: Transaction) -> Result {
+        let id = self.id();
+        if !self.shared.config.relay_txs {
+            return Err(PeerError::Disconnect(format!("transaction sent in violation of protocol peer={id}")));
+        }
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        let key = if self.wtxid_relay { wtxid.to_byte_array() } else { txid.to_byte_array() };
+        self.known_txs.insert(key);
+        self.shared.release_tx(&key);
+        let tip = self.tip.borrow().hash;
+        if self.shared.recently_rejected(&wtxid.to_byte_array(), tip) {
+            return Ok(());
+        }
+        let result = self.chain(move |c| c.accept_to_mempool(Arc::new(tx), AcceptMode::Submit)).await?;
+        match result {
+            Ok(_) => {
+                tracing::debug!(target: "mempool", "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})")
+            }
+            Err(reject) => {
+                tracing::debug!(target: "mempoolrej", "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {reject}");
+                // Orphans wait for their parents in the reference; not kept here yet.
+                if !matches!(reject.kind, RejectKind::MissingInputs | RejectKind::AlreadyInMempool) {
+                    self.shared.add_reject(wtxid.to_byte_array(), tip);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_notfound(&mut self, items: Vec<Inventory>) -> Result {
+        if items.len() > MAX_INV_SZ {
+            return Err(PeerError::Misbehaving(format!("notfound message size = {}", items.len())));
+        }
+        for item in items {
+            match item {
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) if self.in_flight.remove(&hash).is_some() => {
+                    self.shared.release_block(&hash, self.id());
+                }
+                Inventory::Transaction(txid) => self.shared.release_tx(&txid.to_byte_array()),
+                Inventory::WTx(wtxid) => self.shared.release_tx(&wtxid.to_byte_array()),
+                _ => {}
+            }
+        }
+        self.update_inflight_stats();
+        Ok(())
+    }
+
+    async fn on_getdata(&mut self, items: Vec<Inventory>) -> Result {
+        if items.len() > MAX_INV_SZ {
+            return Err(PeerError::Misbehaving(format!("getdata message size = {}", items.len())));
+        }
+        let mut not_found = Vec::new();
+        // One at a time: sending waits while the send buffer is full.
+        for item in items {
+            match item {
+                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
+                    let witness = matches!(item, Inventory::WitnessBlock(_));
+                    self.serve_block(hash, witness).await?;
+                }
+                Inventory::Transaction(_) | Inventory::WitnessTransaction(_) | Inventory::WTx(_) => {
+                    let found = self
+                        .chain(move |c| {
+                            c.with_mempool(|m| match item {
+                                Inventory::WTx(wtxid) => m.get_by_wtxid(&wtxid).map(|e| e.tx.clone()),
+                                Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {
+                                    m.get(&txid).map(|e| e.tx.clone())
+                                }
+                                _ => None,
+                            })
+                        })
+                        .await?;
+                    match found {
+                        Some(tx) if matches!(item, Inventory::Transaction(_)) => {
+                            self.send(NetworkMessage::Tx(without_witness(&tx))).await?
+                        }
+                        Some(tx) => self.send(NetworkMessage::Tx((*tx).clone())).await?,
+                        None => not_found.push(item),
+                    }
+                }
+                // Compact and filtered blocks are not offered.
+                _ => {}
+            }
+        }
+        if !not_found.is_empty() {
+            self.send(NetworkMessage::NotFound(not_found)).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a block we have and validated; silently nothing otherwise, as the reference.
+    async fn serve_block(&mut self, hash: BlockHash, witness: bool) -> Result {
+        let bytes = self
+            .chain(move |c| {
+                let info = c.block_info(&hash)?;
+                if !info.have_data
+                    || !(info.active || info.status.contains(hashvive_chain::index::Status::VALID_SCRIPTS))
+                {
+                    return None;
+                }
+                c.read_block_bytes(&hash).ok().flatten()
+            })
+            .await?;
+        let Some(bytes) = bytes else {
+            tracing::debug!(target: "net", "getdata for unknown or unservable block {hash} peer={}", self.id());
+            return Ok(());
+        };
+        if witness {
+            return Ok(self.out.send_raw("block", bytes).await?);
+        }
+        let Ok(mut block) = encode::deserialize::<Block>(&bytes) else {
+            tracing::error!("Block {hash} on disk does not decode");
+            return Ok(());
+        };
+        for tx in &mut block.txdata {
+            strip_witness(tx);
+        }
+        self.send(NetworkMessage::Block(block)).await
+    }
+
+    // ---- announcements ----
+
+    /// Tells the peer of a new tip: with `headers` when it asked for them
+    /// and the new blocks connect to what it has (at most eight), else `inv`.
+    async fn announce_tip(&mut self) -> Result {
+        let tip = *self.tip.borrow_and_update();
+        if tip.is_initial_block_download() || self.peer_has == Some(tip.hash) {
+            return Ok(());
+        }
+        let peer_has = self.peer_has;
+        let new_headers = self
+            .chain(move |c| peer_has.map(|h| c.headers_after(&c.locator(&h), &tip.hash, MAX_BLOCKS_TO_ANNOUNCE + 1)))
+            .await?;
+        self.peer_has = Some(tip.hash);
+        match new_headers {
+            // The peer has the tip already.
+            Some(headers) if headers.is_empty() => Ok(()),
+            Some(headers)
+                if self.prefers_headers
+                    && headers.len() <= MAX_BLOCKS_TO_ANNOUNCE
+                    && headers.last().map(|h| h.block_hash()) == Some(tip.hash) =>
+            {
+                tracing::debug!(target: "net", "sending header-and-ids ({} headers) to peer={}", headers.len(), self.id());
+                self.send(NetworkMessage::Headers(headers)).await
+            }
+            _ => {
+                tracing::debug!(target: "net", "sending inv block {} to peer={}", tip.hash, self.id());
+                self.send(NetworkMessage::Inv(vec![Inventory::Block(tip.hash)])).await
+            }
+        }
+    }
+
+    /// Announces transactions the mempool took, skipping those the peer has
+    /// or that pay less than its fee filter.
+    async fn announce_txs(&mut self, first: std::result::Result<Accepted, RecvError>) -> Result {
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(received) = next.take() {
+            match received {
+                Ok(accepted) => batch.push(accepted),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::debug!(target: "net", "{n} transaction announcements skipped for peer={}", self.id())
+                }
+                Err(RecvError::Closed) => return Err(PeerError::Closed),
+            }
+            if batch.len() < INVENTORY_BROADCAST_MAX {
+                next = match self.accepted.try_recv() {
+                    Ok(a) => Some(Ok(a)),
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                    Err(_) => None,
+                };
+            }
+        }
+        let relay = self.version.as_ref().is_some_and(|v| v.relay);
+        if !relay {
+            return Ok(());
+        }
+        let mut items = Vec::new();
+        for accepted in batch {
+            let rate = accepted.fee.to_sat().saturating_mul(1000) / accepted.vsize.max(1);
+            let (item, key) = if self.wtxid_relay {
+                (Inventory::WTx(accepted.wtxid), accepted.wtxid.to_byte_array())
+            } else {
+                (Inventory::Transaction(accepted.txid), accepted.txid.to_byte_array())
+            };
+            if rate < self.fee_filter || self.known_txs.contains(&key) {
+                continue;
+            }
+            self.known_txs.insert(key);
+            items.push(item);
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.send(NetworkMessage::Inv(items)).await
+    }
+}
+
+fn without_witness(tx: &Transaction) -> Transaction {
+    let mut tx = tx.clone();
+    strip_witness(&mut tx);
+    tx
+}
+
+fn strip_witness(tx: &mut Transaction) {
+    for input in &mut tx.input {
+        input.witness = Witness::new();
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

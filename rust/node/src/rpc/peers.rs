@@ -1,0 +1,306 @@
+//! The `network` methods on connections: `getpeerinfo`,
+//! `getconnectioncount`, `getnettotals`, `addnode`, `getaddednodeinfo`,
+//! `disconnectnode`, `setnetworkactive` and `ping`, with the reference's
+//! fields and errors.
+
+use std::sync::{Arc, Weak};
+
+use serde_json::{json, Value};
+
+use hashvive_net::protocol::{network_name, service_names};
+use hashvive_net::{AddNodeError, NetManager, PeerInfo};
+use hashvive_policy::FeeRate;
+use hashvive_rpc::error::codes;
+use hashvive_rpc::table::sync_handler;
+use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+
+use super::mempool::btc_per_kvb;
+
+fn per_msg(map: &std::collections::BTreeMap<String, u64>) -> Value {
+    Value::Object(map.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), json!(n))).collect())
+}
+
+fn peer_json(p: &PeerInfo) -> Value {
+    let s = &p.stats;
+    let services = bitcoin::p2p::ServiceFlags::from(s.services);
+    let mut obj = json!({
+        "id": p.id,
+        "addr": p.addr.to_string(),
+        "addrbind": p.addr_bind.to_string(),
+        "network": network_name(&p.addr),
+        "services": format!("{:016x}", s.services),
+        "servicesnames": service_names(services),
+        "relaytxes": s.relay_txs,
+        "lastsend": s.last_send,
+        "lastrecv": s.last_recv,
+        "last_transaction": 0,
+        "last_block": 0,
+        "bytessent": s.bytes_sent,
+        "bytesrecv": s.bytes_recv,
+        "conntime": p.connected_at,
+        "timeoffset": s.time_offset,
+    });
+    let map = obj.as_object_mut().expect("built as an object");
+    if let Some(t) = s.ping_time {
+        map.insert("pingtime".into(), json!(t));
+    }
+    if let Some(t) = s.min_ping {
+        map.insert("minping".into(), json!(t));
+    }
+    if let Some(t) = s.ping_wait {
+        map.insert("pingwait".into(), json!(t));
+    }
+    let rest = json!({
+        "version": s.version,
+        "subver": s.subver,
+        "inbound": p.conn_type == hashvive_net::ConnectionType::Inbound,
+        "bip152_hb_to": false,
+        "bip152_hb_from": false,
+        "startingheight": s.starting_height,
+        "presynced_headers": -1,
+        "synced_headers": s.synced_headers,
+        "synced_blocks": s.synced_blocks,
+        "inflight": s.inflight,
+        // No address relay yet.
+        "addr_relay_enabled": false,
+        "addr_processed": 0,
+        "addr_rate_limited": 0,
+        "permissions": [],
+        "minfeefilter": btc_per_kvb(FeeRate::from_sat_per_kvb(s.min_fee_filter)),
+        "bytessent_per_msg": per_msg(&s.bytes_sent_per_msg),
+        "bytesrecv_per_msg": per_msg(&s.bytes_recv_per_msg),
+        "connection_type": p.conn_type.name(),
+        "transport_protocol_type": "v1",
+        "session_id": "",
+    });
+    if let Value::Object(rest) = rest {
+        map.extend(rest);
+    }
+    obj
+}
+
+/// Wall-clock milliseconds, never mocked (as the reference's `getnettotals`).
+fn system_now_millis() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| d.as_millis() as u64)
+}
+
+fn addnode_error(e: AddNodeError) -> RpcError {
+    let code = match e {
+        AddNodeError::AlreadyAdded => codes::RPC_CLIENT_NODE_ALREADY_ADDED,
+        AddNodeError::NotAdded | AddNodeError::NotFound => codes::RPC_CLIENT_NODE_NOT_ADDED,
+    };
+    RpcError::new(code, e.to_string())
+}
+
+pub fn register(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "getpeerinfo",
+            "network",
+            "Returns data about each connected network peer as a json array of objects.",
+            sync_handler(move |_| Ok(Value::Array(n.peer_info().iter().map(peer_json).collect()))),
+        )
+        .result(
+            "[    (json array)\n  {    (json object)\n    \"id\" : n,    (numeric) Peer index\n    \
+             \"addr\" : \"str\",    (string) (host:port) The IP address and port of the peer\n    \
+             ...\n  },\n  ...\n]",
+        )
+        .example(format!("{cli} getpeerinfo")),
+    );
+
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "getconnectioncount",
+            "network",
+            "Returns the number of connections to other nodes.",
+            sync_handler(move |_| {
+                let (inbound, outbound) = n.connection_counts();
+                Ok(json!(inbound + outbound))
+            }),
+        )
+        .result("n    (numeric) The connection count")
+        .example(format!("{cli} getconnectioncount")),
+    );
+
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "getnettotals",
+            "network",
+            "Returns information about network traffic, including bytes in, bytes out,\nand current system time.",
+            sync_handler(move |_| {
+                let (recv, sent) = n.totals();
+                Ok(json!({
+                    "totalbytesrecv": recv,
+                    "totalbytessent": sent,
+                    "timemillis": system_now_millis(),
+                    // No -maxuploadtarget yet: no target, nothing held back.
+                    "uploadtarget": {
+                        "timeframe": 86400,
+                        "target": 0,
+                        "target_reached": false,
+                        "serve_historical_blocks": true,
+                        "bytes_left_in_cycle": 0,
+                        "time_left_in_cycle": 0,
+                    },
+                }))
+            }),
+        )
+        .result(
+            "{    (json object)\n  \"totalbytesrecv\" : n,    (numeric) Total bytes received\n  \
+             \"totalbytessent\" : n,    (numeric) Total bytes sent\n  \
+             \"timemillis\" : xxx,    (numeric) Current system UNIX epoch time in milliseconds\n  \
+             \"uploadtarget\" : {    (json object)\n    ...\n  }\n}",
+        )
+        .example(format!("{cli} getnettotals")),
+    );
+
+    let n = net.clone();
+    let weak: Weak<RpcTable> = Arc::downgrade(table);
+    table.register(
+        Command::new(
+            "addnode",
+            "network",
+            "Attempts to add or remove a node from the addnode list.\n\
+             Or try a connection to a node once.\n\
+             Nodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\n\
+             full nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\n\
+             Addnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.",
+            sync_handler(move |call| {
+                let node = call.param(0).and_then(Value::as_str).unwrap_or_default();
+                let command = call.param(1).and_then(Value::as_str).unwrap_or_default();
+                if !["onetry", "add", "remove"].contains(&command) {
+                    let help = weak.upgrade().and_then(|t| t.get("addnode")).map(|c| c.help()).unwrap_or_default();
+                    return Err(RpcError::misc(help));
+                }
+                if call.param(2).and_then(Value::as_bool) == Some(true) {
+                    return Err(RpcError::invalid_parameter(
+                        "Error: v2transport requested but not enabled (see -v2transport)",
+                    ));
+                }
+                match command {
+                    "onetry" => n.try_connect(node),
+                    "add" => n.add_node(node).map_err(addnode_error)?,
+                    _ => n.remove_node(node).map_err(addnode_error)?,
+                }
+                Ok(Value::Null)
+            }),
+        )
+        .arg(Arg::required("node", ArgType::Str, "The IP address/Port of the node"))
+        .arg(Arg::required(
+            "command",
+            ArgType::Str,
+            "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once",
+        ))
+        .arg(
+            Arg::optional("v2transport", ArgType::Bool, "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command)")
+                .default("set by -v2transport"),
+        )
+        .result("null    (json null)")
+        .example(format!("{cli} addnode \"192.168.0.6:8333\" \"onetry\"")),
+    );
+
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "getaddednodeinfo",
+            "network",
+            "Returns information about the given added node, or all added nodes\n\
+             (note that onetry addnodes are not listed here)",
+            sync_handler(move |call| {
+                let node = call.param(0).and_then(Value::as_str);
+                let added = n.added_node_info(node).map_err(addnode_error)?;
+                Ok(Value::Array(
+                    added
+                        .into_iter()
+                        .map(|a| {
+                            let addresses: Vec<Value> = a
+                                .connection
+                                .iter()
+                                .map(|(addr, inbound)| {
+                                    json!({"address": addr.to_string(), "connected": if *inbound { "inbound" } else { "outbound" }})
+                                })
+                                .collect();
+                            json!({"addednode": a.added_node, "connected": a.connection.is_some(), "addresses": addresses})
+                        })
+                        .collect(),
+                ))
+            }),
+        )
+        .arg(Arg::optional("node", ArgType::Str, "If provided, return information about this specific node, otherwise all nodes are returned.").default("all nodes"))
+        .result("[    (json array)\n  {    (json object)\n    \"addednode\" : \"str\",    (string) The node IP address or name (as provided to addnode)\n    \"connected\" : true|false,    (boolean) If connected\n    \"addresses\" : [    (json array) Only when connected = true\n      ...\n    ]\n  },\n  ...\n]")
+        .example(format!("{cli} getaddednodeinfo \"192.168.0.201\"")),
+    );
+
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "disconnectnode",
+            "network",
+            "Immediately disconnects from the specified peer node.\n\n\
+             Strictly one out of 'address' and 'nodeid' can be provided to identify the node.\n\n\
+             To disconnect by nodeid, either set 'address' to the empty string, or call using the named 'nodeid' argument only.",
+            sync_handler(move |call| {
+                let address = call.param(0);
+                let id = call.param(1);
+                let found = match (address, id) {
+                    (Some(Value::String(a)), None) => n.disconnect_address(a),
+                    (None, Some(id)) | (Some(Value::String(_)), Some(id))
+                        if address.and_then(Value::as_str).is_none_or(str::is_empty) =>
+                    {
+                        id.as_u64().is_some_and(|id| n.disconnect_id(id))
+                    }
+                    _ => {
+                        return Err(RpcError::new(
+                            codes::RPC_INVALID_PARAMS,
+                            "Only one of address and nodeid should be provided.",
+                        ))
+                    }
+                };
+                if !found {
+                    return Err(RpcError::new(codes::RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes"));
+                }
+                Ok(Value::Null)
+            }),
+        )
+        .arg(Arg::optional("address", ArgType::Str, "The IP address/port of the node").default("fallback to nodeid"))
+        .arg(Arg::optional("nodeid", ArgType::Num, "The node ID (see getpeerinfo for node IDs)").default("fallback to address"))
+        .result("null    (json null)")
+        .example(format!("{cli} disconnectnode \"192.168.0.6:8333\"")),
+    );
+
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "setnetworkactive",
+            "network",
+            "Disable/enable all p2p network activity.",
+            sync_handler(move |call| {
+                let state = call.param(0).and_then(Value::as_bool).unwrap_or(true);
+                n.set_network_active(state);
+                Ok(json!(n.network_active()))
+            }),
+        )
+        .arg(Arg::required("state", ArgType::Bool, "true to enable networking, false to disable"))
+        .result("true|false    (boolean) The value that was passed in"),
+    );
+
+    table.register(
+        Command::new(
+            "ping",
+            "network",
+            "Requests that a ping be sent to all other nodes, to measure ping time.\n\
+             Results are provided in getpeerinfo, pingtime and pingwait fields are decimal seconds.\n\
+             Ping command is handled in queue with all other commands, so it measures processing backlog, not just network ping.",
+            sync_handler(move |_| {
+                net.ping_all();
+                Ok(Value::Null)
+            }),
+        )
+        .result("null    (json null)")
+        .example(format!("{cli} ping")),
+    );
+}
