@@ -330,16 +330,10 @@ impl Chainstate {
     pub fn chain_tips(&self) -> Vec<ChainTip> {
         let inner = self.lock();
         let index = &inner.index;
-        let mut has_child = vec![false; index.len()];
-        for (_, e) in index.iter() {
-            if let Some(p) = e.prev {
-                has_child[p.as_usize()] = true;
-            }
-        }
         let active_tip = index.tip();
         let mut tips: Vec<ChainTip> = index
             .iter()
-            .filter(|(i, _)| !has_child[i.as_usize()] || Some(*i) == active_tip)
+            .filter(|(i, _)| index.is_leaf(*i) || Some(*i) == active_tip)
             .map(|(i, e)| {
                 let fork = index.fork_point(i).map_or(0, |f| index.get(f).height());
                 let status = if Some(i) == active_tip {

@@ -35,10 +35,14 @@ pub struct FeeEstimator {
     /// Per bucket: transactions seen confirm (decayed), and the sum of their fee rates.
     tx_count: Vec<f64>,
     fee_sum: Vec<f64>,
-    /// `confirmed[t - 1][b]`: transactions of bucket `b` confirmed within `t` blocks.
+    /// `confirmed[t - 1][b]`: transactions of bucket `b` that took exactly `t`
+    /// blocks (summed up to a target when estimating, so recording stays cheap).
     confirmed: Vec<Vec<f64>>,
     /// Transactions in the mempool: bucket and arrival height.
     pending: HashMap<Txid, (usize, u32)>,
+    /// Decay is applied lazily: true counts are the stored ones times `scale`,
+    /// so a block costs one multiplication instead of one per counter.
+    scale: f64,
 }
 
 impl Default for FeeEstimator {
@@ -57,6 +61,7 @@ impl Default for FeeEstimator {
             fee_sum: vec![0.0; n],
             confirmed: vec![vec![0.0; n]; MAX_TARGET as usize],
             pending: HashMap::new(),
+            scale: 1.0,
         }
     }
 }
@@ -81,9 +86,15 @@ impl FeeEstimator {
 
     /// A block at `height` confirmed these transactions (with their fee rates).
     pub fn block_connected(&mut self, height: u32, confirmed: impl IntoIterator<Item = (Txid, FeeRate)>) {
-        for counts in self.confirmed.iter_mut().chain([&mut self.tx_count, &mut self.fee_sum]) {
-            counts.iter_mut().for_each(|c| *c *= DECAY);
+        self.scale *= DECAY;
+        if self.scale < 1e-100 {
+            // Fold the scale into the counters before it underflows.
+            let scale = std::mem::replace(&mut self.scale, 1.0);
+            for counts in self.confirmed.iter_mut().chain([&mut self.tx_count, &mut self.fee_sum]) {
+                counts.iter_mut().for_each(|c| *c *= scale);
+            }
         }
+        let one = 1.0 / self.scale;
         for (txid, rate) in confirmed {
             let Some((bucket, entered)) = self.pending.remove(&txid) else { continue };
             // Counted from the block after it arrived: one block is the best case.
@@ -91,11 +102,9 @@ impl FeeEstimator {
             if blocks > MAX_TARGET {
                 continue;
             }
-            self.tx_count[bucket] += 1.0;
-            self.fee_sum[bucket] += rate.to_sat_per_kvb() as f64;
-            for target in blocks..=MAX_TARGET {
-                self.confirmed[target as usize - 1][bucket] += 1.0;
-            }
+            self.tx_count[bucket] += one;
+            self.fee_sum[bucket] += one * rate.to_sat_per_kvb() as f64;
+            self.confirmed[blocks as usize - 1][bucket] += one;
         }
     }
 
@@ -110,14 +119,17 @@ impl FeeEstimator {
                 waiting[*bucket] += 1.0;
             }
         }
-        let confirmed = &self.confirmed[target as usize - 1];
+        let mut confirmed = vec![0.0; self.bounds.len()];
+        for took in &self.confirmed[..target as usize] {
+            confirmed.iter_mut().zip(took).for_each(|(sum, n)| *sum += n);
+        }
         let mut best = None;
         let (mut txs, mut ok, mut failed, mut fees) = (0.0, 0.0, 0.0, 0.0);
         for bucket in (0..self.bounds.len()).rev() {
-            txs += self.tx_count[bucket];
-            ok += confirmed[bucket];
+            txs += self.tx_count[bucket] * self.scale;
+            ok += confirmed[bucket] * self.scale;
             failed += waiting[bucket];
-            fees += self.fee_sum[bucket];
+            fees += self.fee_sum[bucket] * self.scale;
             if txs + failed < SUFFICIENT_TXS {
                 continue;
             }

@@ -128,6 +128,8 @@ type CandidateKey = (Work, Reverse<i64>, Reverse<Idx>);
 pub struct BlockIndex {
     entries: Vec<Entry>,
     by_hash: HashMap<BlockHash, Idx>,
+    /// Each entry's children, by the entry's position.
+    children: Vec<Vec<Idx>>,
     /// The active chain, by height.
     active: Vec<Idx>,
     /// Blocks with all data on the way, not known invalid, that could be a tip.
@@ -193,6 +195,10 @@ impl BlockIndex {
         };
         self.by_hash.insert(hash, idx);
         self.entries.push(entry);
+        self.children.push(Vec::new());
+        if let Some(p) = prev {
+            self.children[p.as_usize()].push(idx);
+        }
         idx
     }
 
@@ -359,23 +365,27 @@ impl BlockIndex {
             let entry = &mut self.entries[i.0 as usize];
             entry.chain_tx = prev_tx + u64::from(entry.record.n_tx);
             ready.push(i);
-            queue.extend(self.children(i).filter(|c| self.get(*c).status().contains(Status::HAVE_DATA)));
+            let with_data =
+                self.children[i.as_usize()].iter().filter(|c| self.get(**c).status().contains(Status::HAVE_DATA));
+            queue.extend(with_data);
         }
         ready
     }
 
-    /// Children of `idx`. Linear in the index size: only used on rare paths.
-    pub fn children(&self, idx: Idx) -> impl Iterator<Item = Idx> + '_ {
-        self.iter().filter(move |(_, e)| e.prev == Some(idx)).map(|(i, _)| i)
-    }
-
     /// Every block descending from `idx`, excluding it.
     pub fn descendants(&self, idx: Idx) -> Vec<Idx> {
-        let height = self.get(idx).height();
-        self.iter()
-            .filter(|(i, e)| e.height() > height && self.ancestor(*i, height) == Some(idx))
-            .map(|(i, _)| i)
-            .collect()
+        let mut out = Vec::new();
+        let mut stack = self.children[idx.as_usize()].clone();
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            stack.extend_from_slice(&self.children[i.as_usize()]);
+        }
+        out
+    }
+
+    /// Whether `idx` has no children (a tip of the block tree).
+    pub fn is_leaf(&self, idx: Idx) -> bool {
+        self.children[idx.as_usize()].is_empty()
     }
 
     /// Moves `idx` ahead of other tips with the same work (`preciousblock`).

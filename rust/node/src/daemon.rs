@@ -74,8 +74,12 @@ impl DaemonNotifier {
         let _ = self.pipe.write_all(b"1");
     }
 
-    pub fn failed(mut self) {
-        let _ = self.pipe.write_all(b"0");
+    /// Start-up failed. The parent must not return before this process has
+    /// let go of the data directory (a script may start another node at once),
+    /// so nothing is written: the descriptor stays open until the process
+    /// exits, and the parent reads end-of-file as the failure then.
+    pub fn failed(self) {
+        std::mem::forget(self.pipe);
     }
 }
 
