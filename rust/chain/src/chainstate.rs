@@ -16,6 +16,7 @@ use hashvive_consensus::ChainParams;
 use crate::blockfiles::BlockFiles;
 use crate::coins::{BlockUndo, Coin};
 use crate::error::StoreError;
+use crate::events::{ChainEvent, EventSink};
 use crate::index::{BlockIndex, BlockRecord, Idx, Status};
 use crate::mempool::{Mempool, MempoolOptions};
 use crate::store::Store;
@@ -105,6 +106,8 @@ pub(crate) struct Inner {
     pub(crate) fee_estimator: crate::fee_estimator::FeeEstimator,
     /// Fee rate (sat/kvB) below which the full mempool takes nothing, raised by evictions.
     pub(crate) rolling_min_fee: hashvive_policy::FeeRate,
+    /// Where block and mempool changes are announced (the mempool holds a clone).
+    pub(crate) events: EventSink,
 }
 
 impl Chainstate {
@@ -114,17 +117,19 @@ impl Chainstate {
         let store = Store::open(&config.chainstate_dir.join("chainstate.redb"), config.db_cache_bytes)?;
         let files = BlockFiles::open(&config.blocks_dir, config.params.network.magic())?;
         let index = BlockIndex::load(store.load_index()?).map_err(ChainError::Index)?;
+        let events = EventSink::default();
         let mut inner = Inner {
             index,
             files,
             store,
             txindex: config.txindex,
-            mempool: Mempool::new(config.mempool.clone()),
+            mempool: Mempool::new(config.mempool.clone(), events.clone()),
             last_flush: Instant::now(),
             flush_interval: config.flush_interval,
             recent_block: None,
             fee_estimator: Default::default(),
             rolling_min_fee: hashvive_policy::FeeRate::ZERO,
+            events,
         };
         match inner.store.tip()? {
             Some(hash) => {
@@ -203,6 +208,13 @@ impl Chainstate {
 
     pub fn subscribe_tip(&self) -> watch::Receiver<Tip> {
         self.tip.subscribe()
+    }
+
+    /// Every block and mempool change from now on, in order, with the tip
+    /// they start from (taken together under the lock, so none is missed).
+    pub fn subscribe_events(&self) -> (Tip, tokio::sync::mpsc::UnboundedReceiver<ChainEvent>) {
+        let inner = self.lock();
+        (inner.tip_summary(), inner.events.subscribe())
     }
 
     pub(crate) fn publish_tip(&self, inner: &Inner) {
