@@ -13,23 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::chainstate::Tip;
 
-/// Why a transaction left the mempool (the reference's `MemPoolRemovalReason`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RemovalReason {
-    /// Older than `-mempoolexpiry`.
-    Expiry,
-    /// Evicted to keep the mempool within `-maxmempool`.
-    SizeLimit,
-    /// Taken out while a reorganisation reshuffles the mempool; if it still
-    /// fits it comes back as a new addition.
-    Reorg,
-    /// Confirmed in a connected block.
-    Block,
-    /// Spends an output that a connected block spent differently.
-    Conflict,
-    /// Replaced by a transaction paying more (RBF).
-    Replaced,
-}
+/// Why a transaction left the mempool: the interface's type, so the reason
+/// reaches wallets unchanged.
+pub use hashvive_interfaces::RemovalReason;
 
 /// One change, in the order changes happened.
 #[derive(Clone, Debug)]

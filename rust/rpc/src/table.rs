@@ -5,6 +5,7 @@
 //! parameter matching, arity and type checks, and the method's help text, so the
 //! three always agree.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::future::Future;
@@ -187,12 +188,21 @@ impl Arg {
     }
 }
 
+/// A method served by another component (a wallet, maybe in another
+/// process), which matches and checks the parameters itself: the table passes
+/// them on as sent and shows the component's help text.
+#[derive(Clone, Debug)]
+pub struct Forwarded {
+    pub signature: String,
+    pub help: String,
+}
+
 /// A method: its description, arguments and handler.
 #[derive(Clone)]
 pub struct Command {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// Help group, e.g. `control`; `hidden` keeps the method out of `help`.
-    pub category: &'static str,
+    pub category: Cow<'static, str>,
     pub description: String,
     pub args: Vec<Arg>,
     /// The `Result:` section of the help text.
@@ -200,18 +210,36 @@ pub struct Command {
     /// Example invocations, one per line, without the `> ` prefix.
     pub examples: Vec<String>,
     pub handler: Handler,
+    /// Set for methods another component serves; `args` is empty then.
+    pub forwarded: Option<Forwarded>,
 }
 
 impl Command {
     pub fn new(name: &'static str, category: &'static str, description: impl Into<String>, handler: Handler) -> Self {
         Command {
-            name,
-            category,
+            name: Cow::Borrowed(name),
+            category: Cow::Borrowed(category),
             description: description.into(),
             args: Vec::new(),
             result: String::new(),
             examples: Vec::new(),
             handler,
+            forwarded: None,
+        }
+    }
+
+    /// A method another component serves: `handler` gets the parameters as
+    /// sent, in `call.request.params`.
+    pub fn forwarded(name: String, category: String, forwarded: Forwarded, handler: Handler) -> Self {
+        Command {
+            name: Cow::Owned(name),
+            category: Cow::Owned(category),
+            description: String::new(),
+            args: Vec::new(),
+            result: String::new(),
+            examples: Vec::new(),
+            handler,
+            forwarded: Some(forwarded),
         }
     }
 
@@ -232,6 +260,9 @@ impl Command {
 
     /// The one-line form `help` lists: `name "arg" ( optional ... )`.
     pub fn signature(&self) -> String {
+        if let Some(f) = &self.forwarded {
+            return f.signature.clone();
+        }
         let mut sig = self.name.to_string();
         let visible: Vec<&Arg> = self.args.iter().filter(|a| !a.hidden && !a.named_only).collect();
         let mut in_optional = false;
@@ -251,6 +282,9 @@ impl Command {
 
     /// The full help text `help <name>` returns.
     pub fn help(&self) -> String {
+        if let Some(f) = &self.forwarded {
+            return f.help.clone();
+        }
         let mut text = self.signature();
         text.push_str("\n\n");
         text.push_str(self.description.trim_end());
@@ -410,7 +444,7 @@ pub struct ActiveCommand {
 /// run time (a wallet process attaching adds its methods).
 #[derive(Default)]
 pub struct RpcTable {
-    commands: RwLock<BTreeMap<&'static str, Arc<Command>>>,
+    commands: RwLock<BTreeMap<String, Arc<Command>>>,
     warmup: RwLock<Option<String>>,
     active: Mutex<HashMap<u64, (String, Instant)>>,
     next_call: AtomicU64,
@@ -422,7 +456,7 @@ impl RpcTable {
     }
 
     pub fn register(&self, command: Command) {
-        self.commands.write().unwrap_or_else(|e| e.into_inner()).insert(command.name, Arc::new(command));
+        self.commands.write().unwrap_or_else(|e| e.into_inner()).insert(command.name.to_string(), Arc::new(command));
     }
 
     pub fn unregister(&self, name: &str) -> bool {
@@ -459,8 +493,14 @@ impl RpcTable {
         }
         let command =
             self.get(&request.method).ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
-        let params = command.positional_params(&request.params)?;
-        command.check(&params)?;
+        let params = match command.forwarded {
+            Some(_) => Vec::new(),
+            None => {
+                let params = command.positional_params(&request.params)?;
+                command.check(&params)?;
+                params
+            }
+        };
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         self.active.lock().unwrap_or_else(|e| e.into_inner()).insert(id, (request.method.clone(), Instant::now()));
         let _guard = ActiveGuard { table: self, id };
@@ -472,7 +512,7 @@ impl RpcTable {
         let commands = self.commands.read().unwrap_or_else(|e| e.into_inner());
         let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for cmd in commands.values().filter(|c| c.category != "hidden") {
-            groups.entry(cmd.category).or_default().push(cmd.signature());
+            groups.entry(&cmd.category).or_default().push(cmd.signature());
         }
         let sections: Vec<String> = groups
             .into_iter()
