@@ -463,6 +463,11 @@ impl RpcTable {
         self.commands.write().unwrap_or_else(|e| e.into_inner()).remove(name).is_some()
     }
 
+    /// Every method, by name.
+    pub fn commands(&self) -> Vec<Arc<Command>> {
+        self.commands.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
     pub fn get(&self, name: &str) -> Option<Arc<Command>> {
         self.commands.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
     }
