@@ -73,8 +73,8 @@ impl WalletManager {
         self.options.dir.join(name)
     }
 
+    /// Creates a wallet; one already there (loaded or not) is refused by its file.
     pub async fn create_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
-        self.check_not_loaded(name)?;
         let wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network)?;
         self.add(name, wallet).await
     }
