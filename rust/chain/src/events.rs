@@ -21,9 +21,18 @@ pub use hashvive_interfaces::RemovalReason;
 #[derive(Clone, Debug)]
 pub enum ChainEvent {
     TransactionAdded(Arc<Transaction>),
-    TransactionRemoved { tx: Arc<Transaction>, reason: RemovalReason },
-    BlockConnected { block: Arc<Block>, height: u32 },
-    BlockDisconnected { block: Arc<Block>, height: u32 },
+    TransactionRemoved {
+        tx: Arc<Transaction>,
+        reason: RemovalReason,
+    },
+    BlockConnected {
+        block: Arc<Block>,
+        height: u32,
+    },
+    BlockDisconnected {
+        block: Arc<Block>,
+        height: u32,
+    },
     /// The tip after a batch of connections and disconnections.
     TipUpdated(Tip),
 }

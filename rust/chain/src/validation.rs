@@ -22,8 +22,8 @@ use hashvive_policy::is_unspendable;
 use crate::blockfiles::FilePos;
 use crate::chainstate::{ChainError, Chainstate, Inner};
 use crate::coins::{BlockUndo, Coin};
-use crate::events::ChainEvent;
 use crate::error::StoreError;
+use crate::events::ChainEvent;
 use crate::index::{BlockIndex, Idx, Status};
 use crate::store::{TxLocation, Writer};
 

@@ -227,7 +227,9 @@ fn events_follow_blocks_and_mempool_in_order() {
     assert!(next().is_none());
 
     chain.invalidate_block(&with_tx).unwrap();
-    assert!(matches!(next(), Some(ChainEvent::BlockDisconnected { block, height: 102 }) if block.block_hash() == with_tx));
+    assert!(
+        matches!(next(), Some(ChainEvent::BlockDisconnected { block, height: 102 }) if block.block_hash() == with_tx)
+    );
     assert!(matches!(next(), Some(ChainEvent::TransactionAdded(t)) if t.compute_txid() == txid));
     assert!(matches!(next(), Some(ChainEvent::TipUpdated(tip)) if tip.height == 101));
     assert!(next().is_none());

@@ -324,11 +324,8 @@ pub trait Chain: Send + Sync {
     /// Submits a serialized transaction to the mempool and relays it; refused
     /// when its fee exceeds `max_fee` satoshis (0: no limit). The outer error
     /// is the call failing; the inner one the node's verdict.
-    async fn broadcast_transaction(
-        &self,
-        tx: Vec<u8>,
-        max_fee: i64,
-    ) -> Result<std::result::Result<(), BroadcastError>>;
+    async fn broadcast_transaction(&self, tx: Vec<u8>, max_fee: i64)
+        -> Result<std::result::Result<(), BroadcastError>>;
     /// The node's fee estimate for confirmation within `target` blocks;
     /// `None` without enough data (the wallet then uses `-fallbackfee`).
     async fn estimate_smart_fee(&self, target: u32, conservative: bool) -> Result<Option<FeeEstimate>>;

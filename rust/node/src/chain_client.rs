@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 
 use hashvive_chain::{ChainEvent, Chainstate};
 use hashvive_interfaces::{
-    async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler,
-    Result, RpcActor, RpcCall, RpcCommand,
+    async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler, Result,
+    RpcActor, RpcCall, RpcCommand,
 };
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{Call, Command, Forwarded};
@@ -106,8 +106,7 @@ impl Chain for NodeChain {
         tx: Vec<u8>,
         max_fee: i64,
     ) -> Result<std::result::Result<(), BroadcastError>> {
-        let tx: Transaction =
-            deserialize(&tx).map_err(|e| Error::Remote(format!("undecodable transaction: {e}")))?;
+        let tx: Transaction = deserialize(&tx).map_err(|e| Error::Remote(format!("undecodable transaction: {e}")))?;
         let cap = match max_fee {
             ..=0 => FeeCap::None,
             max => FeeCap::Absolute(Amount::from_sat(max as u64)),

@@ -138,3 +138,46 @@ pub fn parse_fixed_point(text: &str, decimals: i64) -> Option<i64> {
     }
     (-UPPER_BOUND..=UPPER_BOUND).contains(&mantissa).then_some(mantissa)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn amounts_have_eight_decimals() {
+        assert_eq!(amount_to_json(Amount::from_sat(1)).to_string(), "0.00000001");
+        assert_eq!(amount_to_json(Amount::from_sat(2_100_000_000_000_000)).to_string(), "21000000.00000000");
+        assert_eq!(signed_amount_to_json(-150_000_000).to_string(), "-1.50000000");
+    }
+
+    #[test]
+    fn amount_from_value() {
+        // The reference's rpc_util vectors (ParseFixedPoint and AmountFromValue).
+        let ok = |v: Value| parse_amount(&v).map(Amount::to_sat);
+        assert_eq!(ok(json!(0)), Ok(0));
+        assert_eq!(ok(json!(0.00000001)), Ok(1));
+        assert_eq!(ok(json!("0.00000001")), Ok(1));
+        assert_eq!(ok(json!(20999999.9999999)), Ok(2_099_999_999_999_990));
+        assert_eq!(ok(json!(21000000)), Ok(2_100_000_000_000_000));
+        assert_eq!(ok(json!("1e-8")), Ok(1));
+        assert_eq!(ok(json!("0.1e-7")), Ok(1));
+        assert_eq!(ok(json!("0.01e-6")), Ok(1));
+        assert_eq!(
+            ok(json!("0.0000000000000000000000000000000000000000000000000000000000000000000000000001e+68")),
+            Ok(1)
+        );
+        assert_eq!(ok(json!("10000000000000000000000000000000000000000000000000000000000000000e-64")), Ok(100_000_000));
+        let err = |v: Value| parse_amount(&v).unwrap_err();
+        assert_eq!(err(json!(0.000000001)).message, "Invalid amount");
+        assert_eq!(err(json!("1e-9")).message, "Invalid amount");
+        assert_eq!(err(json!(".1")).message, "Invalid amount");
+        assert_eq!(err(json!("01")).message, "Invalid amount");
+        assert_eq!(err(json!("1 ")).message, "Invalid amount");
+        assert_eq!(err(json!(-0.00000001)).message, "Amount out of range");
+        assert_eq!(err(json!(21000000.00000001)).message, "Amount out of range");
+        assert_eq!(err(json!("92233720368.54775808")).message, "Invalid amount");
+        let e = err(json!(true));
+        assert_eq!((e.code, e.message.as_str()), (-3, "Amount is not a number or string"));
+    }
+}

@@ -578,6 +578,23 @@ mod tests {
         futures_util::FutureExt::now_or_never(f).expect("ready")
     }
 
+    /// A method another component serves gets its parameters as sent and
+    /// shows that component's help; unregistering takes it away.
+    #[test]
+    fn forwarded_methods_pass_parameters_through() {
+        let t = RpcTable::new();
+        t.set_warmup(None);
+        let handler: Handler = Arc::new(|c: Call| Box::pin(async move { Ok(c.request.params) }));
+        let help = Forwarded { signature: "remote ( x )".into(), help: "remote ( x )\n\nElsewhere.".into() };
+        t.register(Command::forwarded("remote".into(), "wallet".into(), help, handler));
+        let req = Request { method: "remote".into(), params: json!({"x": 1, "anything": 2}), ..Default::default() };
+        assert_eq!(futures_executor(t.execute(req)).unwrap(), json!({"x": 1, "anything": 2}));
+        assert_eq!(t.get("remote").unwrap().help(), "remote ( x )\n\nElsewhere.");
+        assert!(t.help_overview().contains("== Wallet ==\nremote ( x )"));
+        assert!(t.unregister("remote"));
+        assert!(t.get("remote").is_none());
+    }
+
     #[test]
     fn named_parameters_fill_holes_and_aliases() {
         let t = table();

@@ -46,8 +46,9 @@ pub struct WalletManager {
 impl WalletManager {
     /// A manager with no wallets loaded, listening to the chain.
     pub async fn start(chain: Arc<dyn Chain>, options: WalletOptions) -> Result<Arc<WalletManager>, WalletError> {
-        std::fs::create_dir_all(&options.dir)
-            .map_err(|e| WalletError::Other(format!("Cannot create wallet directory {}: {e}", options.dir.display())))?;
+        std::fs::create_dir_all(&options.dir).map_err(|e| {
+            WalletError::Other(format!("Cannot create wallet directory {}: {e}", options.dir.display()))
+        })?;
         let manager = Arc::new(WalletManager {
             chain: chain.clone(),
             options,

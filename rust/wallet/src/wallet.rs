@@ -55,10 +55,10 @@ impl Wallet {
             let tx = db.transaction()?;
             tx.execute(CREATE_DESCRIPTORS, [])?;
             for (k, d) in [(KeychainKind::External, &external), (KeychainKind::Internal, &internal)] {
-                tx.execute("INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)", params![
-                    keychain_key(k),
-                    d
-                ])?;
+                tx.execute(
+                    "INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)",
+                    params![keychain_key(k), d],
+                )?;
             }
             tx.commit()?;
         }

@@ -35,7 +35,12 @@ const SUPPORTED_TYPE: &str = "bech32";
 
 /// Reveals the next address of `keychain`; `type_param` is where the call
 /// names the address type.
-async fn address(m: Arc<WalletManager>, call: Call, keychain: KeychainKind, type_param: usize) -> Result<Value, RpcError> {
+async fn address(
+    m: Arc<WalletManager>,
+    call: Call,
+    keychain: KeychainKind,
+    type_param: usize,
+) -> Result<Value, RpcError> {
     if keychain == KeychainKind::External && call.param(0).and_then(Value::as_str) == Some("*") {
         return Err(RpcError::new(codes::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name"));
     }

@@ -12,12 +12,9 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::{confirmations, last_processed_block, method, request_wallet};
+use super::{coinbase_immature, confirmations, last_processed_block, method, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
-
-/// Blocks before a coinbase output may be spent.
-const COINBASE_MATURITY: i64 = 100;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     table.register(
@@ -66,7 +63,7 @@ struct Coin {
 
 impl Coin {
     fn immature(&self) -> bool {
-        self.coinbase && self.confirmations < COINBASE_MATURITY
+        self.coinbase && coinbase_immature(self.confirmations)
     }
 
     /// Ours to spend without trusting anyone else: confirmed, or from a
@@ -109,7 +106,8 @@ async fn getbalance(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError
 async fn getbalances(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let wallet = request_wallet(&m, &call).await?;
     let coins = unspent(&wallet);
-    let sum = |f: &dyn Fn(&Coin) -> bool| -> Amount { coins.iter().filter(|c| f(c)).map(|c| c.output.txout.value).sum() };
+    let sum =
+        |f: &dyn Fn(&Coin) -> bool| -> Amount { coins.iter().filter(|c| f(c)).map(|c| c.output.txout.value).sum() };
     Ok(json!({
         "mine": {
             "trusted": amount_to_json(sum(&|c| c.trusted() && !c.immature())),
@@ -154,11 +152,10 @@ async fn listunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
     let mut filter = Vec::new();
     for a in call.param(2).and_then(Value::as_array).into_iter().flatten() {
         let text = a.as_str().unwrap_or_default();
-        let address = text
-            .parse::<Address<_>>()
-            .ok()
-            .and_then(|a| a.require_network(network).ok())
-            .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}")))?;
+        let address =
+            text.parse::<Address<_>>().ok().and_then(|a| a.require_network(network).ok()).ok_or_else(|| {
+                RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
+            })?;
         if filter.contains(&address.script_pubkey()) {
             return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}")));
         }

@@ -1,5 +1,6 @@
 //! Wallet transactions: `gettransaction`, `listtransactions`.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -16,12 +17,9 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::{confirmations, method, node, request_wallet};
+use super::{coinbase_immature, confirmations, method, node, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
-
-/// Blocks before a coinbase output may be spent.
-const COINBASE_MATURITY: i64 = 100;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     table.register(
@@ -49,14 +47,14 @@ struct BlockPositions(HashMap<BlockHash, Vec<Txid>>);
 
 impl BlockPositions {
     async fn index(&mut self, m: &WalletManager, block: BlockHash, txid: Txid) -> Result<Option<usize>, RpcError> {
-        if !self.0.contains_key(&block) {
+        if let Entry::Vacant(entry) = self.0.entry(block) {
             let found = m.chain().find_block(block.to_byte_array(), true).await.map_err(node)?;
             let txids = found
                 .and_then(|f| f.data)
                 .and_then(|data| deserialize::<Block>(&data).ok())
                 .map(|b| b.txdata.iter().map(|t| t.compute_txid()).collect())
                 .unwrap_or_default();
-            self.0.insert(block, txids);
+            entry.insert(txids);
         }
         Ok(self.0[&block].iter().position(|t| *t == txid))
     }
@@ -97,7 +95,8 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
     let confs = confirmations(tip, &wtx.chain_position);
     let (sent, received) = bdk.sent_and_received(tx);
     let from_me = sent.to_sat() > 0;
-    let fee = from_me.then(|| bdk.calculate_fee(tx).ok()).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
+    let fee =
+        from_me.then(|| bdk.calculate_fee(tx).ok()).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
     let mut sends = Vec::new();
     let mut receives = Vec::new();
     for (vout, out) in tx.output.iter().enumerate() {
@@ -106,13 +105,20 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
         let change = from_me && keychain == Some(KeychainKind::Internal);
         let value = out.value.to_signed().unwrap_or(SignedAmount::ZERO);
         if from_me && !change {
-            sends.push(Line { address: address.clone(), category: "send", amount: -value, vout: vout as u32, fee, labelled: false });
+            sends.push(Line {
+                address: address.clone(),
+                category: "send",
+                amount: -value,
+                vout: vout as u32,
+                fee,
+                labelled: false,
+            });
         }
         if keychain.is_some() && !change {
-            let category = match (tx.is_coinbase(), confs >= COINBASE_MATURITY) {
+            let category = match (tx.is_coinbase(), coinbase_immature(confs)) {
                 (false, _) => "receive",
-                (true, true) => "generate",
-                (true, false) => "immature",
+                (true, false) => "generate",
+                (true, true) => "immature",
             };
             let labelled = keychain == Some(KeychainKind::External);
             receives.push(Line { address, category, amount: value, vout: vout as u32, fee: None, labelled });

@@ -46,9 +46,14 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .example("hashvive-cli unloadwallet wallet_name"),
     );
     table.register(
-        Command::new("listwallets", "wallet", "Returns a list of currently loaded wallets.\nFor full information on the wallet, use \"getwalletinfo\"", method(manager, |m, _| async move {
-            Ok(json!(m.loaded().into_iter().map(|(name, _)| name).collect::<Vec<_>>()))
-        }))
+        Command::new(
+            "listwallets",
+            "wallet",
+            "Returns a list of currently loaded wallets.\nFor full information on the wallet, use \"getwalletinfo\"",
+            method(manager, |m, _| async move {
+                Ok(json!(m.loaded().into_iter().map(|(name, _)| name).collect::<Vec<_>>()))
+            }),
+        )
         .result("[           (json array)\n  \"str\",    (string) the wallet name\n  ...\n]")
         .example("hashvive-cli listwallets"),
     );
@@ -131,8 +136,9 @@ async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
         (None, Some(p)) => p.to_string(),
         (None, None) => super::selected_wallet(&m, &call)?.0,
     };
-    m.unload_wallet(&name)
-        .ok_or_else(|| RpcError::new(codes::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded"))?;
+    m.unload_wallet(&name).ok_or_else(|| {
+        RpcError::new(codes::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded")
+    })?;
     let mut result = json!({});
     if flag(&call, 1).is_some() {
         result["warnings"] = json!([STARTUP_SETTING_WARNING]);

@@ -60,7 +60,8 @@ impl RpcActor for WalletRpc {
     async fn call(&self, call: RpcCall) -> hashvive_interfaces::Result<Result<String, RpcFault>> {
         let params = serde_json::from_str(&call.params)
             .map_err(|e| hashvive_interfaces::Error::Remote(format!("invalid parameters: {e}")))?;
-        let request = Request { method: call.method, params, uri: call.uri, auth_user: call.user, ..Request::default() };
+        let request =
+            Request { method: call.method, params, uri: call.uri, auth_user: call.user, ..Request::default() };
         Ok(match self.table.execute(request).await {
             Ok(value) => Ok(value.to_string()),
             Err(e) => Err(RpcFault { code: e.code, message: e.message }),
@@ -122,6 +123,14 @@ fn confirmations(tip: u32, position: &ChainPosition<ConfirmationBlockTime>) -> i
         ChainPosition::Confirmed { anchor, .. } => i64::from(tip) - i64::from(anchor.block_id.height) + 1,
         ChainPosition::Unconfirmed { .. } => 0,
     }
+}
+
+/// Whether a coinbase output with this many confirmations is still immature
+/// for the wallet: the reference's `GetBlocksToMaturity() > 0`, one block
+/// more than consensus asks, so a spend made now is valid in the next block.
+fn coinbase_immature(confirmations: i64) -> bool {
+    const COINBASE_MATURITY: i64 = 100;
+    confirmations < COINBASE_MATURITY + 1
 }
 
 /// `{hash, height}` of the last block the wallet processed.

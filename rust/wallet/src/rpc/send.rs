@@ -55,9 +55,8 @@ async fn choose_fee(m: &WalletManager, call: &Call) -> Result<FeeChoice, RpcErro
             other => other.to_string(),
         };
         // sat/vB with up to three decimals is a whole number of sat/kvB.
-        let sat_per_kvb = parse_fixed_point(&text, 3)
-            .filter(|r| *r >= 0)
-            .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+        let sat_per_kvb =
+            parse_fixed_point(&text, 3).filter(|r| *r >= 0).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
         return Ok(FeeChoice { sat_per_kvb: sat_per_kvb as u64, reason: "PayTxFee set" });
     }
     let target = match conf_target {
@@ -102,17 +101,19 @@ fn create_error(e: CreateTxError) -> RpcError {
 async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let network = m.options().network;
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let address = text
-        .parse::<Address<_>>()
-        .ok()
-        .and_then(|a| a.require_network(network).ok())
-        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}")))?;
+    let address =
+        text.parse::<Address<_>>().ok().and_then(|a| a.require_network(network).ok()).ok_or_else(|| {
+            RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
+        })?;
     let amount = parse_amount(call.param(1).unwrap_or(&Value::Null))?;
     if amount == Amount::ZERO {
         return Err(RpcError::type_error("Invalid amount for send"));
     }
     if call.param(4).and_then(Value::as_bool) == Some(true) {
-        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "subtractfeefromamount is not supported by hashvive wallets yet"));
+        return Err(RpcError::new(
+            codes::RPC_WALLET_ERROR,
+            "subtractfeefromamount is not supported by hashvive wallets yet",
+        ));
     }
     let fee = choose_fee(&m, &call).await?;
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
