@@ -19,9 +19,9 @@ const DEFAULT_MAX_TX_FEE: i64 = 10_000_000;
 
 /// The running wallets; their RPC methods are served while it lives.
 pub struct WalletClient {
-    manager: Arc<WalletManager>,
-    /// Dropped first: no request reaches a manager going away.
+    /// Declared (so dropped) first: no request reaches a manager going away.
     _rpc: Vec<Box<dyn Handler>>,
+    manager: Arc<WalletManager>,
 }
 
 /// What the options ask of wallets, read before the node starts.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use bitcoin::consensus::deserialize;
 use bitcoin::hashes::Hash;
-use bitcoin::{Block, BlockHash, Network, Transaction};
+use bitcoin::{Block, Network, Transaction};
 use tokio::sync::Mutex as AsyncMutex;
 
 use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
@@ -236,7 +236,7 @@ impl ChainNotifications for Follower {
         // height connects (or on the next catch-up); nothing to do before.
     }
 
-    async fn updated_block_tip(&self, tip: BlockRef) {
-        tracing::debug!(target: "walletdb", "Wallets follow tip {} at {}", BlockHash::from_byte_array(tip.hash), tip.height);
+    async fn updated_block_tip(&self, _tip: BlockRef) {
+        // Each connected block was persisted as it came; nothing is pending.
     }
 }
