@@ -321,6 +321,9 @@ pub trait Chain: Send + Sync {
     /// still valid: such wallet transactions count as pending, others as
     /// abandoned or conflicted.
     async fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool>;
+    /// Every serialized mempool transaction, parents first (the reference's
+    /// `requestMempoolTransactions`): what a wallet loaded now has missed.
+    async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>>;
     /// Submits a serialized transaction to the mempool and relays it; refused
     /// when its fee exceeds `max_fee` satoshis (0: no limit). The outer error
     /// is the call failing; the inner one the node's verdict.

@@ -101,6 +101,10 @@ impl Chain for NodeChain {
         Ok(self.chainstate.with_mempool(|m| m.contains(&txid)))
     }
 
+    async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>> {
+        self.blocking(|c| c.with_mempool(|m| m.entries_in_order().iter().map(|e| serialize(&*e.tx)).collect())).await
+    }
+
     async fn broadcast_transaction(
         &self,
         tx: Vec<u8>,

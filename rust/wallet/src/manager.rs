@@ -122,11 +122,21 @@ impl WalletManager {
         let wallet = Arc::new(AsyncMutex::new(wallet));
         // Listed first, so no notification after the catch-up is missed.
         lock(&self.wallets).insert(name.to_string(), wallet.clone());
-        if let Err(e) = self.catch_up(&mut *wallet.lock().await).await {
+        if let Err(e) = self.catch_up_with_mempool(&mut *wallet.lock().await).await {
             lock(&self.wallets).remove(name);
             return Err(e);
         }
         Ok(wallet)
+    }
+
+    /// A wallet just loaded catches up with blocks, then takes in the mempool.
+    async fn catch_up_with_mempool(&self, wallet: &mut Wallet) -> Result<(), WalletError> {
+        self.catch_up(wallet).await?;
+        let now = hashvive_common::time::now().max(0) as u64;
+        for tx in self.chain.mempool_transactions().await? {
+            wallet.apply_unconfirmed(decode(&tx)?, now)?;
+        }
+        Ok(())
     }
 
     /// Brings a wallet to the node's tip: back to where its blocks still

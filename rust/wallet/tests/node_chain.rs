@@ -134,15 +134,23 @@ async fn follows_the_chain_sends_and_reloads() {
     assert_eq!(tx["confirmations"], 1);
     assert_eq!(tx["blockhash"], replacement[0].to_string());
 
+    // A wallet loaded later takes in what reached the mempool meanwhile.
+    node.call("", "unloadwallet", json!(["alice"])).await.unwrap();
+    node.call("bob", "sendtoaddress", json!([alice, 1])).await.unwrap();
+    node.call("", "loadwallet", json!(["alice"])).await.unwrap();
+    let balances = node.call("alice", "getbalances", json!([])).await.unwrap();
+    assert_eq!(btc(&balances["mine"]["untrusted_pending"]), Amount::from_btc(1.0).unwrap());
+
     // Reloading from wallet.dat keeps keys and history; the wallet catches up
-    // with blocks it missed while unloaded.
+    // with blocks it missed while unloaded (one more coinbase matures, and the
+    // pending payment confirms).
     let before = node.call("alice", "getbalance", json!([])).await.unwrap();
     drop(client);
     assert!(node.table.get("getbalance").is_none(), "wallet methods leave with the wallet");
     node.mine(&alice, 1);
     let _client = node.start_wallets(&["alice"]).await;
     let after = node.call("", "getbalance", json!([])).await.unwrap();
-    assert_eq!(btc(&after), btc(&before) + Amount::from_btc(50.0).unwrap());
+    assert_eq!(btc(&after), btc(&before) + Amount::from_btc(51.0).unwrap());
     let listed = node.call("", "listtransactions", json!(["*", 500])).await.unwrap();
     assert!(listed.as_array().unwrap().iter().any(|t| t["txid"] == json!(txid) && t["category"] == "send"));
     let fresh = node.call("", "getnewaddress", json!([])).await.unwrap();
