@@ -8,6 +8,7 @@ import os
 from decimal import Decimal
 
 from test_framework.test_framework import HashviveTestFramework
+from test_framework.test_node import ErrorMatch
 from test_framework.util import assert_equal, assert_raises_rpc_error
 
 
@@ -120,6 +121,20 @@ class WalletBasicTest(HashviveTestFramework):
         assert_equal(alice.getbalances()["mine"]["immature"], Decimal("50"))
         assert_equal(bob.gettransaction(txid)["confirmations"], 2)
         assert address != alice.getnewaddress()
+
+        self.log.info("-walletdir puts wallets elsewhere; it must name an existing absolute directory")
+        elsewhere = os.path.join(self.options.tmpdir, "elsewhere")
+        os.mkdir(elsewhere)
+        self.restart_node(0, extra_args=["-walletdir=" + elsewhere])
+        assert_equal(node.listwalletdir(), {"wallets": []})
+        node.createwallet("carol")
+        assert os.path.isfile(os.path.join(elsewhere, "carol", "wallet.dat"))
+        assert_equal(node.listwalletdir(), {"wallets": [{"name": "carol"}]})
+        self.stop_node(0)
+        node.assert_start_raises_init_error(["-walletdir=relative"],
+                                            'Error: Specified -walletdir "relative" is a relative path')
+        node.assert_start_raises_init_error(["-wallet=nosuch"], "Path does not exist", match=ErrorMatch.PARTIAL_REGEX)
+        self.start_node(0)
 
         self.log.info("-wallet loads at start-up; -disablewallet turns the methods off")
         self.restart_node(0, extra_args=["-wallet=alice"])
