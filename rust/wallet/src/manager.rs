@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
+use bdk_wallet::chain::BlockId;
 use bitcoin::consensus::deserialize;
 use bitcoin::hashes::Hash;
-use bitcoin::{Block, Network, Transaction};
+use bitcoin::{Block, BlockHash, Network, Transaction};
 use tokio::sync::Mutex as AsyncMutex;
 
 use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
@@ -76,7 +77,10 @@ impl WalletManager {
 
     /// Creates a wallet; one already there (loaded or not) is refused by its file.
     pub async fn create_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
-        let wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network)?;
+        let tip = self.chain.get_tip().await?;
+        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network)?;
+        let tip = BlockId { height: tip.height as u32, hash: BlockHash::from_byte_array(tip.hash) };
+        wallet.start_at(tip)?;
         self.add(name, wallet).await
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bdk_wallet::chain::BlockId;
 use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey, KeyMap, KeyMapWrapper};
 use bdk_wallet::rusqlite::{params, Connection, OptionalExtension};
-use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Wallet as BdkWallet};
+use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet as BdkWallet};
 use bitcoin::bip32::Xpriv;
 use bitcoin::{Block, Network, Psbt, Transaction, Txid};
 
@@ -126,6 +126,17 @@ impl Wallet {
     /// The last block the wallet processed.
     pub fn last_block(&self) -> BlockId {
         self.bdk.latest_checkpoint().block_id()
+    }
+
+    /// Makes a new wallet start at `tip` instead of the genesis block: it has
+    /// no history to find in older blocks, so none are scanned (the
+    /// reference's new wallets start at the tip too).
+    pub fn start_at(&mut self, tip: BlockId) -> Result<(), WalletError> {
+        let Ok(chain) = self.bdk.latest_checkpoint().push(tip) else { return Ok(()) };
+        self.bdk
+            .apply_update(Update { chain: Some(chain), ..Update::default() })
+            .map_err(|e| WalletError::Other(e.to_string()))?;
+        self.persist()
     }
 
     /// Takes a block of the active chain at `height`; `false` when it does

@@ -106,6 +106,13 @@ async fn follows_the_chain_sends_and_reloads() {
     );
     assert_eq!(balances["lastprocessedblock"]["height"], 101);
 
+    // A wallet created now starts at the tip: no old block is read for it.
+    node.call("", "createwallet", json!(["carol"])).await.unwrap();
+    let carol = client.manager().get("carol").unwrap();
+    let checkpoints: Vec<u32> = carol.lock().await.bdk().checkpoints().map(|c| c.height()).collect();
+    assert_eq!(checkpoints, vec![101, 0]);
+    node.call("", "unloadwallet", json!(["carol"])).await.unwrap();
+
     // A payment to bob: alice records it at once, bob hears of it from the mempool.
     let bob = node.call("bob", "getnewaddress", json!([])).await.unwrap();
     let txid = node.call("alice", "sendtoaddress", json!([bob, 2])).await.unwrap();
