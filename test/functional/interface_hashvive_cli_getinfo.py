@@ -4,14 +4,17 @@ after mining, proxies, -color, errors from the node, argument checks, and
 -generate failing as a failing RPC while the node has no wallet."""
 
 from decimal import Decimal
+import json
 import subprocess
 
 from test_framework.miniwallet import MiniWallet
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_raises_process_error
 
-# The node answers wallet methods with "Method not found" while it has no wallet.
+# A node built without the wallet answers wallet methods with "Method not found".
 METHOD_NOT_FOUND = "error code: -32601\nerror message:\nMethod not found\n"
+NO_WALLET_LOADED = ("No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
+                    "(Note: A default wallet is no longer automatically created)")
 BLOCKS_VALUE_OF_ZERO = ("error: the first argument (number of blocks to generate, default: 1) "
                         "must be an integer value greater than zero")
 
@@ -99,10 +102,23 @@ class CLIGetinfoTest(HashviveTestFramework):
         assert_equal((code, getinfo_to_dict(out)["Blocks"]), (0, "25"))
 
         self.log.info("-generate: getnewaddress fails without a wallet, reported as a failing RPC")
+        if self.is_wallet_compiled():
+            no_wallet = (18, "", "error code: -18\nerror message:\n" + NO_WALLET_LOADED + "\n")
+        else:
+            no_wallet = (32601 % 256, "", METHOD_NOT_FOUND)
         for args in ([], ["3"], ["0"], ["foo"], ["1", "2", "3"]):
             # The address comes first, so argument errors are not reached yet.
-            assert_equal(self.run_cli("-generate", *args), (32601 % 256, "", METHOD_NOT_FOUND))
+            assert_equal(self.run_cli("-generate", *args), no_wallet)
         assert_equal(node.getblockcount(), 25)
+        if self.is_wallet_compiled():
+            self.log.info("-generate mines to a new address of the loaded wallet")
+            node.createwallet("miner")
+            code, out, _ = self.run_cli("-generate", "2")
+            assert_equal(code, 0)
+            generated = json.loads(out)
+            assert_equal(len(generated["blocks"]), 2)
+            assert_equal(node.getblockcount(), 27)
+            assert_equal(node.getbalances()["mine"]["immature"], 100)
 
         self.log.info("Without a server, -getinfo fails like any command")
         self.stop_node(0)

@@ -19,6 +19,7 @@ use hashvive_policy::{are_inputs_standard, is_standard_tx, is_witness_standard, 
 
 use crate::chainstate::{Chainstate, Inner};
 use crate::coins::Coin;
+use crate::events::RemovalReason;
 use crate::mempool::{MempoolEntry, Package};
 
 /// Coins created by mempool transactions have this height while unconfirmed.
@@ -248,7 +249,7 @@ impl Chainstate {
             return Ok(Accepted { txid, wtxid, vsize, fee, replaced });
         }
         for t in &replaced {
-            inner.mempool.remove(t);
+            inner.mempool.remove(t, RemovalReason::Replaced);
         }
         let sequence = inner.mempool.next_sequence();
         let spends_coinbase = spent.iter().any(|c| c.is_coinbase);
@@ -310,10 +311,10 @@ impl Chainstate {
                 .collect();
             inner.fee_estimator.block_connected(height, rates);
             for tx in block.txdata.iter().skip(1) {
-                inner.mempool.remove(&tx.compute_txid());
+                inner.mempool.remove(&tx.compute_txid(), RemovalReason::Block);
                 for input in &tx.input {
                     if let Some(conflict) = inner.mempool.spender(&input.previous_output) {
-                        inner.mempool.remove_with_descendants(&conflict);
+                        inner.mempool.remove_with_descendants(&conflict, RemovalReason::Conflict);
                     }
                 }
             }

@@ -16,6 +16,7 @@ use hashvive_consensus::ChainParams;
 use crate::blockfiles::BlockFiles;
 use crate::coins::{BlockUndo, Coin};
 use crate::error::StoreError;
+use crate::events::{ChainEvent, EventSink};
 use crate::index::{BlockIndex, BlockRecord, Idx, Status};
 use crate::mempool::{Mempool, MempoolOptions};
 use crate::store::Store;
@@ -122,6 +123,8 @@ pub(crate) struct Inner {
     pub(crate) fee_estimator: crate::fee_estimator::FeeEstimator,
     /// Fee rate (sat/kvB) below which the full mempool takes nothing, raised by evictions.
     pub(crate) rolling_min_fee: hashvive_policy::FeeRate,
+    /// Where block and mempool changes are announced (the mempool holds a clone).
+    pub(crate) events: EventSink,
 }
 
 impl Chainstate {
@@ -131,17 +134,19 @@ impl Chainstate {
         let store = Store::open(&config.chainstate_dir.join("chainstate.redb"), config.db_cache_bytes)?;
         let files = BlockFiles::open(&config.blocks_dir, config.params.network.magic())?;
         let index = BlockIndex::load(store.load_index()?).map_err(ChainError::Index)?;
+        let events = EventSink::default();
         let mut inner = Inner {
             index,
             files,
             store,
             txindex: config.txindex,
-            mempool: Mempool::new(config.mempool.clone()),
+            mempool: Mempool::new(config.mempool.clone(), events.clone()),
             last_flush: Instant::now(),
             flush_interval: config.flush_interval,
             recent_block: None,
             fee_estimator: Default::default(),
             rolling_min_fee: hashvive_policy::FeeRate::ZERO,
+            events,
         };
         match inner.store.tip()? {
             Some(hash) => {
@@ -223,6 +228,13 @@ impl Chainstate {
         self.tip.subscribe()
     }
 
+    /// Every block and mempool change from now on, in order, with the tip
+    /// they start from (taken together under the lock, so none is missed).
+    pub fn subscribe_events(&self) -> (Tip, tokio::sync::mpsc::UnboundedReceiver<ChainEvent>) {
+        let inner = self.lock();
+        (inner.tip_summary(), inner.events.subscribe())
+    }
+
     pub(crate) fn publish_tip(&self, inner: &Inner) {
         let tip = inner.tip_summary();
         self.tip.send_if_modified(|current| {
@@ -233,7 +245,12 @@ impl Chainstate {
     }
 
     /// Transactions accepted into the mempool with [`crate::AcceptMode::Submit`]
-    /// from now on (from peers, RPC or the mempool file), for relay.
+    /// from now on (from peers, RPC or the mempool file), for relay. Unlike
+    /// [`ChainEvent::TransactionAdded`](crate::ChainEvent), which reports every
+    /// addition in order (reorganisations re-adding transactions included), this
+    /// names only what should be announced to peers, as the reference relays
+    /// explicitly rather than on every mempool change; a slow reader may miss
+    /// some, which only delays their relay.
     pub fn subscribe_accepted(&self) -> broadcast::Receiver<crate::Accepted> {
         self.accepted.subscribe()
     }

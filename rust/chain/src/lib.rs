@@ -6,6 +6,7 @@ pub mod blockfiles;
 mod chainstate;
 pub mod coins;
 pub mod error;
+mod events;
 mod fee_estimator;
 pub mod index;
 pub mod mempool;
@@ -17,6 +18,7 @@ mod validation;
 
 pub use accept::{AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
 pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, Tip};
+pub use events::{ChainEvent, RemovalReason};
 pub use fee_estimator::MAX_TARGET as MAX_FEE_ESTIMATE_TARGET;
 pub use miner::{BlockTemplate, CoinbaseReserve, MineError};
 pub use validation::{BlockOutcome, Rejection};

@@ -16,6 +16,8 @@ use hashvive_policy::constants::{
 };
 use hashvive_policy::{FeeRate, PolicyOptions};
 
+use crate::events::{ChainEvent, EventSink, RemovalReason};
+
 #[derive(Clone, Debug)]
 pub struct MempoolOptions {
     pub policy: PolicyOptions,
@@ -97,10 +99,12 @@ pub struct Mempool {
     change_sequence: u64,
     /// Whether the persisted mempool finished loading (`getmempoolinfo`'s `loaded`).
     pub(crate) loaded: bool,
+    /// Additions and removals are announced here.
+    events: EventSink,
 }
 
 impl Mempool {
-    pub fn new(options: MempoolOptions) -> Mempool {
+    pub(crate) fn new(options: MempoolOptions, events: EventSink) -> Mempool {
         Mempool {
             options,
             entries: HashMap::new(),
@@ -112,6 +116,7 @@ impl Mempool {
             total_fee: Amount::ZERO,
             change_sequence: 1,
             loaded: false,
+            events,
         }
     }
 
@@ -266,13 +271,19 @@ impl Mempool {
         self.total_vsize += entry.vsize;
         self.total_fee += entry.fee;
         self.by_wtxid.insert(entry.wtxid, txid);
+        if self.events.is_active() {
+            self.events.emit(ChainEvent::TransactionAdded(entry.tx.clone()));
+        }
         self.entries.insert(txid, entry);
         self.change_sequence += 1;
     }
 
     /// Removes one entry, unlinking it from parents and children.
-    pub(crate) fn remove(&mut self, txid: &Txid) -> Option<MempoolEntry> {
+    pub(crate) fn remove(&mut self, txid: &Txid, reason: RemovalReason) -> Option<MempoolEntry> {
         let entry = self.entries.remove(txid)?;
+        if self.events.is_active() {
+            self.events.emit(ChainEvent::TransactionRemoved { tx: entry.tx.clone(), reason });
+        }
         for input in &entry.tx.input {
             if self.spenders.get(&input.previous_output) == Some(txid) {
                 self.spenders.remove(&input.previous_output);
@@ -296,16 +307,21 @@ impl Mempool {
     }
 
     /// Removes a transaction and everything that depends on it.
-    pub(crate) fn remove_with_descendants(&mut self, txid: &Txid) -> Vec<MempoolEntry> {
+    pub(crate) fn remove_with_descendants(&mut self, txid: &Txid, reason: RemovalReason) -> Vec<MempoolEntry> {
         let mut doomed: Vec<Txid> = self.descendants(txid).into_iter().collect();
         doomed.push(*txid);
-        doomed.iter().filter_map(|t| self.remove(t)).collect()
+        doomed.iter().filter_map(|t| self.remove(t, reason)).collect()
     }
 
     /// Empties the mempool, returning its entries in arrival order.
     pub(crate) fn drain(&mut self) -> Vec<MempoolEntry> {
         let mut all: Vec<MempoolEntry> = self.entries.drain().map(|(_, e)| e).collect();
         all.sort_by_key(|e| e.sequence);
+        if self.events.is_active() {
+            for e in &all {
+                self.events.emit(ChainEvent::TransactionRemoved { tx: e.tx.clone(), reason: RemovalReason::Reorg });
+            }
+        }
         self.by_wtxid.clear();
         self.spenders.clear();
         self.total_vsize = 0;
@@ -318,7 +334,7 @@ impl Mempool {
     pub(crate) fn expire(&mut self, now: i64) -> usize {
         let cutoff = now - self.options.expiry.as_secs() as i64;
         let old: Vec<Txid> = self.entries.values().filter(|e| e.time < cutoff).map(|e| e.txid).collect();
-        old.iter().map(|t| self.remove_with_descendants(t).len()).sum()
+        old.iter().map(|t| self.remove_with_descendants(t, RemovalReason::Expiry).len()).sum()
     }
 
     /// Evicts the packages with the lowest descendant fee rate until the mempool
@@ -337,7 +353,7 @@ impl Mempool {
                 .min()?;
             let incremental = self.options.policy.incremental_relay_fee.to_sat_per_kvb();
             floor = Some(FeeRate::from_sat_per_kvb(worst.0.max(0) as u64 + incremental));
-            self.remove_with_descendants(&worst.1);
+            self.remove_with_descendants(&worst.1, RemovalReason::SizeLimit);
         }
         floor
     }

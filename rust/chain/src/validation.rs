@@ -23,6 +23,7 @@ use crate::blockfiles::FilePos;
 use crate::chainstate::{ChainError, Chainstate, Inner};
 use crate::coins::{BlockUndo, Coin};
 use crate::error::StoreError;
+use crate::events::ChainEvent;
 use crate::index::{BlockIndex, Idx, Status};
 use crate::store::{TxLocation, Writer};
 
@@ -295,6 +296,7 @@ impl Chainstate {
         let tip = inner.tip_summary();
         self.update_mempool_for_blocks(inner, &disconnected, &connected);
         self.publish_tip(inner);
+        inner.events.emit(ChainEvent::TipUpdated(tip));
         tracing::info!(
             "UpdateTip: new best={} height={} tx={} date='{}'",
             tip.hash,
@@ -345,6 +347,7 @@ impl Chainstate {
         inner.index.update(idx, |r| *r = record);
         inner.index.set_tip(Some(idx));
         inner.flush(false)?;
+        inner.events.emit(ChainEvent::BlockConnected { block: block.clone(), height });
         Ok(block)
     }
 
@@ -638,6 +641,8 @@ impl Inner {
             Ok::<_, StoreError>(())
         })?;
         self.index.set_tip(Some(prev));
-        Ok(Arc::new(block))
+        let block = Arc::new(block);
+        self.events.emit(ChainEvent::BlockDisconnected { block: block.clone(), height: self.index.get(idx).height() });
+        Ok(block)
     }
 }

@@ -244,3 +244,39 @@ fn answers_what_peers_ask_for_headers_and_blocks() {
     assert_eq!(accepted.try_recv().unwrap().wtxid, tx.compute_wtxid());
     assert!(accepted.try_recv().is_err());
 }
+
+/// Every change comes out as an event, in the order it happened: mempool
+/// additions, confirmations, and a reorganisation's disconnections before its
+/// connections, each with its height.
+#[test]
+fn events_follow_blocks_and_mempool_in_order() {
+    use hashvive_chain::{ChainEvent, RemovalReason};
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    let base = mine(&chain, 101);
+    let (start, mut events) = chain.subscribe_events();
+    assert_eq!(start.height, 101);
+    let mut next = || events.try_recv().ok();
+
+    let (outpoint, value) = coinbase_outpoint(&chain, &base[0]);
+    let tx = spend(outpoint, value, 2000);
+    let txid = tx.compute_txid();
+    chain.accept_to_mempool(Arc::new(tx), AcceptMode::Submit).unwrap();
+    assert!(matches!(next(), Some(ChainEvent::TransactionAdded(t)) if t.compute_txid() == txid));
+
+    let with_tx = mine(&chain, 1)[0];
+    assert!(matches!(next(), Some(ChainEvent::BlockConnected { block, height: 102 }) if block.block_hash() == with_tx));
+    assert!(matches!(next(),
+        Some(ChainEvent::TransactionRemoved { tx, reason: RemovalReason::Block }) if tx.compute_txid() == txid));
+    assert!(matches!(next(), Some(ChainEvent::TipUpdated(tip)) if tip.hash == with_tx));
+    assert!(next().is_none());
+
+    chain.invalidate_block(&with_tx).unwrap();
+    assert!(
+        matches!(next(), Some(ChainEvent::BlockDisconnected { block, height: 102 }) if block.block_hash() == with_tx)
+    );
+    assert!(matches!(next(), Some(ChainEvent::TransactionAdded(t)) if t.compute_txid() == txid));
+    assert!(matches!(next(), Some(ChainEvent::TipUpdated(tip)) if tip.height == 101));
+    assert!(next().is_none());
+}

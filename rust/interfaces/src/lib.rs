@@ -232,3 +232,176 @@ pub trait Ipc: Send + Sync {
     /// Connects to the `Init` a process serves at `address`.
     async fn connect(&self, address: &str, default_dir: &Path) -> Result<Arc<dyn Init>>;
 }
+
+/// A registration (of notifications, of RPC methods): dropping it undoes the
+/// registration. The reference's `interfaces::Handler`.
+pub trait Handler: Send {
+    /// Undoes the registration now; dropping the handler does the same.
+    fn disconnect(&mut self);
+}
+
+/// A block found by [`Chain::find_block`] (the reference's `FoundBlock`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundBlock {
+    pub hash: [u8; 32],
+    pub height: i32,
+    /// Header time, seconds since the epoch.
+    pub time: i64,
+    /// Median time of the eleven blocks up to this one (for locktime checks
+    /// and rescans by time).
+    pub median_time_past: i64,
+    /// Whether the block is on the active chain; a wallet treats transactions
+    /// in blocks off it as unconfirmed.
+    pub in_active_chain: bool,
+    /// The serialized block, when asked for and stored.
+    pub data: Option<Vec<u8>>,
+}
+
+/// A fee rate estimate and the confirmation target it was made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeeEstimate {
+    /// Satoshis per 1000 virtual bytes.
+    pub sat_per_kvb: u64,
+    /// The target the estimate is for (may be larger than asked).
+    pub blocks: u32,
+}
+
+/// Why the node did not take a transaction the wallet broadcast (the
+/// reference's `TransactionError`); the texts are the reference's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BroadcastError {
+    #[error("Inputs missing or spent")]
+    MissingInputs,
+    #[error("Transaction outputs already in utxo set")]
+    AlreadyInChain,
+    #[error("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)")]
+    MaxFeeExceeded,
+    /// Mempool policy or consensus refused it, with the reason.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// Why a transaction left the mempool (the reference's `MemPoolRemovalReason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovalReason {
+    /// Older than `-mempoolexpiry`.
+    Expiry,
+    /// Evicted to keep the mempool within `-maxmempool`.
+    SizeLimit,
+    /// Taken out while a reorganisation reshuffles the mempool; if it still
+    /// fits it comes back as a new addition.
+    Reorg,
+    /// Confirmed in a connected block.
+    Block,
+    /// Spends an output that a connected block spent differently.
+    Conflict,
+    /// Replaced by a transaction paying more (RBF).
+    Replaced,
+}
+
+/// What a wallet needs from the node: the active chain, blocks to scan, the
+/// mempool, fee levels, and a way to hear about changes and to offer RPC
+/// methods. Blocks and transactions travel serialized (consensus encoding),
+/// hashes in internal byte order, so the trait serves as is across IPC.
+#[async_trait]
+pub trait Chain: Send + Sync {
+    /// The active chain's tip; the wallet's "synced to" point and the basis of
+    /// confirmation counts.
+    async fn get_tip(&self) -> Result<BlockRef>;
+    /// The hash of the active chain's block at `height`, `None` above the tip;
+    /// lets a wallet find where its last seen block forked off.
+    async fn get_block_hash(&self, height: i32) -> Result<Option<[u8; 32]>>;
+    /// What the node knows of a block, with its data when `with_data`; `None`
+    /// when the block is unknown.
+    async fn find_block(&self, hash: [u8; 32], with_data: bool) -> Result<Option<FoundBlock>>;
+    /// The active chain's serialized blocks from `start_height` on, at most
+    /// `max_count`, for rescans; fewer (maybe none) at the tip.
+    async fn read_blocks(&self, start_height: i32, max_count: u32) -> Result<Vec<Vec<u8>>>;
+    /// Whether a transaction (txid) is in the mempool, i.e. unconfirmed but
+    /// still valid: such wallet transactions count as pending, others as
+    /// abandoned or conflicted.
+    async fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool>;
+    /// Every serialized mempool transaction, parents first (the reference's
+    /// `requestMempoolTransactions`): what a wallet loaded now has missed.
+    async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>>;
+    /// Submits a serialized transaction to the mempool and relays it; refused
+    /// when its fee exceeds `max_fee` satoshis (0: no limit). The outer error
+    /// is the call failing; the inner one the node's verdict.
+    async fn broadcast_transaction(&self, tx: Vec<u8>, max_fee: i64)
+        -> Result<std::result::Result<(), BroadcastError>>;
+    /// The node's fee estimate for confirmation within `target` blocks;
+    /// `None` without enough data (the wallet then uses `-fallbackfee`).
+    async fn estimate_smart_fee(&self, target: u32, conservative: bool) -> Result<Option<FeeEstimate>>;
+    /// The least fee rate (sat/kvB) the node relays: a wallet never pays less.
+    async fn relay_min_fee(&self) -> Result<u64>;
+    /// The least fee rate (sat/kvB) the mempool takes now (rises when full).
+    async fn mempool_min_fee(&self) -> Result<u64>;
+    /// Whether the node is still catching up; wallets delay broadcasts then.
+    async fn is_initial_block_download(&self) -> Result<bool>;
+    /// Delivers every later change to `notifications`, in order, until the
+    /// returned handler is dropped. The tip at registration is
+    /// [`get_tip`](Self::get_tip)'s answer before any notification arrives.
+    async fn handle_notifications(&self, notifications: Arc<dyn ChainNotifications>) -> Result<Box<dyn Handler>>;
+    /// Serves `command` from the node's JSON-RPC server (at `/` and
+    /// `/wallet/<name>`) by passing its calls to `actor`, until the returned
+    /// handler is dropped.
+    async fn handle_rpc(&self, command: RpcCommand, actor: Arc<dyn RpcActor>) -> Result<Box<dyn Handler>>;
+}
+
+/// What a wallet hears from the node, in the order things happened. Each
+/// call returns before the next is made.
+#[async_trait]
+pub trait ChainNotifications: Send + Sync {
+    /// A serialized transaction entered the mempool.
+    async fn transaction_added_to_mempool(&self, tx: Vec<u8>);
+    /// A serialized transaction left the mempool; for [`RemovalReason::Block`]
+    /// the block's connection is (or was) announced as well.
+    async fn transaction_removed_from_mempool(&self, tx: Vec<u8>, reason: RemovalReason);
+    /// A serialized block became part of the active chain at `height`.
+    async fn block_connected(&self, block: Vec<u8>, height: i32);
+    /// A serialized block at `height` left the active chain (reorganisation
+    /// or `invalidateblock`).
+    async fn block_disconnected(&self, block: Vec<u8>, height: i32);
+    /// The tip after a batch of connections and disconnections; a wallet
+    /// saves its sync point here.
+    async fn updated_block_tip(&self, tip: BlockRef);
+}
+
+/// An RPC method served by another component (a wallet): how the node's
+/// table shows it. Parameters are matched and checked by the component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcCommand {
+    pub name: String,
+    /// Help group, e.g. `wallet`.
+    pub category: String,
+    /// The one-line form `help` lists.
+    pub signature: String,
+    /// The text `help <name>` shows.
+    pub help: String,
+}
+
+/// One call of an [`RpcCommand`], as the client sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcCall {
+    pub method: String,
+    /// The `params` member as JSON text: an array or an object.
+    pub params: String,
+    /// The HTTP path, `/` or `/wallet/<name>` (URL-encoded as sent).
+    pub uri: String,
+    /// Who authenticated, for logs.
+    pub user: String,
+}
+
+/// A JSON-RPC error, with the reference's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcFault {
+    pub code: i32,
+    pub message: String,
+}
+
+/// Runs calls of the RPC methods a component registered.
+#[async_trait]
+pub trait RpcActor: Send + Sync {
+    /// The result as JSON text, or the error to answer with.
+    async fn call(&self, call: RpcCall) -> Result<std::result::Result<String, RpcFault>>;
+}

@@ -24,6 +24,7 @@ use hashvive_common::options::node_options;
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::{time, version};
 use hashvive_interfaces::Ipc;
+use hashvive_rpc::table::BoxFuture;
 use hashvive_rpc::RpcTable;
 
 use crate::chain::chain_config;
@@ -69,9 +70,18 @@ pub struct Wiring {
     /// `echoipc` through a spawned process. Made only after `-daemon` has
     /// forked, because its thread would not survive the fork.
     pub ipc: Option<IpcFactory>,
+    /// The wallet, for executables built with it (`hashvived`): reads its
+    /// options before the node starts (so option errors come out first), and
+    /// returns how to start it on the node's `Chain`.
+    pub wallet: Option<WalletFactory>,
 }
 
 pub type IpcFactory = Box<dyn FnOnce() -> Result<Arc<dyn Ipc>, String>>;
+pub type WalletFactory = Box<dyn FnOnce(&Args, &Path, bitcoin::Network) -> Result<WalletStart, String>>;
+/// Starts the wallet on the node's `Chain`; what it returns keeps the wallet
+/// (and its RPC methods) alive until the node shuts down.
+pub type WalletStart =
+    Box<dyn FnOnce(Arc<dyn hashvive_interfaces::Chain>) -> BoxFuture<Result<Box<dyn Send>, String>> + Send>;
 
 /// The executable `echoipc` spawns.
 const ECHO_PROCESS: &str = "hashvive-node";
@@ -194,6 +204,13 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         .build()
         .map_err(|e| InitError::new(format!("Cannot start the async runtime: {e}")))?;
     let chain_config = chain_config(&args, chain, &chain_dir)?;
+    let wallet = match wiring.wallet {
+        Some(prepare) if !args.get_bool("disablewallet", false) => {
+            // The reference creates the wallet directory whether or not a wallet loads.
+            Some(prepare(&args, &chain_dir, crate::chain::network(chain)).map_err(InitError::new)?)
+        }
+        _ => None,
+    };
     let net_settings = Arc::new(NetworkSettings::from_args(&args).map_err(InitError::new)?);
     let net_config =
         NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
@@ -211,6 +228,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         cli_name: "hashvive-cli",
         ipc,
         ipc_bind,
+        wallet,
     };
     let result = runtime.block_on(node.serve(rpc, daemon_notifier));
     // Tasks still blocked in handlers must not keep the process alive forever.
@@ -249,10 +267,11 @@ struct RunningNode {
     cli_name: &'static str,
     ipc: Option<Arc<dyn Ipc>>,
     ipc_bind: Vec<String>,
+    wallet: Option<WalletStart>,
 }
 
 impl RunningNode {
-    async fn serve(self, rpc: RpcSettings, notifier: Option<DaemonNotifier>) -> Result<(), InitError> {
+    async fn serve(mut self, rpc: RpcSettings, notifier: Option<DaemonNotifier>) -> Result<(), InitError> {
         let shutdown = Shutdown::new();
         let signals = watch_signals(shutdown.clone(), self.log.clone())?;
         let table = Arc::new(RpcTable::new());
@@ -300,6 +319,13 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
+        let wallet = match self.start_wallet(&chainstate, &table).await {
+            Ok(wallet) => wallet,
+            Err(e) => {
+                stop_rpc(http, cookie).await;
+                return Err(failed(notifier, e));
+            }
+        };
         // Peers come last, once everything they could ask for is ready.
         let net = match NetManager::start(self.net_config.clone(), chainstate.clone()).await {
             Ok(net) => net,
@@ -322,6 +348,7 @@ impl RunningNode {
         net.stop().await;
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
+        drop(wallet);
         let plain = self.persist_mempool_v1;
         let flushed = tokio::task::spawn_blocking(move || {
             if let Some(path) = mempool_file {
@@ -337,6 +364,18 @@ impl RunningNode {
             tracing::error!("Failed to write the chain state to disk: {e}");
         }
         Ok(())
+    }
+
+    /// Starts the wallet in this process on the node's chain state.
+    async fn start_wallet(
+        &mut self,
+        chainstate: &Arc<Chainstate>,
+        table: &Arc<RpcTable>,
+    ) -> Result<Option<Box<dyn Send>>, InitError> {
+        let Some(start) = self.wallet.take() else { return Ok(None) };
+        table.set_warmup(Some("Loading wallet...".into()));
+        let chain = Arc::new(crate::chain_client::NodeChain::new(chainstate.clone(), table.clone()));
+        start(chain).await.map(Some).map_err(InitError::new)
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.

@@ -2,6 +2,7 @@
 //! RPC methods. Chain state, mempool and P2P join it as their issues land.
 
 pub mod chain;
+pub mod chain_client;
 mod daemon;
 pub mod http;
 pub mod init;

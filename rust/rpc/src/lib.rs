@@ -7,6 +7,7 @@
 //! IPC `Rpc` interface): this crate only turns JSON into calls and results back
 //! into JSON.
 
+pub mod amount;
 pub mod convert;
 pub mod error;
 pub mod request;

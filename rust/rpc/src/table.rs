@@ -5,6 +5,7 @@
 //! parameter matching, arity and type checks, and the method's help text, so the
 //! three always agree.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::future::Future;
@@ -187,12 +188,21 @@ impl Arg {
     }
 }
 
+/// A method served by another component (a wallet, maybe in another
+/// process), which matches and checks the parameters itself: the table passes
+/// them on as sent and shows the component's help text.
+#[derive(Clone, Debug)]
+pub struct Forwarded {
+    pub signature: String,
+    pub help: String,
+}
+
 /// A method: its description, arguments and handler.
 #[derive(Clone)]
 pub struct Command {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// Help group, e.g. `control`; `hidden` keeps the method out of `help`.
-    pub category: &'static str,
+    pub category: Cow<'static, str>,
     pub description: String,
     pub args: Vec<Arg>,
     /// The `Result:` section of the help text.
@@ -200,18 +210,36 @@ pub struct Command {
     /// Example invocations, one per line, without the `> ` prefix.
     pub examples: Vec<String>,
     pub handler: Handler,
+    /// Set for methods another component serves; `args` is empty then.
+    pub forwarded: Option<Forwarded>,
 }
 
 impl Command {
     pub fn new(name: &'static str, category: &'static str, description: impl Into<String>, handler: Handler) -> Self {
         Command {
-            name,
-            category,
+            name: Cow::Borrowed(name),
+            category: Cow::Borrowed(category),
             description: description.into(),
             args: Vec::new(),
             result: String::new(),
             examples: Vec::new(),
             handler,
+            forwarded: None,
+        }
+    }
+
+    /// A method another component serves: `handler` gets the parameters as
+    /// sent, in `call.request.params`.
+    pub fn forwarded(name: String, category: String, forwarded: Forwarded, handler: Handler) -> Self {
+        Command {
+            name: Cow::Owned(name),
+            category: Cow::Owned(category),
+            description: String::new(),
+            args: Vec::new(),
+            result: String::new(),
+            examples: Vec::new(),
+            handler,
+            forwarded: Some(forwarded),
         }
     }
 
@@ -232,6 +260,9 @@ impl Command {
 
     /// The one-line form `help` lists: `name "arg" ( optional ... )`.
     pub fn signature(&self) -> String {
+        if let Some(f) = &self.forwarded {
+            return f.signature.clone();
+        }
         let mut sig = self.name.to_string();
         let visible: Vec<&Arg> = self.args.iter().filter(|a| !a.hidden && !a.named_only).collect();
         let mut in_optional = false;
@@ -251,6 +282,9 @@ impl Command {
 
     /// The full help text `help <name>` returns.
     pub fn help(&self) -> String {
+        if let Some(f) = &self.forwarded {
+            return f.help.clone();
+        }
         let mut text = self.signature();
         text.push_str("\n\n");
         text.push_str(self.description.trim_end());
@@ -410,7 +444,7 @@ pub struct ActiveCommand {
 /// run time (a wallet process attaching adds its methods).
 #[derive(Default)]
 pub struct RpcTable {
-    commands: RwLock<BTreeMap<&'static str, Arc<Command>>>,
+    commands: RwLock<BTreeMap<String, Arc<Command>>>,
     warmup: RwLock<Option<String>>,
     active: Mutex<HashMap<u64, (String, Instant)>>,
     next_call: AtomicU64,
@@ -422,11 +456,16 @@ impl RpcTable {
     }
 
     pub fn register(&self, command: Command) {
-        self.commands.write().unwrap_or_else(|e| e.into_inner()).insert(command.name, Arc::new(command));
+        self.commands.write().unwrap_or_else(|e| e.into_inner()).insert(command.name.to_string(), Arc::new(command));
     }
 
     pub fn unregister(&self, name: &str) -> bool {
         self.commands.write().unwrap_or_else(|e| e.into_inner()).remove(name).is_some()
+    }
+
+    /// Every method, by name.
+    pub fn commands(&self) -> Vec<Arc<Command>> {
+        self.commands.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Command>> {
@@ -459,8 +498,14 @@ impl RpcTable {
         }
         let command =
             self.get(&request.method).ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
-        let params = command.positional_params(&request.params)?;
-        command.check(&params)?;
+        let params = match command.forwarded {
+            Some(_) => Vec::new(),
+            None => {
+                let params = command.positional_params(&request.params)?;
+                command.check(&params)?;
+                params
+            }
+        };
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         self.active.lock().unwrap_or_else(|e| e.into_inner()).insert(id, (request.method.clone(), Instant::now()));
         let _guard = ActiveGuard { table: self, id };
@@ -472,7 +517,7 @@ impl RpcTable {
         let commands = self.commands.read().unwrap_or_else(|e| e.into_inner());
         let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for cmd in commands.values().filter(|c| c.category != "hidden") {
-            groups.entry(cmd.category).or_default().push(cmd.signature());
+            groups.entry(&cmd.category).or_default().push(cmd.signature());
         }
         let sections: Vec<String> = groups
             .into_iter()
@@ -531,6 +576,23 @@ mod tests {
     /// The table's futures never pend in these tests.
     fn futures_executor<F: Future>(f: F) -> F::Output {
         futures_util::FutureExt::now_or_never(f).expect("ready")
+    }
+
+    /// A method another component serves gets its parameters as sent and
+    /// shows that component's help; unregistering takes it away.
+    #[test]
+    fn forwarded_methods_pass_parameters_through() {
+        let t = RpcTable::new();
+        t.set_warmup(None);
+        let handler: Handler = Arc::new(|c: Call| Box::pin(async move { Ok(c.request.params) }));
+        let help = Forwarded { signature: "remote ( x )".into(), help: "remote ( x )\n\nElsewhere.".into() };
+        t.register(Command::forwarded("remote".into(), "wallet".into(), help, handler));
+        let req = Request { method: "remote".into(), params: json!({"x": 1, "anything": 2}), ..Default::default() };
+        assert_eq!(futures_executor(t.execute(req)).unwrap(), json!({"x": 1, "anything": 2}));
+        assert_eq!(t.get("remote").unwrap().help(), "remote ( x )\n\nElsewhere.");
+        assert!(t.help_overview().contains("== Wallet ==\nremote ( x )"));
+        assert!(t.unregister("remote"));
+        assert!(t.get("remote").is_none());
     }
 
     #[test]

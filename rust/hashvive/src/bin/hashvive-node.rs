@@ -20,5 +20,5 @@ fn main() -> ExitCode {
             .map(|ipc| Arc::new(ipc) as Arc<dyn Ipc>)
             .map_err(|e| format!("cannot start the IPC event loop: {e}"))
     });
-    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc) })
+    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc), ..Wiring::default() })
 }

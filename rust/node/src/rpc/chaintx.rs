@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use hashvive_chain::coins::Coin;
 use hashvive_chain::{AcceptMode, Chainstate, MempoolReject, RejectKind};
 use hashvive_consensus::tx::SpentOutput;
+use hashvive_interfaces::BroadcastError;
 use hashvive_policy::{is_unspendable, FeeRate};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
@@ -336,32 +337,61 @@ fn sendrawtransaction(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
         ));
     }
     let txid = tx.compute_txid();
-    if c.with_mempool(|m| m.contains(&txid)) {
-        return Ok(json!(txid.to_string()));
-    }
-    let tx = Arc::new(tx);
-    if max_rate != FeeRate::ZERO {
-        let tested = c.accept_to_mempool(tx.clone(), AcceptMode::Test).map_err(send_error)?;
-        if tested.fee > max_rate.fee(tested.vsize) {
-            return Err(RpcError::new(
-                codes::RPC_VERIFY_ERROR,
-                "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
-            ));
-        }
-    }
-    c.accept_to_mempool(tx, AcceptMode::Submit).map_err(send_error)?;
+    let cap = match max_rate {
+        FeeRate::ZERO => FeeCap::None,
+        rate => FeeCap::Rate(rate),
+    };
+    broadcast(c, Arc::new(tx), cap).map_err(send_error)?;
     Ok(json!(txid.to_string()))
 }
 
-/// How `sendrawtransaction` reports a refusal (the reference's `BroadcastTransaction`).
-fn send_error(r: MempoolReject) -> RpcError {
-    match r.kind {
-        RejectKind::MissingInputs => RpcError::new(codes::RPC_VERIFY_ERROR, "Inputs missing or spent"),
-        RejectKind::AlreadyKnown => {
-            RpcError::new(codes::RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction outputs already in utxo set")
-        }
-        _ => RpcError::new(codes::RPC_VERIFY_REJECTED, r.to_string()),
+/// The most fee a broadcast transaction may pay.
+#[derive(Clone, Copy, Debug)]
+pub enum FeeCap {
+    None,
+    /// `sendrawtransaction`'s `maxfeerate`.
+    Rate(FeeRate),
+    /// A wallet's `-maxtxfee`.
+    Absolute(Amount),
+}
+
+/// Submits a transaction to the mempool unless it is there already (the
+/// reference's `BroadcastTransaction`), for `sendrawtransaction` and wallets.
+pub fn broadcast(c: &Chainstate, tx: Arc<Transaction>, cap: FeeCap) -> Result<(), BroadcastError> {
+    if c.with_mempool(|m| m.contains(&tx.compute_txid())) {
+        return Ok(());
     }
+    if !matches!(cap, FeeCap::None) {
+        let tested = c.accept_to_mempool(tx.clone(), AcceptMode::Test).map_err(broadcast_error)?;
+        let max = match cap {
+            FeeCap::Rate(rate) => rate.fee(tested.vsize),
+            FeeCap::Absolute(max) => max,
+            FeeCap::None => Amount::MAX_MONEY,
+        };
+        if tested.fee > max {
+            return Err(BroadcastError::MaxFeeExceeded);
+        }
+    }
+    c.accept_to_mempool(tx, AcceptMode::Submit).map_err(broadcast_error)?;
+    Ok(())
+}
+
+fn broadcast_error(r: MempoolReject) -> BroadcastError {
+    match r.kind {
+        RejectKind::MissingInputs => BroadcastError::MissingInputs,
+        RejectKind::AlreadyKnown => BroadcastError::AlreadyInChain,
+        _ => BroadcastError::Rejected(r.to_string()),
+    }
+}
+
+/// How `sendrawtransaction` reports a refusal (the reference's `BroadcastTransaction`).
+fn send_error(e: BroadcastError) -> RpcError {
+    let code = match e {
+        BroadcastError::MissingInputs | BroadcastError::MaxFeeExceeded => codes::RPC_VERIFY_ERROR,
+        BroadcastError::AlreadyInChain => codes::RPC_VERIFY_ALREADY_IN_CHAIN,
+        BroadcastError::Rejected(_) => codes::RPC_VERIFY_REJECTED,
+    };
+    RpcError::new(code, e.to_string())
 }
 
 fn testmempoolaccept(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {

@@ -1,0 +1,84 @@
+//! The wallet component as a node runs it: options from the command line,
+//! the manager, its RPC methods in the node's server, and the `-wallet`s
+//! loaded at start-up. Dropping the [`WalletClient`] takes it all away again.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bitcoin::Network;
+
+use hashvive_common::args::Args;
+use hashvive_interfaces::{Chain, Handler};
+use hashvive_rpc::amount::parse_fixed_point;
+
+use crate::error::WalletError;
+use crate::manager::{WalletManager, WalletOptions};
+
+/// `-maxtxfee`'s default: 0.10 BTC.
+const DEFAULT_MAX_TX_FEE: i64 = 10_000_000;
+
+/// The running wallets; their RPC methods are served while it lives.
+pub struct WalletClient {
+    /// Declared (so dropped) first: no request reaches a manager going away.
+    _rpc: Vec<Box<dyn Handler>>,
+    manager: Arc<WalletManager>,
+}
+
+/// What the options ask of wallets, read before the node starts.
+pub struct WalletStartup {
+    pub options: WalletOptions,
+    /// `-wallet=<name>`, each loaded at start-up.
+    pub wallets: Vec<String>,
+}
+
+/// A BTC amount option (`-fallbackfee=0.0002`) in satoshis.
+fn amount_option(args: &Args, name: &str, default: i64) -> Result<i64, WalletError> {
+    match args.get(name) {
+        None => Ok(default),
+        Some(text) => parse_fixed_point(&text, 8)
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| WalletError::Other(format!("Invalid amount for -{name}=<amount>: '{text}'"))),
+    }
+}
+
+impl WalletStartup {
+    pub fn from_args(args: &Args, chain_dir: &Path, network: Network) -> Result<WalletStartup, WalletError> {
+        let dir = match args.get("walletdir").filter(|d| !d.is_empty()) {
+            Some(d) => {
+                let dir = Path::new(&d).to_path_buf();
+                if dir.is_relative() {
+                    return Err(WalletError::Other(format!("Specified -walletdir \"{d}\" is a relative path")));
+                }
+                if !dir.is_dir() {
+                    return Err(WalletError::Other(format!("Specified -walletdir \"{d}\" does not exist")));
+                }
+                dir
+            }
+            None => chain_dir.join("wallets"),
+        };
+        let options = WalletOptions {
+            dir,
+            network,
+            fallback_fee: amount_option(args, "fallbackfee", 0)? as u64,
+            max_tx_fee: amount_option(args, "maxtxfee", DEFAULT_MAX_TX_FEE)?,
+        };
+        Ok(WalletStartup { options, wallets: args.get_all("wallet") })
+    }
+}
+
+impl WalletClient {
+    /// Starts the wallets on `chain`: RPC methods first (so `loadwallet`
+    /// works even when a `-wallet` fails), then each `-wallet`.
+    pub async fn start(chain: Arc<dyn Chain>, startup: WalletStartup) -> Result<WalletClient, WalletError> {
+        let manager = WalletManager::start(chain, startup.options).await?;
+        let rpc = crate::rpc::register(manager.clone()).await?;
+        for name in &startup.wallets {
+            manager.load_wallet(name).await?;
+        }
+        Ok(WalletClient { manager, _rpc: rpc })
+    }
+
+    pub fn manager(&self) -> &Arc<WalletManager> {
+        &self.manager
+    }
+}

@@ -1,0 +1,40 @@
+//! What can go wrong in a wallet, and the RPC error each becomes.
+
+use hashvive_rpc::error::codes;
+use hashvive_rpc::RpcError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// The wallet's SQLite database.
+    #[error("Wallet database error: {0}")]
+    Database(#[from] bdk_wallet::rusqlite::Error),
+    /// A stored wallet that does not open (wrong network, damaged data).
+    #[error("Wallet loading failed: {0}")]
+    Load(String),
+    #[error("Wallet file verification failed. Failed to create database path '{0}'. Database already exists.")]
+    AlreadyExists(String),
+    #[error("Wallet file verification failed. Failed to load database path '{0}'. Path does not exist.")]
+    NotFound(String),
+    #[error("Wallet \"{0}\" is already loaded.")]
+    AlreadyLoaded(String),
+    #[error("Insufficient funds")]
+    InsufficientFunds,
+    /// The node could not be asked (its process went away).
+    #[error("{0}")]
+    Chain(#[from] hashvive_interfaces::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<WalletError> for RpcError {
+    fn from(e: WalletError) -> RpcError {
+        let code = match &e {
+            WalletError::NotFound(_) => codes::RPC_WALLET_NOT_FOUND,
+            WalletError::AlreadyLoaded(_) => codes::RPC_WALLET_ALREADY_LOADED,
+            WalletError::InsufficientFunds => codes::RPC_WALLET_INSUFFICIENT_FUNDS,
+            WalletError::Database(_) => codes::RPC_DATABASE_ERROR,
+            _ => codes::RPC_WALLET_ERROR,
+        };
+        RpcError::new(code, e.to_string())
+    }
+}

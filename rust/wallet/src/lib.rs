@@ -1,0 +1,14 @@
+//! Hashvive's wallets: descriptor wallets on `bdk_wallet`, each stored as
+//! SQLite in `<wallet dir>/<name>/wallet.dat`, following the node through a
+//! `dyn Chain` (so the node may be in this process or another), and the
+//! wallet RPC methods, which the node serves through `Chain::handle_rpc`.
+
+pub mod client;
+pub mod error;
+pub mod manager;
+pub mod rpc;
+pub mod wallet;
+
+pub use client::{WalletClient, WalletStartup};
+pub use error::WalletError;
+pub use manager::{WalletManager, WalletOptions};

@@ -1,0 +1,256 @@
+//! [`WalletManager`]: the loaded wallets, kept in step with the node's chain
+//! through a `dyn Chain` — caught up from blocks at load and before each
+//! request, and told of every change through `ChainNotifications`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+
+use bdk_wallet::chain::BlockId;
+use bitcoin::consensus::deserialize;
+use bitcoin::hashes::Hash;
+use bitcoin::{Block, BlockHash, Network, Transaction};
+use tokio::sync::Mutex as AsyncMutex;
+
+use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
+
+use crate::error::WalletError;
+use crate::wallet::{Wallet, WALLET_FILE};
+
+/// A loaded wallet; the lock is held across a whole request (a send holds it
+/// from coin selection to broadcast, so two sends never pick the same coins).
+pub type SharedWallet = Arc<AsyncMutex<Wallet>>;
+
+/// Blocks read from the node per call while catching up.
+const CATCH_UP_BATCH: u32 = 100;
+
+/// Settings the wallets run with.
+#[derive(Clone, Debug)]
+pub struct WalletOptions {
+    /// `-walletdir`, or `<chain dir>/wallets`.
+    pub dir: PathBuf,
+    pub network: Network,
+    /// `-fallbackfee` in sat/kvB; 0 disables it.
+    pub fallback_fee: u64,
+    /// `-maxtxfee` in satoshis.
+    pub max_tx_fee: i64,
+}
+
+pub struct WalletManager {
+    chain: Arc<dyn Chain>,
+    options: WalletOptions,
+    wallets: Mutex<BTreeMap<String, SharedWallet>>,
+    /// Notifications stop when the manager goes.
+    notifications: Mutex<Option<Box<dyn Handler>>>,
+}
+
+impl WalletManager {
+    /// A manager with no wallets loaded, listening to the chain.
+    pub async fn start(chain: Arc<dyn Chain>, options: WalletOptions) -> Result<Arc<WalletManager>, WalletError> {
+        std::fs::create_dir_all(&options.dir).map_err(|e| {
+            WalletError::Other(format!("Cannot create wallet directory {}: {e}", options.dir.display()))
+        })?;
+        let manager = Arc::new(WalletManager {
+            chain: chain.clone(),
+            options,
+            wallets: Mutex::new(BTreeMap::new()),
+            notifications: Mutex::new(None),
+        });
+        let follower = Arc::new(Follower(Arc::downgrade(&manager)));
+        let handler = chain.handle_notifications(follower).await?;
+        *lock(&manager.notifications) = Some(handler);
+        Ok(manager)
+    }
+
+    pub fn chain(&self) -> &Arc<dyn Chain> {
+        &self.chain
+    }
+
+    pub fn options(&self) -> &WalletOptions {
+        &self.options
+    }
+
+    /// The directory of wallet `name` (the wallet directory itself for "").
+    pub fn wallet_dir(&self, name: &str) -> PathBuf {
+        self.options.dir.join(name)
+    }
+
+    /// Creates a wallet; one already there (loaded or not) is refused by its file.
+    pub async fn create_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
+        let tip = self.chain.get_tip().await?;
+        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network)?;
+        let tip = BlockId { height: tip.height as u32, hash: BlockHash::from_byte_array(tip.hash) };
+        wallet.start_at(tip)?;
+        self.add(name, wallet).await
+    }
+
+    pub async fn load_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
+        self.check_not_loaded(name)?;
+        let wallet = Wallet::load(name, &self.wallet_dir(name), self.options.network)?;
+        self.add(name, wallet).await
+    }
+
+    /// Takes the wallet out; it is closed once requests under way finish.
+    pub fn unload_wallet(&self, name: &str) -> Option<SharedWallet> {
+        lock(&self.wallets).remove(name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<SharedWallet> {
+        lock(&self.wallets).get(name).cloned()
+    }
+
+    /// Loaded wallets by name.
+    pub fn loaded(&self) -> Vec<(String, SharedWallet)> {
+        lock(&self.wallets).iter().map(|(n, w)| (n.clone(), w.clone())).collect()
+    }
+
+    /// Names of the wallets in the wallet directory, loaded or not.
+    pub fn list_wallet_dir(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.options.dir.join(WALLET_FILE).is_file() {
+            names.push(String::new());
+        }
+        collect_wallets(&self.options.dir, &self.options.dir, &mut names);
+        names.sort();
+        names
+    }
+
+    fn check_not_loaded(&self, name: &str) -> Result<(), WalletError> {
+        match lock(&self.wallets).contains_key(name) {
+            true => Err(WalletError::AlreadyLoaded(name.to_string())),
+            false => Ok(()),
+        }
+    }
+
+    async fn add(&self, name: &str, wallet: Wallet) -> Result<SharedWallet, WalletError> {
+        let wallet = Arc::new(AsyncMutex::new(wallet));
+        // Listed first, so no notification after the catch-up is missed.
+        lock(&self.wallets).insert(name.to_string(), wallet.clone());
+        if let Err(e) = self.catch_up_with_mempool(&mut *wallet.lock().await).await {
+            lock(&self.wallets).remove(name);
+            return Err(e);
+        }
+        Ok(wallet)
+    }
+
+    /// A wallet just loaded catches up with blocks, then takes in the mempool.
+    async fn catch_up_with_mempool(&self, wallet: &mut Wallet) -> Result<(), WalletError> {
+        self.catch_up(wallet).await?;
+        let now = hashvive_common::time::now().max(0) as u64;
+        for tx in self.chain.mempool_transactions().await? {
+            wallet.apply_unconfirmed(decode(&tx)?, now)?;
+        }
+        Ok(())
+    }
+
+    /// Brings a wallet to the node's tip: back to where its blocks still
+    /// match the active chain, then forward block by block.
+    pub async fn catch_up(&self, wallet: &mut Wallet) -> Result<(), WalletError> {
+        let tip = self.chain.get_tip().await?;
+        if wallet.last_block().hash.to_byte_array() == tip.hash {
+            return Ok(());
+        }
+        let mut fork = wallet.bdk().latest_checkpoint();
+        while self.chain.get_block_hash(fork.height() as i32).await? != Some(fork.hash().to_byte_array()) {
+            fork = fork.prev().ok_or_else(|| WalletError::Load("the wallet is for another chain".into()))?;
+        }
+        let mut height = fork.height() + 1;
+        loop {
+            let blocks = self.chain.read_blocks(height as i32, CATCH_UP_BATCH).await?;
+            if blocks.is_empty() {
+                return Ok(());
+            }
+            for bytes in blocks {
+                let block: Block = decode(&bytes)?;
+                if !wallet.apply_block(&block, height)? {
+                    return Err(WalletError::Other(format!("block {} does not connect", block.block_hash())));
+                }
+                height += 1;
+            }
+        }
+    }
+
+    /// Runs `f` on every loaded wallet in turn.
+    async fn for_each(&self, mut f: impl FnMut(&mut Wallet) -> Result<(), WalletError>) {
+        for (name, wallet) in self.loaded() {
+            if let Err(e) = f(&mut *wallet.lock().await) {
+                tracing::error!("Wallet {name}: {e}");
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn decode<T: bitcoin::consensus::Decodable>(bytes: &[u8]) -> Result<T, WalletError> {
+    deserialize(bytes).map_err(|e| WalletError::Other(format!("undecodable data from the node: {e}")))
+}
+
+/// Wallet directories below `dir`, named relative to `root`.
+fn collect_wallets(root: &Path, dir: &Path, names: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.join(WALLET_FILE).is_file() {
+            if let Ok(rel) = path.strip_prefix(root) {
+                names.push(rel.to_string_lossy().into_owned());
+            }
+        }
+        collect_wallets(root, &path, names);
+    }
+}
+
+/// Hears the node's notifications for the manager's wallets; weak, so the
+/// manager's end is not delayed by a notification in flight.
+struct Follower(Weak<WalletManager>);
+
+#[async_trait]
+impl ChainNotifications for Follower {
+    async fn transaction_added_to_mempool(&self, tx: Vec<u8>) {
+        let (Some(m), Ok(tx)) = (self.0.upgrade(), decode::<Transaction>(&tx)) else { return };
+        let now = hashvive_common::time::now().max(0) as u64;
+        m.for_each(|w| w.apply_unconfirmed(tx.clone(), now)).await;
+    }
+
+    async fn transaction_removed_from_mempool(&self, tx: Vec<u8>, reason: RemovalReason) {
+        // Confirmed ones arrive with their block; reorganised ones come back.
+        if matches!(reason, RemovalReason::Block | RemovalReason::Reorg) {
+            return;
+        }
+        let (Some(m), Ok(tx)) = (self.0.upgrade(), decode::<Transaction>(&tx)) else { return };
+        let now = hashvive_common::time::now().max(0) as u64;
+        let txid = tx.compute_txid();
+        m.for_each(|w| w.apply_evicted(txid, now)).await;
+    }
+
+    async fn block_connected(&self, block: Vec<u8>, height: i32) {
+        let (Some(m), Ok(block)) = (self.0.upgrade(), decode::<Block>(&block)) else { return };
+        for (name, wallet) in m.loaded() {
+            let mut wallet = wallet.lock().await;
+            let applied = wallet.apply_block(&block, height as u32);
+            // A wallet that missed blocks (or is behind a reorganisation) reads them.
+            let result = match applied {
+                Ok(true) => Ok(()),
+                Ok(false) => m.catch_up(&mut wallet).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::error!("Wallet {name}: block {}: {e}", block.block_hash());
+            }
+        }
+    }
+
+    async fn block_disconnected(&self, _block: Vec<u8>, _height: i32) {
+        // bdk drops a disconnected block when the block replacing it at its
+        // height connects (or on the next catch-up); nothing to do before.
+    }
+
+    async fn updated_block_tip(&self, _tip: BlockRef) {
+        // Each connected block was persisted as it came; nothing is pending.
+    }
+}

@@ -1,0 +1,265 @@
+//! Wallet transactions: `gettransaction`, `listtransactions`.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use bdk_wallet::chain::{ChainPosition, ConfirmationBlockTime};
+use bdk_wallet::{KeychainKind, WalletTx};
+use bitcoin::consensus::{deserialize, encode::serialize_hex};
+use bitcoin::hashes::Hash;
+use bitcoin::{Address, Block, BlockHash, SignedAmount, Txid};
+use serde_json::{json, Map, Value};
+
+use hashvive_rpc::amount::signed_amount_to_json;
+use hashvive_rpc::error::codes;
+use hashvive_rpc::table::Call;
+use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+
+use super::{coinbase_immature, confirmations, method, node, request_wallet};
+use crate::manager::WalletManager;
+use crate::wallet::Wallet;
+
+pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
+    table.register(
+        Command::new("gettransaction", "wallet", "Get detailed information about in-wallet transaction <txid>", method(manager, gettransaction))
+            .arg(Arg::required("txid", ArgType::Str, "The transaction id"))
+            .arg(Arg::optional("include_watchonly", ArgType::Bool, "Whether to include watch-only addresses in balance calculation and details[]").default("true for watch-only wallets, otherwise false"))
+            .arg(Arg::optional("verbose", ArgType::Bool, "Whether to include a `decoded` field containing the decoded transaction (equivalent to RPC decoderawtransaction)").default("false"))
+            .result("{\n  \"amount\" : n,\n  \"fee\" : n,\n  \"confirmations\" : n,\n  \"txid\" : \"hex\",\n  \"time\" : xxx,\n  \"timereceived\" : xxx,\n  \"bip125-replaceable\" : \"str\",\n  \"details\" : [ ... ],\n  \"hex\" : \"hex\"\n}")
+            .example("hashvive-cli gettransaction \"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d\""),
+    );
+    table.register(
+        Command::new("listtransactions", "wallet", "If a label name is provided, this will return only incoming transactions paying to addresses with the specified label.\n\nReturns up to 'count' most recent transactions skipping the first 'from' transactions.", method(manager, listtransactions))
+            .arg(Arg::optional("label|dummy", ArgType::Str, "If set, should be a valid label name to return only incoming transactions\nwith the specified label, or \"*\" to disable filtering and return all transactions."))
+            .arg(Arg::optional("count", ArgType::Num, "The number of transactions to return").default("10"))
+            .arg(Arg::optional("skip", ArgType::Num, "The number of transactions to skip").default("0"))
+            .arg(Arg::optional("include_watchonly", ArgType::Bool, "Include transactions to watch-only addresses (see 'importaddress')").default("true for watch-only wallets, otherwise false"))
+            .result("[\n  {\n    \"address\" : \"str\",\n    \"category\" : \"str\",\n    \"amount\" : n,\n    \"vout\" : n,\n    \"fee\" : n,\n    \"confirmations\" : n,\n    \"txid\" : \"hex\",\n    \"time\" : xxx,\n    \"timereceived\" : xxx,\n    \"bip125-replaceable\" : \"str\"\n  },\n  ...\n]")
+            .example("hashvive-cli listtransactions"),
+    );
+}
+
+/// Positions of transactions in the blocks asked about, read once per call.
+#[derive(Default)]
+struct BlockPositions(HashMap<BlockHash, Vec<Txid>>);
+
+impl BlockPositions {
+    async fn index(&mut self, m: &WalletManager, block: BlockHash, txid: Txid) -> Result<Option<usize>, RpcError> {
+        if let Entry::Vacant(entry) = self.0.entry(block) {
+            let found = m.chain().find_block(block.to_byte_array(), true).await.map_err(node)?;
+            let txids = found
+                .and_then(|f| f.data)
+                .and_then(|data| deserialize::<Block>(&data).ok())
+                .map(|b| b.txdata.iter().map(|t| t.compute_txid()).collect())
+                .unwrap_or_default();
+            entry.insert(txids);
+        }
+        Ok(self.0[&block].iter().position(|t| *t == txid))
+    }
+}
+
+/// One output's line in `details` or `listtransactions`.
+struct Line {
+    address: Option<String>,
+    category: &'static str,
+    amount: SignedAmount,
+    vout: u32,
+    /// Sends carry the transaction's fee (negative).
+    fee: Option<SignedAmount>,
+    /// Receive addresses are in the address book with the default label.
+    labelled: bool,
+}
+
+/// What the reference shows of one wallet transaction.
+struct TxView {
+    txid: Txid,
+    wtxid: String,
+    hex: String,
+    coinbase: bool,
+    confirmations: i64,
+    block: Option<ConfirmationBlockTime>,
+    time: u64,
+    replaceable: bool,
+    /// Credit minus debit minus fee, as `gettransaction`'s `amount`.
+    amount: SignedAmount,
+    fee: Option<SignedAmount>,
+    lines: Vec<Line>,
+}
+
+fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
+    let bdk = wallet.bdk();
+    let tx = &wtx.tx_node.tx;
+    let tip = wallet.last_block().height;
+    let confs = confirmations(tip, &wtx.chain_position);
+    let (sent, received) = bdk.sent_and_received(tx);
+    let from_me = sent.to_sat() > 0;
+    let fee =
+        from_me.then(|| bdk.calculate_fee(tx).ok()).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
+    let mut sends = Vec::new();
+    let mut receives = Vec::new();
+    for (vout, out) in tx.output.iter().enumerate() {
+        let keychain = bdk.derivation_of_spk(out.script_pubkey.clone()).map(|(k, _)| k);
+        let address = Address::from_script(&out.script_pubkey, network).ok().map(|a| a.to_string());
+        let change = from_me && keychain == Some(KeychainKind::Internal);
+        let value = out.value.to_signed().unwrap_or(SignedAmount::ZERO);
+        if from_me && !change {
+            sends.push(Line {
+                address: address.clone(),
+                category: "send",
+                amount: -value,
+                vout: vout as u32,
+                fee,
+                labelled: false,
+            });
+        }
+        if keychain.is_some() && !change {
+            let category = match (tx.is_coinbase(), coinbase_immature(confs)) {
+                (false, _) => "receive",
+                (true, false) => "generate",
+                (true, true) => "immature",
+            };
+            let labelled = keychain == Some(KeychainKind::External);
+            receives.push(Line { address, category, amount: value, vout: vout as u32, fee: None, labelled });
+        }
+    }
+    sends.extend(receives);
+    let (block, time) = match &wtx.chain_position {
+        ChainPosition::Confirmed { anchor, .. } => (Some(*anchor), anchor.confirmation_time),
+        ChainPosition::Unconfirmed { first_seen, last_seen } => (None, first_seen.or(*last_seen).unwrap_or(0)),
+    };
+    let signed = |a: bitcoin::Amount| a.to_signed().unwrap_or(SignedAmount::ZERO);
+    TxView {
+        txid: tx.compute_txid(),
+        wtxid: tx.compute_wtxid().to_string(),
+        hex: serialize_hex(&**tx),
+        coinbase: tx.is_coinbase(),
+        confirmations: confs,
+        block,
+        time,
+        replaceable: block.is_none() && tx.input.iter().any(|i| i.sequence.is_rbf()),
+        amount: signed(received) - signed(sent) - fee.unwrap_or(SignedAmount::ZERO),
+        fee,
+        lines: sends,
+    }
+}
+
+/// The fields the reference's `WalletTxToJSON` writes, in its order.
+async fn wallet_tx_fields(
+    m: &WalletManager,
+    v: &TxView,
+    positions: &mut BlockPositions,
+    out: &mut Map<String, Value>,
+) -> Result<(), RpcError> {
+    out.insert("confirmations".into(), json!(v.confirmations));
+    if v.coinbase {
+        out.insert("generated".into(), json!(true));
+    }
+    if v.confirmations == 0 {
+        out.insert("trusted".into(), json!(v.fee.is_some()));
+    }
+    if let Some(anchor) = &v.block {
+        out.insert("blockhash".into(), json!(anchor.block_id.hash.to_string()));
+        out.insert("blockheight".into(), json!(anchor.block_id.height));
+        if let Some(index) = positions.index(m, anchor.block_id.hash, v.txid).await? {
+            out.insert("blockindex".into(), json!(index));
+        }
+        out.insert("blocktime".into(), json!(anchor.confirmation_time));
+    }
+    out.insert("txid".into(), json!(v.txid.to_string()));
+    out.insert("wtxid".into(), json!(v.wtxid));
+    out.insert("walletconflicts".into(), json!([]));
+    out.insert("mempoolconflicts".into(), json!([]));
+    out.insert("time".into(), json!(v.time));
+    out.insert("timereceived".into(), json!(v.time));
+    out.insert("bip125-replaceable".into(), json!(if v.replaceable { "yes" } else { "no" }));
+    Ok(())
+}
+
+fn line_fields(line: &Line, out: &mut Map<String, Value>) {
+    if let Some(address) = &line.address {
+        out.insert("address".into(), json!(address));
+    }
+    out.insert("category".into(), json!(line.category));
+    out.insert("amount".into(), signed_amount_to_json(i128::from(line.amount.to_sat())));
+    if line.labelled {
+        out.insert("label".into(), json!(""));
+    }
+    out.insert("vout".into(), json!(line.vout));
+    if let Some(fee) = line.fee {
+        out.insert("fee".into(), signed_amount_to_json(i128::from(fee.to_sat())));
+        out.insert("abandoned".into(), json!(false));
+    }
+}
+
+async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let txid = Txid::from_str(text).map_err(|_| {
+        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
+    })?;
+    let wallet = request_wallet(&m, &call).await?;
+    let wtx = wallet
+        .bdk()
+        .transactions()
+        .find(|t| t.tx_node.txid == txid)
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
+    let v = view(&wallet, &wtx, m.options().network);
+    drop(wallet);
+    let mut out = Map::new();
+    out.insert("amount".into(), signed_amount_to_json(i128::from(v.amount.to_sat())));
+    if let Some(fee) = v.fee {
+        out.insert("fee".into(), signed_amount_to_json(i128::from(fee.to_sat())));
+    }
+    wallet_tx_fields(&m, &v, &mut BlockPositions::default(), &mut out).await?;
+    let details: Vec<Value> = v
+        .lines
+        .iter()
+        .map(|line| {
+            let mut d = Map::new();
+            line_fields(line, &mut d);
+            Value::Object(d)
+        })
+        .collect();
+    out.insert("details".into(), Value::Array(details));
+    out.insert("hex".into(), json!(v.hex));
+    Ok(Value::Object(out))
+}
+
+async fn listtransactions(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let label = call.param(0).and_then(Value::as_str).unwrap_or("*").to_string();
+    let count = call.param(1).and_then(Value::as_i64).unwrap_or(10);
+    let skip = call.param(2).and_then(Value::as_i64).unwrap_or(0);
+    if count < 0 {
+        return Err(RpcError::invalid_parameter("Negative count"));
+    }
+    if skip < 0 {
+        return Err(RpcError::invalid_parameter("Negative from"));
+    }
+    let wallet = request_wallet(&m, &call).await?;
+    let mut views: Vec<TxView> = wallet.bdk().transactions().map(|t| view(&wallet, &t, m.options().network)).collect();
+    drop(wallet);
+    // Oldest first, as the wallet learned of them.
+    views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
+    let mut lines = Vec::new();
+    for v in &views {
+        for line in &v.lines {
+            // Labels are not kept yet: every receive line has the default label "".
+            let wanted = label == "*" || (label.is_empty() && line.labelled);
+            if wanted {
+                lines.push((v, line));
+            }
+        }
+    }
+    let end = lines.len().saturating_sub(skip as usize);
+    let start = end.saturating_sub(count as usize);
+    let mut positions = BlockPositions::default();
+    let mut result = Vec::new();
+    for (v, line) in &lines[start..end] {
+        let mut out = Map::new();
+        line_fields(line, &mut out);
+        wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
+        result.push(Value::Object(out));
+    }
+    Ok(Value::Array(result))
+}

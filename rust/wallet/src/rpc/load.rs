@@ -1,0 +1,147 @@
+//! Wallets coming and going: `createwallet`, `loadwallet`, `unloadwallet`,
+//! `listwallets`, `listwalletdir`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use hashvive_rpc::error::codes;
+use hashvive_rpc::table::Call;
+use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+
+use super::method;
+use crate::manager::WalletManager;
+
+/// The reference's warning when `load_on_startup` cannot be saved; it cannot
+/// be yet, as `settings.json` is not written by wallets so far.
+const STARTUP_SETTING_WARNING: &str =
+    "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.";
+
+pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
+    table.register(
+        Command::new("createwallet", "wallet", "Creates and loads a new wallet.", method(manager, createwallet))
+            .arg(Arg::required("wallet_name", ArgType::Str, "The name for the new wallet. If this is a path, the wallet will be created at the path location."))
+            .arg(Arg::optional("disable_private_keys", ArgType::Bool, "Disable the possibility of private keys (only watchonlys are possible in this mode).").default("false"))
+            .arg(Arg::optional("blank", ArgType::Bool, "Create a blank wallet. A blank wallet has no keys.").default("false"))
+            .arg(Arg::optional("passphrase", ArgType::Str, "Encrypt the wallet with this passphrase."))
+            .arg(Arg::optional("avoid_reuse", ArgType::Bool, "Keep track of coin reuse, and treat dirty and clean coins differently with privacy considerations in mind.").default("false"))
+            .arg(Arg::optional("descriptors", ArgType::Bool, "If set, must be \"true\"").default("true"))
+            .arg(Arg::optional("load_on_startup", ArgType::Bool, "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged."))
+            .arg(Arg::optional("external_signer", ArgType::Bool, "Use an external signer such as a hardware wallet.").default("false"))
+            .result("{\n  \"name\" : \"str\",    (string) The wallet name if created successfully.\n  \"warnings\" : [ \"str\", ... ]    (json array, optional) Warning messages, if any\n}")
+            .example("hashvive-cli createwallet \"testwallet\""),
+    );
+    table.register(
+        Command::new("loadwallet", "wallet", "Loads a wallet from a wallet file or directory.", method(manager, loadwallet))
+            .arg(Arg::required("filename", ArgType::Str, "The path to the directory of the wallet to be loaded, either absolute or relative to the \"wallets\" directory."))
+            .arg(Arg::optional("load_on_startup", ArgType::Bool, "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged."))
+            .result("{\n  \"name\" : \"str\",    (string) The wallet name if loaded successfully.\n  \"warnings\" : [ \"str\", ... ]    (json array, optional) Warning messages, if any\n}")
+            .example("hashvive-cli loadwallet \"test.dat\""),
+    );
+    table.register(
+        Command::new("unloadwallet", "wallet", "Unloads the wallet referenced by the request endpoint or the wallet_name argument.\nIf both are specified, they must be identical.", method(manager, unloadwallet))
+            .arg(Arg::optional("wallet_name", ArgType::Str, "The name of the wallet to unload. If provided both here and in the RPC endpoint, the two must be identical.").default("the wallet name from the RPC endpoint"))
+            .arg(Arg::optional("load_on_startup", ArgType::Bool, "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged."))
+            .result("{\n  \"warnings\" : [ \"str\", ... ]    (json array, optional) Warning messages, if any\n}")
+            .example("hashvive-cli unloadwallet wallet_name"),
+    );
+    table.register(
+        Command::new(
+            "listwallets",
+            "wallet",
+            "Returns a list of currently loaded wallets.\nFor full information on the wallet, use \"getwalletinfo\"",
+            method(manager, |m, _| async move {
+                Ok(json!(m.loaded().into_iter().map(|(name, _)| name).collect::<Vec<_>>()))
+            }),
+        )
+        .result("[           (json array)\n  \"str\",    (string) the wallet name\n  ...\n]")
+        .example("hashvive-cli listwallets"),
+    );
+    table.register(
+        Command::new("listwalletdir", "wallet", "Returns a list of wallets in the wallet directory.", method(manager, |m, _| async move {
+            let wallets: Vec<Value> = m.list_wallet_dir().into_iter().map(|name| json!({ "name": name })).collect();
+            Ok(json!({ "wallets": wallets }))
+        }))
+        .result("{\n  \"wallets\" : [    (json array)\n    {\n      \"name\" : \"str\"    (string) The wallet name\n    },\n    ...\n  ]\n}")
+        .example("hashvive-cli listwalletdir"),
+    );
+}
+
+fn flag(call: &Call, i: usize) -> Option<bool> {
+    call.param(i).and_then(Value::as_bool)
+}
+
+fn str_param(call: &Call, i: usize) -> Option<&str> {
+    call.param(i).and_then(Value::as_str)
+}
+
+/// `{name, warnings?}` as `createwallet` and `loadwallet` answer.
+fn loaded_result(name: &str, load_on_startup: Option<bool>) -> Value {
+    let mut result = json!({ "name": name });
+    if load_on_startup.is_some() {
+        result["warnings"] = json!([STARTUP_SETTING_WARNING]);
+    }
+    result
+}
+
+fn unsupported(what: &str) -> RpcError {
+    RpcError::new(codes::RPC_WALLET_ERROR, format!("{what} is not supported by hashvive wallets yet"))
+}
+
+async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let name = str_param(&call, 0).unwrap_or_default().to_string();
+    if flag(&call, 1) == Some(true) {
+        return Err(unsupported("A wallet without private keys"));
+    }
+    if flag(&call, 2) == Some(true) {
+        return Err(unsupported("A blank wallet"));
+    }
+    if str_param(&call, 3).is_some_and(|p| !p.is_empty()) {
+        return Err(unsupported("Wallet encryption"));
+    }
+    if flag(&call, 4) == Some(true) {
+        return Err(unsupported("avoid_reuse"));
+    }
+    if flag(&call, 5) == Some(false) {
+        return Err(RpcError::new(
+            codes::RPC_WALLET_ERROR,
+            "descriptors argument must be set to \"true\"; it is no longer possible to create a legacy wallet.",
+        ));
+    }
+    if flag(&call, 7) == Some(true) {
+        return Err(RpcError::new(
+            codes::RPC_WALLET_ERROR,
+            "Compiled without external signing support (required for external signing)",
+        ));
+    }
+    m.create_wallet(&name).await?;
+    Ok(loaded_result(&name, flag(&call, 6)))
+}
+
+async fn loadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let name = str_param(&call, 0).unwrap_or_default().to_string();
+    m.load_wallet(&name).await?;
+    Ok(loaded_result(&name, flag(&call, 1)))
+}
+
+async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let endpoint = call.request.wallet_name();
+    let name = match (endpoint, str_param(&call, 0)) {
+        (Some(e), Some(p)) if e != p => {
+            return Err(RpcError::invalid_parameter(
+                "RPC endpoint wallet and wallet_name parameter specify different wallets",
+            ))
+        }
+        (Some(e), _) => e,
+        (None, Some(p)) => p.to_string(),
+        (None, None) => super::selected_wallet(&m, &call)?.0,
+    };
+    m.unload_wallet(&name).ok_or_else(|| {
+        RpcError::new(codes::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded")
+    })?;
+    let mut result = json!({});
+    if flag(&call, 1).is_some() {
+        result["warnings"] = json!([STARTUP_SETTING_WARNING]);
+    }
+    Ok(result)
+}

@@ -1,0 +1,140 @@
+//! The wallet RPC methods. They live in the wallet's own method table (which
+//! matches and checks parameters and writes help), and each is offered to the
+//! node's server through `Chain::handle_rpc`; the node passes calls back as
+//! sent, with the `/wallet/<name>` path that picks the wallet.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bdk_wallet::chain::{ChainPosition, ConfirmationBlockTime};
+use serde_json::Value;
+use tokio::sync::OwnedMutexGuard;
+
+use hashvive_interfaces::{async_trait, Handler, RpcActor, RpcCall, RpcCommand, RpcFault};
+use hashvive_rpc::error::codes;
+use hashvive_rpc::request::Request;
+use hashvive_rpc::table::Call;
+use hashvive_rpc::{RpcError, RpcTable};
+
+use crate::manager::{SharedWallet, WalletManager};
+use crate::wallet::Wallet;
+
+mod addresses;
+mod balances;
+mod history;
+mod load;
+mod send;
+
+/// Registers every wallet method with the node; the methods stay while the
+/// returned handlers live.
+pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler>>, hashvive_interfaces::Error> {
+    let table = RpcTable::new();
+    table.set_warmup(None);
+    load::register(&table, &manager);
+    addresses::register(&table, &manager);
+    balances::register(&table, &manager);
+    send::register(&table, &manager);
+    history::register(&table, &manager);
+    let commands = table.commands();
+    let actor: Arc<dyn RpcActor> = Arc::new(WalletRpc { table });
+    let mut handlers = Vec::new();
+    for command in commands {
+        let described = RpcCommand {
+            name: command.name.to_string(),
+            category: command.category.to_string(),
+            signature: command.signature(),
+            help: command.help(),
+        };
+        handlers.push(manager.chain().handle_rpc(described, actor.clone()).await?);
+    }
+    Ok(handlers)
+}
+
+/// Runs calls the node passes on through the wallet's table.
+struct WalletRpc {
+    table: RpcTable,
+}
+
+#[async_trait]
+impl RpcActor for WalletRpc {
+    async fn call(&self, call: RpcCall) -> hashvive_interfaces::Result<Result<String, RpcFault>> {
+        let params = serde_json::from_str(&call.params)
+            .map_err(|e| hashvive_interfaces::Error::Remote(format!("invalid parameters: {e}")))?;
+        let request =
+            Request { method: call.method, params, uri: call.uri, auth_user: call.user, ..Request::default() };
+        Ok(match self.table.execute(request).await {
+            Ok(value) => Ok(value.to_string()),
+            Err(e) => Err(RpcFault { code: e.code, message: e.message }),
+        })
+    }
+}
+
+/// A handler from an async function of the manager and the call.
+fn method<F, Fut>(manager: &Arc<WalletManager>, f: F) -> hashvive_rpc::Handler
+where
+    F: Fn(Arc<WalletManager>, Call) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+{
+    let manager = manager.clone();
+    Arc::new(move |call: Call| Box::pin(f(manager.clone(), call)))
+}
+
+/// The wallet a request is for (`/wallet/<name>`, or the only one loaded),
+/// with its name: the reference's `GetWalletForJSONRPCRequest`.
+fn selected_wallet(manager: &WalletManager, call: &Call) -> Result<(String, SharedWallet), RpcError> {
+    if let Some(name) = call.request.wallet_name() {
+        let wallet = manager.get(&name).ok_or_else(|| {
+            RpcError::new(codes::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded")
+        })?;
+        return Ok((name, wallet));
+    }
+    let mut loaded = manager.loaded();
+    match loaded.len() {
+        1 => Ok(loaded.remove(0)),
+        0 => Err(RpcError::new(
+            codes::RPC_WALLET_NOT_FOUND,
+            "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. (Note: A default wallet is no longer automatically created)",
+        )),
+        _ => Err(RpcError::new(
+            codes::RPC_WALLET_NOT_SPECIFIED,
+            "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through the /wallet/<walletname> URI path.",
+        )),
+    }
+}
+
+/// The request's wallet, locked and caught up with the node's tip (the
+/// reference's `BlockUntilSyncedToCurrentChain`).
+async fn request_wallet(manager: &WalletManager, call: &Call) -> Result<OwnedMutexGuard<Wallet>, RpcError> {
+    let (_, wallet) = selected_wallet(manager, call)?;
+    let mut wallet = wallet.lock_owned().await;
+    manager.catch_up(&mut wallet).await?;
+    Ok(wallet)
+}
+
+/// A failed call to the node.
+fn node(e: hashvive_interfaces::Error) -> RpcError {
+    crate::WalletError::from(e).into()
+}
+
+/// Confirmations of something at `position` with the wallet at `tip`: 0 in
+/// the mempool.
+fn confirmations(tip: u32, position: &ChainPosition<ConfirmationBlockTime>) -> i64 {
+    match position {
+        ChainPosition::Confirmed { anchor, .. } => i64::from(tip) - i64::from(anchor.block_id.height) + 1,
+        ChainPosition::Unconfirmed { .. } => 0,
+    }
+}
+
+/// Whether a coinbase output with this many confirmations is still immature
+/// for the wallet: the reference's `GetBlocksToMaturity() > 0`, one block
+/// more than consensus asks, so a spend made now is valid in the next block.
+fn coinbase_immature(confirmations: i64) -> bool {
+    const COINBASE_MATURITY: i64 = 100;
+    confirmations < COINBASE_MATURITY + 1
+}
+
+/// `{hash, height}` of the last block the wallet processed.
+fn last_processed_block(wallet: &Wallet) -> Value {
+    let block = wallet.last_block();
+    serde_json::json!({ "hash": block.hash.to_string(), "height": block.height })
+}

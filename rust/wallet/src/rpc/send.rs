@@ -1,0 +1,149 @@
+//! Paying: `sendtoaddress`.
+
+use std::sync::Arc;
+
+use bdk_wallet::error::CreateTxError;
+use bitcoin::consensus::serialize;
+use bitcoin::{Address, Amount, FeeRate, Sequence};
+use serde_json::{json, Value};
+
+use hashvive_interfaces::BroadcastError;
+use hashvive_rpc::amount::{parse_amount, parse_fixed_point};
+use hashvive_rpc::error::codes;
+use hashvive_rpc::table::Call;
+use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+
+use super::{method, node, request_wallet};
+use crate::manager::WalletManager;
+
+/// `-txconfirmtarget`'s default: the blocks a fee estimate aims at.
+const DEFAULT_CONFIRM_TARGET: u32 = 6;
+
+pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
+    table.register(
+        Command::new("sendtoaddress", "wallet", "Send an amount to a given address.", method(manager, sendtoaddress))
+            .arg(Arg::required("address", ArgType::Str, "The bitcoin address to send to."))
+            .arg(Arg::required("amount", ArgType::Amount, "The amount in BTC to send. eg 0.1"))
+            .arg(Arg::optional("comment", ArgType::Str, "A comment used to store what the transaction is for.\nThis is not part of the transaction, just kept in your wallet."))
+            .arg(Arg::optional("comment_to", ArgType::Str, "A comment to store the name of the person or organization\nto which you're sending the transaction. This is not part of the\ntransaction, just kept in your wallet."))
+            .arg(Arg::optional("subtractfeefromamount", ArgType::Bool, "The fee will be deducted from the amount being sent.\nThe recipient will receive less bitcoins than you enter in the amount field.").default("false"))
+            .arg(Arg::optional("replaceable", ArgType::Bool, "Signal that this transaction can be replaced by a transaction (BIP 125)").default("wallet default"))
+            .arg(Arg::optional("conf_target", ArgType::Num, "Confirmation target in blocks").default("wallet -txconfirmtarget"))
+            .arg(Arg::optional("estimate_mode", ArgType::Str, "The fee estimate mode, must be one of (case insensitive):\n\"unset\"\n\"economical\"\n\"conservative\"").default("\"unset\""))
+            .arg(Arg::optional("avoid_reuse", ArgType::Bool, "(only available if avoid_reuse wallet flag is set) Avoid spending from dirty addresses; addresses are considered\ndirty if they have previously been used in a transaction. If true, this also activates avoidpartialspends, grouping outputs by their addresses.").default("true"))
+            .arg(Arg::optional("fee_rate", ArgType::Amount, "Specify a fee rate in sat/vB.").default("not set, falls back to wallet fee estimation"))
+            .arg(Arg::optional("verbose", ArgType::Bool, "If true, return extra information about the transaction.").default("false"))
+            .result("\"hex\"    (string) The transaction id.")
+            .example("hashvive-cli sendtoaddress \"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\" 0.1"),
+    );
+}
+
+/// The fee rate a send pays, in sat/kvB, and why (the reference's `FeeReason` text).
+struct FeeChoice {
+    sat_per_kvb: u64,
+    reason: &'static str,
+}
+
+async fn choose_fee(m: &WalletManager, call: &Call) -> Result<FeeChoice, RpcError> {
+    let conf_target = call.param(6);
+    if let Some(rate) = call.param(9) {
+        if conf_target.is_some() {
+            return Err(RpcError::invalid_parameter("Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate."));
+        }
+        let text = match rate {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        // sat/vB with up to three decimals is a whole number of sat/kvB.
+        let sat_per_kvb =
+            parse_fixed_point(&text, 3).filter(|r| *r >= 0).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+        return Ok(FeeChoice { sat_per_kvb: sat_per_kvb as u64, reason: "PayTxFee set" });
+    }
+    let target = match conf_target {
+        Some(v) => v
+            .as_u64()
+            .filter(|t| (1..=1008).contains(t))
+            .ok_or_else(|| RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"))?
+            as u32,
+        None => DEFAULT_CONFIRM_TARGET,
+    };
+    let conservative = call.param(7).and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("conservative"));
+    let chain = m.chain();
+    let floor = chain.relay_min_fee().await.map_err(node)?.max(chain.mempool_min_fee().await.map_err(node)?);
+    let choice = match chain.estimate_smart_fee(target, conservative).await.map_err(node)? {
+        Some(estimate) => FeeChoice { sat_per_kvb: estimate.sat_per_kvb, reason: "Double Target 85% Threshold" },
+        None if m.options().fallback_fee > 0 => {
+            FeeChoice { sat_per_kvb: m.options().fallback_fee, reason: "Fallback fee" }
+        }
+        None => {
+            return Err(RpcError::new(
+                codes::RPC_WALLET_INSUFFICIENT_FUNDS,
+                "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
+            ))
+        }
+    };
+    Ok(match choice.sat_per_kvb < floor {
+        true => FeeChoice { sat_per_kvb: floor, reason: "Minimum Required Fee" },
+        false => choice,
+    })
+}
+
+fn create_error(e: CreateTxError) -> RpcError {
+    match e {
+        CreateTxError::CoinSelection(_) => RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds"),
+        CreateTxError::OutputBelowDustLimit(_) => {
+            RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, "Transaction amount too small")
+        }
+        other => RpcError::new(codes::RPC_WALLET_ERROR, other.to_string()),
+    }
+}
+
+async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let network = m.options().network;
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let address =
+        text.parse::<Address<_>>().ok().and_then(|a| a.require_network(network).ok()).ok_or_else(|| {
+            RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
+        })?;
+    let amount = parse_amount(call.param(1).unwrap_or(&Value::Null))?;
+    if amount == Amount::ZERO {
+        return Err(RpcError::type_error("Invalid amount for send"));
+    }
+    if call.param(4).and_then(Value::as_bool) == Some(true) {
+        return Err(RpcError::new(
+            codes::RPC_WALLET_ERROR,
+            "subtractfeefromamount is not supported by hashvive wallets yet",
+        ));
+    }
+    let fee = choose_fee(&m, &call).await?;
+    let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
+
+    // Held until the transaction is recorded: no other send picks these coins.
+    let mut wallet = request_wallet(&m, &call).await?;
+    let mut psbt = {
+        let mut builder = wallet.bdk_mut().build_tx();
+        builder.add_recipient(address.script_pubkey(), amount).fee_rate(FeeRate::from_sat_per_kwu(fee.sat_per_kvb / 4));
+        if !replaceable {
+            builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
+        }
+        builder.finish().map_err(create_error)?
+    };
+    if !wallet.sign(&mut psbt)? {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
+    }
+    let tx = psbt.extract_tx().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    let txid = tx.compute_txid();
+    match m.chain().broadcast_transaction(serialize(&tx), m.options().max_tx_fee).await.map_err(node)? {
+        Ok(()) => {}
+        Err(BroadcastError::MaxFeeExceeded) => {
+            return Err(RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, BroadcastError::MaxFeeExceeded.to_string()))
+        }
+        // Kept, as the reference keeps it: the coins stay spent until it is abandoned.
+        Err(e) => tracing::warn!("CommitTransaction(): Transaction cannot be broadcast immediately, {e}"),
+    }
+    wallet.apply_unconfirmed(tx, hashvive_common::time::now().max(0) as u64)?;
+    Ok(match call.param(10).and_then(Value::as_bool) {
+        Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
+        _ => json!(txid.to_string()),
+    })
+}

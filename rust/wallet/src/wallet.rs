@@ -1,0 +1,187 @@
+//! One loaded wallet: a `bdk_wallet` descriptor wallet persisted in its
+//! `wallet.dat` (SQLite), with the private descriptors it signs with.
+
+use std::path::{Path, PathBuf};
+
+use bdk_wallet::chain::BlockId;
+use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey, KeyMap, KeyMapWrapper};
+use bdk_wallet::rusqlite::{params, Connection, OptionalExtension};
+use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet as BdkWallet};
+use bitcoin::bip32::Xpriv;
+use bitcoin::{Block, Network, Psbt, Transaction, Txid};
+
+use crate::error::WalletError;
+
+/// The database file inside a wallet's directory.
+pub const WALLET_FILE: &str = "wallet.dat";
+
+/// bdk keeps public descriptors only; the private ones (to sign with) live
+/// beside its tables, in the same file, so one file is the whole wallet.
+const CREATE_DESCRIPTORS: &str =
+    "CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL)";
+
+pub struct Wallet {
+    name: String,
+    path: PathBuf,
+    bdk: PersistedWallet<Connection>,
+    db: Connection,
+    /// The private keys of both descriptors, to sign with.
+    keys: KeyMapWrapper,
+}
+
+fn keychain_key(k: KeychainKind) -> &'static str {
+    match k {
+        KeychainKind::External => "external",
+        KeychainKind::Internal => "internal",
+    }
+}
+
+impl Wallet {
+    /// Creates a wallet with fresh keys in directory `dir` (BIP84 native
+    /// segwit receive and change descriptors). Refuses an existing wallet.
+    pub fn create(name: &str, dir: &Path, network: Network) -> Result<Wallet, WalletError> {
+        let path = dir.join(WALLET_FILE);
+        if path.exists() {
+            return Err(WalletError::AlreadyExists(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| WalletError::Other(format!("{}: {e}", dir.display())))?;
+        let seed: [u8; 32] = bitcoin::secp256k1::rand::random();
+        let master = Xpriv::new_master(network, &seed).map_err(|e| WalletError::Other(e.to_string()))?;
+        let coin = if network == Network::Bitcoin { 0 } else { 1 };
+        let external = format!("wpkh({master}/84h/{coin}h/0h/0/*)");
+        let internal = format!("wpkh({master}/84h/{coin}h/0h/1/*)");
+        let mut db = Connection::open(&path)?;
+        {
+            let tx = db.transaction()?;
+            tx.execute(CREATE_DESCRIPTORS, [])?;
+            for (k, d) in [(KeychainKind::External, &external), (KeychainKind::Internal, &internal)] {
+                tx.execute(
+                    "INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)",
+                    params![keychain_key(k), d],
+                )?;
+            }
+            tx.commit()?;
+        }
+        let keys = key_map(&[&external, &internal])?;
+        let bdk = BdkWallet::create(external, internal)
+            .network(network)
+            .create_wallet(&mut db)
+            .map_err(|e| WalletError::Load(e.to_string()))?;
+        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys })
+    }
+
+    /// Opens the wallet in directory `dir`, checking it is for `network`.
+    pub fn load(name: &str, dir: &Path, network: Network) -> Result<Wallet, WalletError> {
+        let path = dir.join(WALLET_FILE);
+        if !path.is_file() {
+            return Err(WalletError::NotFound(dir.display().to_string()));
+        }
+        let mut db = Connection::open(&path)?;
+        db.execute(CREATE_DESCRIPTORS, [])?;
+        let descriptor = |k: KeychainKind| -> Result<String, WalletError> {
+            db.query_row("SELECT descriptor FROM hashvive_descriptors WHERE keychain = ?1", [keychain_key(k)], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .ok_or_else(|| WalletError::Load(format!("{} has no {} descriptor", path.display(), keychain_key(k))))
+        };
+        let (external, internal) = (descriptor(KeychainKind::External)?, descriptor(KeychainKind::Internal)?);
+        let keys = key_map(&[&external, &internal])?;
+        // Checked against the stored public descriptors: keys and wallet belong together.
+        let bdk = BdkWallet::load()
+            .descriptor(KeychainKind::External, Some(external))
+            .descriptor(KeychainKind::Internal, Some(internal))
+            .check_network(network)
+            .load_wallet(&mut db)
+            .map_err(|e| WalletError::Load(e.to_string()))?
+            .ok_or_else(|| WalletError::Load(format!("{} holds no wallet", path.display())))?;
+        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The wallet's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The bdk wallet, for queries.
+    pub fn bdk(&self) -> &BdkWallet {
+        &self.bdk
+    }
+
+    pub fn bdk_mut(&mut self) -> &mut BdkWallet {
+        &mut self.bdk
+    }
+
+    /// Writes what changed since the last call; every change the wallet
+    /// makes is followed by this, so a crash loses nothing acknowledged.
+    pub fn persist(&mut self) -> Result<(), WalletError> {
+        self.bdk.persist(&mut self.db)?;
+        Ok(())
+    }
+
+    /// The last block the wallet processed.
+    pub fn last_block(&self) -> BlockId {
+        self.bdk.latest_checkpoint().block_id()
+    }
+
+    /// Makes a new wallet start at `tip` instead of the genesis block: it has
+    /// no history to find in older blocks, so none are scanned (the
+    /// reference's new wallets start at the tip too).
+    pub fn start_at(&mut self, tip: BlockId) -> Result<(), WalletError> {
+        let Ok(chain) = self.bdk.latest_checkpoint().push(tip) else { return Ok(()) };
+        self.bdk
+            .apply_update(Update { chain: Some(chain), ..Update::default() })
+            .map_err(|e| WalletError::Other(e.to_string()))?;
+        self.persist()
+    }
+
+    /// Takes a block of the active chain at `height`; `false` when it does
+    /// not connect to what the wallet has seen (it must catch up first).
+    pub fn apply_block(&mut self, block: &Block, height: u32) -> Result<bool, WalletError> {
+        match self.bdk.apply_block(block, height) {
+            Ok(()) => {
+                self.persist()?;
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Signs every input the wallet's keys can sign and finalizes the PSBT;
+    /// `false` when it is not complete.
+    pub fn sign(&self, psbt: &mut Psbt) -> Result<bool, WalletError> {
+        // Inputs of other wallets simply stay unsigned; finalizing tells.
+        let _ = psbt.sign(&self.keys, self.bdk.secp_ctx());
+        self.bdk
+            .finalize_psbt(psbt, SignOptions::default())
+            .map_err(|e| WalletError::Other(format!("Signing transaction failed: {e}")))
+    }
+
+    /// Takes a transaction seen in the mempool at `time` (if it concerns us).
+    pub fn apply_unconfirmed(&mut self, tx: Transaction, time: u64) -> Result<(), WalletError> {
+        self.bdk.apply_unconfirmed_txs([(tx, time)]);
+        self.persist()
+    }
+
+    /// Forgets that a transaction is in the mempool (evicted, replaced).
+    pub fn apply_evicted(&mut self, txid: Txid, time: u64) -> Result<(), WalletError> {
+        self.bdk.apply_evicted_txs([(txid, time)]);
+        self.persist()
+    }
+}
+
+/// The private keys in descriptors written by [`Wallet::create`].
+fn key_map(descriptors: &[&str]) -> Result<KeyMapWrapper, WalletError> {
+    let secp = bitcoin::secp256k1::Secp256k1::signing_only();
+    let mut keys = KeyMap::new();
+    for d in descriptors {
+        let (_, map) = Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, d)
+            .map_err(|e| WalletError::Load(format!("stored descriptor does not parse: {e}")))?;
+        keys.extend(map);
+    }
+    Ok(keys.into())
+}

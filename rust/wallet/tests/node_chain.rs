@@ -1,0 +1,165 @@
+//! Wallets on the node's real `Chain` implementation over a real chain state
+//! in a temporary directory: following blocks and the mempool, the RPC
+//! methods as the node's table serves them, a reorganisation, and reloading.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin::{Address, Amount, BlockHash, Network, ScriptBuf};
+use serde_json::{json, Value};
+
+use hashvive_chain::mempool::MempoolOptions;
+use hashvive_chain::{ChainConfig, Chainstate};
+use hashvive_consensus::ChainParams;
+use hashvive_node::chain_client::NodeChain;
+use hashvive_policy::PolicyOptions;
+use hashvive_rpc::{Request, RpcError, RpcTable};
+use hashvive_wallet::{WalletClient, WalletOptions, WalletStartup};
+
+struct Node {
+    _dir: tempfile::TempDir,
+    chainstate: Arc<Chainstate>,
+    table: Arc<RpcTable>,
+    wallets_dir: std::path::PathBuf,
+}
+
+fn node() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ChainConfig {
+        params: ChainParams::new(Network::Regtest),
+        blocks_dir: dir.path().join("blocks"),
+        chainstate_dir: dir.path().join("chainstate"),
+        db_cache_bytes: 4 << 20,
+        txindex: false,
+        mempool: MempoolOptions::defaults(PolicyOptions::default()),
+        flush_interval: Duration::from_secs(60),
+        script_threads: 1,
+    };
+    let chainstate = Arc::new(Chainstate::open(config).unwrap());
+    let table = Arc::new(RpcTable::new());
+    table.set_warmup(None);
+    let wallets_dir = dir.path().join("wallets");
+    Node { _dir: dir, chainstate, table, wallets_dir }
+}
+
+impl Node {
+    async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
+        let chain = Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone()));
+        let options = WalletOptions {
+            dir: self.wallets_dir.clone(),
+            network: Network::Regtest,
+            fallback_fee: 20_000,
+            max_tx_fee: 10_000_000,
+        };
+        let startup = WalletStartup { options, wallets: wallets.iter().map(|w| w.to_string()).collect() };
+        WalletClient::start(chain, startup).await.unwrap()
+    }
+
+    async fn call(&self, wallet: &str, method: &str, params: Value) -> Result<Value, RpcError> {
+        let uri = if wallet.is_empty() { "/".to_string() } else { format!("/wallet/{wallet}") };
+        self.table.execute(Request { method: method.into(), params, uri, ..Request::default() }).await
+    }
+
+    fn mine(&self, address: &str, n: u32) -> Vec<BlockHash> {
+        let spk = script(address);
+        self.chainstate.generate_blocks(&spk, n, &mut 1_000_000).unwrap()
+    }
+}
+
+fn script(address: &str) -> ScriptBuf {
+    address.parse::<Address<_>>().unwrap().require_network(Network::Regtest).unwrap().script_pubkey()
+}
+
+fn btc(v: &Value) -> Amount {
+    Amount::from_str_in(&v.to_string(), bitcoin::Denomination::Bitcoin).unwrap()
+}
+
+/// Waits for notifications to reach the wallets (they are delivered on a task).
+async fn eventually(mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_the_chain_sends_and_reloads() {
+    let node = node();
+    let client = node.start_wallets(&[]).await;
+    node.call("", "createwallet", json!(["alice"])).await.unwrap();
+    node.call("", "createwallet", json!(["bob"])).await.unwrap();
+    let err = node.call("", "getbalance", json!([])).await.unwrap_err();
+    assert_eq!(err.code, -19);
+
+    let alice = node.call("alice", "getnewaddress", json!([])).await.unwrap();
+    let alice = alice.as_str().unwrap().to_string();
+    node.mine(&alice, 101);
+    let balances = node.call("alice", "getbalances", json!([])).await.unwrap();
+    assert_eq!(btc(&balances["mine"]["trusted"]), Amount::from_btc(50.0).unwrap());
+    assert_eq!(
+        btc(&balances["mine"]["immature"]),
+        Amount::from_btc(5000.0).unwrap(),
+        "coinbases need 101 confirmations"
+    );
+    assert_eq!(balances["lastprocessedblock"]["height"], 101);
+
+    // A wallet created now starts at the tip: no old block is read for it.
+    node.call("", "createwallet", json!(["carol"])).await.unwrap();
+    let carol = client.manager().get("carol").unwrap();
+    let checkpoints: Vec<u32> = carol.lock().await.bdk().checkpoints().map(|c| c.height()).collect();
+    assert_eq!(checkpoints, vec![101, 0]);
+    node.call("", "unloadwallet", json!(["carol"])).await.unwrap();
+
+    // A payment to bob: alice records it at once, bob hears of it from the mempool.
+    let bob = node.call("bob", "getnewaddress", json!([])).await.unwrap();
+    let txid = node.call("alice", "sendtoaddress", json!([bob, 2])).await.unwrap();
+    let txid = txid.as_str().unwrap().to_string();
+    let manager = client.manager().clone();
+    eventually(async || {
+        let bob = manager.get("bob").unwrap();
+        let wallet = bob.lock().await;
+        wallet.bdk().balance().untrusted_pending == Amount::from_btc(2.0).unwrap()
+    })
+    .await;
+
+    // Confirmed by a block, then that block is replaced by another (which
+    // mines the payment again from the mempool): the wallet follows the new
+    // chain, and the payment's confirmation moves to the replacement.
+    let block = node.mine(&alice, 1)[0];
+    let tx = node.call("bob", "gettransaction", json!([txid])).await.unwrap();
+    assert_eq!(tx["confirmations"], 1);
+    assert_eq!(tx["blockhash"], block.to_string());
+    node.chainstate.invalidate_block(&block).unwrap();
+    let replacement = node.chainstate.generate_blocks(&ScriptBuf::from(vec![0x51]), 1, &mut 2_000_000).unwrap();
+    assert_ne!(replacement[0], block);
+    let info = node.call("bob", "getwalletinfo", json!([])).await.unwrap();
+    assert_eq!(info["lastprocessedblock"]["hash"], replacement[0].to_string());
+    let tx = node.call("bob", "gettransaction", json!([txid])).await.unwrap();
+    assert_eq!(tx["confirmations"], 1);
+    assert_eq!(tx["blockhash"], replacement[0].to_string());
+
+    // A wallet loaded later takes in what reached the mempool meanwhile.
+    node.call("", "unloadwallet", json!(["alice"])).await.unwrap();
+    node.call("bob", "sendtoaddress", json!([alice, 1])).await.unwrap();
+    node.call("", "loadwallet", json!(["alice"])).await.unwrap();
+    let balances = node.call("alice", "getbalances", json!([])).await.unwrap();
+    assert_eq!(btc(&balances["mine"]["untrusted_pending"]), Amount::from_btc(1.0).unwrap());
+
+    // Reloading from wallet.dat keeps keys and history; the wallet catches up
+    // with blocks it missed while unloaded (one more coinbase matures, and the
+    // pending payment confirms).
+    let before = node.call("alice", "getbalance", json!([])).await.unwrap();
+    drop(client);
+    assert!(node.table.get("getbalance").is_none(), "wallet methods leave with the wallet");
+    node.mine(&alice, 1);
+    let _client = node.start_wallets(&["alice"]).await;
+    let after = node.call("", "getbalance", json!([])).await.unwrap();
+    assert_eq!(btc(&after), btc(&before) + Amount::from_btc(51.0).unwrap());
+    let listed = node.call("", "listtransactions", json!(["*", 500])).await.unwrap();
+    assert!(listed.as_array().unwrap().iter().any(|t| t["txid"] == json!(txid) && t["category"] == "send"));
+    let fresh = node.call("", "getnewaddress", json!([])).await.unwrap();
+    assert_ne!(fresh, json!(alice));
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Wallets in hashvived: create, receive mined coins (immature, then
+trusted), send to another wallet through the mempool into a block, list
+coins and transactions, survive a restart, and the reference's errors for
+wallet names and endpoints."""
+
+import os
+from decimal import Decimal
+
+from test_framework.test_framework import HashviveTestFramework
+from test_framework.test_node import ErrorMatch
+from test_framework.util import assert_equal, assert_raises_rpc_error
+
+
+class WalletBasicTest(HashviveTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
+    def skip_test_if_missing_module(self):
+        self.skip_if_no_wallet()
+
+    def run_test(self):
+        node = self.nodes[0]
+
+        self.log.info("no wallet loaded: wallet methods answer -18")
+        assert_equal(node.listwallets(), [])
+        assert_raises_rpc_error(-18, "No wallet is loaded", node.getbalance)
+
+        self.log.info("createwallet, getnewaddress, and the default wallet")
+        assert_equal(node.createwallet("alice"), {"name": "alice"})
+        address = node.getnewaddress()
+        assert address.startswith("bcrt1q")
+        assert_equal(node.getwalletinfo()["walletname"], "alice")
+        assert_raises_rpc_error(-4, "Database already exists", node.createwallet, "alice")
+        assert_raises_rpc_error(-5, "Unknown address type 'p2pk'", node.getnewaddress, "", "p2pk")
+        assert_raises_rpc_error(-11, "Invalid label name", node.getnewaddress, "*")
+        assert node.getrawchangeaddress().startswith("bcrt1q")
+
+        node.createwallet("bob")
+        assert_equal(sorted(node.listwallets()), ["alice", "bob"])
+        assert_equal(sorted(w["name"] for w in node.listwalletdir()["wallets"]), ["alice", "bob"])
+        assert_raises_rpc_error(-19, "Multiple wallets are loaded", node.getbalance)
+        alice = node.get_wallet_rpc("alice")
+        bob = node.get_wallet_rpc("bob")
+        assert_raises_rpc_error(-18, "Requested wallet does not exist or is not loaded",
+                                node.get_wallet_rpc("carol").getbalance)
+
+        self.log.info("mined coins are immature until 100 confirmations")
+        node.generatetoaddress(1, address)
+        balances = alice.getbalances()
+        assert_equal(balances["mine"]["immature"], Decimal("50"))
+        assert_equal(balances["mine"]["trusted"], Decimal("0"))
+        assert_equal(balances["lastprocessedblock"]["height"], 1)
+        assert_equal(alice.listunspent(), [])
+        node.generatetoaddress(100, bob.getnewaddress())
+        assert_equal(alice.getbalance(), Decimal("50"))
+        assert_equal(alice.getbalances()["mine"]["immature"], Decimal("0"))
+        [coin] = alice.listunspent()
+        assert_equal(coin["address"], address)
+        assert_equal(coin["amount"], Decimal("50"))
+        assert_equal(coin["confirmations"], 101)
+        [mined] = alice.listtransactions()
+        assert_equal(mined["category"], "generate")
+        assert_equal(mined["blockheight"], 1)
+
+        self.log.info("sendtoaddress to another wallet: mempool, then a block")
+        to_bob = bob.getnewaddress()
+        txid = alice.sendtoaddress(to_bob, Decimal("1.5"))
+        assert txid in node.getrawmempool()
+        sent = alice.gettransaction(txid)
+        assert_equal(sent["amount"], Decimal("-1.5"))
+        assert sent["fee"] < 0
+        assert_equal(sent["confirmations"], 0)
+        assert_equal(sent["details"][0]["category"], "send")
+        assert_equal(sent["details"][0]["address"], to_bob)
+        fee = -sent["fee"]
+        assert_equal(alice.getbalance(), Decimal("48.5") - fee)
+        self.wait_until(lambda: bob.getbalances()["mine"]["untrusted_pending"] == Decimal("1.5"))
+        [pending] = [u for u in bob.listunspent(0) if u["txid"] == txid]
+        assert_equal(pending["confirmations"], 0)
+        assert_equal(pending["safe"], False)
+        assert_raises_rpc_error(-6, "Insufficient funds", alice.sendtoaddress, to_bob, 100)
+        assert_raises_rpc_error(-5, "Invalid Bitcoin address", alice.sendtoaddress, "notanaddress", 1)
+
+        block = node.generatetoaddress(1, bob.getnewaddress())[0]
+        received = bob.gettransaction(txid)
+        assert_equal(received["confirmations"], 1)
+        assert_equal(received["blockhash"], block)
+        assert_equal(received["blockindex"], 1)
+        assert_equal(received["details"], [{"address": to_bob, "category": "receive", "amount": Decimal("1.5"),
+                                            "label": "", "vout": received["details"][0]["vout"]}])
+        bob_coin = [u for u in bob.listunspent() if u["txid"] == txid]
+        assert_equal(len(bob_coin), 1)
+        assert_equal(bob_coin[0]["amount"], Decimal("1.5"))
+        assert_equal([t["category"] for t in alice.listtransactions()], ["generate", "send"])
+        alice_balance = alice.getbalance()
+        bob_balance = bob.getbalance()
+
+        self.log.info("unloadwallet, then loadwallet")
+        assert_equal(node.unloadwallet("bob"), {})
+        assert_raises_rpc_error(-18, "Requested wallet does not exist or is not loaded", node.unloadwallet, "bob")
+        assert_equal(node.listwallets(), ["alice"])
+        assert_equal(node.getbalance(), alice_balance)
+        node.loadwallet("bob")
+        assert_raises_rpc_error(-35, "Wallet \"bob\" is already loaded.", node.loadwallet, "bob")
+        assert_raises_rpc_error(-18, "Path does not exist", node.loadwallet, "carol")
+
+        self.log.info("a restart keeps keys, coins and history; the chain moved on meanwhile")
+        self.restart_node(0)
+        assert_equal(node.listwallets(), [])
+        wallets_dir = os.path.join(node.datadir, "regtest", "wallets")
+        assert os.path.isfile(os.path.join(wallets_dir, "alice", "wallet.dat"))
+        node.loadwallet("alice")
+        node.generatetoaddress(1, address)
+        node.loadwallet("bob")
+        # The proxies of the node before the restart are gone with it.
+        alice = node.get_wallet_rpc("alice")
+        bob = node.get_wallet_rpc("bob")
+        assert_equal(bob.getbalance(), bob_balance + Decimal("50"))  # one more of his coinbases matured
+        assert_equal(alice.getbalance(), alice_balance)
+        assert_equal(alice.getbalances()["mine"]["immature"], Decimal("50"))
+        assert_equal(bob.gettransaction(txid)["confirmations"], 2)
+        assert address != alice.getnewaddress()
+
+        self.log.info("-walletdir puts wallets elsewhere; it must name an existing absolute directory")
+        elsewhere = os.path.join(self.options.tmpdir, "elsewhere")
+        os.mkdir(elsewhere)
+        self.restart_node(0, extra_args=["-walletdir=" + elsewhere])
+        assert_equal(node.listwalletdir(), {"wallets": []})
+        node.createwallet("carol")
+        assert os.path.isfile(os.path.join(elsewhere, "carol", "wallet.dat"))
+        assert_equal(node.listwalletdir(), {"wallets": [{"name": "carol"}]})
+        self.stop_node(0)
+        node.assert_start_raises_init_error(["-walletdir=relative"],
+                                            'Error: Specified -walletdir "relative" is a relative path')
+        node.assert_start_raises_init_error(["-wallet=nosuch"], "Path does not exist", match=ErrorMatch.PARTIAL_REGEX)
+        self.start_node(0)
+
+        self.log.info("-wallet loads at start-up; -disablewallet turns the methods off")
+        self.restart_node(0, extra_args=["-wallet=alice"])
+        assert_equal(node.listwallets(), ["alice"])
+        assert_equal(node.getbalance(), alice_balance)
+        self.restart_node(0, extra_args=["-disablewallet"])
+        assert_raises_rpc_error(-32601, "Method not found", node.listwallets)
+
+
+if __name__ == "__main__":
+    WalletBasicTest().main()
