@@ -190,7 +190,11 @@ class HashviveTestFramework:
         return self._component("ENABLE_CLI")
 
     def is_wallet_compiled(self):
-        return self._component("ENABLE_WALLET")
+        # hashvive-node serves wallets through the hashvive-wallet process,
+        # which is not built yet (issue 5): under it the wallet is absent.
+        exeext = self.config.get("environment", "EXEEXT", fallback="")
+        serves_wallets = os.path.basename(self.daemon_path) != "hashvive-node" + exeext
+        return self._component("ENABLE_WALLET") and serves_wallets
 
     def is_wallet_tool_compiled(self):
         return self._component("ENABLE_WALLET_TOOL")
