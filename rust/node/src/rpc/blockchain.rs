@@ -318,6 +318,10 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             _ => Duration::from_secs(365 * 24 * 3600),
         }
     }
+    fn timeout_arg() -> Arg {
+        Arg::optional("timeout", ArgType::Num, "Time in milliseconds to wait for a response. 0 indicates no timeout.")
+            .default("0")
+    }
     fn tip_json(tip: hashvive_chain::Tip) -> Value {
         json!({"hash": tip.hash.to_string(), "height": tip.height})
     }
@@ -335,14 +339,7 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
                 })
             }),
         )
-        .arg(
-            Arg::optional(
-                "timeout",
-                ArgType::Num,
-                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
-            )
-            .default("0"),
-        )
+        .arg(timeout_arg())
         .example(format!("{cli} waitfornewblock 1000")),
     );
     let c = chain.clone();
@@ -360,14 +357,7 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("blockhash", ArgType::StrHex, "Block hash to wait for."))
-        .arg(
-            Arg::optional(
-                "timeout",
-                ArgType::Num,
-                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
-            )
-            .default("0"),
-        ),
+        .arg(timeout_arg()),
     );
     let c = chain.clone();
     table.register(
@@ -384,14 +374,7 @@ fn register_waits(table: &RpcTable, chain: &Arc<Chainstate>, cli: &'static str) 
             }),
         )
         .arg(Arg::required("height", ArgType::Num, "Block height to wait for."))
-        .arg(
-            Arg::optional(
-                "timeout",
-                ArgType::Num,
-                "Time in milliseconds to wait for a response. 0 indicates no timeout.",
-            )
-            .default("0"),
-        ),
+        .arg(timeout_arg()),
     );
 }
 
