@@ -287,13 +287,11 @@ impl Chainstate {
 
     /// Reads a block from disk; `None` if unknown or its data is not held.
     pub fn read_block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        let pos = {
-            let inner = self.lock();
-            inner.index.lookup(hash).and_then(|i| inner.index.get(i).record.data)
+        let inner = self.lock();
+        let Some(pos) = inner.index.lookup(hash).and_then(|i| inner.index.get(i).record.data) else {
+            return Ok(None);
         };
-        let Some(pos) = pos else { return Ok(None) };
-        // File reads need no lock: records are never rewritten.
-        self.lock().files.read_block(pos).map(Some)
+        inner.files.read_block(pos).map(Some)
     }
 
     pub fn read_block_bytes(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
