@@ -11,6 +11,8 @@ using Proxy = import "/mp/proxy.capnp";
 using Echo = import "echo.capnp";
 using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
+using Chain = import "chain.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Init {
     construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -19,4 +21,9 @@ interface Init {
     makeMiningOld2 @2 () -> ();
     makeMining @3 (context :Proxy.Context) -> (result :Mining.Mining);
     makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
+    # The node's chain, for a wallet process that attaches to a running node.
+    makeChain @5 (context :Proxy.Context) -> (result :Chain.Chain);
+    # Starts wallets on `chain` with the options in `args` (a command line,
+    # read with the same configuration file), in a wallet process the node spawned.
+    makeWalletLoader @6 (context :Proxy.Context, chain :Chain.Chain, args :List(Text)) -> (result :Wallet.WalletLoader);
 }

@@ -8,7 +8,17 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::exit;
 
-const SCHEMAS: &[&str] = &["mp/proxy.capnp", "common.capnp", "echo.capnp", "init.capnp", "mining.capnp", "rpc.capnp"];
+const SCHEMAS: &[&str] = &[
+    "mp/proxy.capnp",
+    "common.capnp",
+    "echo.capnp",
+    "init.capnp",
+    "mining.capnp",
+    "rpc.capnp",
+    "handler.capnp",
+    "chain.capnp",
+    "wallet.capnp",
+];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CAPNP_EXECUTABLE");

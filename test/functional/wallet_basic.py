@@ -55,6 +55,10 @@ class WalletBasicTest(HashviveTestFramework):
         node.generatetoaddress(100, bob.getnewaddress())
         assert_equal(alice.getbalance(), Decimal("50"))
         assert_equal(alice.getbalances()["mine"]["immature"], Decimal("0"))
+        # Bob's oldest coinbase (100 confirmations) could enter the next block,
+        # but wallets wait one block more, as the reference's do.
+        assert_equal(bob.getbalance(), 0)
+        assert_raises_rpc_error(-6, "Insufficient funds", bob.sendtoaddress, address, 1)
         [coin] = alice.listunspent()
         assert_equal(coin["address"], address)
         assert_equal(coin["amount"], Decimal("50"))

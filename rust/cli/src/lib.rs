@@ -18,14 +18,13 @@ use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::datadir::resolve_datadir;
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::options::cli_options;
+use hashvive_common::settings::CONF_FILENAME;
 use hashvive_common::version;
 use hashvive_rpc::codes;
 use hashvive_rpc::convert::{convert_named, convert_positional};
 
 use client::Client;
 use univalue::{get_int, get_str, member};
-
-const CONF_FILENAME: &str = "hashvive.conf";
 
 /// The options that replace the command, sorted as the reference lists them
 /// when more than one is given.

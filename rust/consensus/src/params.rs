@@ -98,6 +98,18 @@ fn hash(hex: &str) -> BlockHash {
     BlockHash::from_str(hex).expect("valid block hash constant")
 }
 
+/// The `bitcoin` crate's name for a chain the options select.
+pub fn network(chain: hashvive_common::chain::Chain) -> Network {
+    use hashvive_common::chain::Chain;
+    match chain {
+        Chain::Main => Network::Bitcoin,
+        Chain::Testnet => Network::Testnet,
+        Chain::Testnet4 => Network::Testnet4,
+        Chain::Signet => Network::Signet,
+        Chain::Regtest => Network::Regtest,
+    }
+}
+
 impl ChainParams {
     pub fn new(network: Network) -> ChainParams {
         let pow = bitcoin::params::Params::new(network);

@@ -39,12 +39,45 @@ pub struct BlockRef {
     pub height: i32,
 }
 
-/// The first object a process offers another: a factory for the rest.
+/// The first object a process offers another: a factory for the rest. Each
+/// process offers what it has; the rest answer [`Error::Unavailable`].
 #[async_trait]
 pub trait Init: Send + Sync {
-    async fn make_echo(&self) -> Result<Arc<dyn Echo>>;
-    async fn make_mining(&self) -> Result<Arc<dyn Mining>>;
-    async fn make_rpc(&self) -> Result<Arc<dyn Rpc>>;
+    async fn make_echo(&self) -> Result<Arc<dyn Echo>> {
+        Err(unavailable("Echo"))
+    }
+    async fn make_mining(&self) -> Result<Arc<dyn Mining>> {
+        Err(unavailable("Mining"))
+    }
+    async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {
+        Err(unavailable("Rpc"))
+    }
+    /// The node's chain, for a wallet process attaching to a running node.
+    async fn make_chain(&self) -> Result<Arc<dyn Chain>> {
+        Err(unavailable("Chain"))
+    }
+    /// Wallets on `chain`, configured by `args` (a command line, read with
+    /// the configuration file it names as a process started with it would):
+    /// what a node asks of the wallet process it spawned.
+    async fn make_wallet_loader(&self, _chain: Arc<dyn Chain>, _args: Vec<String>) -> Result<Arc<dyn WalletLoader>> {
+        Err(unavailable("WalletLoader"))
+    }
+}
+
+fn unavailable(interface: &str) -> Error {
+    Error::Unavailable(format!("this process does not offer the {interface} interface"))
+}
+
+/// The wallets of a process, as the node that started it sees them.
+#[async_trait]
+pub trait WalletLoader: Send + Sync {
+    /// Offers the wallet RPC methods through the chain and loads the wallets
+    /// the options name (`-wallet`); fails with the reason a wallet did not load.
+    async fn start(&self) -> Result<()>;
+    /// Names of the loaded wallets.
+    async fn list_wallets(&self) -> Result<Vec<String>>;
+    /// Withdraws the RPC methods and closes every wallet.
+    async fn stop(&self) -> Result<()>;
 }
 
 /// A test interface that returns what it is given.
@@ -230,7 +263,14 @@ pub trait Ipc: Send + Sync {
     /// taken under `default_dir`) until the returned guard is dropped.
     async fn listen(&self, addresses: &[String], default_dir: &Path, init: Arc<dyn Init>) -> Result<Box<dyn Send>>;
     /// Connects to the `Init` a process serves at `address`.
-    async fn connect(&self, address: &str, default_dir: &Path) -> Result<Arc<dyn Init>>;
+    async fn connect(&self, address: &str, default_dir: &Path) -> Result<Connected>;
+}
+
+/// A connection to another process's `Init`.
+pub struct Connected {
+    pub init: Arc<dyn Init>,
+    /// Completes when the connection ends (the other process went away).
+    pub closed: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 /// A registration (of notifications, of RPC methods): dropping it undoes the

@@ -2,9 +2,13 @@
 
 use std::time::Duration;
 
-use hashvive_interfaces::{BlockCheckOptions, BlockCreateOptions, BlockWaitOptions, CoinbaseTx, Error};
+use hashvive_interfaces::{
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, RemovalReason, RpcCall,
+    RpcCommand,
+};
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
+use crate::schema::{chain_capnp, common_capnp};
 
 /// An interface error as a Cap'n Proto error the peer will see.
 pub(crate) fn to_capnp(e: Error) -> capnp::Error {
@@ -147,4 +151,71 @@ mod tests {
         assert_eq!(from_capnp(to_capnp(Error::Disconnected("x".into()))), Error::Disconnected("x".into()));
         assert_eq!(from_capnp(to_capnp(Error::Remote("y".into()))), Error::Remote("y".into()));
     }
+}
+
+pub(crate) fn read_block_ref(r: common_capnp::block_ref::Reader<'_>) -> Result<BlockRef, capnp::Error> {
+    Ok(BlockRef { hash: hash32(r.get_hash()?, "block hash")?, height: r.get_height() })
+}
+
+pub(crate) fn write_block_ref(mut b: common_capnp::block_ref::Builder<'_>, block: &BlockRef) {
+    b.set_hash(&block.hash);
+    b.set_height(block.height);
+}
+
+pub(crate) fn read_removal_reason(r: chain_capnp::RemovalReason) -> RemovalReason {
+    match r {
+        chain_capnp::RemovalReason::Expiry => RemovalReason::Expiry,
+        chain_capnp::RemovalReason::SizeLimit => RemovalReason::SizeLimit,
+        chain_capnp::RemovalReason::Reorg => RemovalReason::Reorg,
+        chain_capnp::RemovalReason::Block => RemovalReason::Block,
+        chain_capnp::RemovalReason::Conflict => RemovalReason::Conflict,
+        chain_capnp::RemovalReason::Replaced => RemovalReason::Replaced,
+    }
+}
+
+pub(crate) fn write_removal_reason(r: RemovalReason) -> chain_capnp::RemovalReason {
+    match r {
+        RemovalReason::Expiry => chain_capnp::RemovalReason::Expiry,
+        RemovalReason::SizeLimit => chain_capnp::RemovalReason::SizeLimit,
+        RemovalReason::Reorg => chain_capnp::RemovalReason::Reorg,
+        RemovalReason::Block => chain_capnp::RemovalReason::Block,
+        RemovalReason::Conflict => chain_capnp::RemovalReason::Conflict,
+        RemovalReason::Replaced => chain_capnp::RemovalReason::Replaced,
+    }
+}
+
+fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, capnp::Error> {
+    Ok(r?.to_string()?)
+}
+
+pub(crate) fn read_rpc_command(r: chain_capnp::rpc_command::Reader<'_>) -> Result<RpcCommand, capnp::Error> {
+    Ok(RpcCommand {
+        name: text(r.get_name())?,
+        category: text(r.get_category())?,
+        signature: text(r.get_signature())?,
+        help: text(r.get_help())?,
+    })
+}
+
+pub(crate) fn write_rpc_command(mut b: chain_capnp::rpc_command::Builder<'_>, command: &RpcCommand) {
+    b.set_name(&command.name);
+    b.set_category(&command.category);
+    b.set_signature(&command.signature);
+    b.set_help(&command.help);
+}
+
+pub(crate) fn read_rpc_call(r: chain_capnp::rpc_call::Reader<'_>) -> Result<RpcCall, capnp::Error> {
+    Ok(RpcCall {
+        method: text(r.get_method())?,
+        params: text(r.get_params())?,
+        uri: text(r.get_uri())?,
+        user: text(r.get_user())?,
+    })
+}
+
+pub(crate) fn write_rpc_call(mut b: chain_capnp::rpc_call::Builder<'_>, call: &RpcCall) {
+    b.set_method(&call.method);
+    b.set_params(&call.params);
+    b.set_uri(&call.uri);
+    b.set_user(&call.user);
 }

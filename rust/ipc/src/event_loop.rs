@@ -195,6 +195,22 @@ impl<T: 'static> Remote<T> {
         Remote { inner: Arc::new(RemoteInner { id, handle: handle.clone() }), _type: std::marker::PhantomData }
     }
 
+    /// Starts `f` with the object on the loop thread without waiting: for
+    /// destructors and other callers that cannot await. Nothing happens if
+    /// the object or the loop is gone.
+    pub fn spawn_with<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Rc<T>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let id = self.inner.id;
+        let _ = self.inner.handle.spawn(move || async move {
+            if let Ok(object) = lookup::<T>(id) {
+                f(object).await;
+            }
+        });
+    }
+
     /// Runs `f` with the object on the loop thread.
     pub async fn with<F, Fut, R>(&self, f: F) -> Result<R, Error>
     where

@@ -32,4 +32,7 @@ pub mod schema {
     generated!(init_capnp, "init_capnp.rs");
     generated!(mining_capnp, "mining_capnp.rs");
     generated!(rpc_capnp, "rpc_capnp.rs");
+    generated!(handler_capnp, "handler_capnp.rs");
+    generated!(chain_capnp, "chain_capnp.rs");
+    generated!(wallet_capnp, "wallet_capnp.rs");
 }

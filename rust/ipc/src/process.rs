@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use hashvive_interfaces::{async_trait, Error, Init, Ipc, Result};
+use hashvive_interfaces::{async_trait, Connected, Error, Init, Ipc, Result};
 
 use crate::address;
 use crate::connection;
@@ -60,7 +60,7 @@ impl IpcProcess {
             .map_err(|e| Error::Unavailable(format!("Cannot start {}: {e}", path.display())))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         watch_child(name, child);
-        connection::connect_std(&self.handle(), ours).await
+        connection::connect_std(&self.handle(), ours, None).await
     }
 }
 
@@ -86,20 +86,30 @@ impl Ipc for IpcProcess {
             listeners.push((path, listener));
         }
         let mut guard = ListenGuard { paths: Vec::new(), stops: Vec::new() };
+        let executor = tokio::runtime::Handle::try_current().ok();
         for (path, listener) in listeners {
             let (stop, stopped) = oneshot::channel::<()>();
             let init = init.clone();
-            self.handle().spawn(move || accept_loop(listener, init, stopped))?;
+            let handle = self.handle();
+            let executor = executor.clone();
+            self.handle().spawn(move || accept_loop(listener, init, handle, executor, stopped))?;
             guard.paths.push(path);
             guard.stops.push(stop);
         }
         Ok(Box::new(guard))
     }
 
-    async fn connect(&self, address: &str, default_dir: &Path) -> Result<Arc<dyn Init>> {
+    async fn connect(&self, address: &str, default_dir: &Path) -> Result<Connected> {
         let path = address::socket_path(address, default_dir).map_err(io_error)?;
         let stream = address::connect(&path).map_err(|e| Error::Disconnected(e.to_string()))?;
-        connection::connect_std(&self.handle(), stream).await
+        let (closed, on_close) = oneshot::channel();
+        let init = connection::connect_std(&self.handle(), stream, Some(closed)).await?;
+        Ok(Connected {
+            init,
+            closed: Box::pin(async move {
+                let _ = on_close.await;
+            }),
+        })
     }
 }
 
@@ -119,7 +129,13 @@ impl Drop for ListenGuard {
     }
 }
 
-async fn accept_loop(listener: std::os::unix::net::UnixListener, init: Arc<dyn Init>, mut stop: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: std::os::unix::net::UnixListener,
+    init: Arc<dyn Init>,
+    handle: LoopHandle,
+    executor: Option<tokio::runtime::Handle>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let listener = match tokio::net::UnixListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
@@ -132,7 +148,7 @@ async fn accept_loop(listener: std::os::unix::net::UnixListener, init: Arc<dyn I
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     log::event("IPC server: accepted connection");
-                    tokio::task::spawn_local(connection::serve(stream, init.clone()));
+                    tokio::task::spawn_local(connection::serve(stream, init.clone(), handle.clone(), executor.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("IPC accept failed: {e}");
@@ -213,6 +229,13 @@ pub fn serve_if_spawned(
     // SAFETY: the parent handed us this descriptor for our exclusive use, and we
     // checked that it is open.
     let socket = unsafe { StdUnixStream::from_raw_fd(fd) };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name(exe_name).build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return Some(ExitCode::FAILURE);
+        }
+    };
     let event_loop = match EventLoop::start() {
         Ok(l) => l,
         Err(e) => {
@@ -220,16 +243,24 @@ pub fn serve_if_spawned(
             return Some(ExitCode::FAILURE);
         }
     };
-    let init = make_init();
+    let init = {
+        let _entered = runtime.enter();
+        make_init()
+    };
+    let handle = event_loop.handle();
+    let executor = runtime.handle().clone();
     let served = socket.set_nonblocking(true).map_err(io_error).and_then(|()| {
         event_loop.handle().run_blocking(move || async move {
             match tokio::net::UnixStream::from_std(socket) {
-                Ok(stream) => connection::serve(stream, init).await,
+                Ok(stream) => connection::serve(stream, init, handle, Some(executor)).await,
                 Err(e) => tracing::error!("IPC socket unusable: {e}"),
             }
         })
     });
     event_loop.stop();
+    // What the parent set up (wallets) closes with the connection; work still
+    // running gets a moment to finish.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match served {
         Ok(()) => Some(ExitCode::SUCCESS),
         Err(e) => {

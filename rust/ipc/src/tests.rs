@@ -216,14 +216,15 @@ fn pair_serving(init: Arc<dyn Init>) -> (EventLoop, EventLoop, Arc<dyn Init>) {
     let client = EventLoop::start().unwrap();
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
     a.set_nonblocking(true).unwrap();
+    let h = server.handle();
     server
         .handle()
         .spawn(move || async move {
-            connection::serve(tokio::net::UnixStream::from_std(a).unwrap(), init).await;
+            connection::serve(tokio::net::UnixStream::from_std(a).unwrap(), init, h, None).await;
         })
         .unwrap();
     let handle = client.handle();
-    let proxy = runtime().block_on(connection::connect_std(&handle, b)).unwrap();
+    let proxy = runtime().block_on(connection::connect_std(&handle, b, None)).unwrap();
     (server, client, proxy)
 }
 
@@ -407,7 +408,7 @@ fn garbage_on_a_socket_does_not_stop_the_server() {
         let mut s = std::os::unix::net::UnixStream::connect(&path).unwrap();
         s.write_all(junk).unwrap();
     }
-    let client = rt.block_on(ipc.connect("unix", dir.path())).unwrap();
+    let client = rt.block_on(ipc.connect("unix", dir.path())).unwrap().init;
     let echo = rt.block_on(client.make_echo()).unwrap();
     assert_eq!(rt.block_on(echo.echo("still here".into())).unwrap(), "still here");
     drop(guard);

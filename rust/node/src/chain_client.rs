@@ -147,14 +147,13 @@ impl Chain for NodeChain {
     }
 
     async fn handle_rpc(&self, command: RpcCommand, actor: Arc<dyn RpcActor>) -> Result<Box<dyn Handler>> {
-        let name = command.name.clone();
         let handler: hashvive_rpc::table::Handler = Arc::new(move |call: Call| {
             let actor = actor.clone();
             Box::pin(async move { forward(&*actor, call).await })
         });
         let forwarded = Forwarded { signature: command.signature, help: command.help };
-        self.table.register(Command::forwarded(command.name, command.category, forwarded, handler));
-        Ok(Box::new(RpcHandler { table: Some(Arc::downgrade(&self.table)), name }))
+        let registered = self.table.register(Command::forwarded(command.name, command.category, forwarded, handler));
+        Ok(Box::new(RpcHandler { table: Some(Arc::downgrade(&self.table)), registered }))
     }
 }
 
@@ -212,13 +211,13 @@ impl Drop for NotificationHandler {
 struct RpcHandler {
     /// Weak: a handler outliving the server must not keep its table alive.
     table: Option<Weak<RpcTable>>,
-    name: String,
+    registered: Arc<Command>,
 }
 
 impl Handler for RpcHandler {
     fn disconnect(&mut self) {
         if let Some(table) = self.table.take().and_then(|t| t.upgrade()) {
-            table.unregister(&self.name);
+            table.unregister(&self.registered);
         }
     }
 }

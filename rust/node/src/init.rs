@@ -17,13 +17,14 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::chain::Chain;
-use hashvive_common::datadir::{chain_datadir, resolve_datadir};
+use hashvive_common::datadir::chain_datadir;
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::logging::{self, LogHandle, LogOptions};
 use hashvive_common::options::node_options;
+use hashvive_common::settings::{Settings, CONF_FILENAME};
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::{time, version};
-use hashvive_interfaces::Ipc;
+use hashvive_interfaces::{Ipc, WalletLoader};
 use hashvive_rpc::table::BoxFuture;
 use hashvive_rpc::RpcTable;
 
@@ -37,7 +38,6 @@ use crate::rpc::net::NetworkSettings;
 use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_net::{NetConfig, NetManager};
 
-pub const CONF_FILENAME: &str = "hashvive.conf";
 pub const PID_FILENAME: &str = "hashvived.pid";
 /// The saved mempool (`-persistmempool`), in the chain directory.
 const MEMPOOL_FILENAME: &str = "mempool.dat";
@@ -70,18 +70,27 @@ pub struct Wiring {
     /// `echoipc` through a spawned process. Made only after `-daemon` has
     /// forked, because its thread would not survive the fork.
     pub ipc: Option<IpcFactory>,
-    /// The wallet, for executables built with it (`hashvived`): reads its
-    /// options before the node starts (so option errors come out first), and
-    /// returns how to start it on the node's `Chain`.
+    /// The wallets, for executables built with them: reads their options
+    /// before the node starts (so option errors come out first), and returns
+    /// how to start them on the node's `Chain`, in this process (`hashvived`)
+    /// or in a process spawned through the node's IPC (`hashvive-node`).
     pub wallet: Option<WalletFactory>,
 }
 
 pub type IpcFactory = Box<dyn FnOnce() -> Result<Arc<dyn Ipc>, String>>;
 pub type WalletFactory = Box<dyn FnOnce(&Args, &Path, bitcoin::Network) -> Result<WalletStart, String>>;
-/// Starts the wallet on the node's `Chain`; what it returns keeps the wallet
-/// (and its RPC methods) alive until the node shuts down.
-pub type WalletStart =
-    Box<dyn FnOnce(Arc<dyn hashvive_interfaces::Chain>) -> BoxFuture<Result<Box<dyn Send>, String>> + Send>;
+/// Makes the wallets' loader on the node's `Chain` (and its IPC, if any); the
+/// node then starts the wallets through it and stops them at shutdown.
+pub type WalletStart = Box<
+    dyn FnOnce(
+            Arc<dyn hashvive_interfaces::Chain>,
+            Option<Arc<dyn Ipc>>,
+        ) -> BoxFuture<Result<Arc<dyn WalletLoader>, String>>
+        + Send,
+>;
+
+/// How long shutdown waits for the wallets to close.
+const WALLET_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The executable `echoipc` spawns.
 const ECHO_PROCESS: &str = "hashvive-node";
@@ -125,17 +134,7 @@ pub fn main(exe: &Executable, wiring: Wiring) -> ExitCode {
 
 fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitError> {
     let defs = node_options();
-    let mut args = Args::new(&defs);
-    let stray = args.parse_command_line(argv)?;
-    let mut datadir = resolve_datadir(args.get("datadir").as_deref())?;
-    let config_path = args.read_config_files(&datadir, CONF_FILENAME)?;
-    // A config file may move the data directory (the command line still wins).
-    if let Some(configured) = args.get("datadir").filter(|d| !d.is_empty()) {
-        if Path::new(&configured) != datadir {
-            datadir = resolve_datadir(Some(&configured))?;
-        }
-    }
-    let chain = args.select_chain()?;
+    let Settings { mut args, datadir, config_path, chain, positional: stray } = Settings::read(&defs, argv)?;
 
     if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
         print_to_stdout(&format!(
@@ -348,7 +347,13 @@ impl RunningNode {
         net.stop().await;
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
-        drop(wallet);
+        if let Some(wallet) = wallet {
+            match tokio::time::timeout(WALLET_STOP_TIMEOUT, wallet.stop()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!("Stopping the wallets: {e}"),
+                Err(_) => tracing::warn!("The wallets did not stop within {} s", WALLET_STOP_TIMEOUT.as_secs()),
+            }
+        }
         let plain = self.persist_mempool_v1;
         let flushed = tokio::task::spawn_blocking(move || {
             if let Some(path) = mempool_file {
@@ -366,16 +371,18 @@ impl RunningNode {
         Ok(())
     }
 
-    /// Starts the wallet in this process on the node's chain state.
+    /// Starts the wallets on the node's chain state.
     async fn start_wallet(
         &mut self,
         chainstate: &Arc<Chainstate>,
         table: &Arc<RpcTable>,
-    ) -> Result<Option<Box<dyn Send>>, InitError> {
-        let Some(start) = self.wallet.take() else { return Ok(None) };
+    ) -> Result<Option<Arc<dyn WalletLoader>>, InitError> {
+        let Some(make) = self.wallet.take() else { return Ok(None) };
         table.set_warmup(Some("Loading wallet...".into()));
         let chain = Arc::new(crate::chain_client::NodeChain::new(chainstate.clone(), table.clone()));
-        start(chain).await.map(Some).map_err(InitError::new)
+        let loader = make(chain, self.ipc.clone()).await.map_err(InitError::new)?;
+        loader.start().await.map_err(|e| InitError::new(e.to_string()))?;
+        Ok(Some(loader))
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.

@@ -401,7 +401,7 @@ impl Rpc for NodeRpc {
     }
 }
 
-/// What a running node offers: echo, mining and RPC.
+/// What a running node offers: echo, mining, RPC, and its chain for wallets.
 pub struct NodeInit {
     pub chain: Chain,
     pub chainstate: Arc<Chainstate>,
@@ -422,6 +422,10 @@ impl Init for NodeInit {
 
     async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {
         Ok(Arc::new(NodeRpc { table: self.table.clone(), runtime: self.runtime.clone() }))
+    }
+
+    async fn make_chain(&self) -> Result<Arc<dyn hashvive_interfaces::Chain>> {
+        Ok(Arc::new(crate::chain_client::NodeChain::new(self.chainstate.clone(), self.table.clone())))
     }
 }
 

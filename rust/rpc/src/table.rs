@@ -441,10 +441,13 @@ pub struct ActiveCommand {
 }
 
 /// The methods a server offers. Components register and unregister methods at
-/// run time (a wallet process attaching adds its methods).
+/// run time (a wallet process attaching adds its methods). Several components
+/// may offer one method (two wallet processes): the newest answers, and a
+/// call for a wallet it does not have passes to the next.
 #[derive(Default)]
 pub struct RpcTable {
-    commands: RwLock<BTreeMap<String, Arc<Command>>>,
+    /// Every registration of each name, oldest first.
+    commands: RwLock<BTreeMap<String, Vec<Arc<Command>>>>,
     warmup: RwLock<Option<String>>,
     active: Mutex<HashMap<u64, (String, Instant)>>,
     next_call: AtomicU64,
@@ -455,21 +458,45 @@ impl RpcTable {
         RpcTable { warmup: RwLock::new(Some("RPC server started".into())), ..Default::default() }
     }
 
-    pub fn register(&self, command: Command) {
-        self.commands.write().unwrap_or_else(|e| e.into_inner()).insert(command.name.to_string(), Arc::new(command));
+    /// Adds `command`; the returned registration is what [`unregister`](Self::unregister) takes away.
+    pub fn register(&self, command: Command) -> Arc<Command> {
+        let command = Arc::new(command);
+        let mut commands = self.commands.write().unwrap_or_else(|e| e.into_inner());
+        let entries = commands.entry(command.name.to_string()).or_default();
+        // A component's own methods replace themselves; only forwarded ones stack.
+        if command.forwarded.is_none() {
+            entries.clear();
+        }
+        entries.push(command.clone());
+        command
     }
 
-    pub fn unregister(&self, name: &str) -> bool {
-        self.commands.write().unwrap_or_else(|e| e.into_inner()).remove(name).is_some()
+    /// Takes one registration away; others of the same name stay.
+    pub fn unregister(&self, command: &Arc<Command>) -> bool {
+        let mut commands = self.commands.write().unwrap_or_else(|e| e.into_inner());
+        let Some(entries) = commands.get_mut(command.name.as_ref()) else { return false };
+        let before = entries.len();
+        entries.retain(|c| !Arc::ptr_eq(c, command));
+        let removed = entries.len() < before;
+        if entries.is_empty() {
+            commands.remove(command.name.as_ref());
+        }
+        removed
     }
 
-    /// Every method, by name.
+    /// Every method, by name (the newest registration of each).
     pub fn commands(&self) -> Vec<Arc<Command>> {
-        self.commands.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.commands.read().unwrap_or_else(|e| e.into_inner()).values().filter_map(|v| v.last().cloned()).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Command>> {
-        self.commands.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+        self.commands.read().unwrap_or_else(|e| e.into_inner()).get(name).and_then(|v| v.last().cloned())
+    }
+
+    /// Every registration of `name`, newest first.
+    fn registrations(&self, name: &str) -> Vec<Arc<Command>> {
+        let commands = self.commands.read().unwrap_or_else(|e| e.into_inner());
+        commands.get(name).map(|v| v.iter().rev().cloned().collect()).unwrap_or_default()
     }
 
     /// While `Some`, every call answers `-28` with this status text.
@@ -496,27 +523,32 @@ impl RpcTable {
         if let Some(status) = self.warmup_status() {
             return Err(RpcError::new(codes::RPC_IN_WARMUP, status));
         }
+        let registrations = self.registrations(&request.method);
         let command =
-            self.get(&request.method).ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
-        let params = match command.forwarded {
-            Some(_) => Vec::new(),
-            None => {
-                let params = command.positional_params(&request.params)?;
-                command.check(&params)?;
-                params
-            }
-        };
+            registrations.first().ok_or_else(|| RpcError::new(codes::RPC_METHOD_NOT_FOUND, "Method not found"))?;
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         self.active.lock().unwrap_or_else(|e| e.into_inner()).insert(id, (request.method.clone(), Instant::now()));
         let _guard = ActiveGuard { table: self, id };
-        (command.handler)(Call { params, request }).await
+        if command.forwarded.is_none() {
+            let params = command.positional_params(&request.params)?;
+            command.check(&params)?;
+            return (command.handler)(Call { params, request }).await;
+        }
+        let (last, earlier) = registrations.split_last().expect("registrations are not empty");
+        for other in earlier {
+            match (other.handler)(Call { params: Vec::new(), request: request.clone() }).await {
+                Err(e) if e.code == codes::RPC_WALLET_NOT_FOUND => continue,
+                answer => return answer,
+            }
+        }
+        (last.handler)(Call { params: Vec::new(), request }).await
     }
 
     /// `help` without a method: every visible method's signature, grouped.
     pub fn help_overview(&self) -> String {
         let commands = self.commands.read().unwrap_or_else(|e| e.into_inner());
         let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for cmd in commands.values().filter(|c| c.category != "hidden") {
+        for cmd in commands.values().filter_map(|v| v.last()).filter(|c| c.category != "hidden") {
             groups.entry(&cmd.category).or_default().push(cmd.signature());
         }
         let sections: Vec<String> = groups
@@ -586,12 +618,30 @@ mod tests {
         t.set_warmup(None);
         let handler: Handler = Arc::new(|c: Call| Box::pin(async move { Ok(c.request.params) }));
         let help = Forwarded { signature: "remote ( x )".into(), help: "remote ( x )\n\nElsewhere.".into() };
-        t.register(Command::forwarded("remote".into(), "wallet".into(), help, handler));
+        let remote = t.register(Command::forwarded("remote".into(), "wallet".into(), help.clone(), handler));
         let req = Request { method: "remote".into(), params: json!({"x": 1, "anything": 2}), ..Default::default() };
         assert_eq!(futures_executor(t.execute(req)).unwrap(), json!({"x": 1, "anything": 2}));
         assert_eq!(t.get("remote").unwrap().help(), "remote ( x )\n\nElsewhere.");
         assert!(t.help_overview().contains("== Wallet ==\nremote ( x )"));
-        assert!(t.unregister("remote"));
+
+        // A second component's registration answers first; a wallet it does
+        // not have passes the call on; taking it away leaves the first.
+        let elsewhere: Handler = Arc::new(|c: Call| {
+            Box::pin(async move {
+                match c.request.params.get("mine") {
+                    Some(_) => Ok(json!("second")),
+                    None => Err(RpcError::new(codes::RPC_WALLET_NOT_FOUND, "not here")),
+                }
+            })
+        });
+        let second = t.register(Command::forwarded("remote".into(), "wallet".into(), help, elsewhere));
+        let req = |params| Request { method: "remote".into(), params, ..Default::default() };
+        assert_eq!(futures_executor(t.execute(req(json!({"mine": 1})))).unwrap(), json!("second"));
+        assert_eq!(futures_executor(t.execute(req(json!({"x": 1})))).unwrap(), json!({"x": 1}));
+        assert!(t.unregister(&second));
+        assert!(!t.unregister(&second));
+        assert_eq!(futures_executor(t.execute(req(json!({"mine": 1})))).unwrap(), json!({"mine": 1}));
+        assert!(t.unregister(&remote));
         assert!(t.get("remote").is_none());
     }
 
@@ -626,12 +676,12 @@ mod tests {
     #[test]
     fn warmup_and_missing_methods() {
         let t = RpcTable::new();
-        t.register(echo_cmd());
+        let demo = t.register(echo_cmd());
         assert_eq!(call(&t, json!(["a"])).unwrap_err().code, codes::RPC_IN_WARMUP);
         t.set_warmup(None);
         let req = Request { method: "nope".into(), ..Default::default() };
         assert_eq!(futures_executor(t.execute(req)).unwrap_err().code, codes::RPC_METHOD_NOT_FOUND);
-        assert!(t.unregister("demo"));
+        assert!(t.unregister(&demo));
         assert_eq!(call(&t, json!(["a"])).unwrap_err().code, codes::RPC_METHOD_NOT_FOUND);
     }
 

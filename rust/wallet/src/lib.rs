@@ -4,11 +4,16 @@
 //! wallet RPC methods, which the node serves through `Chain::handle_rpc`.
 
 pub mod client;
+mod dump;
 pub mod error;
+pub mod loader;
 pub mod manager;
+pub mod process;
 pub mod rpc;
+pub mod tool;
 pub mod wallet;
 
 pub use client::{WalletClient, WalletStartup};
 pub use error::WalletError;
+pub use loader::LocalWalletLoader;
 pub use manager::{WalletManager, WalletOptions};

@@ -50,7 +50,7 @@ impl Wallet {
         let coin = if network == Network::Bitcoin { 0 } else { 1 };
         let external = format!("wpkh({master}/84h/{coin}h/0h/0/*)");
         let internal = format!("wpkh({master}/84h/{coin}h/0h/1/*)");
-        let mut db = Connection::open(&path)?;
+        let mut db = open_exclusive(&path)?;
         {
             let tx = db.transaction()?;
             tx.execute(CREATE_DESCRIPTORS, [])?;
@@ -76,7 +76,7 @@ impl Wallet {
         if !path.is_file() {
             return Err(WalletError::NotFound(dir.display().to_string()));
         }
-        let mut db = Connection::open(&path)?;
+        let mut db = open_exclusive(&path)?;
         db.execute(CREATE_DESCRIPTORS, [])?;
         let descriptor = |k: KeychainKind| -> Result<String, WalletError> {
             db.query_row("SELECT descriptor FROM hashvive_descriptors WHERE keychain = ?1", [keychain_key(k)], |r| {
@@ -171,6 +171,25 @@ impl Wallet {
     pub fn apply_evicted(&mut self, txid: Txid, time: u64) -> Result<(), WalletError> {
         self.bdk.apply_evicted_txs([(txid, time)]);
         self.persist()
+    }
+}
+
+/// Opens a wallet file for this process alone, as the reference does: a
+/// second process (a node's wallet, the wallet tool) gets a clear error
+/// instead of two writers sharing one wallet.
+fn open_exclusive(path: &Path) -> Result<Connection, WalletError> {
+    let db = Connection::open(path)?;
+    db.pragma_update(None, "locking_mode", "exclusive")?;
+    // The lock is taken by the first write; take it now.
+    match db.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
+        Ok(()) => Ok(db),
+        Err(e) if e.sqlite_error_code() == Some(bdk_wallet::rusqlite::ErrorCode::DatabaseBusy) => {
+            Err(WalletError::Load(format!(
+                "Unable to obtain an exclusive lock on the database {}, is it being used by another instance of Hashvive?",
+                path.display()
+            )))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

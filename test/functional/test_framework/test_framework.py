@@ -190,11 +190,13 @@ class HashviveTestFramework:
         return self._component("ENABLE_CLI")
 
     def is_wallet_compiled(self):
-        # hashvive-node serves wallets through the hashvive-wallet process,
-        # which is not built yet (issue 5): under it the wallet is absent.
+        # hashvive-node runs its wallets in the hashvive-wallet process beside it.
         exeext = self.config.get("environment", "EXEEXT", fallback="")
-        serves_wallets = os.path.basename(self.daemon_path) != "hashvive-node" + exeext
-        return self._component("ENABLE_WALLET") and serves_wallets
+        if os.path.basename(self.daemon_path) == "hashvive-node" + exeext:
+            wallet_process = os.path.join(os.path.dirname(self.daemon_path), "hashvive-wallet" + exeext)
+            if not os.path.exists(wallet_process):
+                return False
+        return self._component("ENABLE_WALLET")
 
     def is_wallet_tool_compiled(self):
         return self._component("ENABLE_WALLET_TOOL")

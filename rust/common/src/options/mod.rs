@@ -7,9 +7,11 @@
 
 mod cli;
 mod node;
+mod wallet_tool;
 
 pub use cli::cli_options;
 pub use node::node_options;
+pub use wallet_tool::wallet_tool_options;
 
 /// The groups `-help` prints options under, in the order it prints them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

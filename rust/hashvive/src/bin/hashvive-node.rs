@@ -1,6 +1,7 @@
 //! hashvive-node: the node, with IPC so wallets and GUIs can run in their own
-//! processes. Started as `hashvive-node -ipcfd <fd>` by another hashvive
-//! process, it serves that process over the socket instead.
+//! processes: it spawns `hashvive-wallet` for its wallets. Started as
+//! `hashvive-node -ipcfd <fd>` by another hashvive process, it serves that
+//! process over the socket instead.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,5 +21,26 @@ fn main() -> ExitCode {
             .map(|ipc| Arc::new(ipc) as Arc<dyn Ipc>)
             .map_err(|e| format!("cannot start the IPC event loop: {e}"))
     });
-    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc), ..Wiring::default() })
+    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc), wallet: wallet(args) })
+}
+
+/// The wallets run in a `hashvive-wallet` process the node spawns, which reads
+/// the node's command line.
+#[cfg(feature = "wallet")]
+fn wallet(argv: Vec<String>) -> Option<hashvive_node::init::WalletFactory> {
+    const WALLET_PROCESS: &str = "hashvive-wallet";
+    Some(Box::new(move |_args, _chain_dir, _network| {
+        Ok(Box::new(move |chain, ipc: Option<Arc<dyn Ipc>>| {
+            Box::pin(async move {
+                let ipc = ipc.ok_or("the wallet process needs IPC")?;
+                let init = ipc.spawn_process(WALLET_PROCESS).await.map_err(|e| e.to_string())?;
+                init.make_wallet_loader(chain, argv).await.map_err(|e| e.to_string())
+            })
+        }))
+    }))
+}
+
+#[cfg(not(feature = "wallet"))]
+fn wallet(_argv: Vec<String>) -> Option<hashvive_node::init::WalletFactory> {
+    None
 }

@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bitcoin::Network;
-
 use hashvive_chain::mempool::MempoolOptions;
 use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_common::args::Args;
@@ -15,15 +13,7 @@ use hashvive_policy::PolicyOptions;
 
 use crate::init::InitError;
 
-pub fn network(chain: Chain) -> Network {
-    match chain {
-        Chain::Main => Network::Bitcoin,
-        Chain::Testnet => Network::Testnet,
-        Chain::Testnet4 => Network::Testnet4,
-        Chain::Signet => Network::Signet,
-        Chain::Regtest => Network::Regtest,
-    }
-}
+pub use hashvive_consensus::params::network;
 
 /// The chain-state settings the options ask for; option errors are init errors.
 pub fn chain_config(args: &Args, chain: Chain, chain_dir: &Path) -> Result<ChainConfig, InitError> {

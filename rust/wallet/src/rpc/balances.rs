@@ -52,9 +52,9 @@ fn int_param(call: &Call, i: usize, default: i64) -> i64 {
     call.param(i).and_then(Value::as_i64).unwrap_or(default)
 }
 
-/// A wallet output as `listunspent` and balances see it.
-struct Coin {
-    output: bdk_wallet::LocalOutput,
+/// A wallet output as `listunspent`, balances and coin selection see it.
+pub(super) struct Coin {
+    pub(super) output: bdk_wallet::LocalOutput,
     confirmations: i64,
     coinbase: bool,
     /// Made by this wallet (spends its coins), so not at the mercy of others.
@@ -62,7 +62,7 @@ struct Coin {
 }
 
 impl Coin {
-    fn immature(&self) -> bool {
+    pub(super) fn immature(&self) -> bool {
         self.coinbase && coinbase_immature(self.confirmations)
     }
 
@@ -73,7 +73,7 @@ impl Coin {
     }
 }
 
-fn unspent(wallet: &Wallet) -> Vec<Coin> {
+pub(super) fn unspent(wallet: &Wallet) -> Vec<Coin> {
     let tip = wallet.last_block().height;
     let bdk = wallet.bdk();
     bdk.list_unspent()

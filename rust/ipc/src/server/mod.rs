@@ -1,27 +1,30 @@
 //! Servers: expose trait objects to a peer over Cap'n Proto.
 //!
-//! Calls run on the loop thread as the futures the trait objects return; an
-//! implementation with heavy or blocking work moves it to its own runtime.
-//! libmultiprocess's threading rules are kept: a call whose `Context` names a
-//! thread (made with `ThreadMap.makeThread`) waits for earlier calls on that
-//! thread to finish, so each client thread sees its calls run in order; a call
-//! naming no thread takes a slot of the pool sized by `makePool`.
+//! The loop thread reads a call and hands the future the trait object returns
+//! to the process's multi-threaded runtime, so heavy work never stalls the
+//! connection. libmultiprocess's threading conventions are kept: a call's
+//! `Context` names a thread made with `ThreadMap.makeThread` (its name shows
+//! in the log), and a call naming no thread takes a slot of the pool sized by
+//! `makePool`. Capabilities the peer sends (callbacks) become proxies on the
+//! same connection, calling through the peer's `ThreadMap`.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use capnp::capability::get_resolved_cap;
 use capnp_rpc::CapabilityServerSet;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 
-use hashvive_interfaces::{BlockTemplate, Echo, Init, Mining, Rpc};
+use hashvive_interfaces::{BlockTemplate, Chain, Echo, Init, Mining, Rpc};
 
+use crate::client::{ChainProxy, ClientConnection};
 use crate::convert::{
     duration_from_millis, hash32, read_check_options, read_create_options, read_wait_options, to_capnp,
     write_coinbase_tx, write_verdict,
 };
+use crate::event_loop::LoopHandle;
 use crate::log;
 use crate::schema::echo_capnp::echo;
 use crate::schema::init_capnp::init;
@@ -32,45 +35,89 @@ use crate::schema::rpc_capnp::rpc;
 /// Pool size for calls that name no thread, until the client sets one.
 const DEFAULT_POOL: usize = 1;
 
-/// What one connection's servers share: its threads and its pool.
+/// One connection's serving side: the threads the peer made here, the pool,
+/// where calls run, and the way back to the peer for capabilities it sends.
 pub(crate) struct ConnectionState {
     threads: RefCell<CapabilityServerSet<ThreadServer, thread::Client>>,
     pool: Semaphore,
     pool_size: Cell<usize>,
+    handle: LoopHandle,
+    /// Where served calls run: the process's multi-threaded runtime, so the
+    /// loop thread only moves messages. `None` runs them on the loop.
+    executor: Option<tokio::runtime::Handle>,
+    /// The peer's `ThreadMap`, from `Init.construct`.
+    peer_thread_map: RefCell<Option<thread_map::Client>>,
+    /// Our client side of the connection, while something uses it.
+    peer: RefCell<Weak<ClientConnection>>,
 }
 
 impl ConnectionState {
-    pub(crate) fn new() -> Rc<ConnectionState> {
+    pub(crate) fn new(handle: LoopHandle, executor: Option<tokio::runtime::Handle>) -> Rc<ConnectionState> {
         Rc::new(ConnectionState {
             threads: RefCell::new(CapabilityServerSet::new()),
             pool: Semaphore::new(DEFAULT_POOL),
             pool_size: Cell::new(DEFAULT_POOL),
+            handle,
+            executor,
+            peer_thread_map: RefCell::new(None),
+            peer: RefCell::new(Weak::new()),
         })
     }
 
-    /// Runs `call` on the thread `ctx` names, or in the pool. `request` numbers the
-    /// log line.
-    async fn run<T>(
+    /// Records the peer's `ThreadMap`, for calls back to it.
+    pub(crate) fn set_peer_thread_map(&self, thread_map: thread_map::Client) {
+        *self.peer_thread_map.borrow_mut() = Some(thread_map);
+    }
+
+    /// Records the client side that already calls the peer on this connection.
+    pub(crate) fn set_peer(&self, peer: &Rc<ClientConnection>) {
+        *self.peer.borrow_mut() = Rc::downgrade(peer);
+    }
+
+    /// The client side for calling capabilities the peer sent us (callbacks).
+    pub(crate) fn peer(self: &Rc<Self>) -> Result<Rc<ClientConnection>, capnp::Error> {
+        if let Some(peer) = self.peer.borrow().upgrade() {
+            return Ok(peer);
+        }
+        let thread_map = self.peer_thread_map.borrow().clone().ok_or_else(|| {
+            capnp::Error::failed("callbacks need the peer's ThreadMap: call Init.construct first".into())
+        })?;
+        let peer = ClientConnection::new(self.handle.clone(), thread_map, self.clone(), None);
+        *self.peer.borrow_mut() = Rc::downgrade(&peer);
+        Ok(peer)
+    }
+
+    /// Runs `call` for the thread `ctx` names, or in the pool, on the executor.
+    /// `request` numbers the log line.
+    ///
+    /// Calls naming one thread are not queued behind each other: a
+    /// libmultiprocess client thread has one call outstanding at a time,
+    /// except for the calls it makes while serving our callbacks, which must
+    /// run while the first waits (as a waiting libmultiprocess thread serves
+    /// them) or the two would deadlock.
+    async fn run<T: Send + 'static>(
         &self,
         ctx: Option<thread::Client>,
         request: u64,
-        call: impl Future<Output = T>,
+        call: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, capnp::Error> {
-        match ctx {
+        let _slot = match ctx {
             Some(cap) => {
                 let resolved = get_resolved_cap(cap).await;
-                let server =
-                    self.threads.borrow().get_local_server_of_resolved(&resolved).ok_or_else(|| {
-                        capnp::Error::failed("Context.thread is not a thread made by this server".into())
-                    })?;
-                let _turn = server.queue.lock().await;
-                log::event(&format!("IPC server post request  #{request} {{{}}}", server.name));
-                Ok(call.await)
+                let name =
+                    self.threads.borrow().get_local_server_of_resolved(&resolved).map(|t| t.name.clone()).ok_or_else(
+                        || capnp::Error::failed("Context.thread is not a thread made by this server".into()),
+                    )?;
+                log::event(&format!("IPC server post request  #{request} {{{name}}}"));
+                None
             }
-            None => {
-                let _slot = self.pool.acquire().await.map_err(|_| capnp::Error::failed("thread pool closed".into()))?;
-                Ok(call.await)
+            None => Some(self.pool.acquire().await.map_err(|_| capnp::Error::failed("thread pool closed".into()))?),
+        };
+        match &self.executor {
+            Some(executor) => {
+                executor.spawn(call).await.map_err(|e| capnp::Error::failed(format!("the call failed: {e}")))
             }
+            None => Ok(call.await),
         }
     }
 
@@ -96,8 +143,6 @@ fn context_thread(ctx: context::Reader<'_>) -> Result<Option<thread::Client>, ca
 
 struct ThreadServer {
     name: String,
-    /// Calls on this thread take turns, first come first served.
-    queue: Mutex<()>,
 }
 
 impl thread::Server for ThreadServer {
@@ -129,7 +174,7 @@ impl thread_map::Server for ThreadMapServer {
     ) -> Result<(), capnp::Error> {
         let name = log::peer_thread_name(params.get()?.get_name()?.to_str()?);
         log::event(&format!("IPC server: made thread {name}"));
-        let client = self.conn.threads.borrow_mut().new_client(ThreadServer { name, queue: Mutex::new(()) });
+        let client = self.conn.threads.borrow_mut().new_client(ThreadServer { name });
         results.get().set_result(client);
         Ok(())
     }
@@ -176,6 +221,21 @@ macro_rules! serve_now {
     }};
 }
 
+/// Serves `destroy`: releases the object at once, whatever else is running.
+macro_rules! serve_destroy {
+    ($params:ident, $name:literal, $held:expr) => {{
+        let request = log::next_request();
+        log::message("IPC server recv request ", request, concat!($name, "$Params"), &$params.get()?);
+        $held.destroy();
+        log::event(&format!("IPC server send response #{request} {} ()", concat!($name, "$Results")));
+        Ok(())
+    }};
+}
+
+mod chain;
+use chain::WalletLoaderServer;
+pub(crate) use chain::{ChainNotificationsServer, ChainServer, RpcActorServer};
+
 fn log_results(request: u64, name: &str, results: &dyn std::fmt::Debug) {
     log::message("IPC server send response", request, name, results);
 }
@@ -195,9 +255,13 @@ impl InitServer {
 impl init::Server for InitServer {
     async fn construct(
         self: Rc<Self>,
-        _: init::ConstructParams,
+        params: init::ConstructParams,
         mut results: init::ConstructResults,
     ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        if p.has_thread_map() {
+            self.conn.set_peer_thread_map(p.get_thread_map()?);
+        }
         let thread_map: thread_map::Client = capnp_rpc::new_client(ThreadMapServer { conn: self.conn.clone() });
         results.get().set_thread_map(thread_map);
         Ok(())
@@ -249,10 +313,41 @@ impl init::Server for InitServer {
         log_results(request, "Init.makeRpc$Results", &results.get().into_reader());
         Ok(())
     }
+
+    async fn make_chain(
+        self: Rc<Self>,
+        params: init::MakeChainParams,
+        mut results: init::MakeChainResults,
+    ) -> Result<(), capnp::Error> {
+        let init = self.init.clone();
+        let (request, chain) = serve!(self, params, "Init.makeChain", async move { init.make_chain().await });
+        results.get().set_result(ChainServer::client(chain, &self.conn));
+        log_results(request, "Init.makeChain$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn make_wallet_loader(
+        self: Rc<Self>,
+        params: init::MakeWalletLoaderParams,
+        mut results: init::MakeWalletLoaderResults,
+    ) -> Result<(), capnp::Error> {
+        let init = self.init.clone();
+        let (chain, args) = {
+            let p = params.get()?;
+            let chain: Arc<dyn Chain> = Arc::new(ChainProxy::new(&self.conn.peer()?, p.get_chain()?));
+            let args = p.get_args()?.iter().map(|a| Ok(a?.to_string()?)).collect::<Result<Vec<_>, capnp::Error>>()?;
+            (chain, args)
+        };
+        let (request, loader) =
+            serve!(self, params, "Init.makeWalletLoader", async move { init.make_wallet_loader(chain, args).await });
+        results.get().set_result(WalletLoaderServer::client(loader, &self.conn));
+        log_results(request, "Init.makeWalletLoader$Results", &results.get().into_reader());
+        Ok(())
+    }
 }
 
 /// An object a client may `destroy`; calls after that are refused.
-struct Held<T: ?Sized> {
+pub(crate) struct Held<T: ?Sized> {
     object: RefCell<Option<Arc<T>>>,
     name: &'static str,
 }
@@ -285,13 +380,7 @@ impl EchoServer {
 
 impl echo::Server for EchoServer {
     async fn destroy(self: Rc<Self>, params: echo::DestroyParams, _: echo::DestroyResults) -> Result<(), capnp::Error> {
-        let this = self.clone();
-        let (request, ()) = serve!(self, params, "Echo.destroy", async move {
-            this.echo.destroy();
-            Ok::<(), hashvive_interfaces::Error>(())
-        });
-        log::event(&format!("IPC server send response #{request} Echo.destroy$Results ()"));
-        Ok(())
+        serve_destroy!(params, "Echo.destroy", self.echo)
     }
 
     async fn echo(
@@ -522,13 +611,7 @@ impl block_template::Server for BlockTemplateServer {
         params: block_template::DestroyParams,
         _: block_template::DestroyResults,
     ) -> Result<(), capnp::Error> {
-        let this = self.clone();
-        let (request, ()) = serve!(self, params, "BlockTemplate.destroy", async move {
-            this.template.destroy();
-            Ok::<(), hashvive_interfaces::Error>(())
-        });
-        log::event(&format!("IPC server send response #{request} BlockTemplate.destroy$Results ()"));
-        Ok(())
+        serve_destroy!(params, "BlockTemplate.destroy", self.template)
     }
 
     async fn get_block_header(

@@ -14,12 +14,13 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use hashvive_interfaces::{
-    async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
-    CoinbaseTx, Echo, Error, Init, Mining, Result, Rpc,
+    async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions, Chain,
+    CoinbaseTx, Echo, Error, Init, Mining, Result, Rpc, WalletLoader,
 };
 
 use crate::convert::{
-    from_capnp, millis, read_coinbase_tx, read_verdict, write_check_options, write_create_options, write_wait_options,
+    from_capnp, millis, read_block_ref, read_coinbase_tx, read_verdict, write_check_options, write_create_options,
+    write_wait_options,
 };
 use crate::event_loop::{spawn_if_running, LoopHandle, Remote};
 use crate::log;
@@ -28,12 +29,16 @@ use crate::schema::init_capnp::init;
 use crate::schema::mining_capnp::{block_template, mining};
 use crate::schema::proxy_capnp::{thread, thread_map};
 use crate::schema::rpc_capnp::rpc;
+use crate::server::{ChainServer, ConnectionState};
 
 /// One connection's client side, on the loop thread.
 pub(crate) struct ClientConnection {
     handle: LoopHandle,
     thread_map: thread_map::Client,
     threads: RefCell<HashMap<ThreadId, thread::Client>>,
+    /// The serving side, for capabilities we send the peer (callbacks).
+    local: Rc<ConnectionState>,
+    /// Present on the side that opened the connection, which closes it.
     disconnector: RefCell<Option<capnp_rpc::Disconnector<capnp_rpc::rpc_twoparty_capnp::Side>>>,
 }
 
@@ -62,14 +67,20 @@ impl ClientConnection {
     pub(crate) fn new(
         handle: LoopHandle,
         thread_map: thread_map::Client,
-        disconnector: capnp_rpc::Disconnector<capnp_rpc::rpc_twoparty_capnp::Side>,
+        local: Rc<ConnectionState>,
+        disconnector: Option<capnp_rpc::Disconnector<capnp_rpc::rpc_twoparty_capnp::Side>>,
     ) -> Rc<ClientConnection> {
         Rc::new(ClientConnection {
             handle,
             thread_map,
             threads: RefCell::new(HashMap::new()),
-            disconnector: RefCell::new(Some(disconnector)),
+            local,
+            disconnector: RefCell::new(disconnector),
         })
+    }
+
+    pub(crate) fn local(&self) -> &Rc<ConnectionState> {
+        &self.local
     }
 
     /// The server thread that runs `caller`'s calls, made on first use.
@@ -115,6 +126,11 @@ macro_rules! destroy_on_drop {
 }
 destroy_on_drop!(echo::Client);
 destroy_on_drop!(block_template::Client);
+destroy_on_drop!(crate::schema::chain_capnp::chain::Client);
+destroy_on_drop!(crate::schema::chain_capnp::chain_notifications::Client);
+destroy_on_drop!(crate::schema::chain_capnp::rpc_actor::Client);
+destroy_on_drop!(crate::schema::handler_capnp::handler::Client);
+destroy_on_drop!(crate::schema::wallet_capnp::wallet_loader::Client);
 
 impl<C: Destroy> Drop for Proxy<C> {
     fn drop(&mut self) {
@@ -179,6 +195,9 @@ macro_rules! call_now {
     };
 }
 
+mod chain;
+pub(crate) use chain::{ChainNotificationsProxy, ChainProxy, RpcActorProxy, WalletLoaderProxy};
+
 /// A peer's [`Init`].
 pub(crate) struct InitProxy {
     remote: Remote<Proxy<init::Client>>,
@@ -214,6 +233,30 @@ impl Init for InitProxy {
     async fn make_rpc(&self) -> Result<Arc<dyn Rpc>> {
         make!(self, make_rpc_request, "Init.makeRpc", RpcProxy, Rpc)
     }
+
+    async fn make_chain(&self) -> Result<Arc<dyn Chain>> {
+        make!(self, make_chain_request, "Init.makeChain", ChainProxy, Chain)
+    }
+
+    async fn make_wallet_loader(&self, chain: Arc<dyn Chain>, args: Vec<String>) -> Result<Arc<dyn WalletLoader>> {
+        call!(
+            self,
+            p,
+            make_wallet_loader_request,
+            "Init.makeWalletLoader",
+            |params| {
+                params.set_chain(ChainServer::client(chain, p.conn.local()));
+                let mut list = params.init_args(args.len() as u32);
+                for (i, arg) in args.iter().enumerate() {
+                    list.set(i as u32, arg);
+                }
+            },
+            |results| {
+                let client = results.get_result().map_err(from_capnp)?;
+                Ok(Arc::new(WalletLoaderProxy { remote: stored(&p.conn, client) }) as Arc<dyn WalletLoader>)
+            }
+        )
+    }
 }
 
 /// A peer's [`Echo`]; dropping it destroys the server's object.
@@ -236,10 +279,7 @@ struct MiningProxy {
 }
 
 fn block_ref(r: capnp::Result<crate::schema::common_capnp::block_ref::Reader<'_>>) -> Result<BlockRef> {
-    let r = r.map_err(from_capnp)?;
-    let hash = r.get_hash().map_err(from_capnp)?;
-    let hash: [u8; 32] = hash.try_into().map_err(|_| Error::Remote("block hash is not 32 bytes".into()))?;
-    Ok(BlockRef { hash, height: r.get_height() })
+    read_block_ref(r.map_err(from_capnp)?).map_err(from_capnp)
 }
 
 #[async_trait]

@@ -1,0 +1,207 @@
+//! `hashvive-wallet` run by hand: the offline wallet tool (`create`, `info`,
+//! `dump`, `createfromdump`, as the reference's wallet tool), or, with
+//! `-ipcconnect`, the wallets attached to a running node.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bdk_wallet::KeychainKind;
+use bitcoin::Network;
+
+use hashvive_common::help::{format_options, wrap};
+use hashvive_common::options::wallet_tool_options;
+use hashvive_common::settings::Settings;
+use hashvive_common::version;
+
+use crate::dump;
+use crate::process::{run_attached, IpcFactory, WalletProcessSettings};
+use crate::wallet::{Wallet, WALLET_FILE};
+
+const EXE: &str = "hashvive-wallet";
+
+const COMMANDS: [(&str, &str); 4] = [
+    ("create", "Create a new wallet file"),
+    ("createfromdump", "Create a new wallet file from the records of a dump file"),
+    ("dump", "Write every record of the wallet to the -dumpfile"),
+    ("info", "Show information about the wallet"),
+];
+
+/// Runs the tool with `argv` (without the program name); `ipc` makes the
+/// IPC that `-ipcconnect` needs, in builds that have it.
+pub fn main(argv: Vec<String>, ipc: Option<IpcFactory>) -> ExitCode {
+    match run(argv, ipc) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(argv: Vec<String>, ipc: Option<IpcFactory>) -> Result<(), String> {
+    let defs = wallet_tool_options();
+    let settings = Settings::read(&defs, argv).map_err(|e| e.to_string())?;
+    let args = &settings.args;
+    if ["?", "h", "help"].iter().any(|h| args.is_set(h)) {
+        print!("{}", help(&defs));
+        return Ok(());
+    }
+    if args.is_set("version") {
+        println!("{}\n{}", version::header("wallet"), version::license_text());
+        return Ok(());
+    }
+    let command = match settings.positional.as_slice() {
+        [] => None,
+        [command] => Some(command.clone()),
+        [_, rest @ ..] => {
+            return Err(format!(
+                "Additional arguments provided ({}). Methods do not take arguments. Please refer to `-help`.",
+                rest.join(", ")
+            ))
+        }
+    };
+    let attach = args.get("ipcconnect").filter(|a| a != "0");
+    let process = WalletProcessSettings::from_settings(settings)?;
+    if let Some(address) = attach {
+        if let Some(command) = &command {
+            if address != "auto" {
+                return Err(format!(
+                    "-ipcconnect runs the wallets attached to a node; it takes no command ({command})"
+                ));
+            }
+        }
+        let make_ipc = ipc.ok_or("-ipcconnect needs a multiprocess build (-DWITH_MULTIPROCESS=ON)")?;
+        let (address, quiet) = match address.as_str() {
+            "auto" => ("unix".to_string(), true),
+            _ => (address, false),
+        };
+        // With `auto` and nobody listening, a command runs offline instead.
+        return match run_attached(process, &address, quiet && command.is_some(), make_ipc)? {
+            Some(process) => run_command(&process, command.as_deref()),
+            None => Ok(()),
+        };
+    }
+    run_command(&process, command.as_deref())
+}
+
+fn help(defs: &[hashvive_common::options::OptionDef]) -> String {
+    let mut text = format!(
+        "{}\n\n{}\n\nUsage:\n  {EXE} [options] <command>\n\n{}\nCommands:\n\n",
+        version::header("wallet"),
+        wrap(
+            "hashvive-wallet is an offline tool for creating and interacting with Hashvive wallet files. By default \
+             it works on the wallet given with -wallet in the wallets directory of the chain's data directory. With \
+             -ipcconnect it runs the wallets attached to a node started with -ipcbind instead.",
+            79,
+            0
+        ),
+        format_options(defs, false)
+    );
+    for (name, about) in COMMANDS {
+        text.push_str(&format!("  {name}\n{}\n\n", wrap(about, 79, 7)));
+    }
+    text
+}
+
+fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result<(), String> {
+    let args = &process.settings.args;
+    let Some(command) = command else {
+        return Err(format!("No method provided. Run `{EXE} -help` for valid methods."));
+    };
+    if !COMMANDS.iter().any(|(name, _)| *name == command) {
+        return Err(format!("Invalid command: {command}"));
+    }
+    if args.is_set("format") && command != "createfromdump" {
+        return Err("The -format option can only be used with the \"createfromdump\" command.".into());
+    }
+    if args.is_set("dumpfile") && command != "dump" && command != "createfromdump" {
+        return Err("The -dumpfile option can only be used with the \"dump\" and \"createfromdump\" commands.".into());
+    }
+    if args.is_set("descriptors") && command != "create" {
+        return Err("The -descriptors option can only be used with the 'create' command.".into());
+    }
+    if args.is_set("legacy") && command != "create" {
+        return Err("The -legacy option can only be used with the 'create' command.".into());
+    }
+    let name = args.get("wallet").unwrap_or_default();
+    if !args.is_set("wallet") && (command == "create" || command == "createfromdump") {
+        return Err("Wallet name must be provided when creating a new wallet.".into());
+    }
+    let dir = process.startup.options.dir.join(&name);
+    let network = process.startup.options.network;
+    match command {
+        "create" => {
+            if args.get_bool("legacy", false) || !args.get_bool("descriptors", true) {
+                return Err("Only descriptor wallets can be created; legacy wallets are not supported.".into());
+            }
+            let wallet = Wallet::create(&name, &dir, network).map_err(|e| e.to_string())?;
+            println!("Topping up keypool...");
+            print!("{}", info(&wallet));
+        }
+        "info" => print!("{}", info(&load(&name, &dir, network)?)),
+        "dump" => {
+            let file = dump_file(args.get("dumpfile"), "dump")?;
+            if file.exists() {
+                return Err(format!(
+                    "File {} already exists. If you are sure this is what you want, move it out of the way first.",
+                    file.display()
+                ));
+            }
+            // Opened through the wallet first: a wallet in use by a node is locked.
+            drop(load(&name, &dir, network)?);
+            dump::dump(&dir.join(WALLET_FILE), &file).map_err(|e| e.to_string())?;
+            println!("The dumpfile may contain private keys. To ensure the safety of your Bitcoin, do not share the dumpfile.");
+        }
+        "createfromdump" => {
+            let file = dump_file(args.get("dumpfile"), "createfromdump")?;
+            if let Some(format) = args.get("format").filter(|f| f != "sqlite") {
+                return Err(format!("Unsupported wallet format '{format}': only \"sqlite\" wallets can be created."));
+            }
+            if dir.join(WALLET_FILE).exists() {
+                return Err(format!("Failed to create database path '{}'. Database already exists.", dir.display()));
+            }
+            let created_dir = !dir.exists();
+            let restored = dump::restore(&file, &dir.join(WALLET_FILE))
+                .map_err(|e| e.to_string())
+                .and_then(|()| load(&name, &dir, network));
+            match restored {
+                Ok(wallet) => print!("{}", info(&wallet)),
+                Err(e) => {
+                    // Nothing half-made is left behind.
+                    let _ = std::fs::remove_file(dir.join(WALLET_FILE));
+                    if created_dir {
+                        let _ = std::fs::remove_dir(&dir);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        _ => unreachable!("commands were checked above"),
+    }
+    Ok(())
+}
+
+fn dump_file(given: Option<String>, command: &str) -> Result<PathBuf, String> {
+    match given.filter(|f| !f.is_empty()) {
+        Some(file) => Ok(std::path::absolute(Path::new(&file)).unwrap_or_else(|_| PathBuf::from(file))),
+        None => Err(format!("No dump file provided. To use {command}, -dumpfile=<filename> must be provided.")),
+    }
+}
+
+fn load(name: &str, dir: &Path, network: Network) -> Result<Wallet, String> {
+    Wallet::load(name, dir, network).map_err(|e| e.to_string())
+}
+
+/// The reference tool's summary of a wallet.
+fn info(wallet: &Wallet) -> String {
+    let bdk = wallet.bdk();
+    let index = bdk.spk_index();
+    let revealed = |k| index.last_revealed_index(k).map_or(0, |i| i as usize + 1);
+    let keypool = index.lookahead() as usize * 2;
+    format!(
+        "Wallet info\n===========\nName: {}\nFormat: sqlite\nDescriptors: yes\nEncrypted: no\nHD (hd seed available): yes\nKeypool Size: {keypool}\nTransactions: {}\nAddress Book: {}\n",
+        wallet.name(),
+        bdk.transactions().count(),
+        revealed(KeychainKind::External),
+    )
+}
