@@ -264,6 +264,9 @@ pub trait Ipc: Send + Sync {
     async fn listen(&self, addresses: &[String], default_dir: &Path, init: Arc<dyn Init>) -> Result<Box<dyn Send>>;
     /// Connects to the `Init` a process serves at `address`.
     async fn connect(&self, address: &str, default_dir: &Path) -> Result<Connected>;
+    /// Closes every connection (spawned children see their parent go and
+    /// exit) and waits at most `timeout` for the children to be gone.
+    async fn shutdown(&self, timeout: Duration);
 }
 
 /// A connection to another process's `Init`.

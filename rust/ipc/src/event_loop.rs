@@ -29,7 +29,6 @@ enum Message {
 #[derive(Clone)]
 pub struct LoopHandle {
     tx: mpsc::UnboundedSender<Message>,
-    id: u64,
 }
 
 impl LoopHandle {
@@ -41,20 +40,14 @@ impl LoopHandle {
         Fut: Future<Output = T> + 'static,
         T: Send + 'static,
     {
-        // Already on the loop thread: no hop, no wake-up of another thread.
-        if self.is_current() {
-            return tokio::task::spawn_local(f()).await.map_err(|_| stopped());
-        }
+        // Always through the queue, even from the loop thread: only the loop's
+        // own task is sure to run inside its `LocalSet` (a task spawned on the
+        // loop's runtime is not).
         let (tx, rx) = oneshot::channel();
         self.spawn(move || async move {
             let _ = tx.send(f().await);
         })?;
         rx.await.map_err(|_| stopped())
-    }
-
-    /// Whether the calling thread is this loop's thread.
-    fn is_current(&self) -> bool {
-        RUNNING.get() && LOOP_ID.get() == self.id
     }
 
     /// Like [`run`](Self::run), for callers on ordinary threads outside any runtime.
@@ -97,12 +90,10 @@ pub struct EventLoop {
 impl EventLoop {
     pub fn start() -> std::io::Result<EventLoop> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let thread = std::thread::Builder::new().name("capnp-loop".into()).spawn(move || {
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
-                LOOP_ID.set(id);
                 RUNNING.set(true);
                 while let Some(message) = rx.recv().await {
                     match message {
@@ -116,7 +107,7 @@ impl EventLoop {
                 REGISTRY.with(|r| r.borrow_mut().clear());
             });
         })?;
-        Ok(EventLoop { handle: LoopHandle { tx, id }, thread: Some(thread) })
+        Ok(EventLoop { handle: LoopHandle { tx }, thread: Some(thread) })
     }
 
     pub fn handle(&self) -> LoopHandle {
@@ -131,7 +122,11 @@ impl EventLoop {
     fn shutdown(&mut self) {
         let _ = self.handle.tx.send(Message::Stop);
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            // The last owner may be an object the loop itself is releasing;
+            // the loop then ends after this task, and nobody waits for it.
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
         }
     }
 }
@@ -149,8 +144,6 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(HashMap::new());
     /// Whether this thread's loop still runs tasks (it is not shutting down).
     static RUNNING: Cell<bool> = const { Cell::new(false) };
-    /// Which loop this thread runs.
-    static LOOP_ID: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Starts `future` on this loop thread if the loop still runs; during shutdown

@@ -4,6 +4,8 @@
 //! calling one, and the processes and sockets that connect the two.
 
 pub mod address;
+#[cfg(test)]
+mod chain_tests;
 mod client;
 mod connection;
 mod convert;

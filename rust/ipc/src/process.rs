@@ -7,7 +7,8 @@ use std::os::unix::net::UnixStream as StdUnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -24,14 +25,24 @@ const CHILD_FD: i32 = 3;
 /// This process's IPC: its event loop, and what it spawns and serves.
 pub struct IpcProcess {
     exe_name: String,
-    event_loop: EventLoop,
+    handle: LoopHandle,
+    /// Taken by [`Ipc::shutdown`].
+    event_loop: Mutex<Option<EventLoop>>,
+    /// Completes as each spawned child exits.
+    children: Mutex<Vec<oneshot::Receiver<()>>>,
 }
 
 impl IpcProcess {
     /// Starts the event loop. `exe_name` names this process in logs and thread names.
     pub fn new(exe_name: &str) -> io::Result<IpcProcess> {
         log::set_exe_name(exe_name);
-        Ok(IpcProcess { exe_name: exe_name.to_string(), event_loop: EventLoop::start()? })
+        let event_loop = EventLoop::start()?;
+        Ok(IpcProcess {
+            exe_name: exe_name.to_string(),
+            handle: event_loop.handle(),
+            event_loop: Mutex::new(Some(event_loop)),
+            children: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn exe_name(&self) -> &str {
@@ -39,7 +50,7 @@ impl IpcProcess {
     }
 
     fn handle(&self) -> LoopHandle {
-        self.event_loop.handle()
+        self.handle.clone()
     }
 
     /// Runs `f`'s future on the IPC thread. Code that makes many calls in a row
@@ -59,7 +70,8 @@ impl IpcProcess {
         let child = spawn_child(path, theirs.into())
             .map_err(|e| Error::Unavailable(format!("Cannot start {}: {e}", path.display())))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        watch_child(name, child);
+        let exited = watch_child(name, child);
+        self.children.lock().unwrap_or_else(|e| e.into_inner()).push(exited);
         connection::connect_std(&self.handle(), ours, None).await
     }
 }
@@ -110,6 +122,19 @@ impl Ipc for IpcProcess {
                 let _ = on_close.await;
             }),
         })
+    }
+
+    async fn shutdown(&self, timeout: Duration) {
+        let event_loop = self.event_loop.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(event_loop) = event_loop {
+            // Joining the loop thread blocks; it ends as soon as its tasks are dropped.
+            let _ = tokio::task::spawn_blocking(move || event_loop.stop()).await;
+        }
+        let children = std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
+        let all_exited = futures::future::join_all(children);
+        if tokio::time::timeout(timeout, all_exited).await.is_err() {
+            tracing::warn!("Spawned processes still running after {} s; leaving them", timeout.as_secs());
+        }
     }
 }
 
@@ -186,20 +211,26 @@ fn spawn_child(path: &Path, socket: OwnedFd) -> io::Result<std::process::Child> 
     child
 }
 
-/// Logs the child's start, and its exit when it comes.
-fn watch_child(exe_name: String, mut child: std::process::Child) {
+/// Logs the child's start, and its exit when it comes; the receiver
+/// completes once the exit is logged.
+fn watch_child(exe_name: String, mut child: std::process::Child) -> oneshot::Receiver<()> {
     let pid = child.id();
     tracing::info!("Process {exe_name} pid {pid} launched");
-    let spawned = std::thread::Builder::new().name(format!("{exe_name}-wait")).spawn(move || match child.wait() {
-        Ok(status) => match status.code() {
-            Some(code) => tracing::info!("Process {exe_name} pid {pid} exited with status {code}"),
-            None => tracing::warn!("Process {exe_name} pid {pid} exited with status {status}"),
-        },
-        Err(e) => tracing::warn!("Process {exe_name} pid {pid}: cannot wait for it: {e}"),
+    let (exited, on_exit) = oneshot::channel();
+    let spawned = std::thread::Builder::new().name(format!("{exe_name}-wait")).spawn(move || {
+        match child.wait() {
+            Ok(status) => match status.code() {
+                Some(code) => tracing::info!("Process {exe_name} pid {pid} exited with status {code}"),
+                None => tracing::warn!("Process {exe_name} pid {pid} exited with status {status}"),
+            },
+            Err(e) => tracing::warn!("Process {exe_name} pid {pid}: cannot wait for it: {e}"),
+        }
+        let _ = exited.send(());
     });
     if let Err(e) = spawned {
         tracing::warn!("Cannot watch process {pid}: {e}");
     }
+    on_exit
 }
 
 /// If this process was spawned (`<exe> -ipcfd <fd>`), serves `make_init()` on

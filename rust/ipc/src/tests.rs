@@ -211,7 +211,7 @@ fn pair() -> (EventLoop, EventLoop, Arc<dyn Init>) {
     pair_serving(TestInit::new())
 }
 
-fn pair_serving(init: Arc<dyn Init>) -> (EventLoop, EventLoop, Arc<dyn Init>) {
+pub(crate) fn pair_serving(init: Arc<dyn Init>) -> (EventLoop, EventLoop, Arc<dyn Init>) {
     let server = EventLoop::start().unwrap();
     let client = EventLoop::start().unwrap();
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
@@ -224,11 +224,18 @@ fn pair_serving(init: Arc<dyn Init>) -> (EventLoop, EventLoop, Arc<dyn Init>) {
         })
         .unwrap();
     let handle = client.handle();
-    let proxy = runtime().block_on(connection::connect_std(&handle, b, None)).unwrap();
+    // Callbacks into the client run on the runtime it connects from, which
+    // must outlive the test.
+    let proxy = callback_runtime().block_on(connection::connect_std(&handle, b, None)).unwrap();
     (server, client, proxy)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+fn callback_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(runtime)
+}
+
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
@@ -339,8 +346,8 @@ fn interrupts_end_waits_from_the_same_thread() {
     let (_server, _client, init) = pair();
     let rt = runtime();
     let mining = rt.block_on(init.make_mining()).unwrap();
-    // The waits hold the calling thread's turn on the server; the interrupts
-    // carry no thread and must not queue behind them.
+    // The interrupts carry no thread: they run at once, whatever the calling
+    // thread is waiting for.
     rt.block_on(async {
         let (tip, ()) = tokio::join!(mining.wait_tip_changed(TIP.hash, Duration::from_secs(600)), async {
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -91,6 +91,8 @@ pub type WalletStart = Box<
 
 /// How long shutdown waits for the wallets to close.
 const WALLET_STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long shutdown waits for spawned processes to exit.
+const CHILD_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The executable `echoipc` spawns.
 const ECHO_PROCESS: &str = "hashvive-node";
@@ -353,6 +355,10 @@ impl RunningNode {
                 Ok(Err(e)) => tracing::warn!("Stopping the wallets: {e}"),
                 Err(_) => tracing::warn!("The wallets did not stop within {} s", WALLET_STOP_TIMEOUT.as_secs()),
             }
+        }
+        // Spawned processes end before the node does: nothing outlives it.
+        if let Some(ipc) = &self.ipc {
+            ipc.shutdown(CHILD_EXIT_TIMEOUT).await;
         }
         let plain = self.persist_mempool_v1;
         let flushed = tokio::task::spawn_blocking(move || {
