@@ -133,26 +133,6 @@ macro_rules! read_verdict {
 
 pub(crate) use {read_verdict, write_verdict};
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_are_milliseconds() {
-        assert_eq!(duration_from_millis(-1.0), Duration::ZERO);
-        assert_eq!(duration_from_millis(f64::NAN), Duration::ZERO);
-        assert_eq!(duration_from_millis(1500.0), Duration::from_millis(1500));
-        assert_eq!(duration_from_millis(f64::MAX), Duration::MAX);
-        assert_eq!(millis(Duration::from_millis(250)), 250.0);
-    }
-
-    #[test]
-    fn errors_round_trip_by_kind() {
-        assert_eq!(from_capnp(to_capnp(Error::Disconnected("x".into()))), Error::Disconnected("x".into()));
-        assert_eq!(from_capnp(to_capnp(Error::Remote("y".into()))), Error::Remote("y".into()));
-    }
-}
-
 pub(crate) fn read_block_ref(r: common_capnp::block_ref::Reader<'_>) -> Result<BlockRef, capnp::Error> {
     Ok(BlockRef { hash: hash32(r.get_hash()?, "block hash")?, height: r.get_height() })
 }
@@ -218,4 +198,24 @@ pub(crate) fn write_rpc_call(mut b: chain_capnp::rpc_call::Builder<'_>, call: &R
     b.set_params(&call.params);
     b.set_uri(&call.uri);
     b.set_user(&call.user);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_milliseconds() {
+        assert_eq!(duration_from_millis(-1.0), Duration::ZERO);
+        assert_eq!(duration_from_millis(f64::NAN), Duration::ZERO);
+        assert_eq!(duration_from_millis(1500.0), Duration::from_millis(1500));
+        assert_eq!(duration_from_millis(f64::MAX), Duration::MAX);
+        assert_eq!(millis(Duration::from_millis(250)), 250.0);
+    }
+
+    #[test]
+    fn errors_round_trip_by_kind() {
+        assert_eq!(from_capnp(to_capnp(Error::Disconnected("x".into()))), Error::Disconnected("x".into()));
+        assert_eq!(from_capnp(to_capnp(Error::Remote("y".into()))), Error::Remote("y".into()));
+    }
 }

@@ -118,13 +118,11 @@ fn decode(v: &Value) -> Option<SqlValue> {
 }
 
 /// Builds a new SQLite wallet at `db` from the dump file `input`, checking
-/// the file's identity and checksum first.
+/// the file's identity and checksum before reading any record.
 pub fn restore(input: &Path, db: &Path) -> Result<(), DumpError> {
     let file = File::open(input).map_err(io(input))?;
-    let mut hash = sha256d::Hash::engine();
-    let mut schema_tables = Vec::new();
-    let mut schema_other = Vec::new();
-    let mut rows: Vec<(String, Vec<SqlValue>)> = Vec::new();
+    let mut hash = <sha256d::Hash as Hash>::engine();
+    let mut records: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut checksum = None;
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(io(input))?;
@@ -158,25 +156,7 @@ pub fn restore(input: &Path, db: &Path) -> Result<(), DumpError> {
         } else {
             let key = Vec::from_hex(k).map_err(|_| DumpError::Invalid(format!("Got key that was not hex: {k}")))?;
             let value = Vec::from_hex(v).map_err(|_| DumpError::Invalid(format!("Got value that was not hex: {v}")))?;
-            let bad = || DumpError::Invalid(format!("Unknown record in the dumpfile: {k}"));
-            let parts: Vec<&[u8]> = key.splitn(3, |b| *b == 0).collect();
-            let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| bad());
-            match parts.as_slice() {
-                [SCHEMA, kind, _] => {
-                    let sql = text(&value)?;
-                    if *kind == b"table" {
-                        schema_tables.push(sql);
-                    } else {
-                        schema_other.push(sql);
-                    }
-                }
-                [ROW, table, _] => {
-                    let json: Value = serde_json::from_slice(&value).map_err(|_| bad())?;
-                    let values = json.as_array().ok_or_else(bad)?.iter().map(decode).collect::<Option<Vec<_>>>();
-                    rows.push((text(table)?, values.ok_or_else(bad)?));
-                }
-                _ => return Err(bad()),
-            }
+            records.push((key, value));
         }
         hash.input(format!("{line}\n").as_bytes());
     }
@@ -189,10 +169,38 @@ pub fn restore(input: &Path, db: &Path) -> Result<(), DumpError> {
         return Err(DumpError::Invalid(format!("Dumpfile checksum does not match. Computed {computed}, read {read}")));
     }
 
+    let mut schema_tables = Vec::new();
+    let mut schema_other = Vec::new();
+    let mut rows: Vec<(String, Vec<SqlValue>)> = Vec::new();
+    for (key, value) in &records {
+        let bad = || DumpError::Invalid(format!("Unknown record in the dumpfile: {}", key.to_lower_hex_string()));
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| bad());
+        let parts: Vec<&[u8]> = key.splitn(3, |b| *b == 0).collect();
+        match parts.as_slice() {
+            [SCHEMA, kind, _] => {
+                let sql = text(value)?;
+                if *kind == b"table" {
+                    schema_tables.push(sql);
+                } else {
+                    schema_other.push(sql);
+                }
+            }
+            [ROW, table, _] => {
+                let json: Value = serde_json::from_slice(value).map_err(|_| bad())?;
+                let values = json.as_array().ok_or_else(bad)?.iter().map(decode).collect::<Option<Vec<_>>>();
+                rows.push((text(table)?, values.ok_or_else(bad)?));
+            }
+            _ => return Err(bad()),
+        }
+    }
+
     if let Some(dir) = db.parent() {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
     let mut conn = Connection::open(db)?;
+    // Rows come table by table, not in the order their references need; the
+    // whole is checked once it is in.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     let tx = conn.transaction()?;
     for sql in &schema_tables {
         tx.execute(sql, [])?;
@@ -204,6 +212,12 @@ pub fn restore(input: &Path, db: &Path) -> Result<(), DumpError> {
     }
     for sql in &schema_other {
         tx.execute(sql, [])?;
+    }
+    let dangling: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+    if dangling > 0 {
+        return Err(DumpError::Invalid(format!(
+            "The dumpfile's records do not fit together ({dangling} dangling references)"
+        )));
     }
     tx.commit()?;
     Ok(())

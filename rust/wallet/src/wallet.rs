@@ -174,12 +174,18 @@ impl Wallet {
     }
 }
 
+/// How long opening a wallet waits for another holder to let go of it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Opens a wallet file for this process alone, as the reference does: a
 /// second process (a node's wallet, the wallet tool) gets a clear error
 /// instead of two writers sharing one wallet.
 fn open_exclusive(path: &Path) -> Result<Connection, WalletError> {
     let db = Connection::open(path)?;
     db.pragma_update(None, "locking_mode", "exclusive")?;
+    // A wallet just unloaded may still be closing (a notification finishing
+    // with it); wait for that rather than fail.
+    db.busy_timeout(LOCK_WAIT)?;
     // The lock is taken by the first write; take it now.
     match db.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
         Ok(()) => Ok(db),

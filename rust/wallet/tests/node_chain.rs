@@ -117,7 +117,7 @@ async fn follows_the_chain_sends_and_reloads() {
     let bob = node.call("bob", "getnewaddress", json!([])).await.unwrap();
     let txid = node.call("alice", "sendtoaddress", json!([bob, 2])).await.unwrap();
     let txid = txid.as_str().unwrap().to_string();
-    let manager = client.manager().clone();
+    let manager = client.manager();
     eventually(async || {
         let bob = manager.get("bob").unwrap();
         let wallet = bob.lock().await;
@@ -152,6 +152,7 @@ async fn follows_the_chain_sends_and_reloads() {
     // with blocks it missed while unloaded (one more coinbase matures, and the
     // pending payment confirms).
     let before = node.call("alice", "getbalance", json!([])).await.unwrap();
+    // Dropping the client closes the wallets: the files are free to open again.
     drop(client);
     assert!(node.table.get("getbalance").is_none(), "wallet methods leave with the wallet");
     node.mine(&alice, 1);

@@ -362,7 +362,7 @@ impl WalletLoader for WalletLoaderProxy {
     async fn list_wallets(&self) -> Result<Vec<String>> {
         call!(self, p, list_wallets_request, "WalletLoader.listWallets", |params| {}, |results| {
             let list = results.get_result().map_err(from_capnp)?;
-            list.iter().map(|name| text(name)).collect()
+            list.iter().map(text).collect()
         })
     }
 
