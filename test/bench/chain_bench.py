@@ -56,22 +56,27 @@ class Rpc:
             self.auth = "Basic " + base64.b64encode(f.read().strip().encode()).decode()
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
 
-    def call(self, method, *params):
+    def call(self, method, *params, path="/"):
         body = json.dumps({"jsonrpc": "1.0", "id": 1, "method": method, "params": list(params)})
-        self.conn.request("POST", "/", body, {"Authorization": self.auth, "Content-Type": "application/json"})
+        self.conn.request("POST", path, body, {"Authorization": self.auth, "Content-Type": "application/json"})
         reply = json.loads(self.conn.getresponse().read())
         if reply.get("error"):
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply["result"]
+
+    def call_wallet(self, wallet, method, *params):
+        return self.call(method, *params, path=f"/wallet/{wallet}")
 
     def __getattr__(self, name):
         return lambda *params: self.call(name, *params)
 
 
 class Node:
+    """A node on `<root>/<name>`, which may hold data from an earlier run."""
+
     def __init__(self, daemon, root, name, extra=()):
         self.datadir = os.path.join(root, name)
-        os.makedirs(self.datadir)
+        os.makedirs(self.datadir, exist_ok=True)
         self.port = free_port()
         self.args = [daemon, "-regtest", f"-datadir={self.datadir}", f"-rpcport={self.port}",
                      f"-port={free_port()}", "-listen=0", "-printtoconsole=0", *extra]

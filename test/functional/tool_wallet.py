@@ -59,6 +59,10 @@ class ToolWalletTest(HashviveTestFramework):
         assert "Usage:\n  hashvive-wallet [options] <command>" in out
         for command in ["create", "createfromdump", "dump", "info"]:
             assert "\n  %s\n" % command in out, command
+        assert "-ipcfd" not in out and "-dbcache" not in out, "node options are accepted, not listed"
+        code, out, _ = self.tool("-version")
+        assert_equal(code, 0)
+        assert out.startswith("Hashvive wallet version v")
 
         self.log.info("create makes a wallet the node can load; info describes it")
         code, out, err = self.tool("-wallet=made", "create")
