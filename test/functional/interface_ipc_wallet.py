@@ -8,11 +8,16 @@ it."""
 import os
 import signal
 import subprocess
+import threading
 from decimal import Decimal
 
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.test_node import ErrorMatch
 from test_framework.util import assert_equal, assert_raises_rpc_error
+
+
+# An address of no wallet here.
+ELSEWHERE = "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"
 
 
 def children(pid, name):
@@ -34,9 +39,10 @@ def children(pid, name):
     return found
 
 
-def log_has(node, text):
-    with open(node.debug_log_path, encoding="utf-8") as f:
-        return text in f.read()
+def log_has(node, text, offset=0):
+    with open(node.debug_log_path, "rb") as f:
+        f.seek(offset)
+        return text.encode() in f.read()
 
 
 def alive(pid):
@@ -105,22 +111,54 @@ class IPCWalletTest(HashviveTestFramework):
                      "ChainNotifications.blockConnected$Params", "Chain.broadcastTransaction$Params"]:
             assert log_has(node, call), call
 
-        self.log.info("A wallet process that dies leaves the node serving")
+        self.log.info("A wallet process that dies leaves the node serving; loadwallet starts a new one")
         os.kill(pid, signal.SIGKILL)
         self.wait_until(lambda: log_has(node, "Process hashvive-wallet pid %d exited with status" % pid))
-        self.wait_until(lambda: not self.wallet_methods_served(node, "w"))
-        assert_raises_rpc_error(-32601, "Method not found", node.getbalance)
+        self.wait_until(lambda: node.listwallets() == [])
+        assert_raises_rpc_error(-18, "No wallet is loaded: the wallet process exited", node.getbalance)
+        assert_raises_rpc_error(-18, "No wallet is loaded: the wallet process exited", w.getbalance)
         assert_equal(node.getblockcount(), 102)
-        node.generatetoaddress(1, "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw")
+        assert_equal(node.loadwallet("w")["name"], "w")  # a new wallet process
+        assert_equal(node.listwallets(), ["w"])
+        pid = self.wallet_process(node)
+        assert_equal(w.getbalance(), w_balance)
+        assert_raises_rpc_error(-18, "Requested wallet does not exist or is not loaded", v.getbalance)
 
-        self.log.info("hashvive-wallet -ipcconnect attaches to the running node")
+        self.log.info("A wallet process killed in the middle of a send loses nothing")
+        log_start = node.debug_log_bytes()
+        outcome = {}
+
+        def send():
+            try:
+                outcome["txid"] = node.get_wallet_rpc("w").sendtoaddress(ELSEWHERE, 3)
+            except Exception as e:
+                outcome["error"] = e
+        sender = threading.Thread(target=send)
+        sender.start()
+        self.wait_until(lambda: log_has(node, 'method = "sendtoaddress"', log_start))
+        os.kill(pid, signal.SIGKILL)
+        sender.join(timeout=60)
+        self.log.info("  the send %s" % ("got through" if "txid" in outcome else "failed: %s" % outcome.get("error")))
+        self.wait_until(lambda: node.listwallets() == [])
+        node.generatetoaddress(1, ELSEWHERE)  # mines the payment if it reached the mempool
+        node.loadwallet("w")
+        pid = self.wallet_process(node)
+        sent = [t for t in w.listtransactions("*", 1000) if t["category"] == "send" and t["amount"] == Decimal("-3")]
+        assert len(sent) <= 1
+        for t in sent:
+            assert_equal(t["confirmations"], 1)
+        # One more coinbase matured; a payment that left is paid, with its fee, and nothing else moved.
+        assert_equal(w.getbalance(), w_balance + 50 - sum(3 - t["fee"] for t in sent))
+        node.unloadwallet("w")
+
+        self.log.info("hashvive-wallet -ipcconnect attaches beside the spawned process, which holds no wallet now")
         proc, _ = self.attach(node, "-wallet=w", "-wallet=v")
         self.wait_until(lambda: self.wallet_methods_served(node, "v", "w"))
-        assert_equal(w.getbalance(), w_balance + 50)  # one more coinbase matured
-        assert_equal(w.getbalances()["lastprocessedblock"]["height"], 103)
-        txid = w.sendtoaddress(v.getnewaddress(), 2)
-        node.generatetoaddress(1, "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw")
-        self.wait_until(lambda: v.getbalance() == Decimal("3.5"))
+        assert_equal(w.getbalances()["lastprocessedblock"]["height"], node.getblockcount())
+        v_balance = v.getbalance()
+        w.sendtoaddress(v.getnewaddress(), 2)
+        node.generatetoaddress(1, ELSEWHERE)
+        self.wait_until(lambda: v.getbalance() == v_balance + 2)
         w_balance = w.getbalance()
 
         self.log.info("A second process cannot take a wallet the first holds; the first keeps serving")
@@ -134,7 +172,7 @@ class IPCWalletTest(HashviveTestFramework):
         proc.send_signal(signal.SIGTERM)
         assert_equal(proc.wait(timeout=60), 0)
         self.wait_until(lambda: not self.wallet_methods_served(node, "w"))
-        assert_equal(node.getblockcount(), 104)
+        assert_equal(node.listwallets(), [])  # the spawned process answers again
 
         self.log.info("An attached wallet whose node stops exits with an error")
         proc, log = self.attach(node, "-wallet=w")
@@ -151,7 +189,7 @@ class IPCWalletTest(HashviveTestFramework):
         w = node.get_wallet_rpc("w")
         v = node.get_wallet_rpc("v")
         assert_equal(w.getbalance(), w_balance)
-        assert_equal(v.getbalance(), Decimal("3.5"))
+        assert_equal(v.getbalance(), v_balance + 2)
 
         self.log.info("A clean stop ends the wallet process too")
         self.stop_node(0)

@@ -53,7 +53,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 fn main() {
     let ipc = IpcProcess::new("ipc-bench").unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let init = rt.block_on(ipc.spawn_path(env!("CARGO_BIN_EXE_hashvive-node").as_ref())).unwrap();
+    let init = rt.block_on(ipc.spawn_path(env!("CARGO_BIN_EXE_hashvive-node").as_ref())).unwrap().init;
     let echo: Arc<dyn Echo> = rt.block_on(init.make_echo()).unwrap();
     // Warm up: threads made, connections settled.
     for _ in 0..1000 {

@@ -20,7 +20,7 @@ fn children() -> Vec<String> {
 fn spawned_child_serves_and_exits_when_released() {
     let ipc = IpcProcess::new("ipc-test").unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let init = rt.block_on(ipc.spawn_path(env!("CARGO_BIN_EXE_hashvive-node").as_ref())).unwrap();
+    let init = rt.block_on(ipc.spawn_path(env!("CARGO_BIN_EXE_hashvive-node").as_ref())).unwrap().init;
     assert_eq!(children().len(), 1);
     let echo = rt.block_on(init.make_echo()).unwrap();
     assert_eq!(rt.block_on(echo.echo("across processes".into())).unwrap(), "across processes");

@@ -258,7 +258,7 @@ pub trait Rpc: Send + Sync {
 #[async_trait]
 pub trait Ipc: Send + Sync {
     /// Starts `<dir of this executable>/<exe_name> -ipcfd <fd>` and returns its `Init`.
-    async fn spawn_process(&self, exe_name: &str) -> Result<Arc<dyn Init>>;
+    async fn spawn_process(&self, exe_name: &str) -> Result<Connected>;
     /// Serves `init` on each address (`unix`, `unix:<path>`; relative paths are
     /// taken under `default_dir`) until the returned guard is dropped.
     async fn listen(&self, addresses: &[String], default_dir: &Path, init: Arc<dyn Init>) -> Result<Box<dyn Send>>;

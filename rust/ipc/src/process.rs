@@ -65,15 +65,27 @@ impl IpcProcess {
     }
 
     /// Starts the executable at `path` as a child (`-ipcfd`) and returns its `Init`.
-    pub async fn spawn_path(&self, path: &Path) -> Result<Arc<dyn Init>> {
+    pub async fn spawn_path(&self, path: &Path) -> Result<Connected> {
         let (ours, theirs) = StdUnixStream::pair().map_err(io_error)?;
         let child = spawn_child(path, theirs.into())
             .map_err(|e| Error::Unavailable(format!("Cannot start {}: {e}", path.display())))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let exited = watch_child(name, child);
         self.children.lock().unwrap_or_else(|e| e.into_inner()).push(exited);
-        connection::connect_std(&self.handle(), ours, None).await
+        connected(&self.handle(), ours).await
     }
+}
+
+/// The peer's `Init` on `stream`, and a future that completes when the connection ends.
+async fn connected(handle: &LoopHandle, stream: StdUnixStream) -> Result<Connected> {
+    let (closed, on_close) = oneshot::channel();
+    let init = connection::connect_std(handle, stream, Some(closed)).await?;
+    Ok(Connected {
+        init,
+        closed: Box::pin(async move {
+            let _ = on_close.await;
+        }),
+    })
 }
 
 fn io_error(e: impl std::fmt::Display) -> Error {
@@ -82,7 +94,7 @@ fn io_error(e: impl std::fmt::Display) -> Error {
 
 #[async_trait]
 impl Ipc for IpcProcess {
-    async fn spawn_process(&self, exe_name: &str) -> Result<Arc<dyn Init>> {
+    async fn spawn_process(&self, exe_name: &str) -> Result<Connected> {
         let exe = std::env::current_exe().map_err(io_error)?;
         let path = exe.parent().map(|dir| dir.join(exe_name)).unwrap_or_else(|| PathBuf::from(exe_name));
         self.spawn_path(&path).await
@@ -114,14 +126,7 @@ impl Ipc for IpcProcess {
     async fn connect(&self, address: &str, default_dir: &Path) -> Result<Connected> {
         let path = address::socket_path(address, default_dir).map_err(io_error)?;
         let stream = address::connect(&path).map_err(|e| Error::Disconnected(e.to_string()))?;
-        let (closed, on_close) = oneshot::channel();
-        let init = connection::connect_std(&self.handle(), stream, Some(closed)).await?;
-        Ok(Connected {
-            init,
-            closed: Box::pin(async move {
-                let _ = on_close.await;
-            }),
-        })
+        connected(&self.handle(), stream).await
     }
 
     async fn shutdown(&self, timeout: Duration) {

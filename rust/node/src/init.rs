@@ -24,8 +24,7 @@ use hashvive_common::options::node_options;
 use hashvive_common::settings::{Settings, CONF_FILENAME};
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::{time, version};
-use hashvive_interfaces::{Ipc, WalletLoader};
-use hashvive_rpc::table::BoxFuture;
+use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
 use crate::chain::chain_config;
@@ -35,6 +34,7 @@ use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
 use crate::rpc::control::{self, ControlContext};
 use crate::rpc::net::NetworkSettings;
+use crate::wallets::Wallets;
 use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_net::{NetConfig, NetManager};
 
@@ -79,18 +79,8 @@ pub struct Wiring {
 
 pub type IpcFactory = Box<dyn FnOnce() -> Result<Arc<dyn Ipc>, String>>;
 pub type WalletFactory = Box<dyn FnOnce(&Args, &Path, bitcoin::Network) -> Result<WalletStart, String>>;
-/// Makes the wallets' loader on the node's `Chain` (and its IPC, if any); the
-/// node then starts the wallets through it and stops them at shutdown.
-pub type WalletStart = Box<
-    dyn FnOnce(
-            Arc<dyn hashvive_interfaces::Chain>,
-            Option<Arc<dyn Ipc>>,
-        ) -> BoxFuture<Result<Arc<dyn WalletLoader>, String>>
-        + Send,
->;
+pub use crate::wallets::{StartedWallets, WalletStart};
 
-/// How long shutdown waits for the wallets to close.
-const WALLET_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for spawned processes to exit.
 const CHILD_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -349,12 +339,8 @@ impl RunningNode {
         net.stop().await;
         drop(ipc_listener);
         stop_rpc(http, cookie).await;
-        if let Some(wallet) = wallet {
-            match tokio::time::timeout(WALLET_STOP_TIMEOUT, wallet.stop()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!("Stopping the wallets: {e}"),
-                Err(_) => tracing::warn!("The wallets did not stop within {} s", WALLET_STOP_TIMEOUT.as_secs()),
-            }
+        if let Some(wallets) = wallet {
+            wallets.stop().await;
         }
         // Spawned processes end before the node does: nothing outlives it.
         if let Some(ipc) = &self.ipc {
@@ -382,13 +368,12 @@ impl RunningNode {
         &mut self,
         chainstate: &Arc<Chainstate>,
         table: &Arc<RpcTable>,
-    ) -> Result<Option<Arc<dyn WalletLoader>>, InitError> {
-        let Some(make) = self.wallet.take() else { return Ok(None) };
+    ) -> Result<Option<Arc<Wallets>>, InitError> {
+        let Some(start) = self.wallet.take() else { return Ok(None) };
         table.set_warmup(Some("Loading wallet...".into()));
         let chain = Arc::new(crate::chain_client::NodeChain::new(chainstate.clone(), table.clone()));
-        let loader = make(chain, self.ipc.clone()).await.map_err(InitError::new)?;
-        loader.start().await.map_err(|e| InitError::new(e.to_string()))?;
-        Ok(Some(loader))
+        let wallets = Wallets::start(start, chain, self.ipc.clone(), table.clone()).await.map_err(InitError::new)?;
+        Ok(Some(wallets))
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.

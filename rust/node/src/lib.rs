@@ -8,3 +8,4 @@ pub mod http;
 pub mod init;
 pub mod local;
 pub mod rpc;
+pub mod wallets;

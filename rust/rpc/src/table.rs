@@ -443,7 +443,8 @@ pub struct ActiveCommand {
 /// The methods a server offers. Components register and unregister methods at
 /// run time (a wallet process attaching adds its methods). Several components
 /// may offer one method (two wallet processes): the newest answers, and a
-/// call for a wallet it does not have passes to the next.
+/// call for a wallet it does not have passes to the next; the first "not
+/// found" stands if nobody has it.
 #[derive(Default)]
 pub struct RpcTable {
     /// Every registration of each name, oldest first.
@@ -469,6 +470,21 @@ impl RpcTable {
         }
         entries.push(command.clone());
         command
+    }
+
+    /// Adds a forwarded `command` that answers only when no other
+    /// registration of its name does (it goes below them): a stand-in for a
+    /// component that may go away.
+    pub fn register_fallback(&self, command: Command) -> Arc<Command> {
+        let command = Arc::new(command);
+        let mut commands = self.commands.write().unwrap_or_else(|e| e.into_inner());
+        commands.entry(command.name.to_string()).or_default().insert(0, command.clone());
+        command
+    }
+
+    /// How many components offer `name`.
+    pub fn registration_count(&self, name: &str) -> usize {
+        self.commands.read().unwrap_or_else(|e| e.into_inner()).get(name).map_or(0, Vec::len)
     }
 
     /// Takes one registration away; others of the same name stay.
@@ -534,14 +550,18 @@ impl RpcTable {
             command.check(&params)?;
             return (command.handler)(Call { params, request }).await;
         }
-        let (last, earlier) = registrations.split_last().expect("registrations are not empty");
-        for other in earlier {
-            match (other.handler)(Call { params: Vec::new(), request: request.clone() }).await {
-                Err(e) if e.code == codes::RPC_WALLET_NOT_FOUND => continue,
+        // A wallet another registration has may be asked for: "not found"
+        // passes the call on, and stands only if every registration says so.
+        let mut not_found = None;
+        for command in &registrations {
+            match (command.handler)(Call { params: Vec::new(), request: request.clone() }).await {
+                Err(e) if e.code == codes::RPC_WALLET_NOT_FOUND => {
+                    not_found.get_or_insert(e);
+                }
                 answer => return answer,
             }
         }
-        (last.handler)(Call { params: Vec::new(), request }).await
+        Err(not_found.expect("at least one registration answered"))
     }
 
     /// `help` without a method: every visible method's signature, grouped.

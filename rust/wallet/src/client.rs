@@ -25,6 +25,7 @@ pub struct WalletClient {
 }
 
 /// What the options ask of wallets, read before the node starts.
+#[derive(Clone)]
 pub struct WalletStartup {
     pub options: WalletOptions,
     /// `-wallet=<name>`, each loaded at start-up.

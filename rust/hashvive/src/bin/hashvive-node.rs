@@ -25,16 +25,21 @@ fn main() -> ExitCode {
 }
 
 /// The wallets run in a `hashvive-wallet` process the node spawns, which reads
-/// the node's command line.
+/// the node's command line; a new one is spawned if it dies and a wallet is
+/// loaded again.
 #[cfg(feature = "wallet")]
 fn wallet(argv: Vec<String>) -> Option<hashvive_node::init::WalletFactory> {
+    use hashvive_node::init::StartedWallets;
+
     const WALLET_PROCESS: &str = "hashvive-wallet";
     Some(Box::new(move |_args, _chain_dir, _network| {
         Ok(Box::new(move |chain, ipc: Option<Arc<dyn Ipc>>| {
+            let argv = argv.clone();
             Box::pin(async move {
                 let ipc = ipc.ok_or("the wallet process needs IPC")?;
-                let init = ipc.spawn_process(WALLET_PROCESS).await.map_err(|e| e.to_string())?;
-                init.make_wallet_loader(chain, argv).await.map_err(|e| e.to_string())
+                let process = ipc.spawn_process(WALLET_PROCESS).await.map_err(|e| e.to_string())?;
+                let loader = process.init.make_wallet_loader(chain, argv).await.map_err(|e| e.to_string())?;
+                Ok(StartedWallets { loader, exited: Some(process.closed) })
             })
         }))
     }))

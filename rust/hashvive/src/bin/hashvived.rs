@@ -11,13 +11,14 @@ fn main() -> std::process::ExitCode {
 fn wallet() -> Option<hashvive_node::init::WalletFactory> {
     use std::sync::Arc;
 
-    use hashvive_interfaces::WalletLoader;
+    use hashvive_node::init::StartedWallets;
     use hashvive_wallet::{LocalWalletLoader, WalletStartup};
 
     Some(Box::new(|args, chain_dir, network| {
         let startup = WalletStartup::from_args(args, chain_dir, network).map_err(|e| e.to_string())?;
         Ok(Box::new(move |chain, _ipc| {
-            Box::pin(async move { Ok(Arc::new(LocalWalletLoader::new(chain, startup)) as Arc<dyn WalletLoader>) })
+            let loader = Arc::new(LocalWalletLoader::new(chain, startup.clone()));
+            Box::pin(async move { Ok(StartedWallets { loader, exited: None }) })
         }))
     }))
 }

@@ -193,7 +193,7 @@ pub fn register_echoipc(table: &RpcTable, ipc: Option<Arc<dyn Ipc>>, spawn_exe: 
                 Box::pin(async move {
                     let echo: Arc<dyn Echo> = match &ipc {
                         Some(ipc) => {
-                            let init = ipc.spawn_process(spawn_exe).await.map_err(|e| RpcError::misc(e.to_string()))?;
+                            let init = ipc.spawn_process(spawn_exe).await.map_err(|e| RpcError::misc(e.to_string()))?.init;
                             init.make_echo().await.map_err(|e| RpcError::misc(e.to_string()))?
                         }
                         None => Arc::new(LocalEcho),
