@@ -117,17 +117,23 @@ def count_worker(args):
         rpc.getblockcount()
 
 
-def build_big_blocks(node, wallet):
-    """Blocks of TXS_PER_BLOCK one-in one-out transactions, each block spending
-    the previous block's outputs; returned as hex, mined on `node`."""
+def fan_out(node, wallet, count):
+    """Mines a transaction splitting one of `wallet`'s coins into `count`;
+    returns the new coins as (txid, vout, value)."""
     fan = Tx()
     coin = wallet.get_utxo()
     fan.add_input(coin["txid"], coin["vout"], witness=[wallet.witness_script])
-    share = (coin["value"] - 100_000) // TXS_PER_BLOCK
-    for _ in range(TXS_PER_BLOCK):
+    share = (coin["value"] - 100_000) // count
+    for _ in range(count):
         fan.add_output(share, wallet.script_pubkey)
     node.generateblock(wallet.address, [fan.hex()])
-    outputs = [(fan.txid, n, share) for n in range(TXS_PER_BLOCK)]
+    return [(fan.txid, n, share) for n in range(count)]
+
+
+def build_big_blocks(node, wallet):
+    """Blocks of TXS_PER_BLOCK one-in one-out transactions, each block spending
+    the previous block's outputs; returned as hex, mined on `node`."""
+    outputs = fan_out(node, wallet, TXS_PER_BLOCK)
     blocks = []
     for _ in range(BIG_BLOCKS):
         txs, next_outputs = [], []

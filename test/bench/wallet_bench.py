@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "functional"))
-from chain_bench import Node  # noqa: E402
+from chain_bench import Node, fan_out  # noqa: E402
 from test_framework.miniwallet import MiniWallet, Tx  # noqa: E402
 
 ADDRESSES = 100
@@ -37,14 +37,7 @@ def build_chain(node, wallet_scripts, blocks, txs):
     scripts and returning change to a MiniWallet chain of its own."""
     mini = MiniWallet(node.rpc)
     mini.generate(101)
-    fan = Tx()
-    coin = mini.get_utxo()
-    fan.add_input(coin["txid"], coin["vout"], witness=[mini.witness_script])
-    share = (coin["value"] - 100_000) // txs
-    for _ in range(txs):
-        fan.add_output(share, mini.script_pubkey)
-    node.rpc.generateblock(mini.address, [fan.hex()])
-    chains = [(fan.txid, n, share) for n in range(txs)]
+    chains = fan_out(node.rpc, mini, txs)
     for b in range(blocks):
         raw, next_chains = [], []
         for i, (txid, vout, value) in enumerate(chains):
@@ -59,14 +52,14 @@ def build_chain(node, wallet_scripts, blocks, txs):
         chains = next_chains
 
 
-def measure(daemon, root, wallet_backup, tip, sends):
-    """Loads a fresh copy of the wallet on `root`/chain with `daemon` and
-    times its catch-up; then times sends from a small wallet."""
-    wallets = os.path.join(root, "chain", "regtest", "wallets")
-    for name in ["w", "s"]:
-        shutil.rmtree(os.path.join(wallets, name), ignore_errors=True)
-    shutil.copytree(wallet_backup, os.path.join(wallets, "w"))
-    node = Node(daemon, root, "chain", extra=["-fallbackfee=0.0002"])
+def measure(daemon, root, shape, wallet_backup, tip, sends):
+    """Loads a fresh copy of the wallet on a copy of `root`/chain with
+    `daemon` and times its catch-up; then times sends from a small wallet."""
+    shutil.copytree(os.path.join(root, "chain"), os.path.join(root, shape))
+    wallet = os.path.join(root, shape, "regtest", "wallets", "w")
+    shutil.rmtree(wallet)
+    shutil.copytree(wallet_backup, wallet)
+    node = Node(daemon, root, shape, extra=["-fallbackfee=0.0002"])
     node.start()
     start = time.perf_counter()
     node.rpc.loadwallet("w")
@@ -116,7 +109,7 @@ def main():
         build.stop()
 
         for name, daemon in [("in-process", hashvived), ("hashvive-node", hashvive_node)]:
-            rate, elapsed, latencies = measure(daemon, root, backup, tip, options.sends)
+            rate, elapsed, latencies = measure(daemon, root, name, backup, tip, options.sends)
             latencies.sort()
             p95 = latencies[int(len(latencies) * 0.95) - 1]
             print(f"sync           {name:14} {rate:.0f} blocks/s ({elapsed:.2f} s for {tip} blocks)")

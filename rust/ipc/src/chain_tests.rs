@@ -11,7 +11,7 @@ use hashvive_interfaces::{
     RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, WalletLoader,
 };
 
-use crate::tests::{pair_serving, runtime};
+use crate::tests::{pair_serving, runtime, wait_for};
 
 const TIP: BlockRef = BlockRef { hash: [9; 32], height: 7 };
 
@@ -223,16 +223,6 @@ fn chain_calls_round_trip() {
         assert_eq!((chain.relay_min_fee().await.unwrap(), chain.mempool_min_fee().await.unwrap()), (100, 200));
         assert!(!chain.is_initial_block_download().await.unwrap());
     });
-}
-
-async fn wait_for(done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("condition not met in time");
 }
 
 #[test]

@@ -331,7 +331,7 @@ fn mining_and_block_templates_round_trip() {
     });
 }
 
-async fn wait_for(done: impl Fn() -> bool) {
+pub(crate) async fn wait_for(done: impl Fn() -> bool) {
     for _ in 0..500 {
         if done() {
             return;

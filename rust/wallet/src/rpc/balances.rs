@@ -1,10 +1,11 @@
 //! What the wallet holds: `getbalance`, `getbalances`, `getwalletinfo`,
 //! `listunspent`.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bdk_wallet::KeychainKind;
-use bitcoin::{Address, Amount};
+use bitcoin::{Address, Amount, Txid};
 use serde_json::{json, Value};
 
 use hashvive_rpc::amount::amount_to_json;
@@ -76,11 +77,22 @@ impl Coin {
 pub(super) fn unspent(wallet: &Wallet) -> Vec<Coin> {
     let tip = wallet.last_block().height;
     let bdk = wallet.bdk();
-    bdk.list_unspent()
+    let outputs: Vec<_> = bdk.list_unspent().collect();
+    // What each funding transaction is, from one pass over the wallet's
+    // transactions: looking each up (`get_tx`) walks them all every time.
+    let funding: HashSet<Txid> = outputs.iter().map(|o| o.outpoint.txid).collect();
+    let kinds: HashMap<Txid, (bool, bool)> = bdk
+        .transactions()
+        .filter(|t| funding.contains(&t.tx_node.txid))
+        .map(|t| {
+            let tx = &t.tx_node.tx;
+            (t.tx_node.txid, (tx.is_coinbase(), bdk.sent_and_received(tx).0 > Amount::ZERO))
+        })
+        .collect();
+    outputs
+        .into_iter()
         .map(|output| {
-            let tx = bdk.get_tx(output.outpoint.txid);
-            let coinbase = tx.as_ref().is_some_and(|t| t.tx_node.tx.is_coinbase());
-            let from_me = tx.is_some_and(|t| bdk.sent_and_received(&t.tx_node.tx).0 > Amount::ZERO);
+            let (coinbase, from_me) = kinds.get(&output.outpoint.txid).copied().unwrap_or_default();
             Coin { confirmations: confirmations(tip, &output.chain_position), coinbase, from_me, output }
         })
         .collect()
