@@ -195,6 +195,21 @@ class IPCWalletTest(HashviveTestFramework):
         self.stop_node(0)
         self.wait_until(lambda: not alive(pid))
 
+        self.log.info("A node killed outright: its wallet processes end, the wallets stay whole")
+        self.start_node(0, ["-ipcbind=unix"])
+        pid = self.wallet_process(node)
+        proc, log = self.attach(node, "-wallet=w", "-wallet=v")
+        self.wait_until(lambda: self.wallet_methods_served(node, "v", "w"))
+        node.kill_process()
+        assert_equal(proc.wait(timeout=60), 1)
+        self.wait_until(lambda: not alive(pid))
+        self.start_node(0, ["-ipcbind=unix", "-wallet=w", "-wallet=v"])
+        w = node.get_wallet_rpc("w")
+        v = node.get_wallet_rpc("v")
+        assert_equal(w.getbalance(), w_balance)
+        assert_equal(v.getbalance(), v_balance + 2)
+        self.stop_node(0)
+
         self.log.info("A wallet that does not load is an init error, as in hashvived")
         node.assert_start_raises_init_error(
             ["-wallet=missing"], "Error: Wallet file verification failed. Failed to load database path",

@@ -100,6 +100,43 @@ class WalletBasicTest(HashviveTestFramework):
         alice_balance = alice.getbalance()
         bob_balance = bob.getbalance()
 
+        self.log.info("getreceivedbyaddress counts confirmed payments and mature coinbases")
+        assert_equal(bob.getreceivedbyaddress(to_bob), Decimal("1.5"))
+        assert_equal(bob.getreceivedbyaddress(to_bob, 2), 0)
+        assert_equal(alice.getreceivedbyaddress(address), Decimal("50"))
+        assert_raises_rpc_error(-5, "Invalid Bitcoin address", bob.getreceivedbyaddress, "notanaddress")
+        assert_raises_rpc_error(-4, "Address not found in wallet", bob.getreceivedbyaddress, address)
+
+        self.log.info("lockunspent holds coins back from spending, in memory or stored")
+        [coin] = alice.listunspent()
+        outpoint = {"txid": coin["txid"], "vout": coin["vout"]}
+        assert_equal(alice.lockunspent(False, [outpoint]), True)
+        assert_equal(alice.listlockunspent(), [outpoint])
+        assert_equal(alice.listunspent(), [])
+        assert_equal(alice.getbalance(), alice_balance)  # locked coins still count
+        assert_raises_rpc_error(-6, "Insufficient funds", alice.sendtoaddress, to_bob, 1)
+        assert_raises_rpc_error(-8, "Invalid parameter, output already locked", alice.lockunspent, False, [outpoint])
+        assert_raises_rpc_error(-8, "Invalid parameter, unknown transaction", alice.lockunspent, False,
+                                [{"txid": "00" * 32, "vout": 0}])
+        assert_raises_rpc_error(-8, "Invalid parameter, vout index out of bounds", alice.lockunspent, False,
+                                [{"txid": coin["txid"], "vout": 99}])
+        assert_raises_rpc_error(-8, "txid must be of length 64", alice.lockunspent, False,
+                                [{"txid": "ab", "vout": 0}])
+        assert_raises_rpc_error(-8, "Invalid parameter, vout cannot be negative", alice.lockunspent, False,
+                                [{"txid": coin["txid"], "vout": -1}])
+        assert_equal(alice.lockunspent(True, [outpoint]), True)
+        assert_raises_rpc_error(-8, "Invalid parameter, expected locked output", alice.lockunspent, True, [outpoint])
+        assert_equal(alice.listunspent()[0]["txid"], coin["txid"])
+        alice.lockunspent(False, [outpoint], True)
+        node.unloadwallet("alice")
+        node.loadwallet("alice")
+        assert_equal(alice.listlockunspent(), [outpoint])
+        assert_equal(alice.lockunspent(True), True)
+        assert_equal(alice.listlockunspent(), [])
+        node.unloadwallet("alice")
+        node.loadwallet("alice")
+        assert_equal(alice.listlockunspent(), [])
+
         self.log.info("unloadwallet, then loadwallet")
         assert_equal(node.unloadwallet("bob"), {})
         assert_raises_rpc_error(-18, "Requested wallet does not exist or is not loaded", node.unloadwallet, "bob")

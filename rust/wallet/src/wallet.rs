@@ -1,6 +1,7 @@
 //! One loaded wallet: a `bdk_wallet` descriptor wallet persisted in its
 //! `wallet.dat` (SQLite), with the private descriptors it signs with.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bdk_wallet::chain::BlockId;
@@ -8,7 +9,7 @@ use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey, KeyMap
 use bdk_wallet::rusqlite::{params, Connection, OptionalExtension};
 use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet as BdkWallet};
 use bitcoin::bip32::Xpriv;
-use bitcoin::{Block, Network, Psbt, Transaction, Txid};
+use bitcoin::{Block, Network, OutPoint, Psbt, Transaction, Txid};
 
 use crate::error::WalletError;
 
@@ -19,6 +20,9 @@ pub const WALLET_FILE: &str = "wallet.dat";
 /// beside its tables, in the same file, so one file is the whole wallet.
 const CREATE_DESCRIPTORS: &str =
     "CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL)";
+/// Coins locked with `lockunspent ... persistent=true`.
+const CREATE_LOCKED: &str =
+    "CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout))";
 
 pub struct Wallet {
     name: String,
@@ -27,6 +31,9 @@ pub struct Wallet {
     db: Connection,
     /// The private keys of both descriptors, to sign with.
     keys: KeyMapWrapper,
+    /// Coins coin selection leaves alone (`lockunspent`), with whether the
+    /// lock is stored.
+    locked: BTreeMap<OutPoint, bool>,
 }
 
 fn keychain_key(k: KeychainKind) -> &'static str {
@@ -67,7 +74,7 @@ impl Wallet {
             .network(network)
             .create_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?;
-        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys })
+        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked: BTreeMap::new() })
     }
 
     /// Opens the wallet in directory `dir`, checking it is for `network`.
@@ -95,7 +102,55 @@ impl Wallet {
             .load_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?
             .ok_or_else(|| WalletError::Load(format!("{} holds no wallet", path.display())))?;
-        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys })
+        db.execute(CREATE_LOCKED, [])?;
+        let mut locked = BTreeMap::new();
+        {
+            let mut rows = db.prepare("SELECT txid, vout FROM hashvive_locked_coins")?;
+            let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+            for row in stored {
+                let (txid, vout) = row?;
+                let txid = txid.parse().map_err(|e| WalletError::Load(format!("a locked coin's txid: {e}")))?;
+                locked.insert(OutPoint { txid, vout }, true);
+            }
+        }
+        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked })
+    }
+
+    /// The locked coins.
+    pub fn locked_coins(&self) -> impl Iterator<Item = &OutPoint> {
+        self.locked.keys()
+    }
+
+    pub fn is_locked(&self, coin: &OutPoint) -> bool {
+        self.locked.contains_key(coin)
+    }
+
+    /// Locks a coin; `persistent` stores the lock in the wallet file.
+    pub fn lock_coin(&mut self, coin: OutPoint, persistent: bool) -> Result<(), WalletError> {
+        if persistent {
+            self.db.execute(CREATE_LOCKED, [])?;
+            self.db.execute(
+                "INSERT OR IGNORE INTO hashvive_locked_coins (txid, vout) VALUES (?1, ?2)",
+                params![coin.txid.to_string(), coin.vout],
+            )?;
+        }
+        self.locked.insert(coin, persistent);
+        Ok(())
+    }
+
+    /// Unlocks a coin; `false` when it was not locked.
+    pub fn unlock_coin(&mut self, coin: &OutPoint) -> Result<bool, WalletError> {
+        match self.locked.remove(coin) {
+            Some(true) => {
+                self.db.execute(
+                    "DELETE FROM hashvive_locked_coins WHERE txid = ?1 AND vout = ?2",
+                    params![coin.txid.to_string(), coin.vout],
+                )?;
+                Ok(true)
+            }
+            Some(false) => Ok(true),
+            None => Ok(false),
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -33,6 +33,14 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .example("hashvive-cli getbalances"),
     );
     table.register(
+        Command::new("getreceivedbyaddress", "wallet", "Returns the total amount received by the given address in transactions with at least minconf confirmations.", method(manager, getreceivedbyaddress))
+            .arg(Arg::required("address", ArgType::Str, "The bitcoin address for transactions."))
+            .arg(Arg::optional("minconf", ArgType::Num, "Only include transactions confirmed at least this many times.").default("1"))
+            .arg(Arg::optional("include_immature_coinbase", ArgType::Bool, "Include immature coinbase transactions.").default("false"))
+            .result("n    (numeric) The total amount in BTC received at this address.")
+            .example("hashvive-cli getreceivedbyaddress \"bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\" 6"),
+    );
+    table.register(
         Command::new("getwalletinfo", "wallet", "Returns an object containing various wallet state info.", method(manager, getwalletinfo))
             .result("{\n  \"walletname\" : \"str\",\n  \"walletversion\" : n,\n  \"format\" : \"str\",\n  \"txcount\" : n,\n  \"keypoolsize\" : n,\n  \"keypoolsize_hd_internal\" : n,\n  \"paytxfee\" : n,\n  \"private_keys_enabled\" : true|false,\n  \"avoid_reuse\" : true|false,\n  \"scanning\" : false,\n  \"descriptors\" : true|false,\n  \"external_signer\" : true|false,\n  \"blank\" : true|false,\n  \"lastprocessedblock\" : {\n    \"hash\" : \"hex\",\n    \"height\" : n\n  }\n}")
             .example("hashvive-cli getwalletinfo"),
@@ -130,6 +138,36 @@ async fn getbalances(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
     }))
 }
 
+async fn getreceivedbyaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let address = text
+        .parse::<Address<_>>()
+        .ok()
+        .and_then(|a| a.require_network(m.options().network).ok())
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address"))?;
+    let minconf = int_param(&call, 1, 1);
+    let include_immature = call.param(2).and_then(Value::as_bool).unwrap_or(false);
+    let wallet = request_wallet(&m, &call).await?;
+    let bdk = wallet.bdk();
+    let spk = address.script_pubkey();
+    if !bdk.is_mine(spk.clone()) {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Address not found in wallet"));
+    }
+    let tip = wallet.last_block().height;
+    let received: Amount = bdk
+        .transactions()
+        .filter_map(|t| {
+            let depth = confirmations(tip, &t.chain_position);
+            let tx = &t.tx_node.tx;
+            // Coinbase outputs count once mature, or always when asked.
+            let coinbase_counted = depth >= 1 && (include_immature || !coinbase_immature(depth));
+            let counted = depth >= minconf && (!tx.is_coinbase() || coinbase_counted);
+            counted.then(|| tx.output.iter().filter(|o| o.script_pubkey == spk).map(|o| o.value).sum::<Amount>())
+        })
+        .sum();
+    Ok(amount_to_json(received))
+}
+
 async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let wallet = request_wallet(&m, &call).await?;
     let bdk = wallet.bdk();
@@ -180,6 +218,7 @@ async fn listunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
     let list: Vec<Value> = coins
         .iter()
         .filter(|c| (minconf..=maxconf).contains(&c.confirmations) && !c.immature())
+        .filter(|c| !wallet.is_locked(&c.output.outpoint))
         .filter(|c| filter.is_empty() || filter.contains(&c.output.txout.script_pubkey))
         .filter(|c| include_unsafe || c.trusted())
         .map(|c| {

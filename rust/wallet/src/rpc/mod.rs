@@ -21,6 +21,7 @@ use crate::wallet::Wallet;
 
 mod addresses;
 mod balances;
+mod coins;
 mod history;
 mod load;
 mod send;
@@ -33,6 +34,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     load::register(&table, &manager);
     addresses::register(&table, &manager);
     balances::register(&table, &manager);
+    coins::register(&table, &manager);
     send::register(&table, &manager);
     history::register(&table, &manager);
     let commands = table.commands();

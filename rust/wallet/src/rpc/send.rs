@@ -122,11 +122,15 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
     let mut wallet = request_wallet(&m, &call).await?;
     // bdk spends a coinbase as soon as consensus allows; the reference
     // wallet waits one block more (see `coinbase_immature`), and so do we.
-    let immature: Vec<_> =
-        super::balances::unspent(&wallet).iter().filter(|c| c.immature()).map(|c| c.output.outpoint).collect();
+    // Locked coins (`lockunspent`) stay where they are.
+    let held_back: Vec<_> = super::balances::unspent(&wallet)
+        .iter()
+        .filter(|c| c.immature() || wallet.is_locked(&c.output.outpoint))
+        .map(|c| c.output.outpoint)
+        .collect();
     let mut psbt = {
         let mut builder = wallet.bdk_mut().build_tx();
-        builder.unspendable(immature);
+        builder.unspendable(held_back);
         builder.add_recipient(address.script_pubkey(), amount).fee_rate(FeeRate::from_sat_per_kwu(fee.sat_per_kvb / 4));
         if !replaceable {
             builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
