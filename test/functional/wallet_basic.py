@@ -107,6 +107,20 @@ class WalletBasicTest(HashviveTestFramework):
         assert_raises_rpc_error(-5, "Invalid Bitcoin address", bob.getreceivedbyaddress, "notanaddress")
         assert_raises_rpc_error(-4, "Address not found in wallet", bob.getreceivedbyaddress, address)
 
+        self.log.info("getaddressinfo describes the wallet's addresses and knows others are not its own")
+        info = bob.getaddressinfo(to_bob)
+        assert_equal((info["ismine"], info["solvable"], info["iswatchonly"], info["ischange"]), (True, True, False, False))
+        assert_equal(info["labels"], [""])
+        assert info["hdkeypath"].startswith("m/84h/1h/0h/0/")
+        assert info["desc"].startswith("wpkh([%s/84h/1h/0h/0/" % info["hdmasterfingerprint"])
+        assert_equal(node.getdescriptorinfo(info["desc"])["checksum"], info["desc"].split("#")[1])
+        assert_equal(node.deriveaddresses(info["desc"]), [to_bob])
+        assert_equal(bob.getaddressinfo(bob.getrawchangeaddress())["ischange"], True)
+        other = bob.getaddressinfo(address)
+        assert_equal((other["ismine"], other["solvable"], other["labels"]), (False, False, []))
+        assert_equal(other["scriptPubKey"], alice.getaddressinfo(address)["scriptPubKey"])
+        assert_raises_rpc_error(-5, "Invalid address", bob.getaddressinfo, "notanaddress")
+
         self.log.info("lockunspent holds coins back from spending, in memory or stored")
         [coin] = alice.listunspent()
         outpoint = {"txid": coin["txid"], "vout": coin["vout"]}
