@@ -147,6 +147,28 @@ class WalletBasicTest(HashviveTestFramework):
         assert_equal(alice.listlockunspent(), [outpoint])
         assert_equal(alice.lockunspent(True), True)
         assert_equal(alice.listlockunspent(), [])
+
+        self.log.info("backupwallet writes a copy that restorewallet loads under a new name")
+        backup = os.path.join(self.options.tmpdir, "alice.bak")
+        assert_equal(alice.backupwallet(backup), None)
+        assert_equal(alice.backupwallet(backup), None)  # an older backup is replaced
+        backups = os.path.join(self.options.tmpdir, "backups")
+        os.mkdir(backups)
+        alice.backupwallet(backups)
+        assert os.path.isfile(os.path.join(backups, "wallet.dat"))
+        assert_equal(node.restorewallet("alice2", backup), {"name": "alice2"})
+        alice2 = node.get_wallet_rpc("alice2")
+        assert_equal(alice2.getbalance(), alice.getbalance())
+        assert_equal(alice2.getaddressinfo(address)["ismine"], True)
+        assert_raises_rpc_error(-4, "Database already exists", node.restorewallet, "alice2", backup)
+        assert_raises_rpc_error(-8, "Backup file does not exist", node.restorewallet, "bad",
+                                os.path.join(backups, "missing.dat"))
+        not_a_wallet = os.path.join(backups, "junk.dat")
+        with open(not_a_wallet, "wb") as f:
+            f.write(b"this is not a wallet")
+        assert_raises_rpc_error(-20, "file is not a database", node.restorewallet, "bad", not_a_wallet)
+        assert not os.path.exists(os.path.join(node.datadir, "regtest", "wallets", "bad"))
+        node.unloadwallet("alice2")
         node.unloadwallet("alice")
         node.loadwallet("alice")
         assert_equal(alice.listlockunspent(), [])

@@ -90,6 +90,29 @@ impl WalletManager {
         self.add(name, wallet).await
     }
 
+    /// Loads a wallet restored from the backup `file` as `name`; nothing is
+    /// left behind if it does not load.
+    pub async fn restore_wallet(&self, name: &str, file: &Path) -> Result<SharedWallet, WalletError> {
+        let dir = self.wallet_dir(name);
+        let target = dir.join(WALLET_FILE);
+        if target.exists() {
+            return Err(WalletError::AlreadyExists(dir.display().to_string()));
+        }
+        let created_dir = !dir.exists();
+        std::fs::create_dir_all(&dir).map_err(|e| WalletError::Other(format!("{}: {e}", dir.display())))?;
+        let restored = match std::fs::copy(file, &target) {
+            Ok(_) => self.load_wallet(name).await,
+            Err(e) => Err(WalletError::Other(format!("Cannot copy the backup {}: {e}", file.display()))),
+        };
+        if restored.is_err() {
+            let _ = std::fs::remove_file(&target);
+            if created_dir {
+                let _ = std::fs::remove_dir(&dir);
+            }
+        }
+        restored
+    }
+
     /// Takes the wallet out; it is closed once requests under way finish.
     pub fn unload_wallet(&self, name: &str) -> Option<SharedWallet> {
         lock(&self.wallets).remove(name)

@@ -116,6 +116,18 @@ impl Wallet {
         Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked })
     }
 
+    /// Writes a consistent copy of the wallet file to `file` (replacing one
+    /// there): SQLite's `VACUUM INTO`, which reads inside a transaction.
+    pub fn backup_to(&self, file: &Path) -> Result<(), WalletError> {
+        match std::fs::remove_file(file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(WalletError::Other(format!("{}: {e}", file.display()))),
+        }
+        self.db.execute("VACUUM INTO ?1", params![file.to_string_lossy()])?;
+        Ok(())
+    }
+
     /// The locked coins.
     pub fn locked_coins(&self) -> impl Iterator<Item = &OutPoint> {
         self.locked.keys()

@@ -1,5 +1,5 @@
 //! Wallets coming and going: `createwallet`, `loadwallet`, `unloadwallet`,
-//! `listwallets`, `listwalletdir`.
+//! `listwallets`, `listwalletdir`, `backupwallet`, `restorewallet`.
 
 use std::sync::Arc;
 
@@ -37,6 +37,20 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("load_on_startup", ArgType::Bool, "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged."))
             .result("{\n  \"name\" : \"str\",    (string) The wallet name if loaded successfully.\n  \"warnings\" : [ \"str\", ... ]    (json array, optional) Warning messages, if any\n}")
             .example("hashvive-cli loadwallet \"test.dat\""),
+    );
+    table.register(
+        Command::new("backupwallet", "wallet", "Safely copies the current wallet file to the specified destination, which can either be a directory or a path with a filename.", method(manager, backupwallet))
+            .arg(Arg::required("destination", ArgType::Str, "The destination directory or file"))
+            .result("null    (json null)")
+            .example("hashvive-cli backupwallet \"backup.dat\""),
+    );
+    table.register(
+        Command::new("restorewallet", "wallet", "Restores and loads a wallet from backup.\n\nThe rescan is significantly faster if a descriptor wallet is restored\nand block filters are available (using startup option \"-blockfilterindex=1\").", method(manager, restorewallet))
+            .arg(Arg::required("wallet_name", ArgType::Str, "The name that will be applied to the restored wallet"))
+            .arg(Arg::required("backup_file", ArgType::Str, "The backup file that will be used to restore the wallet."))
+            .arg(Arg::optional("load_on_startup", ArgType::Bool, "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged."))
+            .result("{\n  \"name\" : \"str\",    (string) The wallet name if restored successfully.\n  \"warnings\" : [ \"str\", ... ]    (json array, optional) Warning messages, if any\n}")
+            .example("hashvive-cli restorewallet \"testwallet\" \"home\\backups\\backup-file.bak\""),
     );
     table.register(
         Command::new("unloadwallet", "wallet", "Unloads the wallet referenced by the request endpoint or the wallet_name argument.\nIf both are specified, they must be identical.", method(manager, unloadwallet))
@@ -144,4 +158,29 @@ async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
         result["warnings"] = json!([STARTUP_SETTING_WARNING]);
     }
     Ok(result)
+}
+
+async fn backupwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let destination = std::path::PathBuf::from(str_param(&call, 0).unwrap_or_default());
+    let wallet = super::request_wallet(&m, &call).await?;
+    // A directory gets the wallet file's own name inside it, as in the reference.
+    let file = match destination.is_dir() {
+        true => destination.join(crate::wallet::WALLET_FILE),
+        false => destination,
+    };
+    wallet.backup_to(&file).map_err(|e| {
+        tracing::warn!("Backing up wallet {} to {}: {e}", wallet.name(), file.display());
+        RpcError::new(codes::RPC_WALLET_ERROR, "Error: Wallet backup failed!")
+    })?;
+    Ok(Value::Null)
+}
+
+async fn restorewallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let name = str_param(&call, 0).unwrap_or_default().to_string();
+    let backup = std::path::PathBuf::from(str_param(&call, 1).unwrap_or_default());
+    if !backup.is_file() {
+        return Err(RpcError::invalid_parameter("Backup file does not exist"));
+    }
+    m.restore_wallet(&name, &backup).await?;
+    Ok(loaded_result(&name, flag(&call, 2)))
 }
