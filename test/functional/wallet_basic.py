@@ -199,6 +199,21 @@ class WalletBasicTest(HashviveTestFramework):
         assert_equal(bob.gettransaction(txid)["confirmations"], 2)
         assert address != alice.getnewaddress()
 
+        self.log.info("sendmany pays several addresses in one transaction")
+        to_bob_a, to_bob_b = bob.getnewaddress(), bob.getnewaddress()
+        pending = bob.getbalances()["mine"]["untrusted_pending"]
+        txid = alice.sendmany("", {to_bob_a: Decimal("0.1"), to_bob_b: Decimal("0.2")})
+        sent = alice.gettransaction(txid)
+        assert_equal(sent["amount"], Decimal("-0.3"))
+        assert_equal(sorted(d["address"] for d in sent["details"]), sorted([to_bob_a, to_bob_b]))
+        self.wait_until(lambda: bob.getbalances()["mine"]["untrusted_pending"] == pending + Decimal("0.3"))
+        assert_raises_rpc_error(-8, 'Dummy value must be set to ""', alice.sendmany, "x", {to_bob_a: 1})
+        assert_raises_rpc_error(-8, "Transaction must have at least one recipient", alice.sendmany, "", {})
+        assert_raises_rpc_error(-5, "Invalid Bitcoin address: nope", alice.sendmany, "", {"nope": 1})
+        assert_raises_rpc_error(-3, "Invalid amount for send", alice.sendmany, "", {to_bob_a: 0})
+        assert_raises_rpc_error(-6, "Insufficient funds", alice.sendmany, "", {to_bob_a: 1000})
+        alice_balance = alice.getbalance()
+
         self.log.info("-walletdir puts wallets elsewhere; it must name an existing absolute directory")
         elsewhere = os.path.join(self.options.tmpdir, "elsewhere")
         os.mkdir(elsewhere)

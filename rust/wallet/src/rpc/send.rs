@@ -1,4 +1,4 @@
-//! Paying: `sendtoaddress`.
+//! Paying: `sendtoaddress`, `sendmany`.
 
 use std::sync::Arc;
 
@@ -36,6 +36,21 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .result("\"hex\"    (string) The transaction id.")
             .example("hashvive-cli sendtoaddress \"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\" 0.1"),
     );
+    table.register(
+        Command::new("sendmany", "wallet", "Send multiple times. Amounts are double-precision floating point numbers.", method(manager, sendmany))
+            .arg(Arg::required("dummy", ArgType::Str, "Must be set to \"\" for backwards compatibility."))
+            .arg(Arg::required("amounts", ArgType::Obj, "The addresses and amounts: {\"address\": amount, ...}, the amount in BTC"))
+            .arg(Arg::optional("minconf", ArgType::Num, "Ignored dummy value"))
+            .arg(Arg::optional("comment", ArgType::Str, "A comment"))
+            .arg(Arg::optional("subtractfeefrom", ArgType::Arr, "The addresses.\nThe fee will be equally deducted from the amount of each selected address.\nThose recipients will receive less bitcoins than you enter in their corresponding amount field.\nIf no addresses are specified here, the sender pays the fee."))
+            .arg(Arg::optional("replaceable", ArgType::Bool, "Signal that this transaction can be replaced by a transaction (BIP 125)").default("wallet default"))
+            .arg(Arg::optional("conf_target", ArgType::Num, "Confirmation target in blocks").default("wallet -txconfirmtarget"))
+            .arg(Arg::optional("estimate_mode", ArgType::Str, "The fee estimate mode, must be one of (case insensitive):\n\"unset\"\n\"economical\"\n\"conservative\"").default("\"unset\""))
+            .arg(Arg::optional("fee_rate", ArgType::Amount, "Specify a fee rate in sat/vB.").default("not set, falls back to wallet fee estimation"))
+            .arg(Arg::optional("verbose", ArgType::Bool, "If true, return extra information about the transaction.").default("false"))
+            .result("\"hex\"    (string) The transaction id for the send. Only 1 transaction is created regardless of\nthe number of addresses.")
+            .example("hashvive-cli sendmany \"\" \"{\\\"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\\\":0.01,\\\"bcrt1q02ad21edsxd23d32dfgqqsz4vv4nmtfzuklhy3\\\":0.02}\""),
+    );
 }
 
 /// The fee rate a send pays, in sat/kvB, and why (the reference's `FeeReason` text).
@@ -44,9 +59,17 @@ struct FeeChoice {
     reason: &'static str,
 }
 
-async fn choose_fee(m: &WalletManager, call: &Call) -> Result<FeeChoice, RpcError> {
-    let conf_target = call.param(6);
-    if let Some(rate) = call.param(9) {
+/// Where a method takes its fee parameters: `conf_target`, `estimate_mode`, `fee_rate`.
+#[derive(Clone, Copy)]
+struct FeeParams {
+    conf_target: usize,
+    estimate_mode: usize,
+    fee_rate: usize,
+}
+
+async fn choose_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<FeeChoice, RpcError> {
+    let conf_target = call.param(at.conf_target);
+    if let Some(rate) = call.param(at.fee_rate) {
         if conf_target.is_some() {
             return Err(RpcError::invalid_parameter("Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate."));
         }
@@ -67,7 +90,8 @@ async fn choose_fee(m: &WalletManager, call: &Call) -> Result<FeeChoice, RpcErro
             as u32,
         None => DEFAULT_CONFIRM_TARGET,
     };
-    let conservative = call.param(7).and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("conservative"));
+    let conservative =
+        call.param(at.estimate_mode).and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("conservative"));
     let chain = m.chain();
     let floor = chain.relay_min_fee().await.map_err(node)?.max(chain.mempool_min_fee().await.map_err(node)?);
     let choice = match chain.estimate_smart_fee(target, conservative).await.map_err(node)? {
@@ -98,28 +122,79 @@ fn create_error(e: CreateTxError) -> RpcError {
     }
 }
 
-async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
-    let network = m.options().network;
-    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let address =
-        text.parse::<Address<_>>().ok().and_then(|a| a.require_network(network).ok()).ok_or_else(|| {
-            RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
-        })?;
-    let amount = parse_amount(call.param(1).unwrap_or(&Value::Null))?;
+fn parse_address(network: bitcoin::Network, text: &str) -> Result<Address, RpcError> {
+    text.parse::<Address<_>>()
+        .ok()
+        .and_then(|a| a.require_network(network).ok())
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}")))
+}
+
+fn send_amount(value: &Value) -> Result<Amount, RpcError> {
+    let amount = parse_amount(value)?;
     if amount == Amount::ZERO {
         return Err(RpcError::type_error("Invalid amount for send"));
     }
+    Ok(amount)
+}
+
+async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let address = parse_address(m.options().network, text)?;
+    let amount = send_amount(call.param(1).unwrap_or(&Value::Null))?;
     if call.param(4).and_then(Value::as_bool) == Some(true) {
         return Err(RpcError::new(
             codes::RPC_WALLET_ERROR,
             "subtractfeefromamount is not supported by hashvive wallets yet",
         ));
     }
-    let fee = choose_fee(&m, &call).await?;
+    let fee = choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }).await?;
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
+    let txid = pay(&m, &call, vec![(address, amount)], &fee, replaceable).await?;
+    Ok(match call.param(10).and_then(Value::as_bool) {
+        Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
+        _ => json!(txid.to_string()),
+    })
+}
 
+async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    if call.param(0).and_then(Value::as_str).is_some_and(|d| !d.is_empty()) {
+        return Err(RpcError::invalid_parameter("Dummy value must be set to \"\""));
+    }
+    let amounts = call.param(1).and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut recipients: Vec<(Address, Amount)> = Vec::new();
+    for (text, value) in &amounts {
+        let address = parse_address(m.options().network, text)?;
+        if recipients.iter().any(|(a, _)| *a == address) {
+            return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}")));
+        }
+        recipients.push((address, send_amount(value)?));
+    }
+    if recipients.is_empty() {
+        return Err(RpcError::invalid_parameter("Transaction must have at least one recipient"));
+    }
+    if call.param(4).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "subtractfeefrom is not supported by hashvive wallets yet"));
+    }
+    let fee = choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }).await?;
+    let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
+    let txid = pay(&m, &call, recipients, &fee, replaceable).await?;
+    Ok(match call.param(9).and_then(Value::as_bool) {
+        Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
+        _ => json!(txid.to_string()),
+    })
+}
+
+/// Builds, signs, broadcasts and records a payment to `recipients` from the
+/// request's wallet.
+async fn pay(
+    m: &WalletManager,
+    call: &Call,
+    recipients: Vec<(Address, Amount)>,
+    fee: &FeeChoice,
+    replaceable: bool,
+) -> Result<bitcoin::Txid, RpcError> {
     // Held until the transaction is recorded: no other send picks these coins.
-    let mut wallet = request_wallet(&m, &call).await?;
+    let mut wallet = request_wallet(m, call).await?;
     // bdk spends a coinbase as soon as consensus allows; the reference
     // wallet waits one block more (see `coinbase_immature`), and so do we.
     // Locked coins (`lockunspent`) stay where they are.
@@ -131,7 +206,10 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
     let mut psbt = {
         let mut builder = wallet.bdk_mut().build_tx();
         builder.unspendable(held_back);
-        builder.add_recipient(address.script_pubkey(), amount).fee_rate(FeeRate::from_sat_per_kwu(fee.sat_per_kvb / 4));
+        for (address, amount) in &recipients {
+            builder.add_recipient(address.script_pubkey(), *amount);
+        }
+        builder.fee_rate(FeeRate::from_sat_per_kwu(fee.sat_per_kvb / 4));
         if !replaceable {
             builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
         }
@@ -151,8 +229,5 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         Err(e) => tracing::warn!("CommitTransaction(): Transaction cannot be broadcast immediately, {e}"),
     }
     wallet.apply_unconfirmed(tx, hashvive_common::time::now().max(0) as u64)?;
-    Ok(match call.param(10).and_then(Value::as_bool) {
-        Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
-        _ => json!(txid.to_string()),
-    })
+    Ok(txid)
 }
