@@ -213,6 +213,28 @@ class WalletBasicTest(HashviveTestFramework):
         assert_raises_rpc_error(-3, "Invalid amount for send", alice.sendmany, "", {to_bob_a: 0})
         assert_raises_rpc_error(-6, "Insufficient funds", alice.sendmany, "", {to_bob_a: 1000})
         alice_balance = alice.getbalance()
+        many = txid
+
+        self.log.info("listsinceblock lists what came after a block and names the block to ask from next")
+        tip = node.getbestblockhash()
+        everything = bob.listsinceblock()
+        assert_equal((everything["lastblock"], everything["removed"]), (tip, []))
+        listed = {t["txid"] for t in everything["transactions"]}
+        assert many in listed and len(listed) > 1
+        since_tip = bob.listsinceblock(tip)
+        assert_equal({t["txid"] for t in since_tip["transactions"]}, {many})  # only the unconfirmed payment
+        assert_equal(bob.listsinceblock(tip, 2)["lastblock"], node.getblockhash(node.getblockcount() - 1))
+        assert_raises_rpc_error(-5, "Block not found", bob.listsinceblock, "00" * 32)
+        assert_raises_rpc_error(-8, "Invalid parameter", bob.listsinceblock, tip, 0)
+        # A block the chain left behind: listed from where its branch forked off.
+        mined = node.generatetoaddress(1, "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw")[0]
+        assert_equal(bob.listsinceblock(mined)["transactions"], [])
+        node.invalidateblock(mined)
+        replacement = node.generatetoaddress(1, bob.getnewaddress())[0]
+        after_reorg = bob.listsinceblock(mined)
+        assert_equal(after_reorg["lastblock"], replacement)
+        assert_equal([t.get("blockhash") for t in after_reorg["transactions"] if t["txid"] == many],
+                     [replacement, replacement])
 
         self.log.info("-walletdir puts wallets elsewhere; it must name an existing absolute directory")
         elsewhere = os.path.join(self.options.tmpdir, "elsewhere")

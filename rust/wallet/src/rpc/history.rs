@@ -1,4 +1,4 @@
-//! Wallet transactions: `gettransaction`, `listtransactions`.
+//! Wallet transactions: `gettransaction`, `listtransactions`, `listsinceblock`.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -38,6 +38,17 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("include_watchonly", ArgType::Bool, "Include transactions to watch-only addresses (see 'importaddress')").default("true for watch-only wallets, otherwise false"))
             .result("[\n  {\n    \"address\" : \"str\",\n    \"category\" : \"str\",\n    \"amount\" : n,\n    \"vout\" : n,\n    \"fee\" : n,\n    \"confirmations\" : n,\n    \"txid\" : \"hex\",\n    \"time\" : xxx,\n    \"timereceived\" : xxx,\n    \"bip125-replaceable\" : \"str\"\n  },\n  ...\n]")
             .example("hashvive-cli listtransactions"),
+    );
+    table.register(
+        Command::new("listsinceblock", "wallet", "Get all transactions in blocks since block [blockhash], or all transactions if omitted.\nIf \"blockhash\" is no longer a part of the main chain, transactions from the fork point onward are included.", method(manager, listsinceblock))
+            .arg(Arg::optional("blockhash", ArgType::Str, "If set, the block hash to list transactions since, otherwise list all transactions."))
+            .arg(Arg::optional("target_confirmations", ArgType::Num, "Return the nth block hash from the main chain. e.g. 1 would mean the best block hash. Note: this is not used as a filter, but only affects [lastblock] in the return value").default("1"))
+            .arg(Arg::optional("include_watchonly", ArgType::Bool, "Include transactions to watch-only addresses (see 'importaddress')").default("true for watch-only wallets, otherwise false"))
+            .arg(Arg::optional("include_removed", ArgType::Bool, "Show transactions that were removed due to a reorg in the \"removed\" array\n(not guaranteed to work on pruned nodes)").default("true"))
+            .arg(Arg::optional("include_change", ArgType::Bool, "Also add entries for change outputs.").default("false"))
+            .arg(Arg::optional("label", ArgType::Str, "Return only incoming transactions paying to addresses with the specified label."))
+            .result("{\n  \"transactions\" : [ ... ],\n  \"removed\" : [ ... ],\n  \"lastblock\" : \"hex\"\n}")
+            .example("hashvive-cli listsinceblock \"000000000000000bacf66f7497b7dc45ef753ee9a7d38571037cdb1a57f663ad\" 6"),
     );
 }
 
@@ -226,6 +237,92 @@ async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     Ok(Value::Object(out))
 }
 
+/// Whether a receive line belongs under `label` ("*" for every line).
+fn labelled_as(line: &Line, label: &str) -> bool {
+    // Labels are not kept yet: every receive line has the default label "".
+    label == "*" || (label.is_empty() && line.labelled)
+}
+
+/// The wallet's views, oldest first, as the wallet learned of them.
+fn sorted_views(wallet: &Wallet, network: bitcoin::Network, wanted: impl Fn(&TxView) -> bool) -> Vec<TxView> {
+    let mut views: Vec<TxView> =
+        wallet.bdk().transactions().map(|t| view(wallet, &t, network)).filter(wanted).collect();
+    views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
+    views
+}
+
+/// The height up to which the chain still holds `hash`'s history: its own,
+/// or where its branch left the active chain.
+async fn active_ancestor_height(m: &WalletManager, hash: BlockHash) -> Result<i32, RpcError> {
+    let mut current = hash;
+    loop {
+        let found = m.chain().find_block(current.to_byte_array(), true).await.map_err(node)?;
+        let found = found.ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Block not found"))?;
+        if found.in_active_chain {
+            return Ok(found.height);
+        }
+        let block: Block = found
+            .data
+            .as_deref()
+            .and_then(|data| deserialize(data).ok())
+            .ok_or_else(|| RpcError::new(codes::RPC_MISC_ERROR, "Can't read block from disk"))?;
+        current = block.header.prev_blockhash;
+    }
+}
+
+async fn listsinceblock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let since = match call.param(0).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        Some(text) => {
+            let hash = BlockHash::from_str(text).map_err(|_| {
+                RpcError::invalid_parameter(format!(
+                    "blockhash must be of length 64 (not {}, for '{text}')",
+                    text.len()
+                ))
+            })?;
+            Some(active_ancestor_height(&m, hash).await?)
+        }
+        None => None,
+    };
+    let target = call.param(1).and_then(Value::as_i64).unwrap_or(1);
+    if target < 1 {
+        return Err(RpcError::invalid_parameter("Invalid parameter"));
+    }
+    let include_removed = call.param(3).and_then(Value::as_bool).unwrap_or(true);
+    let label = call.param(5).and_then(Value::as_str).unwrap_or("*").to_string();
+    let network = m.options().network;
+    let wallet = request_wallet(&m, &call).await?;
+    let tip = wallet.last_block().height as i64;
+    let views = sorted_views(&wallet, network, |v| match (since, v.block) {
+        (Some(height), Some(anchor)) => i64::from(anchor.block_id.height) > i64::from(height),
+        _ => true,
+    });
+    drop(wallet);
+    let mut positions = BlockPositions::default();
+    let mut transactions = Vec::new();
+    for v in &views {
+        for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
+            let mut out = Map::new();
+            line_fields(line, &mut out);
+            wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
+            transactions.push(Value::Object(out));
+        }
+    }
+    let last_height = tip + 1 - target;
+    let lastblock = match last_height >= 0 {
+        true => m.chain().get_block_hash(last_height as i32).await.map_err(node)?.map(BlockHash::from_byte_array),
+        false => None,
+    }
+    .unwrap_or(BlockHash::all_zeros());
+    let mut result = Map::new();
+    result.insert("transactions".into(), Value::Array(transactions));
+    // A wallet keeps no record of transactions reorganisations took away.
+    if include_removed {
+        result.insert("removed".into(), json!([]));
+    }
+    result.insert("lastblock".into(), json!(lastblock.to_string()));
+    Ok(Value::Object(result))
+}
+
 async fn listtransactions(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let label = call.param(0).and_then(Value::as_str).unwrap_or("*").to_string();
     let count = call.param(1).and_then(Value::as_i64).unwrap_or(10);
@@ -237,18 +334,12 @@ async fn listtransactions(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
         return Err(RpcError::invalid_parameter("Negative from"));
     }
     let wallet = request_wallet(&m, &call).await?;
-    let mut views: Vec<TxView> = wallet.bdk().transactions().map(|t| view(&wallet, &t, m.options().network)).collect();
+    let views = sorted_views(&wallet, m.options().network, |_| true);
     drop(wallet);
-    // Oldest first, as the wallet learned of them.
-    views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
     let mut lines = Vec::new();
     for v in &views {
-        for line in &v.lines {
-            // Labels are not kept yet: every receive line has the default label "".
-            let wanted = label == "*" || (label.is_empty() && line.labelled);
-            if wanted {
-                lines.push((v, line));
-            }
+        for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
+            lines.push((v, line));
         }
     }
     let end = lines.len().saturating_sub(skip as usize);
