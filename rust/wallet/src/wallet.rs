@@ -20,6 +20,9 @@ pub const WALLET_FILE: &str = "wallet.dat";
 /// beside its tables, in the same file, so one file is the whole wallet.
 const CREATE_DESCRIPTORS: &str =
     "CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL)";
+/// The address book: labels given with `getnewaddress` and `setlabel`.
+const CREATE_LABELS: &str =
+    "CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL)";
 /// Coins locked with `lockunspent ... persistent=true`.
 const CREATE_LOCKED: &str =
     "CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout))";
@@ -34,6 +37,8 @@ pub struct Wallet {
     /// Coins coin selection leaves alone (`lockunspent`), with whether the
     /// lock is stored.
     locked: BTreeMap<OutPoint, bool>,
+    /// Labels by address (as text, for the network).
+    labels: BTreeMap<String, String>,
 }
 
 fn keychain_key(k: KeychainKind) -> &'static str {
@@ -74,7 +79,15 @@ impl Wallet {
             .network(network)
             .create_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?;
-        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked: BTreeMap::new() })
+        Ok(Wallet {
+            name: name.to_string(),
+            path: dir.to_path_buf(),
+            bdk,
+            db,
+            keys,
+            locked: BTreeMap::new(),
+            labels: BTreeMap::new(),
+        })
     }
 
     /// Opens the wallet in directory `dir`, checking it is for `network`.
@@ -113,7 +126,43 @@ impl Wallet {
                 locked.insert(OutPoint { txid, vout }, true);
             }
         }
-        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked })
+        db.execute(CREATE_LABELS, [])?;
+        let labels = {
+            let mut rows = db.prepare("SELECT address, label FROM hashvive_labels")?;
+            let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            stored.collect::<Result<BTreeMap<_, _>, _>>()?
+        };
+        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked, labels })
+    }
+
+    /// The label of `address` (a script of the wallet's or another), if it
+    /// has one: given ones first, then the default "" every receive address
+    /// has, as in the reference's address book.
+    pub fn label(&self, address: &bitcoin::Address) -> Option<&str> {
+        if let Some(label) = self.labels.get(&address.to_string()) {
+            return Some(label);
+        }
+        match self.bdk.derivation_of_spk(address.script_pubkey()) {
+            Some((KeychainKind::External, _)) => Some(""),
+            _ => None,
+        }
+    }
+
+    /// Every address with a label, and the label.
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        &self.labels
+    }
+
+    /// Gives `address` a label (stored at once).
+    pub fn set_label(&mut self, address: &bitcoin::Address, label: &str) -> Result<(), WalletError> {
+        self.db.execute(CREATE_LABELS, [])?;
+        self.db.execute(
+            "INSERT INTO hashvive_labels (address, label) VALUES (?1, ?2) \
+             ON CONFLICT (address) DO UPDATE SET label = excluded.label",
+            params![address.to_string(), label],
+        )?;
+        self.labels.insert(address.to_string(), label.to_string());
+        Ok(())
     }
 
     /// Writes a consistent copy of the wallet file to `file` (replacing one

@@ -1,4 +1,5 @@
-//! Addresses: `getnewaddress`, `getrawchangeaddress`, `getaddressinfo`.
+//! Addresses and their labels: `getnewaddress`, `getrawchangeaddress`,
+//! `getaddressinfo`, `setlabel`, `listlabels`, `getaddressesbylabel`.
 
 use std::sync::Arc;
 
@@ -30,6 +31,30 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("address_type", ArgType::Str, "The address type to use. Options are \"legacy\", \"p2sh-segwit\", \"bech32\", and \"bech32m\".").default("set by -changetype"))
             .result("\"str\"    (string) The address")
             .example("hashvive-cli getrawchangeaddress"),
+    );
+    table.register(
+        Command::new(
+            "setlabel",
+            "wallet",
+            "Sets the label associated with the given address.",
+            method(manager, setlabel),
+        )
+        .arg(Arg::required("address", ArgType::Str, "The bitcoin address to be associated with a label."))
+        .arg(Arg::required("label", ArgType::Str, "The label to assign to the address."))
+        .result("null    (json null)")
+        .example("hashvive-cli setlabel \"bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\" \"tabby\""),
+    );
+    table.register(
+        Command::new("listlabels", "wallet", "Returns the list of all labels, or labels that are assigned to addresses with a specific purpose.", method(manager, listlabels))
+            .arg(Arg::optional("purpose", ArgType::Str, "Address purpose to list labels for ('send','receive'). An empty string is the same as not providing this argument."))
+            .result("[           (json array)\n  \"str\",    (string) Label name\n  ...\n]")
+            .example("hashvive-cli listlabels receive"),
+    );
+    table.register(
+        Command::new("getaddressesbylabel", "wallet", "Returns the list of addresses assigned the specified label.", method(manager, getaddressesbylabel))
+            .arg(Arg::required("label", ArgType::Str, "The label."))
+            .result("{                    (json object) json object with addresses as keys\n  \"address\" : {      (json object) json object with information about address\n    \"purpose\" : \"str\"  (string) Purpose of address (\"send\" for sending address, \"receive\" for receiving address)\n  },\n  ...\n}")
+            .example("hashvive-cli getaddressesbylabel \"tabby\""),
     );
     table.register(
         Command::new("getaddressinfo", "wallet", "Return information about the given bitcoin address.\nSome of the information will only be present if the address is in the active wallet.", method(manager, getaddressinfo))
@@ -81,9 +106,13 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         info["witness_version"] = json!(program.version().to_num());
         info["witness_program"] = json!(program.program().as_bytes().to_lower_hex_string());
     }
+    let labels = match wallet.label(&address) {
+        Some(label) => json!([label]),
+        None => json!([]),
+    };
     let Some((keychain, index)) = bdk.derivation_of_spk(spk) else {
         info["ischange"] = json!(false);
-        info["labels"] = json!([]);
+        info["labels"] = labels;
         return Ok(info);
     };
     let secp = bdk.secp_ctx();
@@ -114,11 +143,7 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     info["ischange"] = json!(keychain == KeychainKind::Internal);
     info["hdkeypath"] = json!(format!("m{path}"));
     info["hdmasterfingerprint"] = json!(fingerprint.to_string());
-    // Receive addresses are in the address book with the default label.
-    info["labels"] = match keychain {
-        KeychainKind::External => json!([""]),
-        KeychainKind::Internal => json!([]),
-    };
+    info["labels"] = labels;
     Ok(info)
 }
 
@@ -145,8 +170,92 @@ async fn address(
     if kind != SUPPORTED_TYPE {
         return Err(RpcError::new(codes::RPC_WALLET_KEYPOOL_RAN_OUT, format!("Error: No {kind} addresses available.")));
     }
+    let label = match keychain {
+        KeychainKind::External => call.param(0).and_then(Value::as_str).unwrap_or_default(),
+        KeychainKind::Internal => "",
+    };
     let mut wallet = request_wallet(&m, &call).await?;
     let info = wallet.bdk_mut().reveal_next_address(keychain);
     wallet.persist()?;
+    // Every receive address has the default label "" without a record.
+    if !label.is_empty() {
+        wallet.set_label(&info.address, label)?;
+    }
     Ok(json!(info.address.to_string()))
+}
+
+fn label_param(call: &Call, i: usize) -> Result<String, RpcError> {
+    let label = call.param(i).and_then(Value::as_str).unwrap_or_default();
+    if label == "*" {
+        return Err(RpcError::new(codes::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name"));
+    }
+    Ok(label.to_string())
+}
+
+async fn setlabel(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let address = text
+        .parse::<Address<_>>()
+        .ok()
+        .and_then(|a| a.require_network(m.options().network).ok())
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address"))?;
+    let label = label_param(&call, 1)?;
+    let mut wallet = request_wallet(&m, &call).await?;
+    wallet.set_label(&address, &label)?;
+    Ok(Value::Null)
+}
+
+/// Every labelled address of the wallet with its purpose: `receive` for the
+/// wallet's own, `send` for others'.
+fn address_book(wallet: &crate::wallet::Wallet, network: bitcoin::Network) -> Vec<(String, String, &'static str)> {
+    let bdk = wallet.bdk();
+    let mut book: std::collections::BTreeMap<String, (String, &'static str)> = std::collections::BTreeMap::new();
+    // Receive addresses handed out, with the default label unless given one.
+    let revealed = bdk.derivation_index(KeychainKind::External).map_or(0, |i| i + 1);
+    for index in 0..revealed {
+        let address = bdk.peek_address(KeychainKind::External, index).address;
+        book.insert(address.to_string(), (String::new(), "receive"));
+    }
+    for (address, label) in wallet.labels() {
+        let mine = address
+            .parse::<Address<_>>()
+            .ok()
+            .and_then(|a| a.require_network(network).ok())
+            .is_some_and(|a| bdk.is_mine(a.script_pubkey()));
+        book.insert(address.clone(), (label.clone(), if mine { "receive" } else { "send" }));
+    }
+    book.into_iter().map(|(address, (label, purpose))| (address, label, purpose)).collect()
+}
+
+async fn listlabels(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let purpose = call.param(0).and_then(Value::as_str).unwrap_or_default().to_string();
+    if !purpose.is_empty() && purpose != "send" && purpose != "receive" {
+        return Err(RpcError::invalid_parameter(
+            "Invalid 'purpose' argument, must be a known purpose string, typically 'send', or 'receive'.",
+        ));
+    }
+    let wallet = request_wallet(&m, &call).await?;
+    let mut labels: Vec<String> = address_book(&wallet, m.options().network)
+        .into_iter()
+        .filter(|(_, _, p)| purpose.is_empty() || *p == purpose)
+        .map(|(_, label, _)| label)
+        .collect();
+    labels.sort();
+    labels.dedup();
+    Ok(json!(labels))
+}
+
+async fn getaddressesbylabel(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let label = label_param(&call, 0)?;
+    let wallet = request_wallet(&m, &call).await?;
+    let mut found = serde_json::Map::new();
+    for (address, own_label, purpose) in address_book(&wallet, m.options().network) {
+        if own_label == label {
+            found.insert(address, json!({ "purpose": purpose }));
+        }
+    }
+    if found.is_empty() {
+        return Err(RpcError::new(codes::RPC_WALLET_INVALID_LABEL_NAME, format!("No addresses with label {label}")));
+    }
+    Ok(Value::Object(found))
 }

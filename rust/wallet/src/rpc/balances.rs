@@ -226,10 +226,9 @@ async fn listunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
             let mut entry = json!({ "txid": c.output.outpoint.txid.to_string(), "vout": c.output.outpoint.vout });
             if let Ok(address) = Address::from_script(spk, network) {
                 entry["address"] = json!(address.to_string());
-            }
-            // Receive addresses are in the address book (with the default label); change is not.
-            if c.output.keychain == KeychainKind::External {
-                entry["label"] = json!("");
+                if let Some(label) = wallet.label(&address) {
+                    entry["label"] = json!(label);
+                }
             }
             entry["scriptPubKey"] = json!(spk.to_hex_string());
             entry["amount"] = amount_to_json(c.output.txout.value);

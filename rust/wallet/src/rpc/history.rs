@@ -79,8 +79,8 @@ struct Line {
     vout: u32,
     /// Sends carry the transaction's fee (negative).
     fee: Option<SignedAmount>,
-    /// Receive addresses are in the address book with the default label.
-    labelled: bool,
+    /// The address's label in the wallet's address book, if it has one.
+    label: Option<String>,
 }
 
 /// What the reference shows of one wallet transaction.
@@ -112,7 +112,9 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
     let mut receives = Vec::new();
     for (vout, out) in tx.output.iter().enumerate() {
         let keychain = bdk.derivation_of_spk(out.script_pubkey.clone()).map(|(k, _)| k);
-        let address = Address::from_script(&out.script_pubkey, network).ok().map(|a| a.to_string());
+        let address = Address::from_script(&out.script_pubkey, network).ok();
+        let label = address.as_ref().and_then(|a| wallet.label(a)).map(str::to_string);
+        let address = address.map(|a| a.to_string());
         let change = from_me && keychain == Some(KeychainKind::Internal);
         let value = out.value.to_signed().unwrap_or(SignedAmount::ZERO);
         if from_me && !change {
@@ -122,7 +124,7 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
                 amount: -value,
                 vout: vout as u32,
                 fee,
-                labelled: false,
+                label: label.clone(),
             });
         }
         if keychain.is_some() && !change {
@@ -131,8 +133,7 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
                 (true, false) => "generate",
                 (true, true) => "immature",
             };
-            let labelled = keychain == Some(KeychainKind::External);
-            receives.push(Line { address, category, amount: value, vout: vout as u32, fee: None, labelled });
+            receives.push(Line { address, category, amount: value, vout: vout as u32, fee: None, label });
         }
     }
     sends.extend(receives);
@@ -194,8 +195,8 @@ fn line_fields(line: &Line, out: &mut Map<String, Value>) {
     }
     out.insert("category".into(), json!(line.category));
     out.insert("amount".into(), signed_amount_to_json(i128::from(line.amount.to_sat())));
-    if line.labelled {
-        out.insert("label".into(), json!(""));
+    if let Some(label) = &line.label {
+        out.insert("label".into(), json!(label));
     }
     out.insert("vout".into(), json!(line.vout));
     if let Some(fee) = line.fee {
@@ -237,10 +238,10 @@ async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     Ok(Value::Object(out))
 }
 
-/// Whether a receive line belongs under `label` ("*" for every line).
+/// Whether a line belongs under `label`: "*" takes every line, a label the
+/// incoming lines to addresses with that label.
 fn labelled_as(line: &Line, label: &str) -> bool {
-    // Labels are not kept yet: every receive line has the default label "".
-    label == "*" || (label.is_empty() && line.labelled)
+    label == "*" || (line.category != "send" && line.label.as_deref() == Some(label))
 }
 
 /// The wallet's views, oldest first, as the wallet learned of them.
