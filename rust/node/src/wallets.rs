@@ -103,8 +103,17 @@ impl Wallets {
     async fn stand_in(self: Arc<Self>, call: Call) -> Result<Value, RpcError> {
         let method = call.request.method.clone();
         let mut running = self.running.lock().await;
-        if running.is_some() || self.stopping.load(Ordering::SeqCst) {
-            return Err(no_wallet_process("no wallet process serves it"));
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(no_wallet_process("the node is shutting down"));
+        }
+        if running.is_some() {
+            // The process's own method answered "not found" first, and that
+            // answer stands; unless its methods are gone: it has exited, and
+            // the watcher has not heard yet.
+            if self.table.registration_count(&method) > 1 {
+                return Err(no_wallet_process("no wallet process serves it"));
+            }
+            *running = None;
         }
         if method == "listwallets" {
             return Ok(json!([]));
