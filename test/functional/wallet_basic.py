@@ -276,6 +276,33 @@ class WalletBasicTest(HashviveTestFramework):
         self.restart_node(0, extra_args=["-wallet=alice"])
         assert_equal(node.listwallets(), ["alice"])
         assert_equal(node.getbalance(), alice_balance)
+        self.log.info("listdescriptors shows the receive and change descriptors, public or private")
+        listed = node.listdescriptors()
+        assert_equal(listed["wallet_name"], "alice")
+        assert_equal([(d["internal"], d["active"]) for d in listed["descriptors"]], [(False, True), (True, True)])
+        receive = listed["descriptors"][0]
+        assert receive["desc"].startswith("wpkh([") and "/84h/1h/0h]tpub" in receive["desc"], receive["desc"]
+        assert_equal(node.getdescriptorinfo(receive["desc"])["checksum"], receive["desc"].split("#")[1])
+        assert_equal(node.deriveaddresses(receive["desc"], [0, 0]), [address])
+        assert receive["next_index"] >= 2 and receive["range"][1] >= receive["next_index"]
+        assert receive["timestamp"] > 0
+        private = node.listdescriptors(True)["descriptors"]
+        assert all("tprv" in d["desc"] for d in private)
+        assert_equal(node.deriveaddresses(private[0]["desc"], [0, 0]), [address])
+
+        self.log.info("abandontransaction frees the coins of a payment the node no longer has")
+        before = node.getbalance()
+        pending = node.sendtoaddress("bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw", 1)
+        assert_raises_rpc_error(-5, "Transaction not eligible for abandonment", node.abandontransaction, pending)
+        confirmed = [t["txid"] for t in node.listtransactions("*", 1000) if t["confirmations"] > 0][0]
+        assert_raises_rpc_error(-5, "Transaction not eligible for abandonment", node.abandontransaction, confirmed)
+        assert_raises_rpc_error(-5, "Invalid or non-wallet transaction id", node.abandontransaction, "00" * 32)
+        self.restart_node(0, extra_args=["-wallet=alice", "-persistmempool=0"])
+        assert pending not in node.getrawmempool()
+        assert node.getbalance() < before - 1
+        assert_equal(node.abandontransaction(pending), None)
+        assert_equal(node.getbalance(), before)
+
         self.restart_node(0, extra_args=["-disablewallet"])
         assert_raises_rpc_error(-32601, "Method not found", node.listwallets)
 

@@ -20,6 +20,9 @@ pub const WALLET_FILE: &str = "wallet.dat";
 /// beside its tables, in the same file, so one file is the whole wallet.
 const CREATE_DESCRIPTORS: &str =
     "CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL)";
+/// Facts about the wallet itself (`birth_time`: when it was created).
+const CREATE_META: &str =
+    "CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)";
 /// The address book: labels given with `getnewaddress` and `setlabel`.
 const CREATE_LABELS: &str =
     "CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL)";
@@ -39,6 +42,10 @@ pub struct Wallet {
     locked: BTreeMap<OutPoint, bool>,
     /// Labels by address (as text, for the network).
     labels: BTreeMap<String, String>,
+    /// The private receive and change descriptors, as stored.
+    private_descriptors: [String; 2],
+    /// When the wallet was created (seconds since the epoch; 0 if unknown).
+    birth_time: u64,
 }
 
 fn keychain_key(k: KeychainKind) -> &'static str {
@@ -62,6 +69,7 @@ impl Wallet {
         let coin = if network == Network::Bitcoin { 0 } else { 1 };
         let external = format!("wpkh({master}/84h/{coin}h/0h/0/*)");
         let internal = format!("wpkh({master}/84h/{coin}h/0h/1/*)");
+        let birth_time = hashvive_common::time::now().max(0) as u64;
         let mut db = open_exclusive(&path)?;
         {
             let tx = db.transaction()?;
@@ -72,10 +80,15 @@ impl Wallet {
                     params![keychain_key(k), d],
                 )?;
             }
+            tx.execute(CREATE_META, [])?;
+            tx.execute(
+                "INSERT INTO hashvive_meta (key, value) VALUES ('birth_time', ?1)",
+                params![birth_time.to_string()],
+            )?;
             tx.commit()?;
         }
         let keys = key_map(&[&external, &internal])?;
-        let bdk = BdkWallet::create(external, internal)
+        let bdk = BdkWallet::create(external.clone(), internal.clone())
             .network(network)
             .create_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?;
@@ -87,6 +100,8 @@ impl Wallet {
             keys,
             locked: BTreeMap::new(),
             labels: BTreeMap::new(),
+            private_descriptors: [external, internal],
+            birth_time,
         })
     }
 
@@ -109,8 +124,8 @@ impl Wallet {
         let keys = key_map(&[&external, &internal])?;
         // Checked against the stored public descriptors: keys and wallet belong together.
         let bdk = BdkWallet::load()
-            .descriptor(KeychainKind::External, Some(external))
-            .descriptor(KeychainKind::Internal, Some(internal))
+            .descriptor(KeychainKind::External, Some(external.clone()))
+            .descriptor(KeychainKind::Internal, Some(internal.clone()))
             .check_network(network)
             .load_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?
@@ -132,7 +147,33 @@ impl Wallet {
             let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             stored.collect::<Result<BTreeMap<_, _>, _>>()?
         };
-        Ok(Wallet { name: name.to_string(), path: dir.to_path_buf(), bdk, db, keys, locked, labels })
+        db.execute(CREATE_META, [])?;
+        let birth_time = db
+            .query_row("SELECT value FROM hashvive_meta WHERE key = 'birth_time'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        Ok(Wallet {
+            name: name.to_string(),
+            path: dir.to_path_buf(),
+            bdk,
+            db,
+            keys,
+            locked,
+            labels,
+            private_descriptors: [external, internal],
+            birth_time,
+        })
+    }
+
+    /// The private receive and change descriptors (holding the keys).
+    pub fn private_descriptors(&self) -> &[String; 2] {
+        &self.private_descriptors
+    }
+
+    /// When the wallet was created, seconds since the epoch (0 if unknown).
+    pub fn birth_time(&self) -> u64 {
+        self.birth_time
     }
 
     /// The label of `address` (a script of the wallet's or another), if it

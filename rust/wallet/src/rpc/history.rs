@@ -1,4 +1,5 @@
-//! Wallet transactions: `gettransaction`, `listtransactions`, `listsinceblock`.
+//! Wallet transactions: `gettransaction`, `listtransactions`, `listsinceblock`,
+//! `abandontransaction`.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -38,6 +39,12 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("include_watchonly", ArgType::Bool, "Include transactions to watch-only addresses (see 'importaddress')").default("true for watch-only wallets, otherwise false"))
             .result("[\n  {\n    \"address\" : \"str\",\n    \"category\" : \"str\",\n    \"amount\" : n,\n    \"vout\" : n,\n    \"fee\" : n,\n    \"confirmations\" : n,\n    \"txid\" : \"hex\",\n    \"time\" : xxx,\n    \"timereceived\" : xxx,\n    \"bip125-replaceable\" : \"str\"\n  },\n  ...\n]")
             .example("hashvive-cli listtransactions"),
+    );
+    table.register(
+        Command::new("abandontransaction", "wallet", "Mark in-wallet transaction <txid> as abandoned\nThis will mark this transaction and all its in-wallet descendants as abandoned which will allow\nfor their inputs to be respent.  It can be used to replace \"stuck\" or evicted transactions.\nIt only works on transactions which are not included in a block and are not currently in the mempool.\nIt has no effect on transactions which are already abandoned.", method(manager, abandontransaction))
+            .arg(Arg::required("txid", ArgType::Str, "The transaction id"))
+            .result("null    (json null)")
+            .example("hashvive-cli abandontransaction \"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d\""),
     );
     table.register(
         Command::new("listsinceblock", "wallet", "Get all transactions in blocks since block [blockhash], or all transactions if omitted.\nIf \"blockhash\" is no longer a part of the main chain, transactions from the fork point onward are included.", method(manager, listsinceblock))
@@ -205,11 +212,32 @@ fn line_fields(line: &Line, out: &mut Map<String, Value>) {
     }
 }
 
-async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+fn txid_param(call: &Call) -> Result<Txid, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let txid = Txid::from_str(text).map_err(|_| {
+    Txid::from_str(text).map_err(|_| {
         RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
-    })?;
+    })
+}
+
+async fn abandontransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let txid = txid_param(&call)?;
+    let mut wallet = request_wallet(&m, &call).await?;
+    let wtx = wallet
+        .bdk()
+        .transactions()
+        .find(|t| t.tx_node.txid == txid)
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
+    let confirmed = matches!(wtx.chain_position, ChainPosition::Confirmed { .. });
+    if confirmed || m.chain().is_in_mempool(txid.to_byte_array()).await.map_err(node)? {
+        return Err(RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Transaction not eligible for abandonment"));
+    }
+    // Out of the wallet's view of the chain: its inputs are the wallet's to spend again.
+    wallet.apply_evicted(txid, hashvive_common::time::now().max(0) as u64)?;
+    Ok(Value::Null)
+}
+
+async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let txid = txid_param(&call)?;
     let wallet = request_wallet(&m, &call).await?;
     let wtx = wallet
         .bdk()

@@ -22,6 +22,7 @@ use crate::wallet::Wallet;
 mod addresses;
 mod balances;
 mod coins;
+mod descriptors;
 mod history;
 mod load;
 mod send;
@@ -35,6 +36,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     addresses::register(&table, &manager);
     balances::register(&table, &manager);
     coins::register(&table, &manager);
+    descriptors::register(&table, &manager);
     send::register(&table, &manager);
     history::register(&table, &manager);
     let commands = table.commands();
