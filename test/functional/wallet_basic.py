@@ -303,6 +303,25 @@ class WalletBasicTest(HashviveTestFramework):
         assert_equal(node.abandontransaction(pending), None)
         assert_equal(node.getbalance(), before)
 
+        self.log.info("bumpfee replaces an unconfirmed payment with one paying more")
+        elsewhere = "bcrt1qs758ursh4q9z627kt3pp5yysm78ddny6txaqgw"
+        first = node.sendtoaddress(elsewhere, 1)
+        bumped = node.bumpfee(first)
+        assert bumped["fee"] > bumped["origfee"] and bumped["errors"] == []
+        mempool = node.getrawmempool()
+        assert bumped["txid"] in mempool and first not in mempool
+        again = node.bumpfee(bumped["txid"], {"fee_rate": 50})
+        entry = node.getmempoolentry(again["txid"])
+        # Rates apply to weight, not to the rounded-up vsize: at most 3/4 vbyte's worth short.
+        assert entry["fees"]["base"] * 100_000_000 >= 50 * (entry["vsize"] - 1)
+        assert_raises_rpc_error(-8, "Insufficient total fee rate", node.bumpfee, again["txid"], {"fee_rate": 1})
+        assert_raises_rpc_error(-5, "Invalid or non-wallet transaction id", node.bumpfee, "00" * 32)
+        final = node.bumpfee(again["txid"], {"replaceable": False})
+        assert_raises_rpc_error(-4, "Transaction is not BIP 125 replaceable", node.bumpfee, final["txid"])
+        node.generatetoaddress(1, elsewhere)
+        assert_raises_rpc_error(-4, "Transaction has been mined", node.bumpfee, final["txid"])
+        assert_equal(node.gettransaction(final["txid"])["confirmations"], 1)
+
         self.restart_node(0, extra_args=["-disablewallet"])
         assert_raises_rpc_error(-32601, "Method not found", node.listwallets)
 

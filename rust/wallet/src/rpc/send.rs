@@ -1,20 +1,23 @@
-//! Paying: `sendtoaddress`, `sendmany`.
+//! Paying: `sendtoaddress`, `sendmany`, `bumpfee`.
 
 use std::sync::Arc;
 
-use bdk_wallet::error::CreateTxError;
+use std::str::FromStr;
+
+use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
-use bitcoin::{Address, Amount, FeeRate, Sequence};
+use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence};
 use serde_json::{json, Value};
 
 use hashvive_interfaces::BroadcastError;
-use hashvive_rpc::amount::{parse_amount, parse_fixed_point};
+use hashvive_rpc::amount::{amount_to_json, parse_amount, parse_fixed_point};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::{method, node, request_wallet};
 use crate::manager::WalletManager;
+use crate::wallet::Wallet;
 
 /// `-txconfirmtarget`'s default: the blocks a fee estimate aims at.
 const DEFAULT_CONFIRM_TARGET: u32 = 6;
@@ -35,6 +38,13 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("verbose", ArgType::Bool, "If true, return extra information about the transaction.").default("false"))
             .result("\"hex\"    (string) The transaction id.")
             .example("hashvive-cli sendtoaddress \"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\" 0.1"),
+    );
+    table.register(
+        Command::new("bumpfee", "wallet", "Bumps the fee of a transaction T, replacing it with a new transaction B.\nA transaction with the given txid must be in the wallet.\nThe command will pay the additional fee by reducing change outputs or adding inputs when necessary.\nIt may add a new change output if one does not already exist.\nAll inputs in the original transaction will be included in the replacement transaction.\nThe command will fail if the wallet or mempool contains a transaction that spends one of T's outputs.\nBy default, the new fee will be calculated automatically using the estimatesmartfee RPC.\nThe user can specify a confirmation target for estimatesmartfee.\nAlternatively, the user can specify a fee rate in sat/vB for the new transaction.", method(manager, bumpfee))
+            .arg(Arg::required("txid", ArgType::Str, "The txid to be bumped"))
+            .arg(Arg::optional("options", ArgType::Obj, "{\n  \"conf_target\": n,  (numeric, optional) Confirmation target in blocks\n  \"fee_rate\": amount,  (numeric or string, optional) Specify a fee rate in sat/vB instead of relying on the built-in fee estimator.\n  \"replaceable\": bool,  (boolean, optional, default=true) Whether the new transaction should be marked bip-125 replaceable.\n  \"estimate_mode\": \"str\",  (string, optional, default=\"unset\") The fee estimate mode\n}"))
+            .result("{\n  \"txid\" : \"hex\",\n  \"origfee\" : n,\n  \"fee\" : n,\n  \"errors\" : [ \"str\", ... ]\n}")
+            .example("hashvive-cli bumpfee <txid>"),
     );
     table.register(
         Command::new("sendmany", "wallet", "Send multiple times. Amounts are double-precision floating point numbers.", method(manager, sendmany))
@@ -203,7 +213,7 @@ async fn pay(
         .filter(|c| c.immature() || wallet.is_locked(&c.output.outpoint))
         .map(|c| c.output.outpoint)
         .collect();
-    let mut psbt = {
+    let psbt = {
         let mut builder = wallet.bdk_mut().build_tx();
         builder.unspendable(held_back);
         for (address, amount) in &recipients {
@@ -215,6 +225,11 @@ async fn pay(
         }
         builder.finish().map_err(create_error)?
     };
+    commit(m, &mut wallet, psbt).await
+}
+
+/// Signs `psbt`, broadcasts the transaction and records it in `wallet`.
+async fn commit(m: &WalletManager, wallet: &mut Wallet, mut psbt: Psbt) -> Result<bitcoin::Txid, RpcError> {
     if !wallet.sign(&mut psbt)? {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
     }
@@ -230,4 +245,87 @@ async fn pay(
     }
     wallet.apply_unconfirmed(tx, hashvive_common::time::now().max(0) as u64)?;
     Ok(txid)
+}
+
+/// The least a replacement's fee rate must rise by: the reference's
+/// `-incrementalrelayfee` default, 1 sat/vB.
+const INCREMENTAL_RELAY_FEE: u64 = 1000;
+
+async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+    let txid = bitcoin::Txid::from_str(text).map_err(|_| {
+        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
+    })?;
+    // The options object, read as if its members were positional parameters.
+    let options = call.param(1).and_then(Value::as_object).cloned().unwrap_or_default();
+    let option = |name: &str| options.get(name).cloned().unwrap_or(Value::Null);
+    let as_call = Call {
+        params: vec![option("conf_target"), option("estimate_mode"), option("fee_rate")],
+        request: call.request.clone(),
+    };
+    let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
+    let explicit_rate = !as_call.params[2].is_null();
+    let fee = choose_fee(&m, &as_call, at).await?;
+
+    let mut wallet = request_wallet(&m, &call).await?;
+    let wtx = wallet
+        .bdk()
+        .transactions()
+        .find(|t| t.tx_node.txid == txid)
+        .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
+    let tx = wtx.tx_node.tx.clone();
+    if matches!(wtx.chain_position, bdk_wallet::chain::ChainPosition::Confirmed { .. }) {
+        return Err(RpcError::new(
+            codes::RPC_WALLET_ERROR,
+            "Transaction has been mined, or is conflicted with a mined transaction",
+        ));
+    }
+    if !tx.is_explicitly_rbf() {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Transaction is not BIP 125 replaceable"));
+    }
+    let bdk = wallet.bdk();
+    let old_fee = bdk.calculate_fee(&tx).map_err(|_| {
+        RpcError::new(codes::RPC_WALLET_ERROR, "Transaction contains inputs that don't belong to this wallet")
+    })?;
+    let old_rate = bdk.calculate_fee_rate(&tx).map_err(|_| {
+        RpcError::new(codes::RPC_WALLET_ERROR, "Transaction contains inputs that don't belong to this wallet")
+    })?;
+    let least = old_rate.to_sat_per_kwu() * 4 + INCREMENTAL_RELAY_FEE;
+    let sat_per_kvb = match (explicit_rate, fee.sat_per_kvb < least) {
+        (true, true) => {
+            return Err(RpcError::invalid_parameter(format!(
+                "Insufficient total fee rate {} sat/vB, must be at least {} sat/vB (the old rate plus the incremental relay fee rate)",
+                fee.sat_per_kvb as f64 / 1000.0,
+                least as f64 / 1000.0
+            )))
+        }
+        (false, true) => least,
+        (_, false) => fee.sat_per_kvb,
+    };
+    let psbt = {
+        let mut builder = wallet.bdk_mut().build_fee_bump(txid).map_err(|e| match e {
+            BuildFeeBumpError::TransactionConfirmed(_) => RpcError::new(
+                codes::RPC_WALLET_ERROR,
+                "Transaction has been mined, or is conflicted with a mined transaction",
+            ),
+            BuildFeeBumpError::IrreplaceableTransaction(_) => {
+                RpcError::new(codes::RPC_WALLET_ERROR, "Transaction is not BIP 125 replaceable")
+            }
+            other => RpcError::new(codes::RPC_WALLET_ERROR, other.to_string()),
+        })?;
+        // Per weight unit, rounded up so the rate never falls below the one asked for.
+        builder.fee_rate(FeeRate::from_sat_per_kwu(sat_per_kvb.div_ceil(4)));
+        if options.get("replaceable").and_then(Value::as_bool) == Some(false) {
+            builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
+        }
+        builder.finish().map_err(create_error)?
+    };
+    let new_fee = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    let new_txid = commit(&m, &mut wallet, psbt).await?;
+    Ok(json!({
+        "txid": new_txid.to_string(),
+        "origfee": amount_to_json(old_fee),
+        "fee": amount_to_json(new_fee),
+        "errors": [],
+    }))
 }
