@@ -8,14 +8,13 @@ use bdk_wallet::miniscript::ForEachKey;
 use bdk_wallet::KeychainKind;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hex::DisplayHex;
-use bitcoin::Address;
 use serde_json::{json, Value};
 
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::{method, request_wallet};
+use super::{address_for, method, request_wallet};
 use crate::manager::WalletManager;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
@@ -85,10 +84,7 @@ fn with_checksum(desc: &str) -> String {
 
 async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let address = text
-        .parse::<Address<_>>()
-        .ok()
-        .and_then(|a| a.require_network(m.options().network).ok())
+    let address = address_for(m.options().network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid address"))?;
     let spk = address.script_pubkey();
     let wallet = request_wallet(&m, &call).await?;
@@ -194,10 +190,7 @@ fn label_param(call: &Call, i: usize) -> Result<String, RpcError> {
 
 async fn setlabel(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let address = text
-        .parse::<Address<_>>()
-        .ok()
-        .and_then(|a| a.require_network(m.options().network).ok())
+    let address = address_for(m.options().network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address"))?;
     let label = label_param(&call, 1)?;
     let mut wallet = request_wallet(&m, &call).await?;
@@ -217,11 +210,7 @@ fn address_book(wallet: &crate::wallet::Wallet, network: bitcoin::Network) -> Ve
         book.insert(address.to_string(), (String::new(), "receive"));
     }
     for (address, label) in wallet.labels() {
-        let mine = address
-            .parse::<Address<_>>()
-            .ok()
-            .and_then(|a| a.require_network(network).ok())
-            .is_some_and(|a| bdk.is_mine(a.script_pubkey()));
+        let mine = address_for(network, address).is_some_and(|a| bdk.is_mine(a.script_pubkey()));
         book.insert(address.clone(), (label.clone(), if mine { "receive" } else { "send" }));
     }
     book.into_iter().map(|(address, (label, purpose))| (address, label, purpose)).collect()

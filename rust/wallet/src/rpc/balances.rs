@@ -13,7 +13,7 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::{coinbase_immature, confirmations, last_processed_block, method, request_wallet};
+use super::{address_for, coinbase_immature, confirmations, last_processed_block, method, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
 
@@ -140,10 +140,7 @@ async fn getbalances(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
 
 async fn getreceivedbyaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let address = text
-        .parse::<Address<_>>()
-        .ok()
-        .and_then(|a| a.require_network(m.options().network).ok())
+    let address = address_for(m.options().network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address"))?;
     let minconf = int_param(&call, 1, 1);
     let include_immature = call.param(2).and_then(Value::as_bool).unwrap_or(false);
@@ -202,10 +199,9 @@ async fn listunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
     let mut filter = Vec::new();
     for a in call.param(2).and_then(Value::as_array).into_iter().flatten() {
         let text = a.as_str().unwrap_or_default();
-        let address =
-            text.parse::<Address<_>>().ok().and_then(|a| a.require_network(network).ok()).ok_or_else(|| {
-                RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
-            })?;
+        let address = address_for(network, text).ok_or_else(|| {
+            RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}"))
+        })?;
         if filter.contains(&address.script_pubkey()) {
             return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}")));
         }

@@ -115,6 +115,11 @@ async fn request_wallet(manager: &WalletManager, call: &Call) -> Result<OwnedMut
     Ok(wallet)
 }
 
+/// `text` as an address of the wallets' network.
+fn address_for(network: bitcoin::Network, text: &str) -> Option<bitcoin::Address> {
+    text.parse::<bitcoin::Address<_>>().ok().and_then(|a| a.require_network(network).ok())
+}
+
 /// A failed call to the node.
 fn node(e: hashvive_interfaces::Error) -> RpcError {
     crate::WalletError::from(e).into()

@@ -133,9 +133,7 @@ fn create_error(e: CreateTxError) -> RpcError {
 }
 
 fn parse_address(network: bitcoin::Network, text: &str) -> Result<Address, RpcError> {
-    text.parse::<Address<_>>()
-        .ok()
-        .and_then(|a| a.require_network(network).ok())
+    super::address_for(network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}")))
 }
 
