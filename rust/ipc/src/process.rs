@@ -262,6 +262,15 @@ pub fn serve_if_spawned(
         return Some(ExitCode::FAILURE);
     };
     log::set_exe_name(exe_name);
+    // Ctrl-C in a terminal reaches the whole process group; the parent shuts
+    // down on it and closes our socket, which is when a child should end.
+    // SAFETY: installing SIG_IGN runs no handler code.
+    if let Err(e) =
+        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGINT, nix::sys::signal::SigHandler::SigIgn) }
+    {
+        eprintln!("Error: cannot ignore SIGINT: {e}");
+        return Some(ExitCode::FAILURE);
+    }
     // SAFETY: the parent handed us this descriptor for our exclusive use, and we
     // checked that it is open.
     let socket = unsafe { StdUnixStream::from_raw_fd(fd) };
