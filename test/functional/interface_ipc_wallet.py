@@ -11,6 +11,7 @@ import subprocess
 import threading
 from decimal import Decimal
 
+from test_framework.authproxy import JSONRPCException
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.test_node import ErrorMatch
 from test_framework.util import assert_equal, assert_raises_rpc_error
@@ -78,6 +79,15 @@ class IPCWalletTest(HashviveTestFramework):
         self.attached.append((proc, log))
         return proc, log
 
+    def listed(self, node):
+        """`listwallets`, or None while a dying wallet process fails the call."""
+        try:
+            return node.listwallets()
+        except JSONRPCException as e:
+            assert_equal(e.error["code"], -4)
+            assert "The wallet process went away during the call" in e.error["message"]
+            return None
+
     def wallet_methods_served(self, node, *wallets):
         """Whether the node serves wallet methods with all of `wallets` loaded."""
         try:
@@ -114,7 +124,7 @@ class IPCWalletTest(HashviveTestFramework):
         self.log.info("A wallet process that dies leaves the node serving; loadwallet starts a new one")
         os.kill(pid, signal.SIGKILL)
         self.wait_until(lambda: log_has(node, "Process hashvive-wallet pid %d exited with status" % pid))
-        self.wait_until(lambda: node.listwallets() == [])
+        self.wait_until(lambda: self.listed(node) == [])
         assert_raises_rpc_error(-18, "No wallet is loaded: the wallet process exited", node.getbalance)
         assert_raises_rpc_error(-18, "No wallet is loaded: the wallet process exited", w.getbalance)
         assert_equal(node.getblockcount(), 102)
@@ -139,7 +149,7 @@ class IPCWalletTest(HashviveTestFramework):
         os.kill(pid, signal.SIGKILL)
         sender.join(timeout=60)
         self.log.info("  the send %s" % ("got through" if "txid" in outcome else "failed: %s" % outcome.get("error")))
-        self.wait_until(lambda: node.listwallets() == [])
+        self.wait_until(lambda: self.listed(node) == [])
         node.generatetoaddress(1, ELSEWHERE)  # mines the payment if it reached the mempool
         node.loadwallet("w")
         pid = self.wallet_process(node)

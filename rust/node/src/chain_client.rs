@@ -186,6 +186,9 @@ async fn forward(actor: &dyn RpcActor, call: Call) -> std::result::Result<Value,
         Ok(Ok(json)) => serde_json::from_str(&json)
             .map_err(|e| RpcError::new(codes::RPC_INTERNAL_ERROR, format!("invalid result from the wallet: {e}"))),
         Ok(Err(fault)) => Err(RpcError::new(fault.code, fault.message)),
+        Err(Error::Disconnected(e)) => {
+            Err(RpcError::new(codes::RPC_WALLET_ERROR, format!("The wallet process went away during the call ({e})")))
+        }
         Err(e) => Err(RpcError::new(codes::RPC_MISC_ERROR, e.to_string())),
     }
 }

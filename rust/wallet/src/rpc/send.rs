@@ -223,25 +223,38 @@ async fn pay(
         }
         builder.finish().map_err(create_error)?
     };
-    commit(m, &mut wallet, psbt).await
+    commit(m, &mut wallet, psbt, None).await
 }
 
-/// Signs `psbt`, broadcasts the transaction and records it in `wallet`.
-async fn commit(m: &WalletManager, wallet: &mut Wallet, mut psbt: Psbt) -> Result<bitcoin::Txid, RpcError> {
+/// Signs `psbt`, broadcasts the transaction and records it in `wallet`;
+/// `replaces` names the transaction it takes the place of (a fee bump).
+async fn commit(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    mut psbt: Psbt,
+    replaces: Option<bitcoin::Txid>,
+) -> Result<bitcoin::Txid, RpcError> {
     if !wallet.sign(&mut psbt)? {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
     }
     let tx = psbt.extract_tx().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
     let txid = tx.compute_txid();
+    let now = hashvive_common::time::now().max(0) as u64;
     match m.chain().broadcast_transaction(serialize(&tx), m.options().max_tx_fee).await.map_err(node)? {
-        Ok(()) => {}
+        // The node took it in place of the old one: so does the wallet, at
+        // once rather than when the node's notice of the removal arrives.
+        Ok(()) => {
+            if let Some(old) = replaces {
+                wallet.apply_evicted(old, now)?;
+            }
+        }
         Err(BroadcastError::MaxFeeExceeded) => {
             return Err(RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, BroadcastError::MaxFeeExceeded.to_string()))
         }
         // Kept, as the reference keeps it: the coins stay spent until it is abandoned.
         Err(e) => tracing::warn!("CommitTransaction(): Transaction cannot be broadcast immediately, {e}"),
     }
-    wallet.apply_unconfirmed(tx, hashvive_common::time::now().max(0) as u64)?;
+    wallet.apply_unconfirmed(tx, now)?;
     Ok(txid)
 }
 
@@ -319,7 +332,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         builder.finish().map_err(create_error)?
     };
     let new_fee = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
-    let new_txid = commit(&m, &mut wallet, psbt).await?;
+    let new_txid = commit(&m, &mut wallet, psbt, Some(txid)).await?;
     Ok(json!({
         "txid": new_txid.to_string(),
         "origfee": amount_to_json(old_fee),
