@@ -15,7 +15,7 @@ use tokio::sync::Mutex as AsyncMutex;
 use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
 
 use crate::error::WalletError;
-use crate::wallet::{Wallet, WALLET_FILE};
+use crate::wallet::{NewWalletFile, Wallet, WALLET_FILE};
 
 /// A loaded wallet; the lock is held across a whole request (a send holds it
 /// from coin selection to broadcast, so two sends never pick the same coins).
@@ -93,24 +93,12 @@ impl WalletManager {
     /// Loads a wallet restored from the backup `file` as `name`; nothing is
     /// left behind if it does not load.
     pub async fn restore_wallet(&self, name: &str, file: &Path) -> Result<SharedWallet, WalletError> {
-        let dir = self.wallet_dir(name);
-        let target = dir.join(WALLET_FILE);
-        if target.exists() {
-            return Err(WalletError::AlreadyExists(dir.display().to_string()));
-        }
-        let created_dir = !dir.exists();
-        std::fs::create_dir_all(&dir).map_err(|e| WalletError::Other(format!("{}: {e}", dir.display())))?;
-        let restored = match std::fs::copy(file, &target) {
-            Ok(_) => self.load_wallet(name).await,
-            Err(e) => Err(WalletError::Other(format!("Cannot copy the backup {}: {e}", file.display()))),
-        };
-        if restored.is_err() {
-            let _ = std::fs::remove_file(&target);
-            if created_dir {
-                let _ = std::fs::remove_dir(&dir);
-            }
-        }
-        restored
+        let target = NewWalletFile::start(&self.wallet_dir(name))?;
+        std::fs::copy(file, target.path())
+            .map_err(|e| WalletError::Other(format!("Cannot copy the backup {}: {e}", file.display())))?;
+        let wallet = self.load_wallet(name).await?;
+        target.keep();
+        Ok(wallet)
     }
 
     /// Takes the wallet out; it is closed once requests under way finish.

@@ -14,8 +14,9 @@ use hashvive_common::settings::Settings;
 use hashvive_common::version;
 
 use crate::dump;
+use crate::error::WalletError;
 use crate::process::{run_attached, IpcFactory, WalletProcessSettings};
-use crate::wallet::{Wallet, WALLET_FILE};
+use crate::wallet::{NewWalletFile, Wallet, WALLET_FILE};
 
 const EXE: &str = "hashvive-wallet";
 
@@ -157,24 +158,16 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
             if let Some(format) = args.get("format").filter(|f| f != "sqlite") {
                 return Err(format!("Unsupported wallet format '{format}': only \"sqlite\" wallets can be created."));
             }
-            if dir.join(WALLET_FILE).exists() {
-                return Err(format!("Failed to create database path '{}'. Database already exists.", dir.display()));
-            }
-            let created_dir = !dir.exists();
-            let restored = dump::restore(&file, &dir.join(WALLET_FILE))
-                .map_err(|e| e.to_string())
-                .and_then(|()| load(&name, &dir, network));
-            match restored {
-                Ok(wallet) => print!("{}", info(&wallet)),
-                Err(e) => {
-                    // Nothing half-made is left behind.
-                    let _ = std::fs::remove_file(dir.join(WALLET_FILE));
-                    if created_dir {
-                        let _ = std::fs::remove_dir(&dir);
-                    }
-                    return Err(e);
+            let target = NewWalletFile::start(&dir).map_err(|e| match e {
+                WalletError::AlreadyExists(d) => {
+                    format!("Failed to create database path '{d}'. Database already exists.")
                 }
-            }
+                other => other.to_string(),
+            })?;
+            dump::restore(&file, &target.path()).map_err(|e| e.to_string())?;
+            let wallet = load(&name, &dir, network)?;
+            target.keep();
+            print!("{}", info(&wallet));
         }
         _ => unreachable!("commands were checked above"),
     }

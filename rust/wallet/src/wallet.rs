@@ -16,19 +16,18 @@ use crate::error::WalletError;
 /// The database file inside a wallet's directory.
 pub const WALLET_FILE: &str = "wallet.dat";
 
-/// bdk keeps public descriptors only; the private ones (to sign with) live
-/// beside its tables, in the same file, so one file is the whole wallet.
-const CREATE_DESCRIPTORS: &str =
-    "CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL)";
-/// Facts about the wallet itself (`birth_time`: when it was created).
-const CREATE_META: &str =
-    "CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)";
-/// The address book: labels given with `getnewaddress` and `setlabel`.
-const CREATE_LABELS: &str =
-    "CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL)";
-/// Coins locked with `lockunspent ... persistent=true`.
-const CREATE_LOCKED: &str =
-    "CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout))";
+/// Hashvive's tables beside bdk's, made when a wallet file is opened:
+/// - `hashvive_descriptors`: bdk keeps public descriptors only; the private
+///   ones (to sign with) live here, so one file is the whole wallet;
+/// - `hashvive_meta`: facts about the wallet itself (`birth_time`);
+/// - `hashvive_labels`: the address book (`getnewaddress`, `setlabel`);
+/// - `hashvive_locked_coins`: coins locked with `lockunspent … persistent=true`.
+const HASHVIVE_TABLES: &str = "
+    CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));
+";
 
 pub struct Wallet {
     name: String,
@@ -73,14 +72,12 @@ impl Wallet {
         let mut db = open_exclusive(&path)?;
         {
             let tx = db.transaction()?;
-            tx.execute(CREATE_DESCRIPTORS, [])?;
             for (k, d) in [(KeychainKind::External, &external), (KeychainKind::Internal, &internal)] {
                 tx.execute(
                     "INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)",
                     params![keychain_key(k), d],
                 )?;
             }
-            tx.execute(CREATE_META, [])?;
             tx.execute(
                 "INSERT INTO hashvive_meta (key, value) VALUES ('birth_time', ?1)",
                 params![birth_time.to_string()],
@@ -112,7 +109,6 @@ impl Wallet {
             return Err(WalletError::NotFound(dir.display().to_string()));
         }
         let mut db = open_exclusive(&path)?;
-        db.execute(CREATE_DESCRIPTORS, [])?;
         let descriptor = |k: KeychainKind| -> Result<String, WalletError> {
             db.query_row("SELECT descriptor FROM hashvive_descriptors WHERE keychain = ?1", [keychain_key(k)], |r| {
                 r.get::<_, String>(0)
@@ -130,7 +126,6 @@ impl Wallet {
             .load_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?
             .ok_or_else(|| WalletError::Load(format!("{} holds no wallet", path.display())))?;
-        db.execute(CREATE_LOCKED, [])?;
         let mut locked = BTreeMap::new();
         {
             let mut rows = db.prepare("SELECT txid, vout FROM hashvive_locked_coins")?;
@@ -141,13 +136,11 @@ impl Wallet {
                 locked.insert(OutPoint { txid, vout }, true);
             }
         }
-        db.execute(CREATE_LABELS, [])?;
         let labels = {
             let mut rows = db.prepare("SELECT address, label FROM hashvive_labels")?;
             let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             stored.collect::<Result<BTreeMap<_, _>, _>>()?
         };
-        db.execute(CREATE_META, [])?;
         let birth_time = db
             .query_row("SELECT value FROM hashvive_meta WHERE key = 'birth_time'", [], |r| r.get::<_, String>(0))
             .optional()?
@@ -196,7 +189,6 @@ impl Wallet {
 
     /// Gives `address` a label (stored at once).
     pub fn set_label(&mut self, address: &bitcoin::Address, label: &str) -> Result<(), WalletError> {
-        self.db.execute(CREATE_LABELS, [])?;
         self.db.execute(
             "INSERT INTO hashvive_labels (address, label) VALUES (?1, ?2) \
              ON CONFLICT (address) DO UPDATE SET label = excluded.label",
@@ -230,7 +222,6 @@ impl Wallet {
     /// Locks a coin; `persistent` stores the lock in the wallet file.
     pub fn lock_coin(&mut self, coin: OutPoint, persistent: bool) -> Result<(), WalletError> {
         if persistent {
-            self.db.execute(CREATE_LOCKED, [])?;
             self.db.execute(
                 "INSERT OR IGNORE INTO hashvive_locked_coins (txid, vout) VALUES (?1, ?2)",
                 params![coin.txid.to_string(), coin.vout],
@@ -331,6 +322,46 @@ impl Wallet {
     }
 }
 
+/// A wallet file being put in place from elsewhere (a backup, a dump): it is
+/// removed again, with its directory if that was made for it, unless kept.
+pub struct NewWalletFile {
+    dir: PathBuf,
+    made_dir: bool,
+    kept: bool,
+}
+
+impl NewWalletFile {
+    /// Prepares `dir` for a wallet file; one already there is refused.
+    pub fn start(dir: &Path) -> Result<NewWalletFile, WalletError> {
+        if dir.join(WALLET_FILE).exists() {
+            return Err(WalletError::AlreadyExists(dir.display().to_string()));
+        }
+        let made_dir = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| WalletError::Other(format!("{}: {e}", dir.display())))?;
+        Ok(NewWalletFile { dir: dir.to_path_buf(), made_dir, kept: false })
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(WALLET_FILE)
+    }
+
+    /// The file loaded: it stays.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for NewWalletFile {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(self.path());
+            if self.made_dir {
+                let _ = std::fs::remove_dir(&self.dir);
+            }
+        }
+    }
+}
+
 /// How long opening a wallet waits for another holder to let go of it.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -345,7 +376,10 @@ fn open_exclusive(path: &Path) -> Result<Connection, WalletError> {
     db.busy_timeout(LOCK_WAIT)?;
     // The lock is taken by the first write; take it now.
     match db.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
-        Ok(()) => Ok(db),
+        Ok(()) => {
+            db.execute_batch(HASHVIVE_TABLES)?;
+            Ok(db)
+        }
         Err(e) if e.sqlite_error_code() == Some(bdk_wallet::rusqlite::ErrorCode::DatabaseBusy) => {
             Err(WalletError::Load(format!(
                 "Unable to obtain an exclusive lock on the database {}, is it being used by another instance of Hashvive?",

@@ -1,9 +1,8 @@
 //! Coins held back from spending: `lockunspent`, `listlockunspent`.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use bitcoin::{OutPoint, Txid};
+use bitcoin::OutPoint;
 use serde_json::{json, Value};
 
 use hashvive_rpc::table::Call;
@@ -32,9 +31,7 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
 fn outpoint(entry: &Value) -> Result<OutPoint, RpcError> {
     let object = entry.as_object().ok_or_else(|| RpcError::type_error("Expected type object"))?;
     let text = object.get("txid").and_then(Value::as_str).ok_or_else(|| RpcError::type_error("Missing txid"))?;
-    let txid = Txid::from_str(text).map_err(|_| {
-        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
-    })?;
+    let txid = super::parse_txid(text)?;
     let vout = object.get("vout").and_then(Value::as_i64).ok_or_else(|| RpcError::type_error("Missing vout"))?;
     let vout =
         u32::try_from(vout).map_err(|_| RpcError::invalid_parameter("Invalid parameter, vout cannot be negative"))?;

@@ -213,10 +213,7 @@ fn line_fields(line: &Line, out: &mut Map<String, Value>) {
 }
 
 fn txid_param(call: &Call) -> Result<Txid, RpcError> {
-    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    Txid::from_str(text).map_err(|_| {
-        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
-    })
+    super::parse_txid(call.param(0).and_then(Value::as_str).unwrap_or_default())
 }
 
 async fn abandontransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {

@@ -120,6 +120,13 @@ fn address_for(network: bitcoin::Network, text: &str) -> Option<bitcoin::Address
     text.parse::<bitcoin::Address<_>>().ok().and_then(|a| a.require_network(network).ok())
 }
 
+/// A txid given as text, with the reference's error when it is not one.
+fn parse_txid(text: &str) -> Result<bitcoin::Txid, RpcError> {
+    text.parse().map_err(|_| {
+        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
+    })
+}
+
 /// A failed call to the node.
 fn node(e: hashvive_interfaces::Error) -> RpcError {
     crate::WalletError::from(e).into()

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use std::str::FromStr;
-
 use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
 use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence};
@@ -263,10 +261,7 @@ async fn commit(
 const INCREMENTAL_RELAY_FEE: u64 = 1000;
 
 async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
-    let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
-    let txid = bitcoin::Txid::from_str(text).map_err(|_| {
-        RpcError::invalid_parameter(format!("txid must be of length 64 (not {}, for '{text}')", text.len()))
-    })?;
+    let txid = super::parse_txid(call.param(0).and_then(Value::as_str).unwrap_or_default())?;
     // The options object, read as if its members were positional parameters.
     let options = call.param(1).and_then(Value::as_object).cloned().unwrap_or_default();
     let option = |name: &str| options.get(name).cloned().unwrap_or(Value::Null);
