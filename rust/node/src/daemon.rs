@@ -48,9 +48,16 @@ pub struct PidFile {
 
 impl PidFile {
     pub fn create(path: &Path) -> Result<PidFile, DaemonError> {
+        // Written beside and renamed into place, so whoever sees the file
+        // (a script waiting for `-daemon`) never reads it empty.
         let write = || -> io::Result<()> {
-            let mut f = File::create(path)?;
-            writeln!(f, "{}", std::process::id())
+            let mut staging = path.as_os_str().to_owned();
+            staging.push(".new");
+            let staging = PathBuf::from(staging);
+            let mut f = File::create(&staging)?;
+            writeln!(f, "{}", std::process::id())?;
+            drop(f);
+            fs::rename(&staging, path)
         };
         write().map_err(|source| DaemonError::PidFile { path: path.to_path_buf(), source })?;
         Ok(PidFile { path: path.to_path_buf() })

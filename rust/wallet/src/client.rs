@@ -14,9 +14,6 @@ use hashvive_rpc::amount::parse_fixed_point;
 use crate::error::WalletError;
 use crate::manager::{WalletManager, WalletOptions};
 
-/// `-maxtxfee`'s default: 0.10 BTC.
-const DEFAULT_MAX_TX_FEE: i64 = 10_000_000;
-
 /// The running wallets; their RPC methods are served while it lives.
 pub struct WalletClient {
     /// Declared (so dropped) first: no request reaches a manager going away.
@@ -57,11 +54,22 @@ impl WalletStartup {
             }
             None => chain_dir.join("wallets"),
         };
+        let defaults = WalletOptions::new(dir, network);
+        let confirm_target = match args.get("txconfirmtarget") {
+            None => defaults.confirm_target,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|t| (1..=1008).contains(t))
+                .ok_or_else(|| WalletError::Other(format!("Invalid value for -txconfirmtarget: '{text}'")))?,
+        };
         let options = WalletOptions {
-            dir,
-            network,
-            fallback_fee: amount_option(args, "fallbackfee", 0)? as u64,
-            max_tx_fee: amount_option(args, "maxtxfee", DEFAULT_MAX_TX_FEE)?,
+            fallback_fee: amount_option(args, "fallbackfee", defaults.fallback_fee as i64)? as u64,
+            max_tx_fee: amount_option(args, "maxtxfee", defaults.max_tx_fee)?,
+            pay_tx_fee: amount_option(args, "paytxfee", defaults.pay_tx_fee as i64)? as u64,
+            min_tx_fee: amount_option(args, "mintxfee", defaults.min_tx_fee as i64)? as u64,
+            confirm_target,
+            ..defaults
         };
         Ok(WalletStartup { options, wallets: args.get_all("wallet") })
     }

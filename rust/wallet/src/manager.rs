@@ -34,6 +34,28 @@ pub struct WalletOptions {
     pub fallback_fee: u64,
     /// `-maxtxfee` in satoshis.
     pub max_tx_fee: i64,
+    /// `-paytxfee` in sat/kvB, each wallet's rate until `settxfee`; 0 lets
+    /// the wallet estimate.
+    pub pay_tx_fee: u64,
+    /// `-mintxfee` in sat/kvB: no transaction pays less.
+    pub min_tx_fee: u64,
+    /// `-txconfirmtarget`: the blocks a fee estimate aims at.
+    pub confirm_target: u32,
+}
+
+impl WalletOptions {
+    /// The defaults, for wallets in `dir` on `network`.
+    pub fn new(dir: PathBuf, network: Network) -> WalletOptions {
+        WalletOptions {
+            dir,
+            network,
+            fallback_fee: 0,
+            max_tx_fee: 10_000_000,
+            pay_tx_fee: 0,
+            min_tx_fee: 100,
+            confirm_target: 6,
+        }
+    }
 }
 
 pub struct WalletManager {
@@ -133,7 +155,8 @@ impl WalletManager {
         }
     }
 
-    async fn add(&self, name: &str, wallet: Wallet) -> Result<SharedWallet, WalletError> {
+    async fn add(&self, name: &str, mut wallet: Wallet) -> Result<SharedWallet, WalletError> {
+        wallet.set_pay_tx_fee(self.options.pay_tx_fee);
         let wallet = Arc::new(AsyncMutex::new(wallet));
         // Listed first, so no notification after the catch-up is missed.
         lock(&self.wallets).insert(name.to_string(), wallet.clone());

@@ -45,6 +45,9 @@ pub struct Wallet {
     private_descriptors: [String; 2],
     /// When the wallet was created (seconds since the epoch; 0 if unknown).
     birth_time: u64,
+    /// The fee rate sends pay (sat/kvB) unless told otherwise, 0 to
+    /// estimate: `-paytxfee`, then `settxfee`; not stored, as in the reference.
+    pay_tx_fee: u64,
 }
 
 fn keychain_key(k: KeychainKind) -> &'static str {
@@ -99,6 +102,7 @@ impl Wallet {
             labels: BTreeMap::new(),
             private_descriptors: [external, internal],
             birth_time,
+            pay_tx_fee: 0,
         })
     }
 
@@ -156,6 +160,7 @@ impl Wallet {
             labels,
             private_descriptors: [external, internal],
             birth_time,
+            pay_tx_fee: 0,
         })
     }
 
@@ -167,6 +172,15 @@ impl Wallet {
     /// When the wallet was created, seconds since the epoch (0 if unknown).
     pub fn birth_time(&self) -> u64 {
         self.birth_time
+    }
+
+    /// The fee rate sends pay unless told otherwise (sat/kvB; 0: estimate).
+    pub fn pay_tx_fee(&self) -> u64 {
+        self.pay_tx_fee
+    }
+
+    pub fn set_pay_tx_fee(&mut self, sat_per_kvb: u64) {
+        self.pay_tx_fee = sat_per_kvb;
     }
 
     /// The label of `address` (a script of the wallet's or another), if it

@@ -45,12 +45,8 @@ fn node() -> Node {
 impl Node {
     async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
         let chain = Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone()));
-        let options = WalletOptions {
-            dir: self.wallets_dir.clone(),
-            network: Network::Regtest,
-            fallback_fee: 20_000,
-            max_tx_fee: 10_000_000,
-        };
+        let options =
+            WalletOptions { fallback_fee: 20_000, ..WalletOptions::new(self.wallets_dir.clone(), Network::Regtest) };
         let startup = WalletStartup { options, wallets: wallets.iter().map(|w| w.to_string()).collect() };
         WalletClient::start(chain, startup).await.unwrap()
     }

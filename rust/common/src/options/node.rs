@@ -757,7 +757,7 @@ fn wallet_options() -> Vec<OptionDef> {
         OptionDef::new(
             "mintxfee",
             "=<amt>",
-            "Feerates (in BTC/kvB) below this count as zero when creating transactions (default: 0.00001)",
+            "Feerates (in BTC/kvB) below this count as zero when creating transactions (default: 0.000001)",
             Category::Wallet,
         ),
         OptionDef::new(

@@ -181,7 +181,7 @@ async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         "txcount": bdk.transactions().count(),
         "keypoolsize": lookahead(KeychainKind::External),
         "keypoolsize_hd_internal": lookahead(KeychainKind::Internal),
-        "paytxfee": amount_to_json(Amount::ZERO),
+        "paytxfee": amount_to_json(Amount::from_sat(wallet.pay_tx_fee())),
         "private_keys_enabled": true,
         "avoid_reuse": false,
         "scanning": false,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
-use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence};
+use bitcoin::{Address, Amount, FeeRate, Psbt, ScriptBuf, Sequence};
 use serde_json::{json, Value};
 
 use hashvive_interfaces::BroadcastError;
@@ -16,9 +16,6 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 use super::{method, node, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
-
-/// `-txconfirmtarget`'s default: the blocks a fee estimate aims at.
-const DEFAULT_CONFIRM_TARGET: u32 = 6;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     table.register(
@@ -59,23 +56,50 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .result("\"hex\"    (string) The transaction id for the send. Only 1 transaction is created regardless of\nthe number of addresses.")
             .example("hashvive-cli sendmany \"\" \"{\\\"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\\\":0.01,\\\"bcrt1q02ad21edsxd23d32dfgqqsz4vv4nmtfzuklhy3\\\":0.02}\""),
     );
+    table.register(
+        Command::new("settxfee", "wallet", "Set the transaction fee rate in BTC/kvB for this wallet. Overrides the global -paytxfee command line parameter.\nCan be deactivated by passing 0 as the fee. In that case automatic fee selection will be used by default.", method(manager, settxfee))
+            .arg(Arg::required("amount", ArgType::Amount, "The transaction fee rate in BTC/kvB"))
+            .result("true|false    (boolean) Returns true if successful")
+            .example("hashvive-cli settxfee 0.00001"),
+    );
 }
 
 /// The fee rate a send pays, in sat/kvB, and why (the reference's `FeeReason` text).
-struct FeeChoice {
-    sat_per_kvb: u64,
-    reason: &'static str,
+pub(super) struct FeeChoice {
+    pub(super) sat_per_kvb: u64,
+    pub(super) reason: &'static str,
+}
+
+impl FeeChoice {
+    /// The fee for `vsize` virtual bytes at this rate, rounded up.
+    pub(super) fn fee_for(&self, vsize: u64) -> Amount {
+        Amount::from_sat((self.sat_per_kvb * vsize).div_ceil(1000))
+    }
+
+    /// The rate per weight unit, rounded up so it never falls below the one asked for.
+    pub(super) fn per_weight(&self) -> FeeRate {
+        FeeRate::from_sat_per_kwu(self.sat_per_kvb.div_ceil(4))
+    }
 }
 
 /// Where a method takes its fee parameters: `conf_target`, `estimate_mode`, `fee_rate`.
 #[derive(Clone, Copy)]
-struct FeeParams {
-    conf_target: usize,
-    estimate_mode: usize,
-    fee_rate: usize,
+pub(super) struct FeeParams {
+    pub(super) conf_target: usize,
+    pub(super) estimate_mode: usize,
+    pub(super) fee_rate: usize,
 }
 
-async fn choose_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<FeeChoice, RpcError> {
+/// The fee rate for a send (the reference's `GetMinimumFeeRate`): an
+/// explicit `fee_rate` as given; else the wallet's `settxfee` rate
+/// (`pay_tx_fee`) unless a `conf_target` asks for an estimate; else the node's estimate or
+/// `-fallbackfee`; never below `-mintxfee`, the relay minimum or the mempool's.
+pub(super) async fn choose_fee(
+    m: &WalletManager,
+    call: &Call,
+    at: FeeParams,
+    pay_tx_fee: u64,
+) -> Result<FeeChoice, RpcError> {
     let conf_target = call.param(at.conf_target);
     if let Some(rate) = call.param(at.fee_rate) {
         if conf_target.is_some() {
@@ -90,34 +114,74 @@ async fn choose_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<Fee
             parse_fixed_point(&text, 3).filter(|r| *r >= 0).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
         return Ok(FeeChoice { sat_per_kvb: sat_per_kvb as u64, reason: "PayTxFee set" });
     }
-    let target = match conf_target {
+    let chosen = match (conf_target, pay_tx_fee) {
+        (None, rate) if rate > 0 => FeeChoice { sat_per_kvb: rate, reason: "PayTxFee set" },
+        _ => estimate_fee(m, call, at).await?,
+    };
+    let chain = m.chain();
+    let floor = m
+        .options()
+        .min_tx_fee
+        .max(chain.relay_min_fee().await.map_err(node)?)
+        .max(chain.mempool_min_fee().await.map_err(node)?);
+    Ok(match chosen.sat_per_kvb < floor {
+        true => FeeChoice { sat_per_kvb: floor, reason: "Minimum Required Fee" },
+        false => chosen,
+    })
+}
+
+/// The node's estimate for the call's `conf_target` (or `-txconfirmtarget`),
+/// else `-fallbackfee`.
+async fn estimate_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<FeeChoice, RpcError> {
+    let target = match call.param(at.conf_target) {
         Some(v) => v
             .as_u64()
             .filter(|t| (1..=1008).contains(t))
             .ok_or_else(|| RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"))?
             as u32,
-        None => DEFAULT_CONFIRM_TARGET,
+        None => m.options().confirm_target,
     };
     let conservative =
         call.param(at.estimate_mode).and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("conservative"));
-    let chain = m.chain();
-    let floor = chain.relay_min_fee().await.map_err(node)?.max(chain.mempool_min_fee().await.map_err(node)?);
-    let choice = match chain.estimate_smart_fee(target, conservative).await.map_err(node)? {
-        Some(estimate) => FeeChoice { sat_per_kvb: estimate.sat_per_kvb, reason: "Double Target 85% Threshold" },
+    match m.chain().estimate_smart_fee(target, conservative).await.map_err(node)? {
+        Some(estimate) => Ok(FeeChoice { sat_per_kvb: estimate.sat_per_kvb, reason: "Double Target 85% Threshold" }),
         None if m.options().fallback_fee > 0 => {
-            FeeChoice { sat_per_kvb: m.options().fallback_fee, reason: "Fallback fee" }
+            Ok(FeeChoice { sat_per_kvb: m.options().fallback_fee, reason: "Fallback fee" })
         }
-        None => {
-            return Err(RpcError::new(
-                codes::RPC_WALLET_INSUFFICIENT_FUNDS,
-                "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
-            ))
+        None => Err(RpcError::new(
+            codes::RPC_WALLET_INSUFFICIENT_FUNDS,
+            "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
+        )),
+    }
+}
+
+/// A fee rate as the reference prints one: `0.00001000 BTC/kvB`.
+fn fee_rate_text(sat_per_kvb: u64) -> String {
+    format!("{}.{:08} BTC/kvB", sat_per_kvb / 100_000_000, sat_per_kvb % 100_000_000)
+}
+
+async fn settxfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let rate = parse_amount(call.param(0).unwrap_or(&Value::Null))?.to_sat();
+    let mut wallet = request_wallet(&m, &call).await?;
+    let relay_min = m.chain().relay_min_fee().await.map_err(node)?;
+    // 0 turns the wallet's rate off: sends estimate again.
+    if rate != 0 {
+        let refuse = |what: &str, limit: u64| {
+            Err(RpcError::invalid_parameter(format!("txfee cannot be {what} ({})", fee_rate_text(limit))))
+        };
+        if rate < relay_min {
+            return refuse("less than min relay tx fee", relay_min);
         }
-    };
-    Ok(match choice.sat_per_kvb < floor {
-        true => FeeChoice { sat_per_kvb: floor, reason: "Minimum Required Fee" },
-        false => choice,
-    })
+        if rate < m.options().min_tx_fee {
+            return refuse("less than wallet min fee", m.options().min_tx_fee);
+        }
+        let max = m.options().max_tx_fee.max(0) as u64;
+        if rate > max {
+            return refuse("more than wallet max tx fee", max);
+        }
+    }
+    wallet.set_pay_tx_fee(rate);
+    Ok(json!(true))
 }
 
 fn create_error(e: CreateTxError) -> RpcError {
@@ -143,19 +207,24 @@ fn send_amount(value: &Value) -> Result<Amount, RpcError> {
     Ok(amount)
 }
 
+/// One output of a payment, and whether it bears (a share of) the fee.
+struct Recipient {
+    address: Address,
+    amount: Amount,
+    subtract_fee: bool,
+}
+
 async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
     let address = parse_address(m.options().network, text)?;
     let amount = send_amount(call.param(1).unwrap_or(&Value::Null))?;
-    if call.param(4).and_then(Value::as_bool) == Some(true) {
-        return Err(RpcError::new(
-            codes::RPC_WALLET_ERROR,
-            "subtractfeefromamount is not supported by hashvive wallets yet",
-        ));
-    }
-    let fee = choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }).await?;
+    let subtract_fee = call.param(4).and_then(Value::as_bool).unwrap_or(false);
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
-    let txid = pay(&m, &call, vec![(address, amount)], &fee, replaceable).await?;
+    let mut wallet = request_wallet(&m, &call).await?;
+    let fee =
+        choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }, wallet.pay_tx_fee()).await?;
+    let recipients = vec![Recipient { address, amount, subtract_fee }];
+    let txid = pay(&m, &mut wallet, &recipients, &fee, replaceable).await?;
     Ok(match call.param(10).and_then(Value::as_bool) {
         Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
         _ => json!(txid.to_string()),
@@ -167,61 +236,128 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
         return Err(RpcError::invalid_parameter("Dummy value must be set to \"\""));
     }
     let amounts = call.param(1).and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut recipients: Vec<(Address, Amount)> = Vec::new();
+    let subtract_from: Vec<&str> =
+        call.param(4).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let mut recipients: Vec<Recipient> = Vec::new();
     for (text, value) in &amounts {
         let address = parse_address(m.options().network, text)?;
-        if recipients.iter().any(|(a, _)| *a == address) {
+        if recipients.iter().any(|r| r.address == address) {
             return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}")));
         }
-        recipients.push((address, send_amount(value)?));
+        let subtract_fee = subtract_from.contains(&text.as_str());
+        recipients.push(Recipient { address, amount: send_amount(value)?, subtract_fee });
     }
     if recipients.is_empty() {
         return Err(RpcError::invalid_parameter("Transaction must have at least one recipient"));
     }
-    if call.param(4).and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
-        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "subtractfeefrom is not supported by hashvive wallets yet"));
-    }
-    let fee = choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }).await?;
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
-    let txid = pay(&m, &call, recipients, &fee, replaceable).await?;
+    let mut wallet = request_wallet(&m, &call).await?;
+    let fee =
+        choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }, wallet.pay_tx_fee()).await?;
+    let txid = pay(&m, &mut wallet, &recipients, &fee, replaceable).await?;
     Ok(match call.param(9).and_then(Value::as_bool) {
         Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
         _ => json!(txid.to_string()),
     })
 }
 
-/// Builds, signs, broadcasts and records a payment to `recipients` from the
-/// request's wallet.
-async fn pay(
-    m: &WalletManager,
-    call: &Call,
-    recipients: Vec<(Address, Amount)>,
-    fee: &FeeChoice,
-    replaceable: bool,
-) -> Result<bitcoin::Txid, RpcError> {
-    // Held until the transaction is recorded: no other send picks these coins.
-    let mut wallet = request_wallet(m, call).await?;
-    // bdk spends a coinbase as soon as consensus allows; the reference
-    // wallet waits one block more (see `coinbase_immature`), and so do we.
-    // Locked coins (`lockunspent`) stay where they are.
-    let held_back: Vec<_> = super::balances::unspent(&wallet)
+/// Coins a send leaves alone: locked ones (`lockunspent`), and coinbase
+/// outputs bdk would spend a block before the reference wallet does (see
+/// `coinbase_immature`).
+pub(super) fn held_back(wallet: &Wallet) -> Vec<bitcoin::OutPoint> {
+    super::balances::unspent(wallet)
         .iter()
         .filter(|c| c.immature() || wallet.is_locked(&c.output.outpoint))
         .map(|c| c.output.outpoint)
-        .collect();
-    let psbt = {
+        .collect()
+}
+
+/// Builds, signs, broadcasts and records a payment to `recipients` from
+/// `wallet`, held locked by the caller until the transaction is recorded, so
+/// no other send picks the same coins.
+async fn pay(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    recipients: &[Recipient],
+    fee: &FeeChoice,
+    replaceable: bool,
+) -> Result<bitcoin::Txid, RpcError> {
+    let payers: Vec<ScriptBuf> =
+        recipients.iter().filter(|r| r.subtract_fee).map(|r| r.address.script_pubkey()).collect();
+    let held_back = held_back(wallet);
+    let mut psbt = {
         let mut builder = wallet.bdk_mut().build_tx();
         builder.unspendable(held_back);
-        for (address, amount) in &recipients {
-            builder.add_recipient(address.script_pubkey(), *amount);
+        for r in recipients {
+            builder.add_recipient(r.address.script_pubkey(), r.amount);
         }
-        builder.fee_rate(FeeRate::from_sat_per_kwu(fee.sat_per_kvb / 4));
+        // When recipients bear the fee, the coins need only cover the
+        // amounts; the fee comes out of those outputs below.
+        match payers.is_empty() {
+            true => builder.fee_rate(fee.per_weight()),
+            false => builder.fee_absolute(Amount::ZERO),
+        };
         if !replaceable {
             builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
         }
         builder.finish().map_err(create_error)?
     };
-    commit(m, &mut wallet, psbt, None).await
+    settle_fee(wallet, &mut psbt, fee, &payers)?;
+    commit(m, wallet, psbt, None).await
+}
+
+/// Makes `psbt` pay `fee`'s rate on the virtual size it will have once
+/// signed, as the reference does (bdk charges a rate on weight, up to ¾
+/// vbyte's worth less). What is short comes out of the outputs to `payers`
+/// in equal shares, the first also paying what does not divide, or else out
+/// of the change (a changeless transaction keeps bdk's fee).
+fn settle_fee(wallet: &Wallet, psbt: &mut Psbt, fee: &FeeChoice, payers: &[ScriptBuf]) -> Result<(), RpcError> {
+    let target = fee.fee_for(signed_vsize(wallet, psbt)?);
+    let paid = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    let short = target.checked_sub(paid).unwrap_or(Amount::ZERO).to_sat();
+    if short == 0 {
+        return Ok(());
+    }
+    if payers.is_empty() {
+        let is_change = |spk: &ScriptBuf| {
+            matches!(wallet.bdk().derivation_of_spk(spk.clone()), Some((bdk_wallet::KeychainKind::Internal, _)))
+        };
+        let change = psbt.unsigned_tx.output.iter_mut().find(|o| is_change(&o.script_pubkey));
+        if let Some(change) = change {
+            let value = change.value.to_sat().saturating_sub(short);
+            if value >= change.script_pubkey.minimal_non_dust().to_sat() {
+                change.value = Amount::from_sat(value);
+            }
+        }
+        return Ok(());
+    }
+    let count = payers.len() as u64;
+    let mut remainder = short % count;
+    for spk in payers {
+        let share = short / count + std::mem::take(&mut remainder);
+        let Some(output) = psbt.unsigned_tx.output.iter_mut().find(|o| &o.script_pubkey == spk) else { continue };
+        let too_small = |message| RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, message);
+        output.value = output
+            .value
+            .checked_sub(Amount::from_sat(share))
+            .ok_or_else(|| too_small("The transaction amount is too small to pay the fee"))?;
+        if output.value < spk.minimal_non_dust() {
+            return Err(too_small("The transaction amount is too small to send after the fee has been deducted"));
+        }
+    }
+    Ok(())
+}
+
+/// The virtual size `psbt` will have once signed: signed on a copy, with a
+/// weight unit per input for a signature that comes out a byte longer.
+fn signed_vsize(wallet: &Wallet, psbt: &Psbt) -> Result<u64, RpcError> {
+    let mut copy = psbt.clone();
+    if !wallet.sign(&mut copy)? {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
+    }
+    let tx = copy.extract_tx_unchecked_fee_rate();
+    let weight = tx.weight().to_wu() + tx.input.len() as u64;
+    Ok(weight.div_ceil(4))
 }
 
 /// Signs `psbt`, broadcasts the transaction and records it in `wallet`;
@@ -271,9 +407,8 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     };
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
     let explicit_rate = !as_call.params[2].is_null();
-    let fee = choose_fee(&m, &as_call, at).await?;
-
     let mut wallet = request_wallet(&m, &call).await?;
+    let fee = choose_fee(&m, &as_call, at, wallet.pay_tx_fee()).await?;
     let wtx = wallet
         .bdk()
         .transactions()
@@ -308,7 +443,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         (false, true) => least,
         (_, false) => fee.sat_per_kvb,
     };
-    let psbt = {
+    let mut psbt = {
         let mut builder = wallet.bdk_mut().build_fee_bump(txid).map_err(|e| match e {
             BuildFeeBumpError::TransactionConfirmed(_) => RpcError::new(
                 codes::RPC_WALLET_ERROR,
@@ -319,13 +454,13 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
             }
             other => RpcError::new(codes::RPC_WALLET_ERROR, other.to_string()),
         })?;
-        // Per weight unit, rounded up so the rate never falls below the one asked for.
-        builder.fee_rate(FeeRate::from_sat_per_kwu(sat_per_kvb.div_ceil(4)));
+        builder.fee_rate(FeeChoice { sat_per_kvb, reason: fee.reason }.per_weight());
         if options.get("replaceable").and_then(Value::as_bool) == Some(false) {
             builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
         }
         builder.finish().map_err(create_error)?
     };
+    settle_fee(&wallet, &mut psbt, &FeeChoice { sat_per_kvb, reason: fee.reason }, &[])?;
     let new_fee = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
     let new_txid = commit(&m, &mut wallet, psbt, Some(txid)).await?;
     Ok(json!({
