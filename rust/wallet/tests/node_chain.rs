@@ -160,3 +160,50 @@ async fn follows_the_chain_sends_and_reloads() {
     let fresh = node.call("", "getnewaddress", json!([])).await.unwrap();
     assert_ne!(fresh, json!(alice));
 }
+
+/// The fee a wallet transaction in the mempool pays, and its virtual size.
+fn fee_and_vsize(node: &Node, txid: &Value) -> (Amount, u64) {
+    let txid: bitcoin::Txid = txid.as_str().unwrap().parse().unwrap();
+    node.chainstate.with_mempool(|pool| {
+        let entry = pool.get(&txid).expect("in the mempool");
+        (entry.fee, entry.vsize)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fee_rates_fees_from_recipients_and_sendall() {
+    let node = node();
+    let _client = node.start_wallets(&[]).await;
+    node.call("", "createwallet", json!(["alice"])).await.unwrap();
+    node.call("", "createwallet", json!(["bob"])).await.unwrap();
+    let alice = node.call("alice", "getnewaddress", json!([])).await.unwrap();
+    node.mine(alice.as_str().unwrap(), 102);
+    let bob = node.call("bob", "getnewaddress", json!([])).await.unwrap();
+
+    // settxfee's rate is charged on the signed transaction's virtual size.
+    node.call("alice", "settxfee", json!([0.00012345])).await.unwrap();
+    let txid = node.call("alice", "sendtoaddress", json!([bob, 1])).await.unwrap();
+    let (fee, vsize) = fee_and_vsize(&node, &txid);
+    assert_eq!(fee.to_sat(), (12_345 * vsize).div_ceil(1000));
+    node.call("alice", "settxfee", json!([0])).await.unwrap();
+
+    // The recipient pays the fee: the amount less the fee arrives.
+    let txid = node.call("alice", "sendtoaddress", json!([bob, 2, "", "", true])).await.unwrap();
+    let (fee, vsize) = fee_and_vsize(&node, &txid);
+    assert_eq!(fee.to_sat(), (20_000 * vsize).div_ceil(1000), "-fallbackfee's rate");
+    eventually(async || node.call("bob", "gettransaction", json!([txid])).await.is_ok()).await;
+    let tx = node.call("bob", "gettransaction", json!([txid])).await.unwrap();
+    assert_eq!(btc(&tx["amount"]), Amount::from_btc(2.0).unwrap() - fee);
+
+    // sendall leaves nothing behind.
+    let everything = btc(&node.call("alice", "getbalances", json!([])).await.unwrap()["mine"]["trusted"]);
+    let result = node.call("alice", "sendall", json!([[bob]])).await.unwrap();
+    assert_eq!(result["complete"], true);
+    let (fee, _) = fee_and_vsize(&node, &result["txid"]);
+    let txid = &result["txid"];
+    eventually(async || node.call("bob", "gettransaction", json!([txid])).await.is_ok()).await;
+    let tx = node.call("bob", "gettransaction", json!([txid])).await.unwrap();
+    assert_eq!(btc(&tx["amount"]), everything - fee);
+    let balances = node.call("alice", "getbalances", json!([])).await.unwrap();
+    assert_eq!(btc(&balances["mine"]["trusted"]), Amount::ZERO);
+}

@@ -64,7 +64,7 @@ fn int_param(call: &Call, i: usize, default: i64) -> i64 {
 /// A wallet output as `listunspent`, balances and coin selection see it.
 pub(super) struct Coin {
     pub(super) output: bdk_wallet::LocalOutput,
-    confirmations: i64,
+    pub(super) confirmations: i64,
     coinbase: bool,
     /// Made by this wallet (spends its coins), so not at the mercy of others.
     from_me: bool,
@@ -77,7 +77,7 @@ impl Coin {
 
     /// Ours to spend without trusting anyone else: confirmed, or from a
     /// transaction of our own (the reference's `CachedTxIsTrusted`).
-    fn trusted(&self) -> bool {
+    pub(super) fn trusted(&self) -> bool {
         self.confirmations > 0 || self.from_me
     }
 }

@@ -28,7 +28,7 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
 }
 
 /// A `{"txid": …, "vout": …}` object, checked as the reference checks it.
-fn outpoint(entry: &Value) -> Result<OutPoint, RpcError> {
+pub(super) fn outpoint(entry: &Value) -> Result<OutPoint, RpcError> {
     let object = entry.as_object().ok_or_else(|| RpcError::type_error("Expected type object"))?;
     let text = object.get("txid").and_then(Value::as_str).ok_or_else(|| RpcError::type_error("Missing txid"))?;
     let txid = super::parse_txid(text)?;

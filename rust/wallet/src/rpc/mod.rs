@@ -26,6 +26,7 @@ mod descriptors;
 mod history;
 mod load;
 mod send;
+mod sendall;
 
 /// Registers every wallet method with the node; the methods stay while the
 /// returned handlers live.
@@ -38,6 +39,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     coins::register(&table, &manager);
     descriptors::register(&table, &manager);
     send::register(&table, &manager);
+    sendall::register(&table, &manager);
     history::register(&table, &manager);
     let commands = table.commands();
     let actor: Arc<dyn RpcActor> = Arc::new(WalletRpc { table });

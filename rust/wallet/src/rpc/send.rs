@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
+use bitcoin::hex::DisplayHex;
 use bitcoin::{Address, Amount, FeeRate, Psbt, ScriptBuf, Sequence};
 use serde_json::{json, Value};
 
@@ -160,6 +162,11 @@ fn fee_rate_text(sat_per_kvb: u64) -> String {
     format!("{}.{:08} BTC/kvB", sat_per_kvb / 100_000_000, sat_per_kvb % 100_000_000)
 }
 
+/// A fee rate in the reference's other unit: `1.000 sat/vB`.
+pub(super) fn sat_per_vb_text(sat_per_kvb: u64) -> String {
+    format!("{}.{:03} sat/vB", sat_per_kvb / 1000, sat_per_kvb % 1000)
+}
+
 async fn settxfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let rate = parse_amount(call.param(0).unwrap_or(&Value::Null))?.to_sat();
     let mut wallet = request_wallet(&m, &call).await?;
@@ -184,7 +191,7 @@ async fn settxfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     Ok(json!(true))
 }
 
-fn create_error(e: CreateTxError) -> RpcError {
+pub(super) fn create_error(e: CreateTxError) -> RpcError {
     match e {
         CreateTxError::CoinSelection(_) => RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds"),
         CreateTxError::OutputBelowDustLimit(_) => {
@@ -194,7 +201,7 @@ fn create_error(e: CreateTxError) -> RpcError {
     }
 }
 
-fn parse_address(network: bitcoin::Network, text: &str) -> Result<Address, RpcError> {
+pub(super) fn parse_address(network: bitcoin::Network, text: &str) -> Result<Address, RpcError> {
     super::address_for(network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {text}")))
 }
@@ -249,6 +256,11 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     }
     if recipients.is_empty() {
         return Err(RpcError::invalid_parameter("Transaction must have at least one recipient"));
+    }
+    if let Some(unknown) = subtract_from.iter().find(|a| !amounts.contains_key(**a)) {
+        return Err(RpcError::invalid_parameter(format!(
+            "Invalid parameter 'subtract fee from output', destination {unknown} not found in tx outputs"
+        )));
     }
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
     let mut wallet = request_wallet(&m, &call).await?;
@@ -371,7 +383,49 @@ async fn commit(
     if !wallet.sign(&mut psbt)? {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
     }
-    let tx = psbt.extract_tx().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    broadcast(m, wallet, psbt.extract_tx_unchecked_fee_rate(), replaces).await
+}
+
+/// Signs `psbt` and answers as the reference's `send` and `sendall` do: the
+/// transaction broadcast and recorded (`txid`), or handed back (`psbt`,
+/// `hex`) when `add_to_wallet` is false, a PSBT was asked for, or
+/// signatures are missing.
+pub(super) async fn finish(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    mut psbt: Psbt,
+    add_to_wallet: bool,
+    psbt_wanted: bool,
+) -> Result<Value, RpcError> {
+    let complete = wallet.sign(&mut psbt)?;
+    let mut result = serde_json::Map::new();
+    if psbt_wanted || !complete || !add_to_wallet {
+        result.insert("psbt".into(), json!(base64::engine::general_purpose::STANDARD.encode(psbt.serialize())));
+    }
+    if complete {
+        let tx = psbt.extract_tx_unchecked_fee_rate();
+        result.insert("txid".into(), json!(tx.compute_txid().to_string()));
+        match add_to_wallet && !psbt_wanted {
+            true => {
+                broadcast(m, wallet, tx, None).await?;
+            }
+            false => {
+                result.insert("hex".into(), json!(serialize(&tx).to_lower_hex_string()));
+            }
+        }
+    }
+    result.insert("complete".into(), json!(complete));
+    Ok(Value::Object(result))
+}
+
+/// Broadcasts a signed transaction of `wallet`'s and records it;
+/// `replaces` names the transaction it takes the place of (a fee bump).
+async fn broadcast(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    tx: bitcoin::Transaction,
+    replaces: Option<bitcoin::Txid>,
+) -> Result<bitcoin::Txid, RpcError> {
     let txid = tx.compute_txid();
     let now = hashvive_common::time::now().max(0) as u64;
     match m.chain().broadcast_transaction(serialize(&tx), m.options().max_tx_fee).await.map_err(node)? {
