@@ -8,7 +8,7 @@ import subprocess
 from decimal import Decimal
 
 from test_framework.test_framework import HashviveTestFramework
-from test_framework.util import assert_equal
+from test_framework.util import assert_equal, assert_raises_rpc_error
 
 
 class ToolWalletTest(HashviveTestFramework):
@@ -131,6 +131,23 @@ class ToolWalletTest(HashviveTestFramework):
                                "createfromdump")
         self.assert_tool_error("Unsupported wallet format 'bdb': only \"sqlite\" wallets can be created.",
                                "-wallet=broken", "-dumpfile=" + dump, "-format=bdb", "createfromdump")
+
+        self.log.info("An encrypted wallet: info says so; its dump holds the keys sealed, and restores")
+        node.createwallet(wallet_name="sealed", passphrase="secret")
+        node.unloadwallet("sealed")
+        code, out, err = self.tool("-wallet=sealed", "info")
+        assert_equal((code, err), (0, ""))
+        assert "Encrypted: yes" in self.info_lines(out)
+        sealed_dump = os.path.join(self.options.tmpdir, "sealed.dump")
+        assert_equal(self.tool("-wallet=sealed", "-dumpfile=" + sealed_dump, "dump")[0], 0)
+        with open(sealed_dump, encoding="utf-8") as f:
+            assert "tprv" not in f.read()
+        assert_equal(self.tool("-wallet=unsealed", "-dumpfile=" + sealed_dump, "createfromdump")[0], 0)
+        node.loadwallet("unsealed")
+        unsealed = node.get_wallet_rpc("unsealed")
+        assert_raises_rpc_error(-14, "incorrect", unsealed.walletpassphrase, "wrong", 10)
+        unsealed.walletpassphrase("secret", 10)
+        assert "tprv" in str(unsealed.listdescriptors(True))
 
 
 if __name__ == "__main__":

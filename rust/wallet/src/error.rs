@@ -19,11 +19,22 @@ pub enum WalletError {
     AlreadyLoaded(String),
     #[error("Insufficient funds")]
     InsufficientFunds,
+    #[error("Error: The wallet passphrase entered was incorrect.")]
+    WrongPassphrase,
     /// The node could not be asked (its process went away).
     #[error("{0}")]
     Chain(#[from] hashvive_interfaces::Error),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<crate::crypter::CryptError> for WalletError {
+    fn from(e: crate::crypter::CryptError) -> WalletError {
+        match e {
+            crate::crypter::CryptError::WrongPassphrase => WalletError::WrongPassphrase,
+            damaged => WalletError::Load(damaged.to_string()),
+        }
+    }
 }
 
 impl From<WalletError> for RpcError {
@@ -32,6 +43,7 @@ impl From<WalletError> for RpcError {
             WalletError::NotFound(_) => codes::RPC_WALLET_NOT_FOUND,
             WalletError::AlreadyLoaded(_) => codes::RPC_WALLET_ALREADY_LOADED,
             WalletError::InsufficientFunds => codes::RPC_WALLET_INSUFFICIENT_FUNDS,
+            WalletError::WrongPassphrase => codes::RPC_WALLET_PASSPHRASE_INCORRECT,
             WalletError::Database(_) => codes::RPC_DATABASE_ERROR,
             _ => codes::RPC_WALLET_ERROR,
         };

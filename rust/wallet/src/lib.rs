@@ -4,6 +4,7 @@
 //! wallet RPC methods, which the node serves through `Chain::handle_rpc`.
 
 pub mod client;
+mod crypter;
 mod dump;
 pub mod error;
 pub mod loader;

@@ -97,10 +97,11 @@ impl WalletManager {
         self.options.dir.join(name)
     }
 
-    /// Creates a wallet; one already there (loaded or not) is refused by its file.
-    pub async fn create_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
+    /// Creates a wallet, encrypted under `passphrase` if given (and then
+    /// locked); one already there (loaded or not) is refused by its file.
+    pub async fn create_wallet(&self, name: &str, passphrase: Option<&str>) -> Result<SharedWallet, WalletError> {
         let tip = self.chain.get_tip().await?;
-        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network)?;
+        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network, passphrase)?;
         let tip = BlockId { height: tip.height as u32, hash: BlockHash::from_byte_array(tip.hash) };
         wallet.start_at(tip)?;
         self.add(name, wallet).await

@@ -135,7 +135,7 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
             if args.get_bool("legacy", false) || !args.get_bool("descriptors", true) {
                 return Err("Only descriptor wallets can be created; legacy wallets are not supported.".into());
             }
-            let wallet = Wallet::create(&name, &dir, network).map_err(|e| e.to_string())?;
+            let wallet = Wallet::create(&name, &dir, network, None).map_err(|e| e.to_string())?;
             println!("Topping up keypool...");
             print!("{}", info(&wallet));
         }
@@ -192,8 +192,9 @@ fn info(wallet: &Wallet) -> String {
     let revealed = |k| index.last_revealed_index(k).map_or(0, |i| i as usize + 1);
     let keypool = index.lookahead() as usize * 2;
     format!(
-        "Wallet info\n===========\nName: {}\nFormat: sqlite\nDescriptors: yes\nEncrypted: no\nHD (hd seed available): yes\nKeypool Size: {keypool}\nTransactions: {}\nAddress Book: {}\n",
+        "Wallet info\n===========\nName: {}\nFormat: sqlite\nDescriptors: yes\nEncrypted: {}\nHD (hd seed available): yes\nKeypool Size: {keypool}\nTransactions: {}\nAddress Book: {}\n",
         wallet.name(),
+        if wallet.is_encrypted() { "yes" } else { "no" },
         bdk.transactions().count(),
         revealed(KeychainKind::External),
     )

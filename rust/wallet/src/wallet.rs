@@ -11,6 +11,9 @@ use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet as B
 use bitcoin::bip32::Xpriv;
 use bitcoin::{Block, Network, OutPoint, Psbt, Transaction, Txid};
 
+use zeroize::Zeroizing;
+
+use crate::crypter::{self, new_master_key, open_master_key, seal_master_key};
 use crate::error::WalletError;
 
 /// The database file inside a wallet's directory.
@@ -21,9 +24,12 @@ pub const WALLET_FILE: &str = "wallet.dat";
 ///   ones (to sign with) live here, so one file is the whole wallet;
 /// - `hashvive_meta`: facts about the wallet itself (`birth_time`);
 /// - `hashvive_labels`: the address book (`getnewaddress`, `setlabel`);
-/// - `hashvive_locked_coins`: coins locked with `lockunspent … persistent=true`.
+/// - `hashvive_locked_coins`: coins locked with `lockunspent … persistent=true`;
+/// - `hashvive_sealed_descriptors`: an encrypted wallet's private descriptors
+///   (see `crypter`; its master key record is `master_key` in `hashvive_meta`).
 const HASHVIVE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS hashvive_descriptors (keychain TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS hashvive_sealed_descriptors (keychain TEXT PRIMARY KEY NOT NULL, sealed TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));
@@ -34,21 +40,43 @@ pub struct Wallet {
     path: PathBuf,
     bdk: PersistedWallet<Connection>,
     db: Connection,
-    /// The private keys of both descriptors, to sign with.
-    keys: KeyMapWrapper,
+    /// The keys to sign with, while the wallet has them: always without a
+    /// passphrase, while unlocked with one.
+    secrets: Option<Secrets>,
+    /// The sealed master key of an encrypted wallet.
+    master_key_record: Option<String>,
+    /// When an unlocked encrypted wallet locks again (seconds since the
+    /// epoch; 0 while locked), and which unlock set that time.
+    unlocked_until: u64,
+    unlock_count: u64,
     /// Coins coin selection leaves alone (`lockunspent`), with whether the
     /// lock is stored.
     locked: BTreeMap<OutPoint, bool>,
     /// Labels by address (as text, for the network).
     labels: BTreeMap<String, String>,
-    /// The private receive and change descriptors, as stored.
-    private_descriptors: [String; 2],
     /// When the wallet was created (seconds since the epoch; 0 if unknown).
     birth_time: u64,
     /// The fee rate sends pay (sat/kvB) unless told otherwise, 0 to
     /// estimate: `-paytxfee`, then `settxfee`; not stored, as in the reference.
     pay_tx_fee: u64,
 }
+
+/// The private side of a wallet, wiped from memory when dropped (the
+/// descriptor texts; the parsed keys as far as secp256k1 allows).
+struct Secrets {
+    keys: KeyMapWrapper,
+    /// The private receive and change descriptors.
+    descriptors: [Zeroizing<String>; 2],
+}
+
+impl Secrets {
+    fn new(external: String, internal: String) -> Result<Secrets, WalletError> {
+        let descriptors = [Zeroizing::new(external), Zeroizing::new(internal)];
+        Ok(Secrets { keys: key_map(&[&descriptors[0], &descriptors[1]])?, descriptors })
+    }
+}
+
+const KEYCHAINS: [KeychainKind; 2] = [KeychainKind::External, KeychainKind::Internal];
 
 fn keychain_key(k: KeychainKind) -> &'static str {
     match k {
@@ -60,7 +88,9 @@ fn keychain_key(k: KeychainKind) -> &'static str {
 impl Wallet {
     /// Creates a wallet with fresh keys in directory `dir` (BIP84 native
     /// segwit receive and change descriptors). Refuses an existing wallet.
-    pub fn create(name: &str, dir: &Path, network: Network) -> Result<Wallet, WalletError> {
+    /// With a `passphrase` the keys are stored encrypted from the start, and
+    /// the wallet is locked.
+    pub fn create(name: &str, dir: &Path, network: Network, passphrase: Option<&str>) -> Result<Wallet, WalletError> {
         let path = dir.join(WALLET_FILE);
         if path.exists() {
             return Err(WalletError::AlreadyExists(dir.display().to_string()));
@@ -69,26 +99,32 @@ impl Wallet {
         let seed: [u8; 32] = bitcoin::secp256k1::rand::random();
         let master = Xpriv::new_master(network, &seed).map_err(|e| WalletError::Other(e.to_string()))?;
         let coin = if network == Network::Bitcoin { 0 } else { 1 };
-        let external = format!("wpkh({master}/84h/{coin}h/0h/0/*)");
-        let internal = format!("wpkh({master}/84h/{coin}h/0h/1/*)");
+        let secrets =
+            Secrets::new(format!("wpkh({master}/84h/{coin}h/0h/0/*)"), format!("wpkh({master}/84h/{coin}h/0h/1/*)"))?;
         let birth_time = hashvive_common::time::now().max(0) as u64;
         let mut db = open_exclusive(&path)?;
-        {
+        let master_key_record = {
             let tx = db.transaction()?;
-            for (k, d) in [(KeychainKind::External, &external), (KeychainKind::Internal, &internal)] {
-                tx.execute(
-                    "INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)",
-                    params![keychain_key(k), d],
-                )?;
-            }
+            let record = match passphrase {
+                None => {
+                    for (k, d) in KEYCHAINS.iter().zip(&secrets.descriptors) {
+                        tx.execute(
+                            "INSERT INTO hashvive_descriptors (keychain, descriptor) VALUES (?1, ?2)",
+                            params![keychain_key(*k), d.as_str()],
+                        )?;
+                    }
+                    None
+                }
+                Some(passphrase) => Some(store_sealed(&tx, &secrets, passphrase)?),
+            };
             tx.execute(
                 "INSERT INTO hashvive_meta (key, value) VALUES ('birth_time', ?1)",
                 params![birth_time.to_string()],
             )?;
             tx.commit()?;
-        }
-        let keys = key_map(&[&external, &internal])?;
-        let bdk = BdkWallet::create(external.clone(), internal.clone())
+            record
+        };
+        let bdk = BdkWallet::create(secrets.descriptors[0].to_string(), secrets.descriptors[1].to_string())
             .network(network)
             .create_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?;
@@ -97,10 +133,12 @@ impl Wallet {
             path: dir.to_path_buf(),
             bdk,
             db,
-            keys,
+            secrets: if master_key_record.is_some() { None } else { Some(secrets) },
+            master_key_record,
+            unlocked_until: 0,
+            unlock_count: 0,
             locked: BTreeMap::new(),
             labels: BTreeMap::new(),
-            private_descriptors: [external, internal],
             birth_time,
             pay_tx_fee: 0,
         })
@@ -113,20 +151,34 @@ impl Wallet {
             return Err(WalletError::NotFound(dir.display().to_string()));
         }
         let mut db = open_exclusive(&path)?;
-        let descriptor = |k: KeychainKind| -> Result<String, WalletError> {
-            db.query_row("SELECT descriptor FROM hashvive_descriptors WHERE keychain = ?1", [keychain_key(k)], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()?
-            .ok_or_else(|| WalletError::Load(format!("{} has no {} descriptor", path.display(), keychain_key(k))))
+        let master_key_record = db
+            .query_row("SELECT value FROM hashvive_meta WHERE key = 'master_key'", [], |r| r.get::<_, String>(0))
+            .optional()?;
+        let loader = BdkWallet::load().check_network(network);
+        // Checked against the stored public descriptors: keys and wallet
+        // belong together. An encrypted wallet's keys are checked at unlock.
+        let (loader, secrets) = match master_key_record {
+            Some(_) => (loader, None),
+            None => {
+                let descriptor = |k: KeychainKind| -> Result<String, WalletError> {
+                    db.query_row(
+                        "SELECT descriptor FROM hashvive_descriptors WHERE keychain = ?1",
+                        [keychain_key(k)],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| {
+                        WalletError::Load(format!("{} has no {} descriptor", path.display(), keychain_key(k)))
+                    })
+                };
+                let secrets = Secrets::new(descriptor(KeychainKind::External)?, descriptor(KeychainKind::Internal)?)?;
+                let loader = loader
+                    .descriptor(KeychainKind::External, Some(secrets.descriptors[0].to_string()))
+                    .descriptor(KeychainKind::Internal, Some(secrets.descriptors[1].to_string()));
+                (loader, Some(secrets))
+            }
         };
-        let (external, internal) = (descriptor(KeychainKind::External)?, descriptor(KeychainKind::Internal)?);
-        let keys = key_map(&[&external, &internal])?;
-        // Checked against the stored public descriptors: keys and wallet belong together.
-        let bdk = BdkWallet::load()
-            .descriptor(KeychainKind::External, Some(external.clone()))
-            .descriptor(KeychainKind::Internal, Some(internal.clone()))
-            .check_network(network)
+        let bdk = loader
             .load_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?
             .ok_or_else(|| WalletError::Load(format!("{} holds no wallet", path.display())))?;
@@ -155,18 +207,122 @@ impl Wallet {
             path: dir.to_path_buf(),
             bdk,
             db,
-            keys,
+            secrets,
+            master_key_record,
+            unlocked_until: 0,
+            unlock_count: 0,
             locked,
             labels,
-            private_descriptors: [external, internal],
             birth_time,
             pay_tx_fee: 0,
         })
     }
 
-    /// The private receive and change descriptors (holding the keys).
-    pub fn private_descriptors(&self) -> &[String; 2] {
-        &self.private_descriptors
+    /// The private receive and change descriptors (holding the keys), while
+    /// the wallet has its keys.
+    pub fn private_descriptors(&self) -> Option<[&str; 2]> {
+        self.secrets.as_ref().map(|s| [s.descriptors[0].as_str(), s.descriptors[1].as_str()])
+    }
+
+    /// Whether the keys are stored encrypted under a passphrase.
+    pub fn is_encrypted(&self) -> bool {
+        self.master_key_record.is_some()
+    }
+
+    /// Whether the wallet can sign now: not encrypted, or unlocked.
+    pub fn has_keys(&self) -> bool {
+        self.secrets.is_some()
+    }
+
+    /// When an unlocked encrypted wallet locks again (0 while locked).
+    pub fn unlocked_until(&self) -> u64 {
+        self.unlocked_until
+    }
+
+    /// Encrypts the keys under `passphrase`, and locks the wallet. The
+    /// clear keys are erased from the file (overwritten, and the file
+    /// rebuilt), though copies made before keep them.
+    pub fn encrypt(&mut self, passphrase: &str) -> Result<(), WalletError> {
+        let Some(secrets) = self.secrets.take() else {
+            return Err(WalletError::Other("the wallet has no keys to encrypt".into()));
+        };
+        self.db.pragma_update(None, "secure_delete", "ON")?;
+        let tx = self.db.transaction()?;
+        let record = store_sealed(&tx, &secrets, passphrase)?;
+        tx.execute("DELETE FROM hashvive_descriptors", [])?;
+        tx.commit()?;
+        self.db.execute_batch("VACUUM")?;
+        self.master_key_record = Some(record);
+        self.lock();
+        Ok(())
+    }
+
+    /// Opens the keys of an encrypted wallet with `passphrase` until
+    /// `until` (seconds since the epoch); returns which unlock this is, for
+    /// the timer that locks it again.
+    pub fn unlock(&mut self, passphrase: &str, until: u64) -> Result<u64, WalletError> {
+        let Some(record) = &self.master_key_record else {
+            return Err(WalletError::Other("the wallet is not encrypted".into()));
+        };
+        let master = open_master_key(record, passphrase)?;
+        let mut opened = Vec::new();
+        for k in KEYCHAINS {
+            let sealed: String = self.db.query_row(
+                "SELECT sealed FROM hashvive_sealed_descriptors WHERE keychain = ?1",
+                [keychain_key(k)],
+                |r| r.get(0),
+            )?;
+            let text = crypter::open(&master, &sealed)?;
+            let text = String::from_utf8(text.to_vec())
+                .map_err(|_| WalletError::Load("a sealed descriptor is not text".into()))?;
+            opened.push(text);
+        }
+        let internal = opened.pop().unwrap_or_default();
+        let external = opened.pop().unwrap_or_default();
+        let secrets = Secrets::new(external, internal)?;
+        // The keys must be this wallet's.
+        for (k, private) in KEYCHAINS.iter().zip(&secrets.descriptors) {
+            let secp = self.bdk.secp_ctx();
+            let (public, _) = Descriptor::<DescriptorPublicKey>::parse_descriptor(secp, private)
+                .map_err(|e| WalletError::Load(format!("a sealed descriptor does not parse: {e}")))?;
+            if &public != self.bdk.public_descriptor(*k) {
+                return Err(WalletError::Load("the sealed keys are not this wallet's".into()));
+            }
+        }
+        self.secrets = Some(secrets);
+        self.unlocked_until = until;
+        self.unlock_count += 1;
+        Ok(self.unlock_count)
+    }
+
+    /// Forgets the keys of an encrypted wallet until the next unlock.
+    pub fn lock(&mut self) {
+        if self.is_encrypted() {
+            self.secrets = None;
+            self.unlocked_until = 0;
+        }
+    }
+
+    /// Locks the wallet if unlock number `unlock` is still the latest (a
+    /// later `walletpassphrase` sets a new time).
+    pub fn relock_after(&mut self, unlock: u64) {
+        if unlock == self.unlock_count {
+            self.lock();
+        }
+    }
+
+    /// Seals the master key under `new` instead of `old`; the keys stay as
+    /// they are. The wallet is locked afterwards if it was before.
+    pub fn change_passphrase(&mut self, old: &str, new: &str) -> Result<(), WalletError> {
+        let Some(record) = &self.master_key_record else {
+            return Err(WalletError::Other("the wallet is not encrypted".into()));
+        };
+        let master = open_master_key(record, old)?;
+        let record = seal_master_key(&master, new)?;
+        self.db.pragma_update(None, "secure_delete", "ON")?;
+        self.db.execute("UPDATE hashvive_meta SET value = ?1 WHERE key = 'master_key'", params![record])?;
+        self.master_key_record = Some(record);
+        Ok(())
     }
 
     /// When the wallet was created, seconds since the epoch (0 if unknown).
@@ -316,8 +472,11 @@ impl Wallet {
     /// Signs every input the wallet's keys can sign and finalizes the PSBT;
     /// `false` when it is not complete.
     pub fn sign(&self, psbt: &mut Psbt) -> Result<bool, WalletError> {
-        // Inputs of other wallets simply stay unsigned; finalizing tells.
-        let _ = psbt.sign(&self.keys, self.bdk.secp_ctx());
+        // Inputs of other wallets (or of a locked one) simply stay
+        // unsigned; finalizing tells.
+        if let Some(secrets) = &self.secrets {
+            let _ = psbt.sign(&secrets.keys, self.bdk.secp_ctx());
+        }
         self.bdk
             .finalize_psbt(psbt, SignOptions::default())
             .map_err(|e| WalletError::Other(format!("Signing transaction failed: {e}")))
@@ -334,6 +493,25 @@ impl Wallet {
         self.bdk.apply_evicted_txs([(txid, time)]);
         self.persist()
     }
+}
+
+/// Stores `secrets` sealed under a new master key, itself sealed under
+/// `passphrase`; returns the master key record (stored too).
+fn store_sealed(
+    tx: &bdk_wallet::rusqlite::Transaction<'_>,
+    secrets: &Secrets,
+    passphrase: &str,
+) -> Result<String, WalletError> {
+    let master = new_master_key();
+    let record = seal_master_key(&master, passphrase)?;
+    tx.execute("INSERT OR REPLACE INTO hashvive_meta (key, value) VALUES ('master_key', ?1)", params![record])?;
+    for (k, d) in KEYCHAINS.iter().zip(&secrets.descriptors) {
+        tx.execute(
+            "INSERT OR REPLACE INTO hashvive_sealed_descriptors (keychain, sealed) VALUES (?1, ?2)",
+            params![keychain_key(*k), crypter::seal(&master, d.as_bytes())],
+        )?;
+    }
+    Ok(record)
 }
 
 /// A wallet file being put in place from elsewhere (a backup, a dump): it is
@@ -414,4 +592,57 @@ fn key_map(descriptors: &[&str]) -> Result<KeyMapWrapper, WalletError> {
         keys.extend(map);
     }
     Ok(keys.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_holds(dir: &Path, needle: &str) -> bool {
+        let bytes = std::fs::read(dir.join(WALLET_FILE)).unwrap();
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_wallet_created_with_a_passphrase_is_locked_and_never_stores_keys_in_clear() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let mut wallet = Wallet::create("w", &dir, Network::Regtest, Some("secret")).unwrap();
+        assert!(wallet.is_encrypted() && !wallet.has_keys());
+        assert!(wallet.private_descriptors().is_none());
+        assert!(matches!(wallet.unlock("wrong", 1), Err(WalletError::WrongPassphrase)));
+        assert_eq!(wallet.unlock("secret", 10).unwrap(), 1);
+        let key = wallet.private_descriptors().unwrap()[0].to_string();
+        let xprv = &key[key.find("tprv").unwrap()..][..111];
+        assert!(!file_holds(&dir, xprv));
+        // A later unlock supersedes the first one's timer.
+        assert_eq!(wallet.unlock("secret", 20).unwrap(), 2);
+        wallet.relock_after(1);
+        assert!(wallet.has_keys());
+        wallet.relock_after(2);
+        assert!(!wallet.has_keys() && wallet.unlocked_until() == 0);
+
+        wallet.change_passphrase("secret", "other").unwrap();
+        drop(wallet);
+        let mut wallet = Wallet::load("w", &dir, Network::Regtest).unwrap();
+        assert!(!wallet.has_keys());
+        assert!(matches!(wallet.unlock("secret", 1), Err(WalletError::WrongPassphrase)));
+        wallet.unlock("other", 1).unwrap();
+        assert_eq!(wallet.private_descriptors().unwrap()[0], key);
+    }
+
+    #[test]
+    fn encrypting_erases_the_clear_keys_from_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        let mut wallet = Wallet::create("w", &dir, Network::Regtest, None).unwrap();
+        let key = wallet.private_descriptors().unwrap()[0].to_string();
+        let xprv = key[key.find("tprv").unwrap()..][..111].to_string();
+        assert!(file_holds(&dir, &xprv));
+        wallet.encrypt("secret").unwrap();
+        assert!(!wallet.has_keys());
+        assert!(!file_holds(&dir, &xprv));
+        wallet.unlock("secret", 1).unwrap();
+        assert_eq!(wallet.private_descriptors().unwrap()[0], key);
+    }
 }

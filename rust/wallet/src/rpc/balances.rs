@@ -42,7 +42,7 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     );
     table.register(
         Command::new("getwalletinfo", "wallet", "Returns an object containing various wallet state info.", method(manager, getwalletinfo))
-            .result("{\n  \"walletname\" : \"str\",\n  \"walletversion\" : n,\n  \"format\" : \"str\",\n  \"txcount\" : n,\n  \"keypoolsize\" : n,\n  \"keypoolsize_hd_internal\" : n,\n  \"paytxfee\" : n,\n  \"private_keys_enabled\" : true|false,\n  \"avoid_reuse\" : true|false,\n  \"scanning\" : false,\n  \"descriptors\" : true|false,\n  \"external_signer\" : true|false,\n  \"blank\" : true|false,\n  \"lastprocessedblock\" : {\n    \"hash\" : \"hex\",\n    \"height\" : n\n  }\n}")
+            .result("{\n  \"walletname\" : \"str\",\n  \"walletversion\" : n,\n  \"format\" : \"str\",\n  \"txcount\" : n,\n  \"keypoolsize\" : n,\n  \"keypoolsize_hd_internal\" : n,\n  \"unlocked_until\" : n,\n  \"paytxfee\" : n,\n  \"private_keys_enabled\" : true|false,\n  \"avoid_reuse\" : true|false,\n  \"scanning\" : false,\n  \"descriptors\" : true|false,\n  \"external_signer\" : true|false,\n  \"blank\" : true|false,\n  \"lastprocessedblock\" : {\n    \"hash\" : \"hex\",\n    \"height\" : n\n  }\n}")
             .example("hashvive-cli getwalletinfo"),
     );
     table.register(
@@ -174,13 +174,18 @@ async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         let used = bdk.spk_index().last_used_index(k).map_or(0, |i| i + 1);
         revealed.saturating_sub(used) + bdk.spk_index().lookahead()
     };
-    Ok(json!({
+    let mut info = json!({
         "walletname": wallet.name(),
         "walletversion": 169900,
         "format": "sqlite",
         "txcount": bdk.transactions().count(),
         "keypoolsize": lookahead(KeychainKind::External),
         "keypoolsize_hd_internal": lookahead(KeychainKind::Internal),
+    });
+    if wallet.is_encrypted() {
+        info["unlocked_until"] = json!(wallet.unlocked_until());
+    }
+    let rest = json!({
         "paytxfee": amount_to_json(Amount::from_sat(wallet.pay_tx_fee())),
         "private_keys_enabled": true,
         "avoid_reuse": false,
@@ -189,7 +194,11 @@ async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         "external_signer": false,
         "blank": false,
         "lastprocessedblock": last_processed_block(&wallet),
-    }))
+    });
+    if let (Some(info), Value::Object(rest)) = (info.as_object_mut(), rest) {
+        info.extend(rest);
+    }
+    Ok(info)
 }
 
 async fn listunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {

@@ -33,14 +33,21 @@ fn written(desc: &str) -> String {
 async fn listdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let private = call.param(0).and_then(Value::as_bool).unwrap_or(false);
     let wallet = request_wallet(&m, &call).await?;
+    let private_descriptors = match private {
+        true => {
+            super::ensure_unlocked(&wallet)?;
+            wallet.private_descriptors()
+        }
+        false => None,
+    };
     let bdk = wallet.bdk();
     let lookahead = bdk.spk_index().lookahead();
     let mut descriptors: Vec<Value> = [KeychainKind::External, KeychainKind::Internal]
         .into_iter()
         .map(|keychain| {
-            let desc = match private {
-                true => wallet.private_descriptors()[usize::from(keychain == KeychainKind::Internal)].clone(),
-                false => bdk.public_descriptor(keychain).to_string(),
+            let desc = match private_descriptors {
+                Some(private) => private[usize::from(keychain == KeychainKind::Internal)].to_string(),
+                None => bdk.public_descriptor(keychain).to_string(),
             };
             let next = bdk.derivation_index(keychain).map_or(0, |i| i + 1);
             json!({

@@ -110,9 +110,6 @@ async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
     if flag(&call, 2) == Some(true) {
         return Err(unsupported("A blank wallet"));
     }
-    if str_param(&call, 3).is_some_and(|p| !p.is_empty()) {
-        return Err(unsupported("Wallet encryption"));
-    }
     if flag(&call, 4) == Some(true) {
         return Err(unsupported("avoid_reuse"));
     }
@@ -128,8 +125,18 @@ async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
             "Compiled without external signing support (required for external signing)",
         ));
     }
-    m.create_wallet(&name).await?;
-    Ok(loaded_result(&name, flag(&call, 6)))
+    let passphrase = str_param(&call, 3);
+    m.create_wallet(&name, passphrase.filter(|p| !p.is_empty())).await?;
+    let mut result = loaded_result(&name, flag(&call, 6));
+    if passphrase == Some("") {
+        let warnings = result.as_object_mut().and_then(|r| {
+            r.entry("warnings").or_insert_with(|| json!([])).as_array_mut().map(|w| {
+                w.insert(0, json!("Empty string given as passphrase, wallet will not be encrypted."));
+            })
+        });
+        debug_assert!(warnings.is_some());
+    }
+    Ok(result)
 }
 
 async fn loadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {

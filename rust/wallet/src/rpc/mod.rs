@@ -23,6 +23,7 @@ mod addresses;
 mod balances;
 mod coins;
 mod descriptors;
+mod encrypt;
 mod history;
 mod load;
 mod send;
@@ -38,6 +39,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     balances::register(&table, &manager);
     coins::register(&table, &manager);
     descriptors::register(&table, &manager);
+    encrypt::register(&table, &manager);
     send::register(&table, &manager);
     sendall::register(&table, &manager);
     history::register(&table, &manager);
@@ -115,6 +117,18 @@ async fn request_wallet(manager: &WalletManager, call: &Call) -> Result<OwnedMut
     let mut wallet = wallet.lock_owned().await;
     manager.catch_up(&mut wallet).await?;
     Ok(wallet)
+}
+
+/// The reference's `EnsureWalletIsUnlocked`: an encrypted wallet must be
+/// unlocked for what needs its keys.
+fn ensure_unlocked(wallet: &Wallet) -> Result<(), RpcError> {
+    match wallet.has_keys() {
+        true => Ok(()),
+        false => Err(RpcError::new(
+            codes::RPC_WALLET_UNLOCK_NEEDED,
+            "Error: Please enter the wallet passphrase with walletpassphrase first.",
+        )),
+    }
 }
 
 /// `text` as an address of the wallets' network.

@@ -15,7 +15,7 @@ use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
-use super::{method, node, request_wallet};
+use super::{ensure_unlocked, method, node, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
 
@@ -228,6 +228,7 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
     let subtract_fee = call.param(4).and_then(Value::as_bool).unwrap_or(false);
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
     let mut wallet = request_wallet(&m, &call).await?;
+    ensure_unlocked(&wallet)?;
     let fee =
         choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }, wallet.pay_tx_fee()).await?;
     let recipients = vec![Recipient { address, amount, subtract_fee }];
@@ -264,6 +265,7 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     }
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
     let mut wallet = request_wallet(&m, &call).await?;
+    ensure_unlocked(&wallet)?;
     let fee =
         choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }, wallet.pay_tx_fee()).await?;
     let txid = pay(&m, &mut wallet, &recipients, &fee, replaceable).await?;
@@ -462,6 +464,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
     let explicit_rate = !as_call.params[2].is_null();
     let mut wallet = request_wallet(&m, &call).await?;
+    ensure_unlocked(&wallet)?;
     let fee = choose_fee(&m, &as_call, at, wallet.pay_tx_fee()).await?;
     let wtx = wallet
         .bdk()
