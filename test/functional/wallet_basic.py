@@ -107,6 +107,25 @@ class WalletBasicTest(HashviveTestFramework):
         assert_raises_rpc_error(-5, "Invalid Bitcoin address", bob.getreceivedbyaddress, "notanaddress")
         assert_raises_rpc_error(-4, "Address not found in wallet", bob.getreceivedbyaddress, address)
 
+        self.log.info("listreceivedbyaddress lists what each receiving address got; listreceivedbylabel by label")
+        row = {"address": to_bob, "amount": Decimal("1.5"), "confirmations": 1, "label": "", "txids": [txid]}
+        assert row in bob.listreceivedbyaddress()
+        assert_equal(bob.listreceivedbyaddress(1, False, False, to_bob), [row])
+        assert_equal(bob.listreceivedbyaddress(2, False, False, to_bob), [])
+        assert_raises_rpc_error(-4, "address_filter parameter was invalid", bob.listreceivedbyaddress, 1, False,
+                                False, "notanaddress")
+        unused = bob.getnewaddress()
+        assert unused not in [r["address"] for r in bob.listreceivedbyaddress()]
+        assert_equal(bob.listreceivedbyaddress(0, True, False, unused),
+                     [{"address": unused, "amount": 0, "confirmations": 0, "label": "", "txids": []}])
+        # Immature coinbases count only when asked for.
+        mined_to = alice.listreceivedbyaddress(1, False, False, address, True)
+        assert_equal(mined_to[0]["amount"], Decimal("50"))
+        assert_equal(len(mined_to[0]["txids"]), 1)
+        by_label = bob.listreceivedbylabel()
+        assert_equal([r["label"] for r in by_label], [""])
+        assert by_label[0]["amount"] >= Decimal("1.5")
+
         self.log.info("getaddressinfo describes the wallet's addresses and knows others are not its own")
         info = bob.getaddressinfo(to_bob)
         assert_equal((info["ismine"], info["solvable"], info["iswatchonly"], info["ischange"]), (True, True, False, False))

@@ -63,12 +63,19 @@ impl WalletStartup {
                 .filter(|t| (1..=1008).contains(t))
                 .ok_or_else(|| WalletError::Other(format!("Invalid value for -txconfirmtarget: '{text}'")))?,
         };
+        let keypool = match args.get("keypool") {
+            None => defaults.keypool,
+            Some(text) => {
+                text.parse().map_err(|_| WalletError::Other(format!("Invalid value for -keypool: '{text}'")))?
+            }
+        };
         let options = WalletOptions {
             fallback_fee: amount_option(args, "fallbackfee", defaults.fallback_fee as i64)? as u64,
             max_tx_fee: amount_option(args, "maxtxfee", defaults.max_tx_fee)?,
             pay_tx_fee: amount_option(args, "paytxfee", defaults.pay_tx_fee as i64)? as u64,
             min_tx_fee: amount_option(args, "mintxfee", defaults.min_tx_fee as i64)? as u64,
             confirm_target,
+            keypool,
             ..defaults
         };
         Ok(WalletStartup { options, wallets: args.get_all("wallet") })

@@ -41,6 +41,8 @@ pub struct WalletOptions {
     pub min_tx_fee: u64,
     /// `-txconfirmtarget`: the blocks a fee estimate aims at.
     pub confirm_target: u32,
+    /// `-keypool`: addresses derived ahead, per keychain.
+    pub keypool: u32,
 }
 
 impl WalletOptions {
@@ -54,6 +56,7 @@ impl WalletOptions {
             pay_tx_fee: 0,
             min_tx_fee: 100,
             confirm_target: 6,
+            keypool: crate::wallet::DEFAULT_KEYPOOL,
         }
     }
 }
@@ -101,7 +104,8 @@ impl WalletManager {
     /// locked); one already there (loaded or not) is refused by its file.
     pub async fn create_wallet(&self, name: &str, passphrase: Option<&str>) -> Result<SharedWallet, WalletError> {
         let tip = self.chain.get_tip().await?;
-        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network, passphrase)?;
+        let mut wallet =
+            Wallet::create(name, &self.wallet_dir(name), self.options.network, passphrase, self.options.keypool)?;
         let tip = BlockId { height: tip.height as u32, hash: BlockHash::from_byte_array(tip.hash) };
         wallet.start_at(tip)?;
         self.add(name, wallet).await
@@ -109,7 +113,7 @@ impl WalletManager {
 
     pub async fn load_wallet(&self, name: &str) -> Result<SharedWallet, WalletError> {
         self.check_not_loaded(name)?;
-        let wallet = Wallet::load(name, &self.wallet_dir(name), self.options.network)?;
+        let wallet = Wallet::load(name, &self.wallet_dir(name), self.options.network, self.options.keypool)?;
         self.add(name, wallet).await
     }
 

@@ -16,7 +16,7 @@ use hashvive_common::version;
 use crate::dump;
 use crate::error::WalletError;
 use crate::process::{run_attached, IpcFactory, WalletProcessSettings};
-use crate::wallet::{NewWalletFile, Wallet, WALLET_FILE};
+use crate::wallet::{NewWalletFile, Wallet, DEFAULT_KEYPOOL, WALLET_FILE};
 
 const EXE: &str = "hashvive-wallet";
 
@@ -135,7 +135,7 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
             if args.get_bool("legacy", false) || !args.get_bool("descriptors", true) {
                 return Err("Only descriptor wallets can be created; legacy wallets are not supported.".into());
             }
-            let wallet = Wallet::create(&name, &dir, network, None).map_err(|e| e.to_string())?;
+            let wallet = Wallet::create(&name, &dir, network, None, DEFAULT_KEYPOOL).map_err(|e| e.to_string())?;
             println!("Topping up keypool...");
             print!("{}", info(&wallet));
         }
@@ -182,7 +182,7 @@ fn dump_file(given: Option<String>, command: &str) -> Result<PathBuf, String> {
 }
 
 fn load(name: &str, dir: &Path, network: Network) -> Result<Wallet, String> {
-    Wallet::load(name, dir, network).map_err(|e| e.to_string())
+    Wallet::load(name, dir, network, DEFAULT_KEYPOOL).map_err(|e| e.to_string())
 }
 
 /// The reference tool's summary of a wallet.

@@ -19,6 +19,10 @@ use crate::error::WalletError;
 /// The database file inside a wallet's directory.
 pub const WALLET_FILE: &str = "wallet.dat";
 
+/// `-keypool`'s default: addresses derived ahead of the last one handed out,
+/// per keychain, so payments to them are found.
+pub const DEFAULT_KEYPOOL: u32 = 1000;
+
 /// Hashvive's tables beside bdk's, made when a wallet file is opened:
 /// - `hashvive_descriptors`: bdk keeps public descriptors only; the private
 ///   ones (to sign with) live here, so one file is the whole wallet;
@@ -89,8 +93,14 @@ impl Wallet {
     /// Creates a wallet with fresh keys in directory `dir` (BIP84 native
     /// segwit receive and change descriptors). Refuses an existing wallet.
     /// With a `passphrase` the keys are stored encrypted from the start, and
-    /// the wallet is locked.
-    pub fn create(name: &str, dir: &Path, network: Network, passphrase: Option<&str>) -> Result<Wallet, WalletError> {
+    /// the wallet is locked. `keypool` addresses are derived ahead.
+    pub fn create(
+        name: &str,
+        dir: &Path,
+        network: Network,
+        passphrase: Option<&str>,
+        keypool: u32,
+    ) -> Result<Wallet, WalletError> {
         let path = dir.join(WALLET_FILE);
         if path.exists() {
             return Err(WalletError::AlreadyExists(dir.display().to_string()));
@@ -126,6 +136,8 @@ impl Wallet {
         };
         let bdk = BdkWallet::create(secrets.descriptors[0].to_string(), secrets.descriptors[1].to_string())
             .network(network)
+            .lookahead(keypool)
+            .use_spk_cache(true)
             .create_wallet(&mut db)
             .map_err(|e| WalletError::Load(e.to_string()))?;
         Ok(Wallet {
@@ -144,8 +156,9 @@ impl Wallet {
         })
     }
 
-    /// Opens the wallet in directory `dir`, checking it is for `network`.
-    pub fn load(name: &str, dir: &Path, network: Network) -> Result<Wallet, WalletError> {
+    /// Opens the wallet in directory `dir`, checking it is for `network`;
+    /// `keypool` addresses are derived ahead.
+    pub fn load(name: &str, dir: &Path, network: Network, keypool: u32) -> Result<Wallet, WalletError> {
         let path = dir.join(WALLET_FILE);
         if !path.is_file() {
             return Err(WalletError::NotFound(dir.display().to_string()));
@@ -154,7 +167,8 @@ impl Wallet {
         let master_key_record = db
             .query_row("SELECT value FROM hashvive_meta WHERE key = 'master_key'", [], |r| r.get::<_, String>(0))
             .optional()?;
-        let loader = BdkWallet::load().check_network(network);
+        // Derived scripts are cached in the file: a reload need not derive them again.
+        let loader = BdkWallet::load().check_network(network).lookahead(keypool).use_spk_cache(true);
         // Checked against the stored public descriptors: keys and wallet
         // belong together. An encrypted wallet's keys are checked at unlock.
         let (loader, secrets) = match master_key_record {
@@ -293,6 +307,26 @@ impl Wallet {
         self.unlocked_until = until;
         self.unlock_count += 1;
         Ok(self.unlock_count)
+    }
+
+    /// Derives addresses further ahead: `keypool` beyond the last one handed
+    /// out, per keychain (never fewer than now).
+    pub fn set_keypool(&mut self, keypool: u32) -> Result<(), WalletError> {
+        if keypool <= self.bdk.spk_index().lookahead() {
+            return Ok(());
+        }
+        // bdk fixes the lookahead when a wallet loads: load it again, from
+        // what was just persisted.
+        self.persist()?;
+        let network = self.bdk.network();
+        self.bdk = BdkWallet::load()
+            .check_network(network)
+            .lookahead(keypool)
+            .use_spk_cache(true)
+            .load_wallet(&mut self.db)
+            .map_err(|e| WalletError::Load(e.to_string()))?
+            .ok_or_else(|| WalletError::Load("the wallet vanished from its file".into()))?;
+        Ok(())
     }
 
     /// Forgets the keys of an encrypted wallet until the next unlock.
@@ -607,7 +641,7 @@ mod tests {
     fn a_wallet_created_with_a_passphrase_is_locked_and_never_stores_keys_in_clear() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("w");
-        let mut wallet = Wallet::create("w", &dir, Network::Regtest, Some("secret")).unwrap();
+        let mut wallet = Wallet::create("w", &dir, Network::Regtest, Some("secret"), 10).unwrap();
         assert!(wallet.is_encrypted() && !wallet.has_keys());
         assert!(wallet.private_descriptors().is_none());
         assert!(matches!(wallet.unlock("wrong", 1), Err(WalletError::WrongPassphrase)));
@@ -624,7 +658,7 @@ mod tests {
 
         wallet.change_passphrase("secret", "other").unwrap();
         drop(wallet);
-        let mut wallet = Wallet::load("w", &dir, Network::Regtest).unwrap();
+        let mut wallet = Wallet::load("w", &dir, Network::Regtest, 10).unwrap();
         assert!(!wallet.has_keys());
         assert!(matches!(wallet.unlock("secret", 1), Err(WalletError::WrongPassphrase)));
         wallet.unlock("other", 1).unwrap();
@@ -635,7 +669,7 @@ mod tests {
     fn encrypting_erases_the_clear_keys_from_the_file() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("w");
-        let mut wallet = Wallet::create("w", &dir, Network::Regtest, None).unwrap();
+        let mut wallet = Wallet::create("w", &dir, Network::Regtest, None, 10).unwrap();
         let key = wallet.private_descriptors().unwrap()[0].to_string();
         let xprv = key[key.find("tprv").unwrap()..][..111].to_string();
         assert!(file_holds(&dir, &xprv));

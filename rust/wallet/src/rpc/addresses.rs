@@ -61,6 +61,27 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .result("{\n  \"address\" : \"str\",\n  \"scriptPubKey\" : \"hex\",\n  \"ismine\" : true|false,\n  \"solvable\" : true|false,\n  \"desc\" : \"str\",\n  \"parent_desc\" : \"str\",\n  \"iswatchonly\" : true|false,\n  \"isscript\" : true|false,\n  \"iswitness\" : true|false,\n  \"witness_version\" : n,\n  \"witness_program\" : \"hex\",\n  \"pubkey\" : \"hex\",\n  \"iscompressed\" : true|false,\n  \"ischange\" : true|false,\n  \"hdkeypath\" : \"str\",\n  \"hdmasterfingerprint\" : \"hex\",\n  \"labels\" : [ \"str\", ... ]\n}")
             .example("hashvive-cli getaddressinfo \"bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\""),
     );
+    table.register(
+        Command::new("keypoolrefill", "wallet", "Refills each descriptor keypool in the wallet up to the specified number of new keys.\nBy default, hashvive wallets have one active ranged descriptor for receiving and one for change, each with 1000 entries.\n\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.", method(manager, keypoolrefill))
+            .arg(Arg::optional("newsize", ArgType::Num, "The new keypool size").default("1000, or as set by -keypool"))
+            .result("null    (json null)")
+            .example("hashvive-cli keypoolrefill"),
+    );
+}
+
+async fn keypoolrefill(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let size = match call.param(0) {
+        None => None,
+        Some(v) => Some(
+            v.as_i64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| RpcError::invalid_parameter("Invalid parameter, expected valid size."))?,
+        ),
+    };
+    let mut wallet = request_wallet(&m, &call).await?;
+    super::ensure_unlocked(&wallet)?;
+    wallet.set_keypool(size.unwrap_or(m.options().keypool))?;
+    Ok(Value::Null)
 }
 
 /// `[fingerprint/path]` key origins and paths are written with `h` for

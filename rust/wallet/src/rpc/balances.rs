@@ -1,11 +1,11 @@
 //! What the wallet holds: `getbalance`, `getbalances`, `getwalletinfo`,
 //! `listunspent`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use bdk_wallet::KeychainKind;
-use bitcoin::{Address, Amount, Txid};
+use bitcoin::{Address, AddressType, Amount, ScriptBuf, Txid};
 use serde_json::{json, Value};
 
 use hashvive_rpc::amount::amount_to_json;
@@ -54,6 +54,25 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .arg(Arg::optional("query_options", ArgType::Obj, "JSON with query options"))
             .result("[\n  {\n    \"txid\" : \"hex\",\n    \"vout\" : n,\n    \"address\" : \"str\",\n    \"label\" : \"str\",\n    \"scriptPubKey\" : \"str\",\n    \"amount\" : n,\n    \"confirmations\" : n,\n    \"spendable\" : true|false,\n    \"solvable\" : true|false,\n    \"safe\" : true|false\n  },\n  ...\n]")
             .example("hashvive-cli listunspent"),
+    );
+    table.register(
+        Command::new("listreceivedbyaddress", "wallet", "List balances by receiving address.", method(manager, listreceivedbyaddress))
+            .arg(Arg::optional("minconf", ArgType::Num, "The minimum number of confirmations before payments are included.").default("1"))
+            .arg(Arg::optional("include_empty", ArgType::Bool, "Whether to include addresses that haven't received any payments.").default("false"))
+            .arg(Arg::optional("include_watchonly", ArgType::Bool, "(DEPRECATED) No longer used").default("false"))
+            .arg(Arg::optional("address_filter", ArgType::Str, "If present and non-empty, only return information on this address."))
+            .arg(Arg::optional("include_immature_coinbase", ArgType::Bool, "Include immature coinbase transactions.").default("false"))
+            .result("[                           (json array)\n  {                         (json object)\n    \"address\" : \"str\",      (string) The receiving address\n    \"amount\" : n,           (numeric) The total amount in BTC received by the address\n    \"confirmations\" : n,    (numeric) The number of confirmations of the most recent transaction included\n    \"label\" : \"str\",        (string) The label of the receiving address. The default label is \"\"\n    \"txids\" : [             (json array)\n      \"hex\",                (string) The ids of transactions received with the address\n      ...\n    ]\n  },\n  ...\n]")
+            .example("hashvive-cli listreceivedbyaddress 6 true"),
+    );
+    table.register(
+        Command::new("listreceivedbylabel", "wallet", "List received transactions by label.", method(manager, listreceivedbylabel))
+            .arg(Arg::optional("minconf", ArgType::Num, "The minimum number of confirmations before payments are included.").default("1"))
+            .arg(Arg::optional("include_empty", ArgType::Bool, "Whether to include labels that haven't received any payments.").default("false"))
+            .arg(Arg::optional("include_watchonly", ArgType::Bool, "(DEPRECATED) No longer used").default("false"))
+            .arg(Arg::optional("include_immature_coinbase", ArgType::Bool, "Include immature coinbase transactions.").default("false"))
+            .result("[                        (json array)\n  {                      (json object)\n    \"amount\" : n,        (numeric) The total amount received by addresses with this label\n    \"confirmations\" : n, (numeric) The number of confirmations of the most recent transaction included\n    \"label\" : \"str\"      (string) The label of the receiving address. The default label is \"\"\n  },\n  ...\n]")
+            .example("hashvive-cli listreceivedbylabel 6 true"),
     );
 }
 
@@ -145,24 +164,146 @@ async fn getreceivedbyaddress(m: Arc<WalletManager>, call: Call) -> Result<Value
     let minconf = int_param(&call, 1, 1);
     let include_immature = call.param(2).and_then(Value::as_bool).unwrap_or(false);
     let wallet = request_wallet(&m, &call).await?;
-    let bdk = wallet.bdk();
     let spk = address.script_pubkey();
-    if !bdk.is_mine(spk.clone()) {
+    if !wallet.bdk().is_mine(spk.clone()) {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Address not found in wallet"));
     }
-    let tip = wallet.last_block().height;
-    let received: Amount = bdk
-        .transactions()
-        .filter_map(|t| {
-            let depth = confirmations(tip, &t.chain_position);
-            let tx = &t.tx_node.tx;
-            // Coinbase outputs count once mature, or always when asked.
-            let coinbase_counted = depth >= 1 && (include_immature || !coinbase_immature(depth));
-            let counted = depth >= minconf && (!tx.is_coinbase() || coinbase_counted);
-            counted.then(|| tx.output.iter().filter(|o| o.script_pubkey == spk).map(|o| o.value).sum::<Amount>())
-        })
-        .sum();
+    let received = tally(&wallet, minconf, include_immature).remove(&spk).map_or(Amount::ZERO, |r| r.amount);
     Ok(amount_to_json(received))
+}
+
+/// What one of the wallet's scripts received.
+#[derive(Default)]
+struct Received {
+    amount: Amount,
+    /// Of the least confirmed payment counted.
+    confirmations: Option<i64>,
+    /// Each payment's transaction, once per output paying the script.
+    txids: Vec<Txid>,
+}
+
+/// What each of the wallet's scripts received in transactions with at least
+/// `minconf` confirmations (the reference's `ListReceived` tally): coinbase
+/// outputs count once confirmed and mature, or confirmed when
+/// `include_immature`.
+fn tally(wallet: &Wallet, minconf: i64, include_immature: bool) -> HashMap<ScriptBuf, Received> {
+    let tip = wallet.last_block().height;
+    let bdk = wallet.bdk();
+    let mut txs: Vec<_> = bdk.transactions().collect();
+    txs.sort_by_key(|t| t.tx_node.txid);
+    let mut received: HashMap<ScriptBuf, Received> = HashMap::new();
+    for t in txs {
+        let depth = confirmations(tip, &t.chain_position);
+        let tx = &t.tx_node.tx;
+        let coinbase_counted = depth >= 1 && (include_immature || !coinbase_immature(depth));
+        if depth < minconf || (tx.is_coinbase() && !coinbase_counted) {
+            continue;
+        }
+        for output in tx.output.iter().filter(|o| bdk.is_mine(o.script_pubkey.clone())) {
+            let entry = received.entry(output.script_pubkey.clone()).or_default();
+            entry.amount += output.value;
+            entry.confirmations = Some(entry.confirmations.map_or(depth, |c| c.min(depth)));
+            entry.txids.push(t.tx_node.txid);
+        }
+    }
+    received
+}
+
+/// The wallet's receiving addresses, in the reference's address book order
+/// (by kind of address, then by the hash or key it pays to), with labels.
+fn receiving_addresses(wallet: &Wallet, network: bitcoin::Network) -> Vec<(Address, String)> {
+    let bdk = wallet.bdk();
+    let handed_out = bdk.derivation_index(KeychainKind::External).map_or(0, |i| i + 1);
+    let mut book: Vec<(Address, String)> = (0..handed_out)
+        .map(|i| {
+            let address = bdk.peek_address(KeychainKind::External, i).address;
+            let label = wallet.label(&address).unwrap_or_default().to_string();
+            (address, label)
+        })
+        .collect();
+    // Labelled addresses of the wallet's own beyond those handed out.
+    for (text, label) in wallet.labels() {
+        let Some(address) = address_for(network, text) else { continue };
+        let ours = matches!(bdk.derivation_of_spk(address.script_pubkey()), Some((KeychainKind::External, _)));
+        if ours && !book.iter().any(|(a, _)| *a == address) {
+            book.push((address, label.clone()));
+        }
+    }
+    let rank = |a: &Address| match a.address_type() {
+        Some(AddressType::P2pkh) => 0,
+        Some(AddressType::P2sh) => 1,
+        Some(AddressType::P2wsh) => 2,
+        Some(AddressType::P2wpkh) => 3,
+        Some(AddressType::P2tr) => 4,
+        Some(AddressType::P2a) => 5,
+        _ => 6,
+    };
+    book.sort_by_cached_key(|(a, _)| (rank(a), a.script_pubkey()));
+    book
+}
+
+async fn listreceivedbyaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let minconf = int_param(&call, 0, 1);
+    let include_empty = call.param(1).and_then(Value::as_bool).unwrap_or(false);
+    let network = m.options().network;
+    let filter = match call.param(3).and_then(Value::as_str).filter(|f| !f.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            address_for(network, text)
+                .ok_or_else(|| RpcError::new(codes::RPC_WALLET_ERROR, "address_filter parameter was invalid"))?,
+        ),
+    };
+    let include_immature = call.param(4).and_then(Value::as_bool).unwrap_or(false);
+    let wallet = request_wallet(&m, &call).await?;
+    let mut received = tally(&wallet, minconf, include_immature);
+    let rows: Vec<Value> = receiving_addresses(&wallet, network)
+        .into_iter()
+        .filter(|(a, _)| filter.as_ref().is_none_or(|f| f == a))
+        .filter_map(|(address, label)| {
+            let r = received.remove(&address.script_pubkey());
+            if r.is_none() && !include_empty {
+                return None;
+            }
+            let r = r.unwrap_or_default();
+            Some(json!({
+                "address": address.to_string(),
+                "amount": amount_to_json(r.amount),
+                "confirmations": r.confirmations.unwrap_or(0),
+                "label": label,
+                "txids": r.txids.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            }))
+        })
+        .collect();
+    Ok(Value::Array(rows))
+}
+
+async fn listreceivedbylabel(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let minconf = int_param(&call, 0, 1);
+    let include_empty = call.param(1).and_then(Value::as_bool).unwrap_or(false);
+    let include_immature = call.param(3).and_then(Value::as_bool).unwrap_or(false);
+    let wallet = request_wallet(&m, &call).await?;
+    let mut received = tally(&wallet, minconf, include_immature);
+    let mut by_label: BTreeMap<String, Option<(Amount, Option<i64>)>> = BTreeMap::new();
+    for (address, label) in receiving_addresses(&wallet, m.options().network) {
+        let slot = by_label.entry(label).or_default();
+        if let Some(r) = received.remove(&address.script_pubkey()) {
+            let (amount, confirmations) = slot.get_or_insert((Amount::ZERO, None));
+            *amount += r.amount;
+            *confirmations = match (*confirmations, r.confirmations) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    let rows: Vec<Value> = by_label
+        .into_iter()
+        .filter(|(_, r)| r.is_some() || include_empty)
+        .map(|(label, r)| {
+            let (amount, confirmations) = r.unwrap_or_default();
+            json!({ "amount": amount_to_json(amount), "confirmations": confirmations.unwrap_or(0), "label": label })
+        })
+        .collect();
+    Ok(Value::Array(rows))
 }
 
 async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
