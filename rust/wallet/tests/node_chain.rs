@@ -45,8 +45,11 @@ fn node() -> Node {
 impl Node {
     async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
         let chain = Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone()));
-        let options =
-            WalletOptions { fallback_fee: 20_000, ..WalletOptions::new(self.wallets_dir.clone(), Network::Regtest) };
+        let options = WalletOptions {
+            fallback_fee: 20_000,
+            keypool: 50,
+            ..WalletOptions::new(self.wallets_dir.clone(), Network::Regtest)
+        };
         let startup = WalletStartup { options, wallets: wallets.iter().map(|w| w.to_string()).collect() };
         WalletClient::start(chain, startup).await.unwrap()
     }

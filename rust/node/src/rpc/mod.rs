@@ -24,9 +24,8 @@ pub mod net;
 pub mod params;
 pub mod peers;
 pub mod psbt;
+pub use hashvive_script::{script, sign};
 pub mod rawtransaction;
-pub mod script;
-pub mod sign;
 pub mod transaction;
 pub mod util;
 

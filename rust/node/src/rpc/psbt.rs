@@ -1,19 +1,14 @@
-//! PSBTs (BIP174/371) for the RPCs: decoding with the reference's errors,
-//! the `decodepsbt` JSON, finalizing and extracting, and `analyzepsbt`.
-//!
-//! rust-bitcoin parses and serializes PSBTs; what is added here is the
-//! reference's view of them: its checks after parsing, its field order and
-//! map orders in JSON, and its roles analysis.
+//! PSBTs (BIP174/371) as the node's RPCs show them: the `decodepsbt` JSON,
+//! with the reference's field order and map orders, and `analyzepsbt`'s
+//! roles analysis. Decoding, signing and finalizing live in
+//! `hashvive_script::psbt`.
 
-use base64::Engine as _;
 use bitcoin::bip32::{DerivationPath, KeySource};
-use bitcoin::hashes::{hash160, Hash};
+use bitcoin::hashes::Hash;
 use bitcoin::psbt::{raw, Psbt};
 use bitcoin::secp256k1::{All, Secp256k1};
 use bitcoin::{Network, Transaction, TxOut};
 use serde_json::{Map, Value};
-
-use hashvive_rpc::{codes, RpcError};
 
 use crate::rpc::format::{
     amount_to_json, script_to_json, signed_amount_to_json, tx_size_and_weight, tx_to_json, ScriptJsonOptions,
@@ -21,77 +16,10 @@ use crate::rpc::format::{
 };
 use crate::rpc::params::encode_hex;
 use crate::rpc::script::{self, sighash_name};
-use crate::rpc::sign::{self, KnownData, SigningProvider};
-
-fn decode_failed(reason: &str) -> RpcError {
-    RpcError::new(codes::RPC_DESERIALIZATION_ERROR, format!("TX decode failed {reason}"))
-}
-
-/// The reference's words for rust-bitcoin's parse errors, where they differ.
-fn reason(e: &bitcoin::psbt::Error) -> String {
-    use bitcoin::psbt::Error as E;
-    match e {
-        E::InvalidMagic | E::InvalidSeparator => "Invalid PSBT magic bytes".into(),
-        E::UnsignedTxHasScriptSigs | E::UnsignedTxHasScriptWitnesses => {
-            "Unsigned tx does not have empty scriptSigs and scriptWitnesses.".into()
-        }
-        E::MustHaveUnsignedTx => "No unsigned transaction was provided".into(),
-        E::PartialDataConsumption => "extra data after PSBT".into(),
-        other => other.to_string(),
-    }
-}
-
-/// The reference's `DecodeBase64PSBT`, as an RPC error `-22` on failure.
-pub fn decode_psbt(text: &str) -> Result<Psbt, RpcError> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| decode_failed("invalid base64"))?;
-    let mut reader = bytes.as_slice();
-    let psbt = Psbt::deserialize_from_reader(&mut reader).map_err(|e| decode_failed(&reason(&e)))?;
-    if !reader.is_empty() {
-        return Err(decode_failed("extra data after PSBT"));
-    }
-    // The reference refuses a previous transaction that is not the one spent.
-    for (txin, input) in psbt.unsigned_tx.input.iter().zip(&psbt.inputs) {
-        if let Some(prev) = &input.non_witness_utxo {
-            if prev.compute_txid() != txin.previous_output.txid {
-                return Err(decode_failed("Non-witness UTXO does not match outpoint hash"));
-            }
-            if txin.previous_output.vout as usize >= prev.output.len() {
-                return Err(decode_failed("Input specifies output index that does not exist"));
-            }
-        }
-    }
-    Ok(psbt)
-}
-
-pub fn encode_psbt(psbt: &Psbt) -> String {
-    base64::engine::general_purpose::STANDARD.encode(psbt.serialize())
-}
-
-/// A PSBT with empty maps for a transaction (`createpsbt`, `converttopsbt`).
-pub fn blank_psbt(tx: Transaction) -> Psbt {
-    let inputs = vec![Default::default(); tx.input.len()];
-    let outputs = vec![Default::default(); tx.output.len()];
-    Psbt {
-        unsigned_tx: tx,
-        version: 0,
-        xpub: Default::default(),
-        proprietary: Default::default(),
-        unknown: Default::default(),
-        inputs,
-        outputs,
-    }
-}
-
-/// The output an input spends, from its non-witness or witness UTXO
-/// (`GetInputUTXO`).
-pub fn input_utxo(psbt: &Psbt, index: usize) -> Option<TxOut> {
-    let input = psbt.inputs.get(index)?;
-    let prevout = psbt.unsigned_tx.input.get(index)?.previous_output;
-    match &input.non_witness_utxo {
-        Some(prev) => prev.output.get(prevout.vout as usize).cloned(),
-        None => input.witness_utxo.clone(),
-    }
-}
+pub use hashvive_script::psbt::{
+    blank_psbt, decode_psbt, encode_psbt, extract, finalize, finalize_input, input_final_and_verified, input_utxo,
+    partial_sigs,
+};
 
 /// The full key bytes of an unknown entry (type then key data).
 fn raw_key_bytes(key: &raw::Key) -> Vec<u8> {
@@ -176,13 +104,6 @@ fn preimages_json<H: AsRef<[u8]>>(map: &std::collections::BTreeMap<H, Vec<u8>>) 
 
 /// Signatures by public key, ordered as the reference orders them (by key
 /// hash).
-fn partial_sigs(input: &bitcoin::psbt::Input) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut sigs: Vec<(Vec<u8>, Vec<u8>)> =
-        input.partial_sigs.iter().map(|(k, s)| (k.to_bytes(), s.to_vec())).collect();
-    sigs.sort_by_key(|(k, _)| hash160::Hash::hash(k).to_byte_array());
-    sigs
-}
-
 fn input_json(psbt: &Psbt, index: usize, network: Network) -> Map<String, Value> {
     let input = &psbt.inputs[index];
     let mut o = Map::new();
@@ -389,85 +310,6 @@ pub fn psbt_to_json(psbt: &Psbt, network: Network) -> Value {
         r.insert("fee".into(), signed_amount_to_json(i128::from(total_in) - i128::from(total_out)));
     }
     Value::Object(r)
-}
-
-/// A PSBT input's signatures and scripts as signing input data.
-fn known_data(input: &bitcoin::psbt::Input) -> KnownData {
-    KnownData {
-        sigs: partial_sigs(input).into_iter().collect(),
-        scripts: input.redeem_script.iter().chain(&input.witness_script).map(|s| s.to_bytes()).collect(),
-    }
-}
-
-/// Whether an input has final scripts that satisfy its UTXO
-/// (`PSBTInputSignedAndVerified`).
-fn input_final_and_verified(psbt: &Psbt, index: usize, secp: &Secp256k1<All>) -> bool {
-    let input = &psbt.inputs[index];
-    if input.final_script_sig.is_none() && input.final_script_witness.is_none() {
-        return false;
-    }
-    let Some(utxo) = input_utxo(psbt, index) else { return false };
-    let mut tx = psbt.unsigned_tx.clone();
-    tx.input[index].script_sig = input.final_script_sig.clone().unwrap_or_default();
-    tx.input[index].witness = input.final_script_witness.clone().unwrap_or_default();
-    sign::input_verified(&tx, index, &utxo, secp)
-}
-
-/// What trying to complete one input found (the reference's `SignPSBTInput`
-/// with no keys).
-struct InputStatus {
-    complete: bool,
-    missing: sign::Missing,
-}
-
-/// Completes input `index` from its partial signatures when they suffice,
-/// writing the final scripts (and dropping what they make unnecessary).
-fn finalize_input(psbt: &mut Psbt, index: usize, secp: &Secp256k1<All>) -> InputStatus {
-    if input_final_and_verified(psbt, index, secp) {
-        return InputStatus { complete: true, missing: Default::default() };
-    }
-    let Some(utxo) = input_utxo(psbt, index) else {
-        return InputStatus { complete: false, missing: Default::default() };
-    };
-    let hash_type = psbt.inputs[index].sighash_type.map_or(1, |t| t.to_u32());
-    let known = known_data(&psbt.inputs[index]);
-    let tx = psbt.unsigned_tx.clone();
-    let (signed, _) = sign::sign_with_data(&tx, index, &utxo, &known, &SigningProvider::default(), hash_type, secp);
-    // A witness UTXO alone only proves the amount for segwit signatures.
-    let witness_only = psbt.inputs[index].non_witness_utxo.is_none();
-    if witness_only && signed.witness.is_empty() {
-        return InputStatus { complete: false, missing: signed.missing };
-    }
-    if signed.complete {
-        let input = &mut psbt.inputs[index];
-        input.partial_sigs.clear();
-        input.bip32_derivation.clear();
-        input.redeem_script = None;
-        input.witness_script = None;
-        input.final_script_sig = (!signed.script_sig.is_empty()).then_some(signed.script_sig);
-        input.final_script_witness = (!signed.witness.is_empty()).then_some(signed.witness.clone());
-        if !signed.witness.is_empty() {
-            input.witness_utxo = Some(utxo);
-        }
-    }
-    InputStatus { complete: signed.complete, missing: signed.missing }
-}
-
-/// The reference's `FinalizePSBT`: whether every input is now final.
-pub fn finalize(psbt: &mut Psbt, secp: &Secp256k1<All>) -> bool {
-    // Every input is finalized, also after one that cannot be.
-    let done: Vec<bool> = (0..psbt.inputs.len()).map(|i| finalize_input(psbt, i, secp).complete).collect();
-    done.into_iter().all(|complete| complete)
-}
-
-/// The network transaction of a finalized PSBT.
-pub fn extract(psbt: &Psbt) -> Transaction {
-    let mut tx = psbt.unsigned_tx.clone();
-    for (txin, input) in tx.input.iter_mut().zip(&psbt.inputs) {
-        txin.script_sig = input.final_script_sig.clone().unwrap_or_default();
-        txin.witness = input.final_script_witness.clone().unwrap_or_default();
-    }
-    tx
 }
 
 /// The reference's PSBT roles, in order.

@@ -20,8 +20,9 @@ use bitcoin::secp256k1::{All, Message, PublicKey, Secp256k1, SecretKey};
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::{Amount, PrivateKey, Script, ScriptBuf, Transaction, TxOut, Witness};
 
-use crate::rpc::format::MAX_MONEY;
-use crate::rpc::script::{self, ops, TxoutType, OP_1, OP_16};
+use hashvive_rpc::amount::MAX_MONEY;
+
+use crate::script::{self, ops, TxoutType, OP_1, OP_16};
 
 /// `SIGHASH_DEFAULT`: taproot's implicit ALL; ALL for everything else.
 pub const SIGHASH_DEFAULT: u32 = 0;
@@ -559,7 +560,7 @@ pub fn input_verified(tx: &Transaction, index: usize, coin: &TxOut, secp: &Secp2
 /// `CTxOut::ToString`, which the reference puts in "Missing amount" errors.
 pub fn txout_to_string(txout: &TxOut) -> String {
     let sats = txout.value.to_sat();
-    let hex = crate::rpc::params::encode_hex(txout.script_pubkey.as_bytes());
+    let hex = crate::encode_hex(txout.script_pubkey.as_bytes());
     format!(
         "CTxOut(nValue={}.{:08}, scriptPubKey={})",
         sats / 100_000_000,
