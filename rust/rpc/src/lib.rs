@@ -10,6 +10,7 @@
 pub mod amount;
 pub mod convert;
 pub mod error;
+pub mod params;
 pub mod request;
 pub mod table;
 

@@ -10,7 +10,7 @@
 use bitcoin::hashes::{hash160, sha256, Hash};
 use bitcoin::{Address, Network, Script};
 
-use crate::encode_hex;
+use hashvive_rpc::params::encode_hex;
 
 pub const OP_0: u8 = 0x00;
 pub const OP_PUSHDATA1: u8 = 0x4c;
@@ -414,7 +414,7 @@ fn infer(script: &[u8], ctx: Ctx, network: Network, known: &[&[u8]]) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode_hex;
+    use hashvive_rpc::params::decode_hex;
 
     fn hex(s: &str) -> Vec<u8> {
         decode_hex(s).unwrap()

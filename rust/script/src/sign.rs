@@ -560,7 +560,7 @@ pub fn input_verified(tx: &Transaction, index: usize, coin: &TxOut, secp: &Secp2
 /// `CTxOut::ToString`, which the reference puts in "Missing amount" errors.
 pub fn txout_to_string(txout: &TxOut) -> String {
     let sats = txout.value.to_sat();
-    let hex = crate::encode_hex(txout.script_pubkey.as_bytes());
+    let hex = hashvive_rpc::params::encode_hex(txout.script_pubkey.as_bytes());
     format!(
         "CTxOut(nValue={}.{:08}, scriptPubKey={})",
         sats / 100_000_000,

@@ -21,12 +21,11 @@ pub mod format;
 pub mod mempool;
 pub mod mining;
 pub mod net;
-pub mod params;
 pub mod peers;
 pub mod psbt;
-pub use hashvive_script::{script, sign};
+pub use hashvive_rpc::params;
+pub use hashvive_script::{script, sign, transaction};
 pub mod rawtransaction;
-pub mod transaction;
 pub mod util;
 
 /// Wraps a handler that does chain work (disk reads, validation) so it runs

@@ -9,8 +9,8 @@ use bitcoin::consensus::encode::serialize;
 use bitcoin::consensus::Decodable;
 use bitcoin::{absolute, transaction, Transaction, TxIn, TxOut, Witness};
 
-use crate::rpc::params::decode_hex;
-use crate::rpc::script::{has_valid_ops, MAX_SCRIPT_SIZE};
+use crate::script::{has_valid_ops, MAX_SCRIPT_SIZE};
+use hashvive_rpc::params::decode_hex;
 
 /// Reads one transaction; `None` unless it decodes and consumes every byte.
 fn read_tx(mut bytes: &[u8], allow_witness: bool) -> Option<Transaction> {
@@ -96,7 +96,7 @@ pub fn serialize_tx(tx: &Transaction) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc::params::encode_hex;
+    use hashvive_rpc::params::encode_hex;
 
     #[test]
     fn zero_input_transactions_decode_only_as_legacy() {

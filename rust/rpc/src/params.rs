@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
-use hashvive_rpc::table::json_type_name;
-use hashvive_rpc::RpcError;
+use crate::table::json_type_name;
+use crate::RpcError;
 
 /// The reference's message when a JSON value has the wrong type.
 fn wrong_type(v: &Value, expected: &str) -> RpcError {
@@ -57,7 +57,26 @@ pub fn get_i32(v: &Value) -> Result<i32, RpcError> {
     get_int(v, i32::MIN.into(), i32::MAX.into()).map(|i| i as i32)
 }
 
-pub use hashvive_script::{decode_hex, encode_hex, is_hex};
+/// `IsHex`: a non-empty, even-length string of hex digits.
+pub fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Hex digits to bytes; `None` unless [`is_hex`].
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !is_hex(s) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+}
+
+pub fn encode_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
 
 /// `ParseHexV`: a value that must be a hex string; anything else (including a
 /// non-string) is `"<name> must be hexadecimal string (not '…')"`.
