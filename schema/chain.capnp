@@ -27,6 +27,9 @@ interface Chain {
     isInitialBlockDownload @11 (context :Proxy.Context) -> (result :Bool);
     handleNotifications @12 (context :Proxy.Context, notifications :ChainNotifications) -> (result :Handler.Handler);
     handleRpc @13 (context :Proxy.Context, command :RpcCommand, actor :RpcActor) -> (result :Handler.Handler);
+    # Each outpoint is a txid and an output index (36 bytes, as in a
+    # transaction); each result a serialized output, empty when not found.
+    findCoins @14 (context :Proxy.Context, outpoints :List(Data)) -> (result :List(Data));
 }
 
 interface ChainNotifications {

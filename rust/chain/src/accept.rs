@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use bitcoin::hashes::Hash;
-use bitcoin::{Amount, Block, BlockHash, OutPoint, Transaction, Txid, Wtxid};
+use bitcoin::{Amount, Block, BlockHash, OutPoint, Transaction, TxOut, Txid, Wtxid};
 
 use hashvive_consensus::locks::{calculate_sequence_locks, is_final_tx, sequence_locks_satisfied};
 use hashvive_consensus::script::block_script_flags;
@@ -329,6 +329,17 @@ impl Chainstate {
     /// `prioritisetransaction`.
     pub fn prioritise_transaction(&self, txid: Txid, fee_delta: i64) {
         self.lock().mempool.prioritise(txid, fee_delta);
+    }
+
+    /// The output `outpoint` names, if spendable now: an output of a mempool
+    /// transaction, or an unspent output of the active chain (the
+    /// reference's `findCoins`, which signing uses to learn what inputs spend).
+    pub fn find_coin(&self, outpoint: &OutPoint) -> Result<Option<TxOut>, crate::error::StoreError> {
+        let inner = self.lock();
+        if let Some(entry) = inner.mempool.get(&outpoint.txid) {
+            return Ok(entry.tx.output.get(outpoint.vout as usize).cloned());
+        }
+        Ok(inner.store.coin(outpoint)?.map(|c| c.txout))
     }
 
     /// Runs `f` with the mempool locked.

@@ -364,6 +364,10 @@ pub trait Chain: Send + Sync {
     /// still valid: such wallet transactions count as pending, others as
     /// abandoned or conflicted.
     async fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool>;
+    /// The outputs `outpoints` (txid, index) name, serialized, where they
+    /// are spendable now: in the mempool or unspent in the active chain
+    /// (the reference's `findCoins`, for signing what a wallet did not make).
+    async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>>;
     /// Every serialized mempool transaction, parents first (the reference's
     /// `requestMempoolTransactions`): what a wallet loaded now has missed.
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>>;

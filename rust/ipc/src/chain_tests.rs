@@ -59,6 +59,9 @@ impl Chain for TestChain {
     async fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool> {
         Ok(txid[0] == 1)
     }
+    async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>> {
+        Ok(outpoints.iter().map(|(txid, vout)| (txid[0] == 1).then(|| vec![*vout as u8; 9])).collect())
+    }
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>> {
         Ok(vec![vec![0xaa], vec![]])
     }
@@ -205,6 +208,8 @@ fn chain_calls_round_trip() {
         assert_eq!(chain.read_blocks(6, 10).await.unwrap(), vec![vec![6; 3], vec![7; 3]]);
         assert!(chain.read_blocks(8, 10).await.unwrap().is_empty());
         assert!(chain.is_in_mempool([1; 32]).await.unwrap());
+        let coins = chain.find_coins(vec![([1; 32], 7), ([2; 32], 0)]).await.unwrap();
+        assert_eq!(coins, vec![Some(vec![7; 9]), None]);
         assert_eq!(chain.mempool_transactions().await.unwrap(), vec![vec![0xaa], vec![]]);
         assert_eq!(chain.broadcast_transaction(vec![0], 0).await.unwrap(), Ok(()));
         assert_eq!(chain.broadcast_transaction(vec![1], 0).await.unwrap(), Err(BroadcastError::MissingInputs));

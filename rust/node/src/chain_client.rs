@@ -100,6 +100,19 @@ impl Chain for NodeChain {
         Ok(self.chainstate.with_mempool(|m| m.contains(&txid)))
     }
 
+    async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>> {
+        self.blocking(move |c| {
+            outpoints
+                .iter()
+                .map(|(txid, vout)| {
+                    let outpoint = bitcoin::OutPoint { txid: Txid::from_byte_array(*txid), vout: *vout };
+                    Ok(c.find_coin(&outpoint).map_err(storage)?.map(|o| serialize(&o)))
+                })
+                .collect()
+        })
+        .await?
+    }
+
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>> {
         self.blocking(|c| c.with_mempool(|m| m.entries_in_order().iter().map(|e| serialize(&*e.tx)).collect())).await
     }

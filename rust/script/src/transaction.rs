@@ -9,7 +9,18 @@ use bitcoin::consensus::encode::serialize;
 use bitcoin::consensus::Decodable;
 use bitcoin::{absolute, transaction, Transaction, TxIn, TxOut, Witness};
 
-use crate::script::{has_valid_ops, MAX_SCRIPT_SIZE};
+use std::collections::HashSet;
+
+use bitcoin::hashes::Hash;
+use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Txid};
+use serde_json::Value;
+
+use hashvive_rpc::amount::parse_amount;
+use hashvive_rpc::params::{get_array, get_i32, get_int, get_obj, parse_hash_o, parse_hex_v};
+use hashvive_rpc::{codes, RpcError};
+
+use crate::script::{self, has_valid_ops, MAX_SCRIPT_SIZE};
+use crate::sign;
 use hashvive_rpc::params::decode_hex;
 
 /// Reads one transaction; `None` unless it decodes and consumes every byte.
@@ -91,6 +102,163 @@ pub fn serialize_tx(tx: &Transaction) -> Vec<u8> {
     } else {
         serialize_no_witness(tx)
     }
+}
+
+/// `TX_MIN_STANDARD_VERSION`..=`TX_MAX_STANDARD_VERSION`.
+const STANDARD_VERSIONS: std::ops::RangeInclusive<i64> = 1..=3;
+/// The version of transactions the RPCs make unless told otherwise.
+pub const DEFAULT_RAWTX_VERSION: i64 = 2;
+/// `MAX_BIP125_RBF_SEQUENCE`.
+const MAX_BIP125_RBF_SEQUENCE: u32 = 0xffff_fffd;
+
+/// The reference's `ConstructTransaction`: a transaction from the
+/// `inputs`, `outputs`, `locktime`, `replaceable` and `version` parameters
+/// of `createrawtransaction` and its kin; `destination` reads an address.
+pub fn construct(
+    inputs: Option<&Value>,
+    outputs: &Value,
+    locktime: Option<&Value>,
+    rbf: Option<bool>,
+    version: Option<&Value>,
+    destination: &dyn Fn(&str) -> Option<ScriptBuf>,
+) -> Result<Transaction, RpcError> {
+    let version = match version {
+        Some(v) => get_int(v, 0, u32::MAX.into())?,
+        None => DEFAULT_RAWTX_VERSION,
+    };
+    let mut lock_time = 0u32;
+    if let Some(v) = locktime {
+        let t = get_int(v, i64::MIN, i64::MAX)?;
+        lock_time =
+            u32::try_from(t).map_err(|_| RpcError::invalid_parameter("Invalid parameter, locktime out of range"))?;
+    }
+    if !STANDARD_VERSIONS.contains(&version) {
+        return Err(RpcError::invalid_parameter(format!(
+            "Invalid parameter, version out of range({}~{})",
+            STANDARD_VERSIONS.start(),
+            STANDARD_VERSIONS.end()
+        )));
+    }
+    let mut tx = Transaction {
+        version: transaction::Version(version as i32),
+        lock_time: absolute::LockTime::from_consensus(lock_time),
+        input: Vec::new(),
+        output: Vec::new(),
+    };
+    add_inputs(&mut tx, inputs, rbf)?;
+    add_outputs(&mut tx, outputs, destination)?;
+    if rbf == Some(true) && !tx.input.is_empty() && !tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe) {
+        return Err(RpcError::invalid_parameter(
+            "Invalid parameter combination: Sequence number(s) contradict replaceable option",
+        ));
+    }
+    Ok(tx)
+}
+
+fn add_inputs(tx: &mut Transaction, inputs: Option<&Value>, rbf: Option<bool>) -> Result<(), RpcError> {
+    let empty = Vec::new();
+    let inputs = match inputs {
+        Some(v) => get_array(v)?,
+        None => &empty,
+    };
+    for input in inputs {
+        let o = get_obj(input)?;
+        let txid = Txid::from_byte_array(parse_hash_o(o, "txid")?);
+        let vout = o.get("vout").filter(|v| v.is_number());
+        let vout = get_i32(vout.ok_or_else(|| RpcError::invalid_parameter("Invalid parameter, missing vout key"))?)?;
+        if vout < 0 {
+            return Err(RpcError::invalid_parameter("Invalid parameter, vout cannot be negative"));
+        }
+        let mut sequence = if rbf.unwrap_or(true) {
+            MAX_BIP125_RBF_SEQUENCE
+        } else if tx.lock_time.to_consensus_u32() != 0 {
+            0xffff_fffe
+        } else {
+            0xffff_ffff
+        };
+        if let Some(v) = o.get("sequence").filter(|v| v.is_number()) {
+            let n = get_int(v, i64::MIN, i64::MAX)?;
+            sequence = u32::try_from(n)
+                .map_err(|_| RpcError::invalid_parameter("Invalid parameter, sequence number is out of range"))?;
+        }
+        tx.input.push(TxIn {
+            previous_output: OutPoint { txid, vout: vout as u32 },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence(sequence),
+            witness: Default::default(),
+        });
+    }
+    Ok(())
+}
+
+/// The outputs parameter as ordered key-value pairs (the reference's
+/// `NormalizeOutputs`; an array of one-key objects keeps duplicate keys).
+fn normalize_outputs(outputs: &Value) -> Result<Vec<(String, Value)>, RpcError> {
+    match outputs {
+        Value::Null => Err(RpcError::invalid_parameter("Invalid parameter, output argument must be non-null")),
+        Value::Object(o) => Ok(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        other => {
+            let mut pairs = Vec::new();
+            for output in get_array(other)? {
+                let Value::Object(o) = output else {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid parameter, key-value pair not an object as expected",
+                    ));
+                };
+                if o.len() != 1 {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid parameter, key-value pair must contain exactly one key",
+                    ));
+                }
+                pairs.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Ok(pairs)
+        }
+    }
+}
+
+/// `UniValue::getValStr`: a string's or number's text, else empty.
+fn val_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn add_outputs(
+    tx: &mut Transaction,
+    outputs: &Value,
+    destination: &dyn Fn(&str) -> Option<ScriptBuf>,
+) -> Result<(), RpcError> {
+    let pairs = normalize_outputs(outputs)?;
+    // Lookups by key see the first pair with that key, as the reference's do.
+    let first = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    let mut has_data = false;
+    let mut seen = HashSet::new();
+    for (name, _) in &pairs {
+        if name == "data" {
+            if has_data {
+                return Err(RpcError::invalid_parameter("Invalid parameter, duplicate key: data"));
+            }
+            has_data = true;
+            let data = parse_hex_v(&Value::String(val_str(&first(name))), "Data")?;
+            let mut spk = vec![script::OP_RETURN];
+            sign::push_data(&mut spk, &data);
+            tx.output.push(TxOut { value: Amount::ZERO, script_pubkey: ScriptBuf::from_bytes(spk) });
+        } else {
+            let amount = parse_amount(&first(name))?;
+            let script_pubkey = destination(name).ok_or_else(|| {
+                RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {name}"))
+            })?;
+            if !seen.insert(script_pubkey.clone()) {
+                return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {name}")));
+            }
+            tx.output.push(TxOut { value: amount, script_pubkey });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

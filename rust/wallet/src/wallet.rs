@@ -5,11 +5,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bdk_wallet::chain::BlockId;
-use bdk_wallet::miniscript::descriptor::{Descriptor, DescriptorPublicKey, KeyMap, KeyMapWrapper};
+use bdk_wallet::miniscript::descriptor::{
+    DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, KeyMap, KeyMapWrapper,
+};
+use bdk_wallet::miniscript::psbt::PsbtExt;
+use bdk_wallet::miniscript::ForEachKey;
 use bdk_wallet::rusqlite::{params, Connection, OptionalExtension};
 use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet as BdkWallet};
 use bitcoin::bip32::Xpriv;
-use bitcoin::{Block, Network, OutPoint, Psbt, Transaction, Txid};
+use bitcoin::psbt::{GetKey, KeyRequest};
+use bitcoin::{Block, Network, OutPoint, Psbt, Script, Transaction, Txid};
+use hashvive_script::sign::SigningProvider;
 
 use zeroize::Zeroizing;
 
@@ -514,6 +520,63 @@ impl Wallet {
         self.bdk
             .finalize_psbt(psbt, SignOptions::default())
             .map_err(|e| WalletError::Other(format!("Signing transaction failed: {e}")))
+    }
+
+    /// Adds the private keys for those of `scripts` that are the wallet's
+    /// to `provider`, to sign with `hashvive_script`; none while the wallet
+    /// is locked.
+    pub fn add_keys<'a>(&self, provider: &mut SigningProvider, scripts: impl IntoIterator<Item = &'a Script>) {
+        let Some(secrets) = &self.secrets else { return };
+        let secp = self.bdk.secp_ctx();
+        for spk in scripts {
+            let Some(derived) = self.derived_descriptor(spk) else { continue };
+            derived.for_each_key(|key| {
+                let source = (key.master_fingerprint(), key.full_derivation_path().unwrap_or_default());
+                if let Ok(Some(private)) = secrets.keys.get_key(KeyRequest::Bip32(source), secp) {
+                    provider.add_key(&private, secp);
+                }
+                true
+            });
+        }
+    }
+
+    /// The wallet's descriptor for one of its scripts, at the script's index.
+    fn derived_descriptor(&self, spk: &Script) -> Option<Descriptor<DefiniteDescriptorKey>> {
+        let (keychain, index) = self.bdk.derivation_of_spk(spk.to_owned())?;
+        self.bdk.public_descriptor(keychain).at_derivation_index(index).ok()
+    }
+
+    /// Fills in what the wallet knows for a PSBT (the reference's
+    /// `FillPSBT` without signing): the transactions its inputs spend, and,
+    /// with `bip32derivs`, the key origins and scripts of its own inputs and
+    /// outputs.
+    pub fn update_psbt(&self, psbt: &mut Psbt, bip32derivs: bool) {
+        for i in 0..psbt.inputs.len() {
+            let prevout = psbt.unsigned_tx.input[i].previous_output;
+            let Some(prev) = self.bdk.tx_graph().get_tx(prevout.txid) else { continue };
+            let Some(spent) = prev.output.get(prevout.vout as usize).cloned() else { continue };
+            let input = &mut psbt.inputs[i];
+            if input.non_witness_utxo.is_none() {
+                input.non_witness_utxo = Some((*prev).clone());
+            }
+            if input.witness_utxo.is_none() && spent.script_pubkey.is_witness_program() {
+                input.witness_utxo = Some(spent.clone());
+            }
+            if bip32derivs {
+                if let Some(derived) = self.derived_descriptor(&spent.script_pubkey) {
+                    // A mismatch leaves the input as it was; signing will tell.
+                    let _ = psbt.update_input_with_descriptor(i, &derived);
+                }
+            }
+        }
+        if bip32derivs {
+            for o in 0..psbt.outputs.len() {
+                let spk = psbt.unsigned_tx.output[o].script_pubkey.clone();
+                if let Some(derived) = self.derived_descriptor(&spk) {
+                    let _ = psbt.update_output_with_descriptor(o, &derived);
+                }
+            }
+        }
     }
 
     /// Takes a transaction seen in the mempool at `time` (if it concerns us).

@@ -90,9 +90,6 @@ struct ChainCoins(Arc<Chainstate>);
 
 impl rawtransaction::CoinLookup for ChainCoins {
     fn coin(&self, outpoint: &bitcoin::OutPoint) -> Option<bitcoin::TxOut> {
-        let in_mempool = self
-            .0
-            .with_mempool(|m| m.get(&outpoint.txid).and_then(|e| e.tx.output.get(outpoint.vout as usize).cloned()));
-        in_mempool.or_else(|| self.0.utxo(outpoint).ok().flatten().map(|c| c.txout))
+        self.0.find_coin(outpoint).ok().flatten()
     }
 }

@@ -5,26 +5,23 @@
 //! inputs spend through [`CoinLookup`] (the reference reads its UTXO set and
 //! mempool there).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{All, Secp256k1};
-use bitcoin::{absolute, transaction, Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid};
+use bitcoin::{Network, OutPoint, ScriptBuf, Transaction, TxOut};
 use serde_json::{Map, Value};
 
 use hashvive_rpc::table::{sync_handler, Call};
 use hashvive_rpc::{codes, Arg, ArgType, Command, RpcError, RpcTable};
 
 use crate::rpc::address::{decode_destination, decode_secret};
-use crate::rpc::format::{parse_amount, script_to_json, tx_to_json, ScriptJsonOptions, TxJsonOptions};
-use crate::rpc::params::{
-    encode_hex, get_array, get_bool, get_i32, get_int, get_obj, get_str, parse_hash_o, parse_hex_v,
-};
+use crate::rpc::format::{script_to_json, tx_to_json, ScriptJsonOptions, TxJsonOptions};
+use crate::rpc::params::{encode_hex, get_array, get_bool, get_str, parse_hex_v};
 use crate::rpc::psbt::{self, blank_psbt, decode_psbt, encode_psbt};
 use crate::rpc::script::{self, TxoutType};
 use crate::rpc::sign::{self, SigningProvider};
-use crate::rpc::transaction::{decode_hex_tx, serialize_tx};
+use crate::rpc::transaction::{construct, decode_hex_tx, serialize_tx, DEFAULT_RAWTX_VERSION};
 use hashvive_script::sign_raw::{parse_prevouts, parse_sighash, sign_transaction};
 
 /// Where unspent outputs come from: the UTXO set and mempool once the chain
@@ -35,10 +32,6 @@ pub trait CoinLookup: Send + Sync {
 
 const CATEGORY: &str = "rawtransactions";
 /// `TX_MIN_STANDARD_VERSION`..=`TX_MAX_STANDARD_VERSION`.
-const STANDARD_VERSIONS: std::ops::RangeInclusive<i64> = 1..=3;
-const DEFAULT_RAWTX_VERSION: i64 = 2;
-/// `MAX_BIP125_RBF_SEQUENCE`.
-const MAX_BIP125_RBF_SEQUENCE: u32 = 0xffff_fffd;
 
 fn hex_tx(tx: &Transaction) -> Value {
     Value::String(encode_hex(&serialize_tx(tx)))
@@ -52,139 +45,15 @@ fn deserialization_error(message: impl Into<String>) -> RpcError {
 /// parameters.
 fn construct_transaction(call: &Call, network: Network) -> Result<Transaction, RpcError> {
     let rbf = call.param(3).map(get_bool).transpose()?;
-    let version = match call.param(4) {
-        Some(v) => get_int(v, 0, u32::MAX.into())?,
-        None => DEFAULT_RAWTX_VERSION,
-    };
-    let mut lock_time = 0u32;
-    if let Some(v) = call.param(2) {
-        let t = get_int(v, i64::MIN, i64::MAX)?;
-        lock_time =
-            u32::try_from(t).map_err(|_| RpcError::invalid_parameter("Invalid parameter, locktime out of range"))?;
-    }
-    if !STANDARD_VERSIONS.contains(&version) {
-        return Err(RpcError::invalid_parameter(format!(
-            "Invalid parameter, version out of range({}~{})",
-            STANDARD_VERSIONS.start(),
-            STANDARD_VERSIONS.end()
-        )));
-    }
-    let mut tx = Transaction {
-        version: transaction::Version(version as i32),
-        lock_time: absolute::LockTime::from_consensus(lock_time),
-        input: Vec::new(),
-        output: Vec::new(),
-    };
-    add_inputs(&mut tx, call.param(0), rbf)?;
-    add_outputs(&mut tx, call.params.get(1).unwrap_or(&Value::Null), network)?;
-    if rbf == Some(true) && !tx.input.is_empty() && !tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe) {
-        return Err(RpcError::invalid_parameter(
-            "Invalid parameter combination: Sequence number(s) contradict replaceable option",
-        ));
-    }
-    Ok(tx)
-}
-
-fn add_inputs(tx: &mut Transaction, inputs: Option<&Value>, rbf: Option<bool>) -> Result<(), RpcError> {
-    let empty = Vec::new();
-    let inputs = match inputs {
-        Some(v) => get_array(v)?,
-        None => &empty,
-    };
-    for input in inputs {
-        let o = get_obj(input)?;
-        let txid = Txid::from_byte_array(parse_hash_o(o, "txid")?);
-        let vout = o.get("vout").filter(|v| v.is_number());
-        let vout = get_i32(vout.ok_or_else(|| RpcError::invalid_parameter("Invalid parameter, missing vout key"))?)?;
-        if vout < 0 {
-            return Err(RpcError::invalid_parameter("Invalid parameter, vout cannot be negative"));
-        }
-        let mut sequence = if rbf.unwrap_or(true) {
-            MAX_BIP125_RBF_SEQUENCE
-        } else if tx.lock_time.to_consensus_u32() != 0 {
-            0xffff_fffe
-        } else {
-            0xffff_ffff
-        };
-        if let Some(v) = o.get("sequence").filter(|v| v.is_number()) {
-            let n = get_int(v, i64::MIN, i64::MAX)?;
-            sequence = u32::try_from(n)
-                .map_err(|_| RpcError::invalid_parameter("Invalid parameter, sequence number is out of range"))?;
-        }
-        tx.input.push(TxIn {
-            previous_output: OutPoint { txid, vout: vout as u32 },
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence(sequence),
-            witness: Default::default(),
-        });
-    }
-    Ok(())
-}
-
-/// The outputs parameter as ordered key-value pairs (the reference's
-/// `NormalizeOutputs`; an array of one-key objects keeps duplicate keys).
-fn normalize_outputs(outputs: &Value) -> Result<Vec<(String, Value)>, RpcError> {
-    match outputs {
-        Value::Null => Err(RpcError::invalid_parameter("Invalid parameter, output argument must be non-null")),
-        Value::Object(o) => Ok(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        other => {
-            let mut pairs = Vec::new();
-            for output in get_array(other)? {
-                let Value::Object(o) = output else {
-                    return Err(RpcError::invalid_parameter(
-                        "Invalid parameter, key-value pair not an object as expected",
-                    ));
-                };
-                if o.len() != 1 {
-                    return Err(RpcError::invalid_parameter(
-                        "Invalid parameter, key-value pair must contain exactly one key",
-                    ));
-                }
-                pairs.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
-            Ok(pairs)
-        }
-    }
-}
-
-/// `UniValue::getValStr`: a string's or number's text, else empty.
-fn val_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn add_outputs(tx: &mut Transaction, outputs: &Value, network: Network) -> Result<(), RpcError> {
-    let pairs = normalize_outputs(outputs)?;
-    // Lookups by key see the first pair with that key, as the reference's do.
-    let first = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
-    let mut has_data = false;
-    let mut seen = HashSet::new();
-    for (name, _) in &pairs {
-        if name == "data" {
-            if has_data {
-                return Err(RpcError::invalid_parameter("Invalid parameter, duplicate key: data"));
-            }
-            has_data = true;
-            let data = parse_hex_v(&Value::String(val_str(&first(name))), "Data")?;
-            let mut spk = vec![script::OP_RETURN];
-            sign::push_data(&mut spk, &data);
-            tx.output.push(TxOut { value: Amount::ZERO, script_pubkey: ScriptBuf::from_bytes(spk) });
-        } else {
-            let amount = parse_amount(&first(name))?;
-            let dest = decode_destination(name, network).map_err(|_| {
-                RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {name}"))
-            })?;
-            if !seen.insert(dest.clone()) {
-                return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {name}")));
-            }
-            tx.output.push(TxOut { value: amount, script_pubkey: dest.script_pubkey() });
-        }
-    }
-    Ok(())
+    let destination = |text: &str| decode_destination(text, network).ok().map(|d| d.script_pubkey());
+    construct(
+        call.param(0),
+        call.params.get(1).unwrap_or(&Value::Null),
+        call.param(2),
+        rbf,
+        call.param(4),
+        &destination,
+    )
 }
 
 /// `iswitness` as the reference reads it: unset tries both encodings.

@@ -26,6 +26,7 @@ mod descriptors;
 mod encrypt;
 mod history;
 mod load;
+mod psbt;
 mod send;
 mod sendall;
 
@@ -41,6 +42,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     descriptors::register(&table, &manager);
     encrypt::register(&table, &manager);
     send::register(&table, &manager);
+    psbt::register(&table, &manager);
     sendall::register(&table, &manager);
     history::register(&table, &manager);
     let commands = table.commands();
