@@ -235,6 +235,17 @@ impl Chainstate {
         (inner.tip_summary(), inner.events.subscribe())
     }
 
+    /// Waits (up to `timeout`) until every event listener has handled the
+    /// events emitted so far: `sendrawtransaction` returns once wallets know
+    /// of the transaction, as the reference's does.
+    pub fn flush_events(&self, timeout: std::time::Duration) {
+        let done = self.lock().events.flush();
+        // Only disconnection ends the wait: nothing is ever sent.
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done.recv_timeout(timeout) {
+            tracing::warn!("Event listeners did not catch up within {} s", timeout.as_secs());
+        }
+    }
+
     pub(crate) fn publish_tip(&self, inner: &Inner) {
         let tip = inner.tip_summary();
         self.tip.send_if_modified(|current| {

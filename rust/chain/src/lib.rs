@@ -18,7 +18,7 @@ mod validation;
 
 pub use accept::{AcceptMode, Accepted, MempoolReject, RejectKind, MEMPOOL_HEIGHT};
 pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, Tip};
-pub use events::{ChainEvent, RemovalReason};
+pub use events::{ChainEvent, FlushMarker, RemovalReason};
 pub use fee_estimator::MAX_TARGET as MAX_FEE_ESTIMATE_TARGET;
 pub use miner::{BlockTemplate, CoinbaseReserve, MineError};
 pub use validation::{BlockOutcome, Rejection};

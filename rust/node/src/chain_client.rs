@@ -183,6 +183,8 @@ async fn deliver(n: &dyn ChainNotifications, event: ChainEvent) {
         ChainEvent::TipUpdated(tip) => {
             n.updated_block_tip(BlockRef { hash: tip.hash.to_byte_array(), height: tip.height as i32 }).await
         }
+        // Handled by reaching it: everything before was delivered.
+        ChainEvent::Flush(_) => {}
     }
 }
 

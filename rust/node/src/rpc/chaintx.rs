@@ -342,6 +342,9 @@ fn sendrawtransaction(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
         rate => FeeCap::Rate(rate),
     };
     broadcast(c, Arc::new(tx), cap).map_err(send_error)?;
+    // Wallets hear of it before the caller does, so a wallet call made next
+    // sees it (its coins spent, its payment pending).
+    c.flush_events(std::time::Duration::from_secs(60));
     Ok(json!(txid.to_string()))
 }
 

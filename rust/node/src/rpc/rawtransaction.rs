@@ -31,7 +31,6 @@ pub trait CoinLookup: Send + Sync {
 }
 
 const CATEGORY: &str = "rawtransactions";
-/// `TX_MIN_STANDARD_VERSION`..=`TX_MAX_STANDARD_VERSION`.
 
 fn hex_tx(tx: &Transaction) -> Value {
     Value::String(encode_hex(&serialize_tx(tx)))

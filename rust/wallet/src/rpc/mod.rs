@@ -24,6 +24,7 @@ mod balances;
 mod coins;
 mod descriptors;
 mod encrypt;
+mod fund;
 mod history;
 mod load;
 mod psbt;

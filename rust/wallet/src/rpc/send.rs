@@ -6,15 +6,18 @@ use base64::Engine as _;
 use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
 use bitcoin::hex::DisplayHex;
-use bitcoin::{Address, Amount, FeeRate, Psbt, ScriptBuf, Sequence};
-use serde_json::{json, Value};
+use bitcoin::secp256k1::rand::seq::SliceRandom;
+use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence, Transaction, TxOut};
+use serde_json::{json, Map, Value};
 
 use hashvive_interfaces::BroadcastError;
 use hashvive_rpc::amount::{amount_to_json, parse_amount, parse_fixed_point};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+use hashvive_script::transaction::construct;
 
+use super::fund::{as_wallet_error, fund, settle_fee, FundOptions, Funding};
 use super::{ensure_unlocked, method, node, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
@@ -64,6 +67,45 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .result("true|false    (boolean) Returns true if successful")
             .example("hashvive-cli settxfee 0.00001"),
     );
+    table.register(
+        Command::new("send", "wallet", "EXPERIMENTAL warning: this call may be changed in future releases.\n\nSend a transaction.", method(manager, send))
+            .arg(Arg::required("outputs", ArgType::Any, "The outputs specified as key-value pairs.\nEach key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\nAt least one output of either type must be specified.\nFor convenience, a dictionary, which holds the key-value pairs directly, is also accepted.").placeholder("[{\"address\":amount,...},{\"data\":\"hex\"},...]"))
+            .arg(Arg::optional("conf_target", ArgType::Num, "Confirmation target in blocks").default("wallet -txconfirmtarget"))
+            .arg(Arg::optional("estimate_mode", ArgType::Str, "The fee estimate mode, must be one of (case insensitive):\nunset, economical, conservative").default("\"unset\""))
+            .arg(Arg::optional("fee_rate", ArgType::Amount, "Specify a fee rate in sat/vB.").default("not set, falls back to wallet fee estimation"))
+            .arg(Arg::optional("options", ArgType::Obj, "{\n  \"add_inputs\": bool,  (boolean, optional, default=false when \"inputs\" are specified, true otherwise) Automatically include coins from the wallet to cover the target amount.\n  \"include_unsafe\": bool,  (boolean, optional, default=false) Include inputs that are not safe to spend (unconfirmed transactions from outside keys and unconfirmed replacement transactions).\n  \"minconf\": n,  (numeric, optional, default=0) If add_inputs is specified, require inputs with at least this many confirmations.\n  \"maxconf\": n,  (numeric, optional) If add_inputs is specified, require inputs with at most this many confirmations.\n  \"add_to_wallet\": bool,  (boolean, optional, default=true) When false, returns a serialized transaction which will not be added to the wallet or broadcast\n  \"change_address\": \"str\",  (string, optional, default=automatic) The bitcoin address to receive the change\n  \"change_position\": n,  (numeric, optional, default=random) The index of the change output\n  \"change_type\": \"str\",  (string, optional) The output type to use. Only valid if change_address is not specified.\n  \"fee_rate\": amount,  (numeric or string, optional) Specify a fee rate in sat/vB.\n  \"inputs\": [...],  (json array, optional, default=[]) Specify inputs instead of adding them automatically.\n  \"locktime\": n,  (numeric, optional, default=locktime close to block height to prevent fee sniping) Raw locktime. Non-0 value also locktime-activates inputs\n  \"lock_unspents\": bool,  (boolean, optional, default=false) Lock selected unspent outputs\n  \"psbt\": bool,  (boolean, optional, default=automatic) Always return a PSBT, implies add_to_wallet=false.\n  \"subtract_fee_from_outputs\": [...],  (json array, optional, default=[]) Outputs to subtract the fee from, specified as integer indices.\n  \"max_tx_weight\": n,  (numeric, optional, default=400000) The maximum acceptable transaction weight.\n  \"conf_target\": n,  (numeric, optional) Confirmation target in blocks\n  \"estimate_mode\": \"str\",  (string, optional, default=\"unset\") The fee estimate mode\n  \"replaceable\": bool,  (boolean, optional, default=wallet default) Marks this transaction as BIP125-replaceable.\n}"))
+            .arg(Arg::optional("version", ArgType::Num, "Transaction version").default("2"))
+            .result("{\n  \"complete\" : true|false,  (boolean) If the transaction has a complete set of signatures\n  \"txid\" : \"hex\",          (string, optional) The transaction id for the send. Only 1 transaction is created regardless of the number of addresses.\n  \"hex\" : \"hex\",           (string, optional) If add_to_wallet is false, the hex-encoded raw transaction with signature(s)\n  \"psbt\" : \"str\"           (string, optional) If more signatures are needed, or if add_to_wallet is false, the base64-encoded (partially) signed transaction\n}")
+            .example("hashvive-cli send '{\"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\": 0.1}'"),
+    );
+}
+
+async fn send(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let options = call.param(4).and_then(Value::as_object).cloned().unwrap_or_default();
+    let fee_call = fee_instructions(&call, &options)?;
+    let network = m.options().network;
+    let fund_options = FundOptions::parse(&options, network)?;
+    let destination = |text: &str| super::address_for(network, text).map(|a| a.script_pubkey());
+    let tx = construct(
+        options.get("inputs"),
+        call.param(0).unwrap_or(&Value::Null),
+        options.get("locktime"),
+        fund_options.replaceable,
+        call.param(5),
+        &destination,
+    )?;
+    let has_inputs = !tx.input.is_empty();
+    let lock_time = options.get("locktime").map(|_| tx.lock_time);
+    let funding = fund_options.funding(tx, !has_inputs, lock_time)?;
+    let mut wallet = request_wallet(&m, &call).await?;
+    let fee =
+        choose_fee(&m, &fee_call, FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 }, wallet.pay_tx_fee())
+            .await?;
+    if !fee_call.params[2].is_null() {
+        require_min_rate(&m, &fee, codes::RPC_WALLET_ERROR).await?;
+    }
+    let funded = fund(&m, &mut wallet, funding, &fee).await.map_err(as_wallet_error)?;
+    finish(&m, &mut wallet, funded.psbt, fund_options.add_to_wallet, fund_options.psbt).await
 }
 
 /// The fee rate a send pays, in sat/kvB, and why (the reference's `FeeReason` text).
@@ -132,6 +174,23 @@ pub(super) async fn choose_fee(
     })
 }
 
+/// An explicit fee rate below what the wallet may pay (`-mintxfee`, the
+/// relay minimum) is refused with `code`, in the reference's words.
+pub(super) async fn require_min_rate(m: &WalletManager, fee: &FeeChoice, code: i32) -> Result<(), RpcError> {
+    let least = m.options().min_tx_fee.max(m.chain().relay_min_fee().await.map_err(node)?);
+    match fee.sat_per_kvb < least {
+        true => Err(RpcError::new(
+            code,
+            format!(
+                "Fee rate ({}) is lower than the minimum fee rate setting ({})",
+                sat_per_vb_text(fee.sat_per_kvb),
+                sat_per_vb_text(least)
+            ),
+        )),
+        false => Ok(()),
+    }
+}
+
 /// The node's estimate for the call's `conf_target` (or `-txconfirmtarget`),
 /// else `-fallbackfee`.
 async fn estimate_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<FeeChoice, RpcError> {
@@ -155,6 +214,35 @@ async fn estimate_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<F
             "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
         )),
     }
+}
+
+/// The fee parameters, positional or in the options object but not both
+/// (the reference's `InterpretFeeEstimationInstructions`), as a call whose
+/// parameters are `conf_target`, `estimate_mode`, `fee_rate`.
+pub(super) fn fee_instructions(call: &Call, options: &Map<String, Value>) -> Result<Call, RpcError> {
+    let positional = |i: usize| call.param(i).cloned().unwrap_or(Value::Null);
+    let option = |name: &str| options.get(name).cloned().unwrap_or(Value::Null);
+    let (mut conf_target, mut estimate_mode, mut fee_rate) = (positional(1), positional(2), positional(3));
+    if options.contains_key("conf_target") || options.contains_key("estimate_mode") {
+        if !conf_target.is_null() || !estimate_mode.is_null() {
+            return Err(RpcError::invalid_parameter(
+                "Pass conf_target and estimate_mode either as arguments or in the options object, but not both",
+            ));
+        }
+        (conf_target, estimate_mode) = (option("conf_target"), option("estimate_mode"));
+    }
+    if options.contains_key("fee_rate") {
+        if !fee_rate.is_null() {
+            return Err(RpcError::invalid_parameter(
+                "Pass the fee_rate either as an argument, or in the options object, but not both",
+            ));
+        }
+        fee_rate = option("fee_rate");
+    }
+    if !conf_target.is_null() && estimate_mode.as_str().is_none_or(|m| m.eq_ignore_ascii_case("unset")) {
+        return Err(RpcError::invalid_parameter("Specify estimate_mode"));
+    }
+    Ok(Call { params: vec![conf_target, estimate_mode, fee_rate], request: call.request.clone() })
 }
 
 /// A fee rate as the reference prints one: `0.00001000 BTC/kvB`.
@@ -231,6 +319,9 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
     ensure_unlocked(&wallet)?;
     let fee =
         choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }, wallet.pay_tx_fee()).await?;
+    if call.param(9).is_some() {
+        require_min_rate(&m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
+    }
     let recipients = vec![Recipient { address, amount, subtract_fee }];
     let txid = pay(&m, &mut wallet, &recipients, &fee, replaceable).await?;
     Ok(match call.param(10).and_then(Value::as_bool) {
@@ -268,22 +359,14 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     ensure_unlocked(&wallet)?;
     let fee =
         choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }, wallet.pay_tx_fee()).await?;
+    if call.param(8).is_some() {
+        require_min_rate(&m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
+    }
     let txid = pay(&m, &mut wallet, &recipients, &fee, replaceable).await?;
     Ok(match call.param(9).and_then(Value::as_bool) {
         Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
         _ => json!(txid.to_string()),
     })
-}
-
-/// Coins a send leaves alone: locked ones (`lockunspent`), and coinbase
-/// outputs bdk would spend a block before the reference wallet does (see
-/// `coinbase_immature`).
-pub(super) fn held_back(wallet: &Wallet) -> Vec<bitcoin::OutPoint> {
-    super::balances::unspent(wallet)
-        .iter()
-        .filter(|c| c.immature() || wallet.is_locked(&c.output.outpoint))
-        .map(|c| c.output.outpoint)
-        .collect()
 }
 
 /// Builds, signs, broadcasts and records a payment to `recipients` from
@@ -296,82 +379,22 @@ async fn pay(
     fee: &FeeChoice,
     replaceable: bool,
 ) -> Result<bitcoin::Txid, RpcError> {
-    let payers: Vec<ScriptBuf> =
-        recipients.iter().filter(|r| r.subtract_fee).map(|r| r.address.script_pubkey()).collect();
-    let held_back = held_back(wallet);
-    let mut psbt = {
-        let mut builder = wallet.bdk_mut().build_tx();
-        builder.unspendable(held_back);
-        for r in recipients {
-            builder.add_recipient(r.address.script_pubkey(), r.amount);
-        }
-        // When recipients bear the fee, the coins need only cover the
-        // amounts; the fee comes out of those outputs below.
-        match payers.is_empty() {
-            true => builder.fee_rate(fee.per_weight()),
-            false => builder.fee_absolute(Amount::ZERO),
-        };
-        if !replaceable {
-            builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
-        }
-        builder.finish().map_err(create_error)?
+    // In no telling order, as the reference does for privacy.
+    let mut order: Vec<&Recipient> = recipients.iter().collect();
+    order.shuffle(&mut bitcoin::secp256k1::rand::thread_rng());
+    let tx = Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: Vec::new(),
+        output: order.iter().map(|r| TxOut { value: r.amount, script_pubkey: r.address.script_pubkey() }).collect(),
     };
-    settle_fee(wallet, &mut psbt, fee, &payers)?;
-    commit(m, wallet, psbt, None).await
-}
-
-/// Makes `psbt` pay `fee`'s rate on the virtual size it will have once
-/// signed, as the reference does (bdk charges a rate on weight, up to ¾
-/// vbyte's worth less). What is short comes out of the outputs to `payers`
-/// in equal shares, the first also paying what does not divide, or else out
-/// of the change (a changeless transaction keeps bdk's fee).
-fn settle_fee(wallet: &Wallet, psbt: &mut Psbt, fee: &FeeChoice, payers: &[ScriptBuf]) -> Result<(), RpcError> {
-    let target = fee.fee_for(signed_vsize(wallet, psbt)?);
-    let paid = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
-    let short = target.checked_sub(paid).unwrap_or(Amount::ZERO).to_sat();
-    if short == 0 {
-        return Ok(());
-    }
-    if payers.is_empty() {
-        let is_change = |spk: &ScriptBuf| {
-            matches!(wallet.bdk().derivation_of_spk(spk.clone()), Some((bdk_wallet::KeychainKind::Internal, _)))
-        };
-        let change = psbt.unsigned_tx.output.iter_mut().find(|o| is_change(&o.script_pubkey));
-        if let Some(change) = change {
-            let value = change.value.to_sat().saturating_sub(short);
-            if value >= change.script_pubkey.minimal_non_dust().to_sat() {
-                change.value = Amount::from_sat(value);
-            }
-        }
-        return Ok(());
-    }
-    let count = payers.len() as u64;
-    let mut remainder = short % count;
-    for spk in payers {
-        let share = short / count + std::mem::take(&mut remainder);
-        let Some(output) = psbt.unsigned_tx.output.iter_mut().find(|o| &o.script_pubkey == spk) else { continue };
-        let too_small = |message| RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, message);
-        output.value = output
-            .value
-            .checked_sub(Amount::from_sat(share))
-            .ok_or_else(|| too_small("The transaction amount is too small to pay the fee"))?;
-        if output.value < spk.minimal_non_dust() {
-            return Err(too_small("The transaction amount is too small to send after the fee has been deducted"));
-        }
-    }
-    Ok(())
-}
-
-/// The virtual size `psbt` will have once signed: signed on a copy, with a
-/// weight unit per input for a signature that comes out a byte longer.
-fn signed_vsize(wallet: &Wallet, psbt: &Psbt) -> Result<u64, RpcError> {
-    let mut copy = psbt.clone();
-    if !wallet.sign(&mut copy)? {
-        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
-    }
-    let tx = copy.extract_tx_unchecked_fee_rate();
-    let weight = tx.weight().to_wu() + tx.input.len() as u64;
-    Ok(weight.div_ceil(4))
+    let funding = Funding {
+        subtract_fee_from: order.iter().enumerate().filter(|(_, r)| r.subtract_fee).map(|(i, _)| i).collect(),
+        replaceable,
+        ..Funding::outputs(tx)
+    };
+    let funded = fund(m, wallet, funding, fee).await?;
+    commit(m, wallet, funded.psbt, None).await
 }
 
 /// Signs `psbt`, broadcasts the transaction and records it in `wallet`;

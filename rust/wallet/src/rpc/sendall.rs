@@ -15,7 +15,8 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::balances::unspent;
-use super::send::{choose_fee, create_error, finish, parse_address, sat_per_vb_text, FeeParams};
+use super::fund::{estimated_vsize, input_vsize};
+use super::send::{choose_fee, create_error, fee_instructions, finish, parse_address, require_min_rate, FeeParams};
 use super::{method, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
@@ -68,35 +69,6 @@ fn destinations(network: bitcoin::Network, recipients: &[Value]) -> Result<Vec<D
         return Err(RpcError::invalid_parameter("Must provide at least one address without a specified amount"));
     }
     Ok(list)
-}
-
-/// The fee parameters, positional or in the options object but not both
-/// (the reference's `InterpretFeeEstimationInstructions`), as a call whose
-/// parameters are `conf_target`, `estimate_mode`, `fee_rate`.
-fn fee_instructions(call: &Call, options: &Map<String, Value>) -> Result<Call, RpcError> {
-    let positional = |i: usize| call.param(i).cloned().unwrap_or(Value::Null);
-    let option = |name: &str| options.get(name).cloned().unwrap_or(Value::Null);
-    let (mut conf_target, mut estimate_mode, mut fee_rate) = (positional(1), positional(2), positional(3));
-    if options.contains_key("conf_target") || options.contains_key("estimate_mode") {
-        if !conf_target.is_null() || !estimate_mode.is_null() {
-            return Err(RpcError::invalid_parameter(
-                "Pass conf_target and estimate_mode either as arguments or in the options object, but not both",
-            ));
-        }
-        (conf_target, estimate_mode) = (option("conf_target"), option("estimate_mode"));
-    }
-    if options.contains_key("fee_rate") {
-        if !fee_rate.is_null() {
-            return Err(RpcError::invalid_parameter(
-                "Pass the fee_rate either as an argument, or in the options object, but not both",
-            ));
-        }
-        fee_rate = option("fee_rate");
-    }
-    if !conf_target.is_null() && estimate_mode.as_str().is_none_or(|m| m.eq_ignore_ascii_case("unset")) {
-        return Err(RpcError::invalid_parameter("Specify estimate_mode"));
-    }
-    Ok(Call { params: vec![conf_target, estimate_mode, fee_rate], request: call.request.clone() })
 }
 
 /// A depth option (`minconf`, `maxconf`), if given.
@@ -180,14 +152,7 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
     let fee = choose_fee(&m, &fee_call, at, wallet.pay_tx_fee()).await?;
     if !fee_call.params[2].is_null() {
-        let least = m.options().min_tx_fee.max(m.chain().relay_min_fee().await.map_err(super::node)?);
-        if fee.sat_per_kvb < least {
-            return Err(RpcError::invalid_parameter(format!(
-                "Fee rate ({}) is lower than the minimum fee rate setting ({})",
-                sat_per_vb_text(fee.sat_per_kvb),
-                sat_per_vb_text(least)
-            )));
-        }
+        require_min_rate(&m, &fee, codes::RPC_INVALID_PARAMETER).await?;
     }
 
     // The coins, each with the weight of its input once signed.
@@ -234,10 +199,7 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
             .map(|d| TxOut { value: d.amount.unwrap_or(Amount::ZERO), script_pubkey: d.address.script_pubkey() })
             .collect(),
     };
-    let satisfaction: u64 =
-        coins.iter().filter_map(|(o, _)| wallet.bdk().get_utxo(*o)).map(|u| satisfaction_weight(&wallet, &u)).sum();
-    // Two weight units for the segwit marker and flag.
-    let vsize = (shape.weight().to_wu() + satisfaction + 2).div_ceil(4);
+    let vsize = estimated_vsize(&wallet, &shape);
     let fee_amount = fee.fee_for(vsize);
     if fee_amount.to_sat() > m.options().max_tx_fee.max(0) as u64 {
         return Err(RpcError::new(
@@ -254,7 +216,7 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
             },
         ));
     };
-    if shape.weight().to_wu() + satisfaction > bitcoin::Weight::MAX_BLOCK.to_wu() / 10 {
+    if vsize * 4 > bitcoin::Weight::MAX_BLOCK.to_wu() / 10 {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Transaction too large."));
     }
     let claimed: Amount = destinations.iter().filter_map(|d| d.amount).sum();
@@ -325,28 +287,6 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         }
     }
     finish(&m, &mut wallet, psbt, flag("add_to_wallet", true), flag("psbt", false)).await
-}
-
-/// The weight a wallet coin's input adds once signed, beyond the outpoint,
-/// sequence and empty script: its witness (with the item count, which
-/// miniscript leaves out) at the reference's maximum satisfaction weight.
-fn satisfaction_weight(wallet: &Wallet, coin: &bdk_wallet::LocalOutput) -> u64 {
-    const WITNESS_ITEM_COUNT: u64 = 1;
-    let witness = wallet
-        .bdk()
-        .public_descriptor(coin.keychain)
-        .max_weight_to_satisfy()
-        .map(|w| w.to_wu())
-        // Every descriptor the wallet makes can be satisfied; a P2WPKH
-        // signature and key if ever not.
-        .unwrap_or(107);
-    WITNESS_ITEM_COUNT + witness
-}
-
-/// A coin's input, in virtual bytes, for `send_max`.
-fn input_vsize(wallet: &Wallet, coin: &bdk_wallet::LocalOutput) -> u64 {
-    const OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT: u64 = 41 * 4;
-    (OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT + satisfaction_weight(wallet, coin)).div_ceil(4)
 }
 
 #[cfg(test)]
