@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use bdk_wallet::chain::BlockId;
@@ -65,6 +66,8 @@ pub struct WalletManager {
     chain: Arc<dyn Chain>,
     options: WalletOptions,
     wallets: Mutex<BTreeMap<String, SharedWallet>>,
+    /// Rescans under way, by wallet name.
+    scans: Mutex<BTreeMap<String, Arc<Scan>>>,
     /// Notifications stop when the manager goes.
     notifications: Mutex<Option<Box<dyn Handler>>>,
 }
@@ -79,6 +82,7 @@ impl WalletManager {
             chain: chain.clone(),
             options,
             wallets: Mutex::new(BTreeMap::new()),
+            scans: Mutex::new(BTreeMap::new()),
             notifications: Mutex::new(None),
         });
         let follower = Arc::new(Follower(Arc::downgrade(&manager)));
@@ -209,6 +213,29 @@ impl WalletManager {
         }
     }
 
+    /// Marks wallet `name` as rescanning `start..=stop` until the guard is
+    /// dropped; `None` while another rescan of it runs.
+    pub fn begin_scan(self: &Arc<Self>, name: &str, start: u32, stop: u32) -> Option<ScanGuard> {
+        let mut scans = lock(&self.scans);
+        if scans.contains_key(name) {
+            return None;
+        }
+        let scan = Arc::new(Scan {
+            started: std::time::Instant::now(),
+            start,
+            stop,
+            reached: AtomicU32::new(start),
+            abort: AtomicBool::new(false),
+        });
+        scans.insert(name.to_string(), scan.clone());
+        Some(ScanGuard { manager: self.clone(), name: name.to_string(), scan })
+    }
+
+    /// The rescan of wallet `name` under way, if any.
+    pub fn scan(&self, name: &str) -> Option<Arc<Scan>> {
+        lock(&self.scans).get(name).cloned()
+    }
+
     /// Runs `f` on every loaded wallet in turn.
     async fn for_each(&self, mut f: impl FnMut(&mut Wallet) -> Result<(), WalletError>) {
         for (name, wallet) in self.loaded() {
@@ -216,6 +243,51 @@ impl WalletManager {
                 tracing::error!("Wallet {name}: {e}");
             }
         }
+    }
+}
+
+/// A rescan under way (`rescanblockchain`), as `getwalletinfo` and
+/// `abortrescan` see it.
+pub struct Scan {
+    pub started: std::time::Instant,
+    start: u32,
+    stop: u32,
+    /// The next height to scan.
+    reached: AtomicU32,
+    abort: AtomicBool,
+}
+
+impl Scan {
+    /// How far along the rescan is, from 0 to 1.
+    pub fn progress(&self) -> f64 {
+        let done = self.reached.load(Ordering::Relaxed).saturating_sub(self.start);
+        f64::from(done) / f64::from(self.stop - self.start + 1)
+    }
+
+    pub fn set_reached(&self, height: u32) {
+        self.reached.store(height, Ordering::Relaxed);
+    }
+
+    /// Asks the rescan to stop; `false` when it was asked already.
+    pub fn request_abort(&self) -> bool {
+        !self.abort.swap(true, Ordering::Relaxed)
+    }
+
+    pub fn aborted(&self) -> bool {
+        self.abort.load(Ordering::Relaxed)
+    }
+}
+
+/// Ends a rescan's registration when dropped, however the rescan ends.
+pub struct ScanGuard {
+    manager: Arc<WalletManager>,
+    name: String,
+    pub scan: Arc<Scan>,
+}
+
+impl Drop for ScanGuard {
+    fn drop(&mut self) {
+        lock(&self.manager.scans).remove(&self.name);
     }
 }
 

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use bdk_wallet::chain::BlockId;
+use bdk_wallet::chain::{BlockId, ConfirmationBlockTime, TxUpdate};
 use bdk_wallet::miniscript::descriptor::{
     DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, KeyMap, KeyMapWrapper,
 };
@@ -500,6 +501,12 @@ impl Wallet {
     /// Takes a block of the active chain at `height`; `false` when it does
     /// not connect to what the wallet has seen (it must catch up first).
     pub fn apply_block(&mut self, block: &Block, height: u32) -> Result<bool, WalletError> {
+        // Already taken (a catch-up ran ahead of the notice of this block):
+        // taking it again could find more in it than it did then, after a
+        // keypool refill, which the reference never does either.
+        if self.bdk.latest_checkpoint().get(height).is_some_and(|cp| cp.hash() == block.block_hash()) {
+            return Ok(true);
+        }
         match self.bdk.apply_block(block, height) {
             Ok(()) => {
                 self.persist()?;
@@ -507,6 +514,45 @@ impl Wallet {
             }
             Err(_) => Ok(false),
         }
+    }
+
+    /// Takes what concerns the wallet in a block of the active chain below
+    /// its tip (a rescan): the transactions paying its scripts or spending
+    /// its coins, confirmed in that block. A block the wallet knows another
+    /// hash for at that height (the chain moved since) is left alone.
+    pub fn add_block_history(&mut self, block: &Block, height: u32) -> Result<(), WalletError> {
+        let id = BlockId { height, hash: block.block_hash() };
+        let tip = self.bdk.latest_checkpoint();
+        if tip.get(height).is_some_and(|cp| cp.hash() != id.hash) || height > tip.height() {
+            return Ok(());
+        }
+        let mut found: Vec<Arc<Transaction>> = Vec::new();
+        for tx in &block.txdata {
+            let pays_us = tx.output.iter().any(|o| self.bdk.is_mine(o.script_pubkey.clone()));
+            let spends_ours = tx.input.iter().any(|i| {
+                let earlier = found.iter().find(|t| t.compute_txid() == i.previous_output.txid);
+                let spent = match earlier {
+                    Some(t) => t.output.get(i.previous_output.vout as usize).cloned(),
+                    None => self.bdk.tx_graph().get_txout(i.previous_output).cloned(),
+                };
+                spent.is_some_and(|o| self.bdk.is_mine(o.script_pubkey))
+            });
+            if pays_us || spends_ours {
+                found.push(Arc::new(tx.clone()));
+            }
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        let anchor = ConfirmationBlockTime { block_id: id, confirmation_time: u64::from(block.header.time) };
+        let mut tx_update = TxUpdate::default();
+        tx_update.anchors = found.iter().map(|t| (anchor, t.compute_txid())).collect();
+        tx_update.txs = found;
+        let chain = Some(tip.insert(id));
+        self.bdk
+            .apply_update(Update { chain, tx_update, ..Update::default() })
+            .map_err(|e| WalletError::Other(e.to_string()))?;
+        self.persist()
     }
 
     /// Signs every input the wallet's keys can sign and finalizes the PSBT;

@@ -308,6 +308,10 @@ async fn listreceivedbylabel(m: Arc<WalletManager>, call: Call) -> Result<Value,
 
 async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let wallet = request_wallet(&m, &call).await?;
+    let scanning = match m.scan(wallet.name()) {
+        Some(scan) => json!({ "duration": scan.started.elapsed().as_secs(), "progress": scan.progress() }),
+        None => json!(false),
+    };
     let bdk = wallet.bdk();
     // Addresses derived ahead of use, as the reference's keypool.
     let lookahead = |k| {
@@ -330,7 +334,7 @@ async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         "paytxfee": amount_to_json(Amount::from_sat(wallet.pay_tx_fee())),
         "private_keys_enabled": true,
         "avoid_reuse": false,
-        "scanning": false,
+        "scanning": scanning,
         "descriptors": true,
         "external_signer": false,
         "blank": false,

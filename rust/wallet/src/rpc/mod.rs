@@ -28,6 +28,7 @@ mod fund;
 mod history;
 mod load;
 mod psbt;
+mod rescan;
 mod send;
 mod sendall;
 
@@ -44,6 +45,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     encrypt::register(&table, &manager);
     send::register(&table, &manager);
     psbt::register(&table, &manager);
+    rescan::register(&table, &manager);
     sendall::register(&table, &manager);
     history::register(&table, &manager);
     let commands = table.commands();
