@@ -324,8 +324,29 @@ struct Follower(Weak<WalletManager>);
 impl ChainNotifications for Follower {
     async fn transaction_added_to_mempool(&self, tx: Vec<u8>) {
         let (Some(m), Ok(tx)) = (self.0.upgrade(), decode::<Transaction>(&tx)) else { return };
+        let mut concerned = Vec::new();
+        for (name, wallet) in m.loaded() {
+            if wallet.lock().await.concerns(&tx, &[]) {
+                concerned.push((name, wallet));
+            }
+        }
+        if concerned.is_empty() {
+            return;
+        }
+        // The notice may come after a wallet caught up with a block that
+        // confirmed the transaction already (a wallet catches up before each
+        // call, notices arrive when they arrive); only one still in the
+        // mempool is pending.
+        let txid = tx.compute_txid();
+        if !m.chain.is_in_mempool(txid.to_byte_array()).await.unwrap_or(false) {
+            return;
+        }
         let now = hashvive_common::time::now().max(0) as u64;
-        m.for_each(|w| w.apply_unconfirmed(tx.clone(), now)).await;
+        for (name, wallet) in concerned {
+            if let Err(e) = wallet.lock().await.apply_unconfirmed(tx.clone(), now) {
+                tracing::error!("Wallet {name}: {e}");
+            }
+        }
     }
 
     async fn transaction_removed_from_mempool(&self, tx: Vec<u8>, reason: RemovalReason) {

@@ -516,6 +516,20 @@ impl Wallet {
         }
     }
 
+    /// Whether `tx` pays one of the wallet's scripts or spends one of its
+    /// coins (known to it, or made by one of `earlier`).
+    pub fn concerns(&self, tx: &Transaction, earlier: &[Arc<Transaction>]) -> bool {
+        let pays_us = tx.output.iter().any(|o| self.bdk.is_mine(o.script_pubkey.clone()));
+        pays_us
+            || tx.input.iter().any(|i| {
+                let spent = match earlier.iter().find(|t| t.compute_txid() == i.previous_output.txid) {
+                    Some(t) => t.output.get(i.previous_output.vout as usize).cloned(),
+                    None => self.bdk.tx_graph().get_txout(i.previous_output).cloned(),
+                };
+                spent.is_some_and(|o| self.bdk.is_mine(o.script_pubkey))
+            })
+    }
+
     /// Takes what concerns the wallet in a block of the active chain below
     /// its tip (a rescan): the transactions paying its scripts or spending
     /// its coins, confirmed in that block. A block the wallet knows another
@@ -528,16 +542,7 @@ impl Wallet {
         }
         let mut found: Vec<Arc<Transaction>> = Vec::new();
         for tx in &block.txdata {
-            let pays_us = tx.output.iter().any(|o| self.bdk.is_mine(o.script_pubkey.clone()));
-            let spends_ours = tx.input.iter().any(|i| {
-                let earlier = found.iter().find(|t| t.compute_txid() == i.previous_output.txid);
-                let spent = match earlier {
-                    Some(t) => t.output.get(i.previous_output.vout as usize).cloned(),
-                    None => self.bdk.tx_graph().get_txout(i.previous_output).cloned(),
-                };
-                spent.is_some_and(|o| self.bdk.is_mine(o.script_pubkey))
-            });
-            if pays_us || spends_ours {
+            if self.concerns(tx, &found) {
                 found.push(Arc::new(tx.clone()));
             }
         }
