@@ -9,7 +9,8 @@ use hashvive_common::chain::Chain;
 use hashvive_common::hostport::{parse_port, split_host_port};
 
 use crate::protocol::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PEER_CONNECTIONS, DEFAULT_PEER_CONNECT_TIMEOUT, MAX_AUTOMATIC_OUTBOUND,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PEER_CONNECTIONS, DEFAULT_MISBEHAVING_BANTIME, DEFAULT_PEER_CONNECT_TIMEOUT,
+    MAX_AUTOMATIC_OUTBOUND,
 };
 
 /// An address to listen on.
@@ -46,6 +47,11 @@ pub struct NetConfig {
     pub relay_txs: bool,
     /// `-networkactive`
     pub network_active: bool,
+    /// Where bans are kept (`<chain dir>/banlist.json`); `None` keeps them
+    /// in memory only.
+    pub ban_file: Option<std::path::PathBuf>,
+    /// `-bantime`: how long a ban lasts unless told otherwise.
+    pub ban_time: Duration,
 }
 
 impl NetConfig {
@@ -95,6 +101,10 @@ impl NetConfig {
             dns: args.get_bool("dns", true),
             relay_txs: !args.get_bool("blocksonly", false),
             network_active: args.get_bool("networkactive", true),
+            ban_file: None,
+            ban_time: Duration::from_secs(
+                args.get_int("bantime", DEFAULT_MISBEHAVING_BANTIME.as_secs() as i64).max(0) as u64
+            ),
         })
     }
 }

@@ -20,6 +20,7 @@ use hashvive_chain::Chainstate;
 use hashvive_common::hostport::split_host_port;
 use hashvive_common::version::CLIENT_NAME;
 
+use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
 use crate::known::RecentSet;
@@ -98,6 +99,7 @@ pub(crate) struct Shared {
     active: watch::Sender<bool>,
     stopping: watch::Sender<bool>,
     discouraged: Mutex<HashMap<IpAddr, Instant>>,
+    bans: BanMan,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -142,6 +144,7 @@ impl NetManager {
             active: watch::Sender::new(config.network_active),
             stopping: watch::Sender::new(false),
             discouraged: Mutex::new(HashMap::new()),
+            bans: BanMan::load(config.ban_file.clone()),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -286,6 +289,39 @@ impl NetManager {
 
     pub fn network_active(&self) -> bool {
         *self.shared.active.borrow()
+    }
+
+    /// `setban … add`: bans `subnet` until `until` (seconds since the epoch)
+    /// and disconnects the peers in it; `false` when it is banned already.
+    pub fn ban(&self, subnet: Subnet, until: i64) -> bool {
+        if !self.shared.bans.ban(subnet, until, hashvive_common::time::now()) {
+            return false;
+        }
+        for peer in lock(&self.shared.peers).values().filter(|p| subnet.contains(&p.addr.ip())) {
+            tracing::info!("Disconnecting banned peer={} {}", peer.id, peer.addr);
+            peer.request_disconnect();
+        }
+        true
+    }
+
+    /// `setban … remove`: whether `subnet` was banned.
+    pub fn unban(&self, subnet: &Subnet) -> bool {
+        self.shared.bans.unban(subnet)
+    }
+
+    /// `listbanned`: the bans in force.
+    pub fn banned(&self) -> Vec<(Subnet, Ban)> {
+        self.shared.bans.list(hashvive_common::time::now())
+    }
+
+    /// `clearbanned`
+    pub fn clear_banned(&self) {
+        self.shared.bans.clear();
+    }
+
+    /// `-bantime`: how long a ban lasts unless told otherwise.
+    pub fn default_ban_time(&self) -> Duration {
+        self.shared.config.ban_time
     }
 
     /// `ping`: every peer gets a ping at once.
@@ -511,6 +547,10 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         };
         if !shared.network_active() {
             tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
+            continue;
+        }
+        if shared.bans.is_banned(&addr.ip(), hashvive_common::time::now()) {
+            tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
             continue;
         }
         let inbound = lock(&shared.peers).values().filter(|p| p.inbound()).count();

@@ -160,3 +160,6 @@ mod tests {
         assert_eq!(name("[::ffff:10.0.0.1]:1"), "not_publicly_routable");
     }
 }
+
+/// `-bantime`'s default: a manual ban lasts a day.
+pub const DEFAULT_MISBEHAVING_BANTIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);

@@ -203,9 +203,10 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         _ => None,
     };
     let net_settings = Arc::new(NetworkSettings::from_args(&args).map_err(InitError::new)?);
-    let net_config =
+    let mut net_config =
         NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
             .map_err(InitError::new)?;
+    net_config.ban_file = Some(chain_dir.join(hashvive_net::banman::BANLIST_FILENAME));
     let node = RunningNode {
         chain,
         chain_config,

@@ -1,12 +1,13 @@
 //! The `network` methods on connections: `getpeerinfo`,
 //! `getconnectioncount`, `getnettotals`, `addnode`, `getaddednodeinfo`,
-//! `disconnectnode`, `setnetworkactive` and `ping`, with the reference's
-//! fields and errors.
+//! `disconnectnode`, `setnetworkactive`, `ping`, and the bans (`setban`,
+//! `listbanned`, `clearbanned`), with the reference's fields and errors.
 
 use std::sync::{Arc, Weak};
 
 use serde_json::{json, Value};
 
+use hashvive_net::banman::Subnet;
 use hashvive_net::protocol::{network_name, service_names};
 use hashvive_net::{AddNodeError, NetManager, PeerInfo};
 use hashvive_policy::FeeRate;
@@ -288,6 +289,8 @@ pub fn register(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
         .result("true|false    (boolean) The value that was passed in"),
     );
 
+    register_bans(table, net.clone(), cli);
+
     table.register(
         Command::new(
             "ping",
@@ -302,5 +305,99 @@ pub fn register(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
         )
         .result("null    (json null)")
         .example(format!("{cli} ping")),
+    );
+}
+
+/// `setban`, `listbanned`, `clearbanned`.
+fn register_bans(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "setban",
+            "network",
+            "Attempts to add or remove an IP/Subnet from the banned list.",
+            sync_handler(move |call| {
+                let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+                let command = call.param(1).and_then(Value::as_str).unwrap_or_default();
+                if command != "add" && command != "remove" {
+                    return Err(RpcError::misc(
+                        "setban \"subnet\" \"command\" ( bantime absolute )\n\nAttempts to add or remove an IP/Subnet from the banned list.",
+                    ));
+                }
+                let subnet: Subnet = text
+                    .parse()
+                    .map_err(|_| RpcError::new(codes::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet"))?;
+                if command == "remove" {
+                    if !n.unban(&subnet) {
+                        return Err(RpcError::new(
+                            codes::RPC_CLIENT_INVALID_IP_OR_SUBNET,
+                            "Error: Unban failed. Requested address/subnet was not previously manually banned.",
+                        ));
+                    }
+                    return Ok(Value::Null);
+                }
+                let ban_time = call.param(2).and_then(Value::as_i64).unwrap_or(0);
+                let absolute = call.param(3).and_then(Value::as_bool).unwrap_or(false);
+                let now = hashvive_common::time::now();
+                if absolute && ban_time < now {
+                    return Err(RpcError::invalid_parameter("Error: Absolute timestamp is in the past"));
+                }
+                let until = match (absolute, ban_time) {
+                    (true, at) => at,
+                    (false, t) if t > 0 => now + t,
+                    (false, _) => now + n.default_ban_time().as_secs() as i64,
+                };
+                if !n.ban(subnet, until) {
+                    return Err(RpcError::new(codes::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned"));
+                }
+                Ok(Value::Null)
+            }),
+        )
+        .arg(Arg::required("subnet", ArgType::Str, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)"))
+        .arg(Arg::required("command", ArgType::Str, "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"))
+        .arg(Arg::optional("bantime", ArgType::Num, "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)").default("0"))
+        .arg(Arg::optional("absolute", ArgType::Bool, "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time").default("false"))
+        .result("null    (json null)")
+        .example(format!("{cli} setban \"192.168.0.6\" \"add\" 86400")),
+    );
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "listbanned",
+            "network",
+            "List all manually banned IPs/Subnets.",
+            sync_handler(move |_| {
+                let now = hashvive_common::time::now();
+                let bans: Vec<Value> = n
+                    .banned()
+                    .into_iter()
+                    .map(|(subnet, ban)| {
+                        json!({
+                            "address": subnet.to_string(),
+                            "ban_created": ban.created,
+                            "banned_until": ban.until,
+                            "ban_duration": ban.until - ban.created,
+                            "time_remaining": ban.until - now,
+                        })
+                    })
+                    .collect();
+                Ok(Value::Array(bans))
+            }),
+        )
+        .result("[                              (json array)\n  {                            (json object)\n    \"address\" : \"str\",          (string) The IP/Subnet of the banned node\n    \"ban_created\" : xxx,       (numeric) The UNIX epoch time the ban was created\n    \"banned_until\" : xxx,      (numeric) The UNIX epoch time the ban expires\n    \"ban_duration\" : xxx,      (numeric) The ban duration, in seconds\n    \"time_remaining\" : xxx     (numeric) The time remaining until the ban expires, in seconds\n  },\n  ...\n]")
+        .example(format!("{cli} listbanned")),
+    );
+    table.register(
+        Command::new(
+            "clearbanned",
+            "network",
+            "Clear all banned IPs.",
+            sync_handler(move |_| {
+                net.clear_banned();
+                Ok(Value::Null)
+            }),
+        )
+        .result("null    (json null)")
+        .example(format!("{cli} clearbanned")),
     );
 }
