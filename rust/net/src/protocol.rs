@@ -135,6 +135,9 @@ pub fn network_name(addr: &SocketAddr) -> &'static str {
     }
 }
 
+/// `-bantime`'s default: a manual ban lasts a day.
+pub const DEFAULT_MISBEHAVING_BANTIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +163,3 @@ mod tests {
         assert_eq!(name("[::ffff:10.0.0.1]:1"), "not_publicly_routable");
     }
 }
-
-/// `-bantime`'s default: a manual ban lasts a day.
-pub const DEFAULT_MISBEHAVING_BANTIME: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
