@@ -52,6 +52,9 @@ pub struct NetConfig {
     pub ban_file: Option<std::path::PathBuf>,
     /// `-bantime`: how long a ban lasts unless told otherwise.
     pub ban_time: Duration,
+    /// Where known addresses are kept (`<chain dir>/peers.dat`); `None`
+    /// keeps them in memory only.
+    pub peers_file: Option<std::path::PathBuf>,
 }
 
 impl NetConfig {
@@ -102,6 +105,7 @@ impl NetConfig {
             relay_txs: !args.get_bool("blocksonly", false),
             network_active: args.get_bool("networkactive", true),
             ban_file: None,
+            peers_file: None,
             ban_time: Duration::from_secs(
                 args.get_int("bantime", DEFAULT_MISBEHAVING_BANTIME.as_secs() as i64).max(0) as u64
             ),

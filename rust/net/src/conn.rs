@@ -67,6 +67,11 @@ pub struct PeerStats {
     pub inflight: Vec<u32>,
     /// The peer's `feefilter`, sat/kvB.
     pub min_fee_filter: u64,
+    /// Addresses are relayed to and from the peer.
+    pub addr_relay_enabled: bool,
+    /// Addresses from the peer taken in, and dropped by the rate limit.
+    pub addr_processed: u64,
+    pub addr_rate_limited: u64,
 }
 
 /// The manager's and RPCs' handle on a connection.
@@ -87,6 +92,9 @@ pub struct Peer {
     pub(crate) disconnect: watch::Sender<bool>,
     /// Woken by the `ping` RPC.
     pub(crate) ping_requested: Notify,
+    /// Addresses other peers gave us to pass on (the reference's
+    /// `m_addrs_to_send`), sent on the connection's own schedule.
+    pub(crate) addrs_to_send: Mutex<Vec<crate::addrman::AddrInfo>>,
 }
 
 impl Peer {
@@ -112,6 +120,7 @@ impl Peer {
             stats: Mutex::new(PeerStats { synced_headers: -1, synced_blocks: -1, ..PeerStats::default() }),
             disconnect: watch::Sender::new(false),
             ping_requested: Notify::new(),
+            addrs_to_send: Mutex::new(Vec::new()),
         }
     }
 

@@ -10,11 +10,13 @@
 //! - [`transport`]: message framing and its limits.
 //! - [`protocol`]: the reference's constants, services, user agent cleaning.
 //! - [`config`]: the connection options.
+//! - [`addrman`]: addresses of peers, kept in `peers.dat`.
 //! - [`banman`]: manual bans, kept in `banlist.json`.
 //! - `manager`: listeners, outbound connections, the peer table ([`NetManager`]).
 //! - `conn`: a connection's reader and writer tasks, byte budgets, statistics.
 //! - `processing`: one peer's protocol (handshake, pings, sync, relay).
 
+pub mod addrman;
 pub mod banman;
 pub mod config;
 mod conn;

@@ -20,6 +20,7 @@ use hashvive_chain::Chainstate;
 use hashvive_common::hostport::split_host_port;
 use hashvive_common::version::CLIENT_NAME;
 
+use crate::addrman::{AddrInfo, AddrMan};
 use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
@@ -100,6 +101,7 @@ pub(crate) struct Shared {
     stopping: watch::Sender<bool>,
     discouraged: Mutex<HashMap<IpAddr, Instant>>,
     bans: BanMan,
+    pub(crate) addrman: Mutex<AddrMan>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -145,6 +147,10 @@ impl NetManager {
             stopping: watch::Sender::new(false),
             discouraged: Mutex::new(HashMap::new()),
             bans: BanMan::load(config.ban_file.clone()),
+            addrman: Mutex::new(match &config.peers_file {
+                Some(file) => AddrMan::load(file, config.magic),
+                None => AddrMan::default(),
+            }),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -158,6 +164,7 @@ impl NetManager {
             tasks.push(tokio::spawn(accept_loop(shared.clone(), listener)));
         }
         tasks.push(tokio::spawn(added_nodes_loop(shared.clone())));
+        tasks.push(tokio::spawn(dump_addresses_loop(shared.clone())));
         lock(&shared.tasks).extend(tasks);
         Ok(NetManager { shared })
     }
@@ -179,6 +186,7 @@ impl NetManager {
         while !lock(&self.shared.peers).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        self.shared.dump_addresses();
     }
 
     pub fn peer_info(&self) -> Vec<PeerInfo> {
@@ -324,6 +332,28 @@ impl NetManager {
         self.shared.config.ban_time
     }
 
+    /// `addpeeraddress`: learns an address as if a peer had told us of it,
+    /// and marks it tried if asked; the reference's error names otherwise.
+    pub fn add_peer_address(&self, addr: SocketAddr, tried: bool) -> Result<(), &'static str> {
+        let now = hashvive_common::time::now();
+        let mut table = lock(&self.shared.addrman);
+        // As if the peer announced itself, now, as a full segwit node.
+        let services = (ServiceFlags::NETWORK | ServiceFlags::WITNESS).to_u64();
+        if !table.add(addr, services, now, &addr.ip()) {
+            return Err("failed-adding-to-new");
+        }
+        if tried && !table.good(addr, now) {
+            return Err("failed-adding-to-tried");
+        }
+        Ok(())
+    }
+
+    /// `getnodeaddresses`: up to `count` known addresses (0: all), of
+    /// `network` if given, in random order.
+    pub fn node_addresses(&self, count: usize, network: Option<&str>) -> Vec<AddrInfo> {
+        lock(&self.shared.addrman).get_addr(count, 0, network, hashvive_common::time::now())
+    }
+
     /// `ping`: every peer gets a ping at once.
     pub fn ping_all(&self) {
         for peer in lock(&self.shared.peers).values() {
@@ -458,6 +488,24 @@ impl Shared {
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
     }
 
+    /// Writes the address table to `peers.dat`.
+    pub(crate) fn dump_addresses(&self) {
+        if let Some(file) = &self.config.peers_file {
+            lock(&self.addrman).save(file, self.config.magic);
+        }
+    }
+
+    /// Passes `addrs` on to up to two other peers that relay addresses
+    /// (the reference's `RelayAddress`), on their own schedules.
+    pub(crate) fn relay_addresses(&self, from: u64, addrs: &[AddrInfo]) {
+        let mut candidates: Vec<Arc<Peer>> =
+            lock(&self.peers).values().filter(|p| p.id != from && p.stats().addr_relay_enabled).cloned().collect();
+        crate::addrman::shuffle(&mut candidates);
+        for peer in candidates.iter().take(2) {
+            lock(&peer.addrs_to_send).extend_from_slice(addrs);
+        }
+    }
+
     /// Records a misbehaving address; refused later when inbound slots run short.
     pub fn discourage(&self, ip: IpAddr) {
         lock(&self.discouraged).insert(ip, Instant::now() + DISCOURAGEMENT_TIME);
@@ -531,6 +579,16 @@ impl<K: std::hash::Hash + Eq, V> TryInsertCompat<K, V> for HashMap<K, V> {
                 true
             }
         }
+    }
+}
+
+/// How often known addresses are written to `peers.dat` (and at shutdown).
+const DUMP_ADDRESSES_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+async fn dump_addresses_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(DUMP_ADDRESSES_INTERVAL).await;
+        shared.dump_addresses();
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bitcoin::consensus::encode;
 use bitcoin::hashes::Hash;
-use bitcoin::p2p::address::Address;
+use bitcoin::p2p::address::{AddrV2, AddrV2Message, Address};
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
 use bitcoin::p2p::message_network::VersionMessage;
@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, watch};
 
 use hashvive_chain::{AcceptMode, Accepted, BlockOutcome, Chainstate, RejectKind, Tip};
 
+use crate::addrman::{MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
 use crate::conn::{start_io, Closed, Incoming, Peer, Sender};
 use crate::known::RecentSet;
 use crate::manager::Shared;
@@ -28,6 +29,11 @@ use crate::protocol::*;
 
 /// Transactions a peer is known to have, remembered per peer.
 const KNOWN_TXS: usize = 20_000;
+
+fn lock_addrman(shared: &Shared) -> std::sync::MutexGuard<'_, crate::addrman::AddrMan> {
+    // The table stays consistent between statements; see `manager::lock`.
+    shared.addrman.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Why processing stopped, or a peer broke a rule.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +113,18 @@ struct Session {
     fee_filter: u64,
     next_feefilter: Option<Instant>,
     sent_feefilter: Option<u64>,
+    // Addresses.
+    /// The peer sent `sendaddrv2`: addresses go to it as `addrv2`.
+    wants_addrv2: bool,
+    /// How many addresses the peer may still send us (the reference's
+    /// token bucket), and when it was last topped up.
+    addr_tokens: f64,
+    addr_tokens_at: Instant,
+    /// A `getaddr` was answered already (once per connection).
+    getaddr_answered: bool,
+    /// When queued addresses go out next, in (mockable) seconds since the
+    /// epoch, so tests can move the trickle along with `setmocktime`.
+    next_addr_send: i64,
 }
 
 impl Session {
@@ -134,6 +152,11 @@ impl Session {
             fee_filter: 0,
             next_feefilter: None,
             sent_feefilter: None,
+            wants_addrv2: false,
+            addr_tokens: 1.0,
+            addr_tokens_at: Instant::now(),
+            getaddr_answered: false,
+            next_addr_send: 0,
         }
     }
 
@@ -250,7 +273,10 @@ impl Session {
                 }
                 return Ok(());
             }
-            NetworkMessage::SendAddrV2 => return Ok(()),
+            NetworkMessage::SendAddrV2 => {
+                self.wants_addrv2 = true;
+                return Ok(());
+            }
             _ if !self.connected => {
                 tracing::debug!(target: "net", "Unsupported message \"{command}\" prior to verack from peer={id}");
                 return Ok(());
@@ -276,8 +302,24 @@ impl Session {
                     "mempool request with bloom filters disabled, disconnect peer={id}"
                 )));
             }
-            // Addresses (no address manager yet), compact blocks (not offered)
-            // and message types we do not know are ignored, as the reference does.
+            NetworkMessage::Addr(list) => {
+                let count = list.len();
+                let entries = list
+                    .iter()
+                    .filter_map(|(time, a)| Some((*time, a.socket_addr().ok()?, a.services.to_u64())))
+                    .collect();
+                self.on_addr("addr", count, entries)?;
+            }
+            NetworkMessage::AddrV2(list) => {
+                let count = list.len();
+                // Networks other than IPv4 and IPv6 (Tor, I2P, CJDNS) are not reachable from here.
+                let entries =
+                    list.iter().filter_map(|m| Some((m.time, m.socket_addr().ok()?, m.services.to_u64()))).collect();
+                self.on_addr("addrv2", count, entries)?;
+            }
+            NetworkMessage::GetAddr => self.on_getaddr().await?,
+            // Compact blocks (not offered) and message types we do not know
+            // are ignored, as the reference does.
             _ => {}
         }
         self.send_messages().await
@@ -348,8 +390,13 @@ impl Session {
         }
         self.send(NetworkMessage::Verack).await?;
         if !self.peer.inbound() {
-            // The reference asks outbound peers for addresses once.
+            // The reference asks outbound peers for addresses once, relays
+            // addresses with them, and lets them answer with a full list.
             self.send(NetworkMessage::GetAddr).await?;
+            self.peer.stats_mut().addr_relay_enabled = true;
+            self.addr_tokens += MAX_ADDR_TO_SEND as f64;
+            let now = hashvive_common::time::now();
+            lock_addrman(&self.shared).good(self.peer.addr, now);
         }
         Ok(())
     }
@@ -384,7 +431,125 @@ impl Session {
         }
         self.maybe_send_ping().await?;
         self.maybe_start_sync().await?;
+        self.maybe_send_addrs().await?;
         self.maybe_send_feefilter().await
+    }
+
+    // ---- addresses ----
+
+    /// `addr` or `addrv2`: at most 1000 entries; each taken in while the
+    /// peer's token bucket lasts, dated two hours back, and passed on when
+    /// it is a fresh announcement (the reference's `ProcessAddrs`).
+    fn on_addr(&mut self, command: &str, count: usize, entries: Vec<(u32, SocketAddr, u64)>) -> Result {
+        if count > MAX_ADDR_TO_SEND {
+            return Err(PeerError::Misbehaving(format!("{command} message size = {count}")));
+        }
+        self.peer.stats_mut().addr_relay_enabled = true;
+        let now = hashvive_common::time::now();
+        let elapsed = self.addr_tokens_at.elapsed().as_secs_f64();
+        self.addr_tokens_at = Instant::now();
+        self.addr_tokens =
+            (self.addr_tokens + elapsed * MAX_ADDR_RATE_PER_SECOND).min(MAX_ADDR_PROCESSING_TOKEN_BUCKET);
+        let (mut processed, mut limited) = (0u64, 0u64);
+        let mut to_relay = Vec::new();
+        let source = self.peer.addr.ip();
+        {
+            let mut table = lock_addrman(&self.shared);
+            for (time, addr, services) in entries {
+                if self.addr_tokens < 1.0 {
+                    limited += 1;
+                    continue;
+                }
+                self.addr_tokens -= 1.0;
+                processed += 1;
+                let mut time = i64::from(time);
+                if time <= 100_000_000 || time > now + 10 * 60 {
+                    time = now - 5 * 24 * 60 * 60;
+                }
+                if !is_routable(&addr.ip()) {
+                    continue;
+                }
+                table.add(addr, services, time - 2 * 60 * 60, &source);
+                if count <= 10 && time > now - 10 * 60 {
+                    to_relay.push(crate::addrman::AddrInfo::announced(addr, services, time));
+                }
+            }
+        }
+        {
+            let mut stats = self.peer.stats_mut();
+            stats.addr_processed += processed;
+            stats.addr_rate_limited += limited;
+        }
+        if !to_relay.is_empty() {
+            self.shared.relay_addresses(self.id(), &to_relay);
+        }
+        Ok(())
+    }
+
+    /// `getaddr`: answered once, to inbound peers only (the reference's
+    /// defence against address-table fingerprinting by connections we made).
+    async fn on_getaddr(&mut self) -> Result {
+        let id = self.id();
+        if !self.peer.inbound() {
+            tracing::debug!(target: "net", "Ignoring \"getaddr\" from outbound-full-relay connection. peer={id}");
+            return Ok(());
+        }
+        if self.getaddr_answered {
+            tracing::debug!(target: "net", "Ignoring repeated \"getaddr\". peer={id}");
+            return Ok(());
+        }
+        self.getaddr_answered = true;
+        self.peer.stats_mut().addr_relay_enabled = true;
+        let now = hashvive_common::time::now();
+        let addrs = lock_addrman(&self.shared).get_addr(MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND, None, now);
+        self.send_addrs(addrs).await
+    }
+
+    /// Sends what other peers asked us to pass on, every half minute or so
+    /// on average (the reference's trickle), so relays do not reveal origins.
+    async fn maybe_send_addrs(&mut self) -> Result {
+        let now = hashvive_common::time::now();
+        if now < self.next_addr_send {
+            return Ok(());
+        }
+        self.next_addr_send = now + poisson_delay(AVG_ADDRESS_BROADCAST_INTERVAL).as_secs() as i64;
+        let addrs = std::mem::take(&mut *self.peer.addrs_to_send.lock().unwrap_or_else(|e| e.into_inner()));
+        if addrs.is_empty() {
+            return Ok(());
+        }
+        self.send_addrs(addrs).await
+    }
+
+    async fn send_addrs(&mut self, addrs: Vec<crate::addrman::AddrInfo>) -> Result {
+        for chunk in addrs.chunks(MAX_ADDR_TO_SEND) {
+            let message = match self.wants_addrv2 {
+                true => NetworkMessage::AddrV2(
+                    chunk
+                        .iter()
+                        .map(|a| AddrV2Message {
+                            time: a.time.clamp(0, u32::MAX.into()) as u32,
+                            services: ServiceFlags::from(a.services),
+                            addr: match a.addr.ip() {
+                                IpAddr::V4(v4) => AddrV2::Ipv4(v4),
+                                IpAddr::V6(v6) => AddrV2::Ipv6(v6),
+                            },
+                            port: a.addr.port(),
+                        })
+                        .collect(),
+                ),
+                false => NetworkMessage::Addr(
+                    chunk
+                        .iter()
+                        .map(|a| {
+                            let time = a.time.clamp(0, u32::MAX.into()) as u32;
+                            (time, Address::new(&a.addr, ServiceFlags::from(a.services)))
+                        })
+                        .collect(),
+                ),
+            };
+            self.send(message).await?;
+        }
+        Ok(())
     }
 
     async fn housekeeping(&mut self) -> Result {

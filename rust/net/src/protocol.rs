@@ -105,20 +105,40 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// Whether the address could be reached from the internet (the reference's
-/// `IsRoutable`); others are not told to peers in `version`.
+/// Whether peers could reach `ip` on the public internet (the reference's
+/// `IsRoutable`): not local, private, link-local, shared, benchmarking or
+/// documentation space. Others are not told to peers in `version`, nor kept
+/// in the address table.
 pub fn is_routable(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.octets()[0] == 0)
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && c == 2)
+                || (a == 198 && b == 51 && c == 100)
+                || (a == 203 && b == 0 && c == 113)
+                || a >= 240)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_routable(&IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback() || v6.is_unspecified() || first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80)
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_routable(&IpAddr::V4(v4));
             }
-        },
+            let s = v6.segments();
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010)
+                || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0020))
+        }
     }
 }
 
@@ -133,6 +153,25 @@ pub fn network_name(addr: &SocketAddr) -> &'static str {
         IpAddr::V4(_) => "ipv4",
         IpAddr::V6(_) => "ipv6",
     }
+}
+
+/// Addresses a peer may send us per second, after the first
+/// (the reference's token bucket for `addr` processing).
+pub const MAX_ADDR_RATE_PER_SECOND: f64 = 0.1;
+/// The most a peer's address token bucket holds.
+pub const MAX_ADDR_PROCESSING_TOKEN_BUCKET: f64 = 1000.0;
+/// The average wait between address messages to one peer.
+pub const AVG_ADDRESS_BROADCAST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A random wait averaging `mean`, exponentially distributed (the
+/// reference's Poisson timers), so an observer cannot line up when
+/// different peers were told something.
+pub fn poisson_delay(mean: std::time::Duration) -> std::time::Duration {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::getrandom(&mut bytes);
+    // Uniform in (0, 1]: never ln(0).
+    let uniform = ((u64::from_le_bytes(bytes) >> 11) + 1) as f64 / (1u64 << 53) as f64;
+    mean.mul_f64(-uniform.ln())
 }
 
 /// `-bantime`'s default: a manual ban lasts a day.
@@ -155,11 +194,13 @@ mod tests {
         assert!(is_local(&ip("127.0.0.1")) && is_local(&ip("::1")) && is_local(&ip("::ffff:127.0.0.1")));
         assert!(!is_local(&ip("10.0.0.1")));
         assert!(!is_routable(&ip("127.0.0.1")) && !is_routable(&ip("192.168.1.1")) && !is_routable(&ip("fe80::1")));
-        assert!(is_routable(&ip("8.8.8.8")) && is_routable(&ip("2001:db8::1")));
+        assert!(is_routable(&ip("8.8.8.8")) && is_routable(&ip("2a00::1")));
+        // Documentation space is not an address anyone has (RFC 3849, RFC 5737).
+        assert!(!is_routable(&ip("2001:db8::1")) && !is_routable(&ip("192.0.2.1")));
         let name = |s: &str| network_name(&s.parse().unwrap());
         assert_eq!(name("127.0.0.1:1"), "not_publicly_routable");
         assert_eq!(name("8.8.8.8:1"), "ipv4");
-        assert_eq!(name("[2001:db8::1]:1"), "ipv6");
+        assert_eq!(name("[2a00::1]:1"), "ipv6");
         assert_eq!(name("[::ffff:10.0.0.1]:1"), "not_publicly_routable");
     }
 }

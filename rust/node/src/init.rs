@@ -207,6 +207,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
             .map_err(InitError::new)?;
     net_config.ban_file = Some(chain_dir.join(hashvive_net::banman::BANLIST_FILENAME));
+    net_config.peers_file = Some(chain_dir.join(hashvive_net::addrman::PEERS_FILENAME));
     let node = RunningNode {
         chain,
         chain_config,

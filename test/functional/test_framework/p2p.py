@@ -244,6 +244,65 @@ class msg_tx(_Raw):
     msgtype = b"tx"
 
 
+class msg_addr:
+    """``addr``: (time, services, "ip", port) entries; IPv4 as mapped IPv6."""
+    msgtype = b"addr"
+
+    def __init__(self, addrs=None):
+        self.addrs = list(addrs or [])
+
+    def serialize(self):
+        out = compact_size(len(self.addrs))
+        for time_, services, ip, port in self.addrs:
+            packed = socket.inet_pton(socket.AF_INET6, ip if ":" in ip else "::ffff:" + ip)
+            out += struct.pack("<I", time_) + ser_address(services, packed, port)
+        return out
+
+    @classmethod
+    def deserialize(cls, payload):
+        count, pos = read_compact_size(payload, 0)
+        addrs = []
+        for _ in range(count):
+            time_, services = struct.unpack("<IQ", payload[pos:pos + 12])
+            ip = socket.inet_ntop(socket.AF_INET6, payload[pos + 12:pos + 28])
+            port = struct.unpack(">H", payload[pos + 28:pos + 30])[0]
+            addrs.append((time_, services, ip.removeprefix("::ffff:"), port))
+            pos += 30
+        return cls(addrs)
+
+
+class msg_addrv2:
+    """``addrv2`` (BIP155): (time, services, "ip", port) entries, IPv4 and IPv6."""
+    msgtype = b"addrv2"
+
+    def __init__(self, addrs=None):
+        self.addrs = list(addrs or [])
+
+    def serialize(self):
+        out = compact_size(len(self.addrs))
+        for time_, services, ip, port in self.addrs:
+            network, raw = (2, socket.inet_pton(socket.AF_INET6, ip)) if ":" in ip else (1, socket.inet_aton(ip))
+            out += (struct.pack("<I", time_) + compact_size(services) + bytes([network]) + compact_size(len(raw))
+                    + raw + struct.pack(">H", port))
+        return out
+
+    @classmethod
+    def deserialize(cls, payload):
+        count, pos = read_compact_size(payload, 0)
+        addrs = []
+        for _ in range(count):
+            time_ = struct.unpack("<I", payload[pos:pos + 4])[0]
+            services, pos = read_compact_size(payload, pos + 4)
+            network = payload[pos]
+            size, pos = read_compact_size(payload, pos + 1)
+            raw = payload[pos:pos + size]
+            ip = socket.inet_ntop(socket.AF_INET6 if network == 2 else socket.AF_INET, raw)
+            port = struct.unpack(">H", payload[pos + size:pos + size + 2])[0]
+            addrs.append((time_, services, ip, port))
+            pos += size + 2
+        return cls(addrs)
+
+
 class msg_generic:
     """Any message type, with a payload given as bytes."""
 
@@ -258,7 +317,7 @@ class msg_generic:
 MESSAGES = {cls.msgtype: cls for cls in [
     msg_version, msg_verack, msg_sendheaders, msg_wtxidrelay, msg_sendaddrv2, msg_getaddr, msg_ping,
     msg_pong, msg_feefilter, msg_inv, msg_getdata, msg_notfound, msg_getheaders, msg_headers, msg_block,
-    msg_tx,
+    msg_tx, msg_addr, msg_addrv2,
 ]}
 
 

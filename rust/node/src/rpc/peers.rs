@@ -1,7 +1,8 @@
 //! The `network` methods on connections: `getpeerinfo`,
 //! `getconnectioncount`, `getnettotals`, `addnode`, `getaddednodeinfo`,
-//! `disconnectnode`, `setnetworkactive`, `ping`, and the bans (`setban`,
-//! `listbanned`, `clearbanned`), with the reference's fields and errors.
+//! `disconnectnode`, `setnetworkactive`, `ping`, the bans (`setban`,
+//! `listbanned`, `clearbanned`) and known addresses (`getnodeaddresses`,
+//! `addpeeraddress`), with the reference's fields and errors.
 
 use std::sync::{Arc, Weak};
 
@@ -62,10 +63,9 @@ fn peer_json(p: &PeerInfo) -> Value {
         "synced_headers": s.synced_headers,
         "synced_blocks": s.synced_blocks,
         "inflight": s.inflight,
-        // No address relay yet.
-        "addr_relay_enabled": false,
-        "addr_processed": 0,
-        "addr_rate_limited": 0,
+        "addr_relay_enabled": s.addr_relay_enabled,
+        "addr_processed": s.addr_processed,
+        "addr_rate_limited": s.addr_rate_limited,
         "permissions": [],
         "minfeefilter": btc_per_kvb(FeeRate::from_sat_per_kvb(s.min_fee_filter)),
         "bytessent_per_msg": per_msg(&s.bytes_sent_per_msg),
@@ -290,6 +290,7 @@ pub fn register(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
     );
 
     register_bans(table, net.clone(), cli);
+    register_addresses(table, net.clone(), cli);
 
     table.register(
         Command::new(
@@ -399,5 +400,83 @@ fn register_bans(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
         )
         .result("null    (json null)")
         .example(format!("{cli} clearbanned")),
+    );
+}
+
+/// `getnodeaddresses`, and the test-only `addpeeraddress`.
+fn register_addresses(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
+    let n = net.clone();
+    table.register(
+        Command::new(
+            "getnodeaddresses",
+            "network",
+            "Return known addresses, after filtering for quality and recency.\n\
+             These can potentially be used to find new peers in the network.\n\
+             The total number of addresses known to the node may be higher.",
+            sync_handler(move |call| {
+                let count = match call.param(0) {
+                    None => 1,
+                    Some(v) => v
+                        .as_i64()
+                        .filter(|c| *c >= 0)
+                        .ok_or_else(|| RpcError::invalid_parameter("Address count out of range"))?
+                        as usize,
+                };
+                let network = call.param(1).and_then(Value::as_str);
+                if let Some(name) = network {
+                    if !["ipv4", "ipv6", "onion", "i2p", "cjdns"].contains(&name) {
+                        return Err(RpcError::invalid_parameter(format!("Network not recognized: {name}")));
+                    }
+                }
+                let addresses: Vec<Value> = n
+                    .node_addresses(count, network)
+                    .into_iter()
+                    .map(|a| {
+                        json!({
+                            "time": a.time,
+                            "services": a.services,
+                            "address": a.addr.ip().to_string(),
+                            "port": a.addr.port(),
+                            "network": network_name(&a.addr),
+                        })
+                    })
+                    .collect();
+                Ok(Value::Array(addresses))
+            }),
+        )
+        .arg(Arg::optional("count", ArgType::Num, "The maximum number of addresses to return. Specify 0 to return all known addresses.").default("1"))
+        .arg(Arg::optional("network", ArgType::Str, "Return only addresses of the specified network. Can be one of: ipv4, ipv6, onion, i2p, cjdns.").default("all networks"))
+        .result("[                         (json array)\n  {                       (json object)\n    \"time\" : xxx,          (numeric) The UNIX epoch time when the node was last seen\n    \"services\" : n,        (numeric) The services offered by the node\n    \"address\" : \"str\",     (string) The address of the node\n    \"port\" : n,            (numeric) The port number of the node\n    \"network\" : \"str\"      (string) The network (ipv4, ipv6, onion, i2p, cjdns) the node connected through\n  },\n  ...\n]")
+        .example(format!("{cli} getnodeaddresses 8")),
+    );
+    table.register(
+        Command::new(
+            "addpeeraddress",
+            "hidden",
+            "Add the address of a potential peer to an address manager table. This RPC is for testing only.",
+            sync_handler(move |call| {
+                let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
+                let port = call.param(1).and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
+                let tried = call.param(2).and_then(Value::as_bool).unwrap_or(false);
+                let mut result = serde_json::Map::new();
+                let success = match text.parse::<std::net::IpAddr>() {
+                    Err(_) => false,
+                    Ok(ip) => match net.add_peer_address(std::net::SocketAddr::new(ip, port), tried) {
+                        Ok(()) => true,
+                        Err(error) => {
+                            result.insert("error".into(), json!(error));
+                            false
+                        }
+                    },
+                };
+                result.insert("success".into(), json!(success));
+                Ok(Value::Object(result))
+            }),
+        )
+        .arg(Arg::required("address", ArgType::Str, "The IP address of the peer"))
+        .arg(Arg::required("port", ArgType::Num, "The port of the peer"))
+        .arg(Arg::optional("tried", ArgType::Bool, "If true, attempt to add the peer to the tried addresses table").default("false"))
+        .result("{                  (json object)\n  \"success\" : true|false  (boolean) whether the peer address was successfully added to the address manager table\n  \"error\" : \"str\"        (string, optional) error description, if the address could not be added\n}")
+        .example(format!("{cli} addpeeraddress \"1.2.3.4\" 8333 true")),
     );
 }
