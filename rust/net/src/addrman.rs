@@ -52,7 +52,7 @@ impl AddrInfo {
 }
 
 /// The group an address belongs to for fairness: its /16, or /32 for IPv6.
-fn group(ip: &IpAddr) -> u32 {
+pub(crate) fn group(ip: &IpAddr) -> u32 {
     match ip {
         IpAddr::V4(v4) => u32::from(v4.octets()[0]) << 8 | u32::from(v4.octets()[1]),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

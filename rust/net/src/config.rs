@@ -35,6 +35,10 @@ pub struct NetConfig {
     pub connect: Vec<String>,
     /// `-addnode` peers.
     pub addnode: Vec<String>,
+    /// `-seednode` peers, asked for addresses at start-up.
+    pub seednodes: Vec<String>,
+    /// Outbound connections are made from the address table (no `-connect`).
+    pub automatic_connections: bool,
     /// Inbound slots (`-maxconnections` minus the automatic outbound ones).
     pub max_inbound: usize,
     /// `-peertimeout`
@@ -94,6 +98,8 @@ impl NetConfig {
             binds,
             connect,
             addnode: args.get_all("addnode"),
+            seednodes: args.get_all("seednode"),
+            automatic_connections: !connect_given,
             max_inbound: max_connections.saturating_sub(MAX_AUTOMATIC_OUTBOUND),
             peer_timeout: seconds("peertimeout", DEFAULT_PEER_CONNECT_TIMEOUT),
             connect_timeout: if connect_ms > 0 {

@@ -25,6 +25,15 @@ pub enum ConnectionType {
     Inbound,
     /// `-connect`, `-addnode` and the `addnode` RPC.
     Manual,
+    /// Made automatically from the address table: blocks, transactions, addresses.
+    OutboundFullRelay,
+    /// Made automatically: blocks only, which hides the node's transactions
+    /// and addresses from whoever maps the network through relay.
+    BlockRelay,
+    /// `-seednode`: for addresses, closed once they came.
+    AddrFetch,
+    /// A short check that an address answers, closed after the handshake.
+    Feeler,
 }
 
 impl ConnectionType {
@@ -32,7 +41,33 @@ impl ConnectionType {
         match self {
             ConnectionType::Inbound => "inbound",
             ConnectionType::Manual => "manual",
+            ConnectionType::OutboundFullRelay => "outbound-full-relay",
+            ConnectionType::BlockRelay => "block-relay-only",
+            ConnectionType::AddrFetch => "addr-fetch",
+            ConnectionType::Feeler => "feeler",
         }
+    }
+
+    /// The type `addconnection` names, if it is one it makes.
+    pub fn from_test_name(name: &str) -> Option<ConnectionType> {
+        [
+            ConnectionType::OutboundFullRelay,
+            ConnectionType::BlockRelay,
+            ConnectionType::AddrFetch,
+            ConnectionType::Feeler,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+
+    /// Transactions are relayed over it (given `-blocksonly` is off).
+    pub fn relays_txs(self) -> bool {
+        !matches!(self, ConnectionType::BlockRelay | ConnectionType::Feeler)
+    }
+
+    /// Addresses are asked for and relayed over it.
+    pub fn relays_addrs(self) -> bool {
+        !matches!(self, ConnectionType::BlockRelay | ConnectionType::Feeler)
     }
 }
 

@@ -27,6 +27,7 @@ use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
 use crate::known::RecentSet;
 use crate::protocol::{
     local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
+    MAX_BLOCK_RELAY_ONLY_CONNECTIONS, MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
 };
 
 /// How long a misbehaving peer's address is refused when inbound slots run short.
@@ -165,6 +166,13 @@ impl NetManager {
         }
         tasks.push(tokio::spawn(added_nodes_loop(shared.clone())));
         tasks.push(tokio::spawn(dump_addresses_loop(shared.clone())));
+        if shared.config.automatic_connections {
+            for seed in shared.config.seednodes.clone() {
+                let shared = shared.clone();
+                tasks.push(tokio::spawn(async move { shared.connect_as(&seed, ConnectionType::AddrFetch).await }));
+            }
+            tasks.push(tokio::spawn(open_connections_loop(shared.clone())));
+        }
         lock(&shared.tasks).extend(tasks);
         Ok(NetManager { shared })
     }
@@ -354,6 +362,30 @@ impl NetManager {
         lock(&self.shared.addrman).get_addr(count, 0, network, hashvive_common::time::now())
     }
 
+    /// Whether this is a regtest node (test-only RPCs refuse other chains).
+    pub fn is_regtest(&self) -> bool {
+        self.shared.config.magic == bitcoin::p2p::Magic::REGTEST
+    }
+
+    /// `addconnection` (tests only): dials `address` for a connection of
+    /// `conn_type`; `false` when that type has no free slot.
+    pub fn add_connection(&self, address: &str, conn_type: ConnectionType) -> bool {
+        let limit = match conn_type {
+            ConnectionType::OutboundFullRelay => Some(MAX_OUTBOUND_FULL_RELAY_CONNECTIONS),
+            ConnectionType::BlockRelay => Some(MAX_BLOCK_RELAY_ONLY_CONNECTIONS),
+            // Short-lived, and -seednode has no limit either.
+            ConnectionType::AddrFetch | ConnectionType::Feeler => None,
+            ConnectionType::Inbound | ConnectionType::Manual => return false,
+        };
+        if limit.is_some_and(|l| self.shared.count_of(conn_type) >= l) {
+            return false;
+        }
+        let shared = self.shared.clone();
+        let address = address.to_string();
+        tokio::spawn(async move { shared.connect_as(&address, conn_type).await });
+        true
+    }
+
     /// `ping`: every peer gets a ping at once.
     pub fn ping_all(&self) {
         for peer in lock(&self.shared.peers).values() {
@@ -419,6 +451,10 @@ impl Shared {
         lock(&self.peers).values().filter(|p| !p.inbound()).count()
     }
 
+    fn count_of(&self, conn_type: ConnectionType) -> usize {
+        lock(&self.peers).values().filter(|p| p.conn_type == conn_type).count()
+    }
+
     pub fn has_outbound(&self) -> bool {
         self.outbound_count() > 0
     }
@@ -428,8 +464,14 @@ impl Shared {
         lock(&self.peers).values().any(|p| !p.inbound() && p.local_nonce == nonce)
     }
 
-    /// Resolves and dials `name` (`host[:port]`), unless already connected.
+    /// Resolves and dials `name` (`host[:port]`) as a manual connection,
+    /// unless already connected.
     async fn connect(self: &Arc<Self>, name: &str) {
+        self.connect_as(name, ConnectionType::Manual).await
+    }
+
+    /// Resolves and dials `name` for a connection of `conn_type`.
+    async fn connect_as(self: &Arc<Self>, name: &str, conn_type: ConnectionType) {
         if !self.network_active() || self.stopping() || self.find_peer(name).is_some() {
             return;
         }
@@ -453,7 +495,7 @@ impl Shared {
             tracing::debug!(target: "net", "trying v1 connection {name} lastseen=0.0hrs");
             match tokio::time::timeout(self.config.connect_timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
-                    self.spawn_peer(stream, addr, name.to_string(), ConnectionType::Manual);
+                    self.spawn_peer(stream, addr, name.to_string(), conn_type);
                     return;
                 }
                 Ok(Err(e)) => tracing::debug!(target: "net", "connection to {addr} failed: {e}"),
@@ -471,9 +513,7 @@ impl Shared {
         lock(&self.peers).insert(id, peer.clone());
         match conn_type {
             ConnectionType::Inbound => tracing::debug!(target: "net", "Added connection peer={id}"),
-            ConnectionType::Manual => {
-                tracing::debug!(target: "net", "Added connection to {} peer={id}", peer.addr_name)
-            }
+            _ => tracing::debug!(target: "net", "Added connection to {} peer={id}", peer.addr_name),
         }
         let shared = self.clone();
         tokio::spawn(async move {
@@ -582,6 +622,51 @@ impl<K: std::hash::Hash + Eq, V> TryInsertCompat<K, V> for HashMap<K, V> {
     }
 }
 
+/// How long an address tried automatically is left alone before the next try.
+const RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// Fills the automatic outbound slots from the address table (the
+/// reference's `ThreadOpenConnections`): full-relay ones first, then
+/// block-relay-only ones; one address per network group, nothing banned or
+/// connected already, each address tried at most every ten minutes.
+async fn open_connections_loop(shared: Arc<Shared>) {
+    let mut stopping = shared.stopping.subscribe();
+    let mut attempted: HashMap<SocketAddr, Instant> = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            // Only ever set to true.
+            _ = stopping.changed() => return,
+        }
+        if !shared.network_active() {
+            continue;
+        }
+        let conn_type = if shared.count_of(ConnectionType::OutboundFullRelay) < MAX_OUTBOUND_FULL_RELAY_CONNECTIONS {
+            ConnectionType::OutboundFullRelay
+        } else if shared.count_of(ConnectionType::BlockRelay) < MAX_BLOCK_RELAY_ONLY_CONNECTIONS {
+            ConnectionType::BlockRelay
+        } else {
+            continue;
+        };
+        let now = hashvive_common::time::now();
+        attempted.retain(|_, at| at.elapsed() < RETRY_AFTER);
+        let connected_groups: Vec<u32> = lock(&shared.peers)
+            .values()
+            .filter(|p| !p.inbound())
+            .map(|p| crate::addrman::group(&p.addr.ip()))
+            .collect();
+        let candidate = lock(&shared.addrman).get_addr(0, 0, None, now).into_iter().find(|a| {
+            !attempted.contains_key(&a.addr)
+                && !connected_groups.contains(&crate::addrman::group(&a.addr.ip()))
+                && !shared.bans.is_banned(&a.addr.ip(), now)
+                && shared.find_peer(&a.addr.to_string()).is_none()
+        });
+        let Some(candidate) = candidate else { continue };
+        attempted.insert(candidate.addr, Instant::now());
+        shared.connect_as(&candidate.addr.to_string(), conn_type).await;
+    }
+}
+
 /// How often known addresses are written to `peers.dat` (and at shutdown).
 const DUMP_ADDRESSES_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
@@ -639,7 +724,7 @@ async fn added_nodes_loop(shared: Arc<Shared>) {
                 shared.config.connect.clone()
             };
             for target in targets {
-                if shared.outbound_count() >= MAX_ADDNODE_CONNECTIONS {
+                if shared.count_of(ConnectionType::Manual) >= MAX_ADDNODE_CONNECTIONS {
                     break;
                 }
                 if shared.find_peer(&target).is_none() {

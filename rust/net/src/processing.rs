@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, watch};
 use hashvive_chain::{AcceptMode, Accepted, BlockOutcome, Chainstate, RejectKind, Tip};
 
 use crate::addrman::{MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
-use crate::conn::{start_io, Closed, Incoming, Peer, Sender};
+use crate::conn::{start_io, Closed, ConnectionType, Incoming, Peer, Sender};
 use crate::known::RecentSet;
 use crate::manager::Shared;
 use crate::protocol::*;
@@ -164,6 +164,12 @@ impl Session {
         self.peer.id
     }
 
+    /// Transactions go both ways on this connection: not `-blocksonly`, and
+    /// not a block-relay-only or feeler connection.
+    fn relays_txs(&self) -> bool {
+        self.shared.config.relay_txs && self.peer.conn_type.relays_txs()
+    }
+
     /// Runs chain work on the blocking pool: it may wait for the chain lock
     /// while a block connects, which must not stall the async workers.
     async fn chain<R: Send + 'static>(&self, f: impl FnOnce(&Chainstate) -> R + Send + 'static) -> Result<R> {
@@ -226,7 +232,7 @@ impl Session {
     fn misbehaving(&self, reason: &str) -> Result {
         let id = self.id();
         tracing::debug!(target: "net", "Misbehaving: peer={id}: {reason}");
-        if self.peer.conn_type == crate::conn::ConnectionType::Manual {
+        if self.peer.conn_type == ConnectionType::Manual {
             tracing::warn!("Warning: not punishing manually connected peer {id}!");
             return Ok(());
         }
@@ -344,9 +350,9 @@ impl Session {
             nonce: self.peer.local_nonce,
             user_agent: self.shared.config.user_agent.clone(),
             start_height: height as i32,
-            relay: self.shared.config.relay_txs,
+            relay: self.relays_txs(),
         };
-        tracing::debug!(target: "net", "send version message: version {PROTOCOL_VERSION}, blocks={height}, them={their_addr}, txrelay={}, peer={}", self.shared.config.relay_txs, self.id());
+        tracing::debug!(target: "net", "send version message: version {PROTOCOL_VERSION}, blocks={height}, them={their_addr}, txrelay={}, peer={}", self.relays_txs(), self.id());
         self.send(NetworkMessage::Version(version)).await
     }
 
@@ -389,7 +395,7 @@ impl Session {
             self.send(NetworkMessage::SendAddrV2).await?;
         }
         self.send(NetworkMessage::Verack).await?;
-        if !self.peer.inbound() {
+        if !self.peer.inbound() && self.peer.conn_type.relays_addrs() {
             // The reference asks outbound peers for addresses once, relays
             // addresses with them, and lets them answer with a full list.
             self.send(NetworkMessage::GetAddr).await?;
@@ -414,6 +420,9 @@ impl Session {
         );
         self.connected = true;
         self.peer.stats_mut().successfully_connected = true;
+        if self.peer.conn_type == ConnectionType::Feeler {
+            return Err(PeerError::Disconnect(format!("feeler connection completed peer={id}; disconnecting")));
+        }
         if self.common_version >= SENDHEADERS_VERSION {
             self.send(NetworkMessage::SendHeaders).await?;
         }
@@ -441,6 +450,10 @@ impl Session {
     /// peer's token bucket lasts, dated two hours back, and passed on when
     /// it is a fresh announcement (the reference's `ProcessAddrs`).
     fn on_addr(&mut self, command: &str, count: usize, entries: Vec<(u32, SocketAddr, u64)>) -> Result {
+        if !self.peer.conn_type.relays_addrs() {
+            tracing::debug!(target: "net", "Ignoring \"{command}\" from {} connection. peer={}", self.peer.conn_type.name(), self.id());
+            return Ok(());
+        }
         if count > MAX_ADDR_TO_SEND {
             return Err(PeerError::Misbehaving(format!("{command} message size = {count}")));
         }
@@ -483,6 +496,10 @@ impl Session {
         if !to_relay.is_empty() {
             self.shared.relay_addresses(self.id(), &to_relay);
         }
+        // An address fetch is done once a list came.
+        if self.peer.conn_type == ConnectionType::AddrFetch && count > 1 {
+            return Err(PeerError::Disconnect(format!("addr-fetch connection done, peer={}", self.id())));
+        }
         Ok(())
     }
 
@@ -491,7 +508,7 @@ impl Session {
     async fn on_getaddr(&mut self) -> Result {
         let id = self.id();
         if !self.peer.inbound() {
-            tracing::debug!(target: "net", "Ignoring \"getaddr\" from outbound-full-relay connection. peer={id}");
+            tracing::debug!(target: "net", "Ignoring \"getaddr\" from {} connection. peer={id}", self.peer.conn_type.name());
             return Ok(());
         }
         if self.getaddr_answered {
@@ -653,7 +670,7 @@ impl Session {
     }
 
     async fn maybe_send_feefilter(&mut self) -> Result {
-        if !self.shared.config.relay_txs || self.common_version < FEEFILTER_VERSION {
+        if !self.relays_txs() || self.common_version < FEEFILTER_VERSION {
             return Ok(());
         }
         let now = Instant::now();
@@ -886,7 +903,7 @@ impl Session {
                 _ => {}
             }
         }
-        if !txs.is_empty() && !self.shared.config.relay_txs {
+        if !txs.is_empty() && !self.relays_txs() {
             return Err(PeerError::Disconnect(format!(
                 "transaction inv sent in violation of protocol, disconnecting peer={}",
                 self.id()
@@ -938,7 +955,7 @@ impl Session {
 
     async fn on_tx(&mut self, tx: Transaction) -> Result {
         let id = self.id();
-        if !self.shared.config.relay_txs {
+        if !self.relays_txs() {
             return Err(PeerError::Disconnect(format!("transaction sent in violation of protocol peer={id}")));
         }
         let txid = tx.compute_txid();

@@ -68,6 +68,9 @@ pub const MAX_AUTOMATIC_OUTBOUND: usize = 8 + 2 + 1;
 pub const DEFAULT_MAX_PEER_CONNECTIONS: i64 = 125;
 /// Outbound connections to added nodes at a time.
 pub const MAX_ADDNODE_CONNECTIONS: usize = 8;
+/// Automatic outbound slots: full relay, and block relay only.
+pub const MAX_OUTBOUND_FULL_RELAY_CONNECTIONS: usize = 8;
+pub const MAX_BLOCK_RELAY_ONLY_CONNECTIONS: usize = 2;
 
 /// Receive (`-maxreceivebuffer`) and send (`-maxsendbuffer`) buffers per peer.
 pub const DEFAULT_MAX_RECEIVE_BUFFER: usize = 5000 * 1000;

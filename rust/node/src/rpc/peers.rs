@@ -2,7 +2,8 @@
 //! `getconnectioncount`, `getnettotals`, `addnode`, `getaddednodeinfo`,
 //! `disconnectnode`, `setnetworkactive`, `ping`, the bans (`setban`,
 //! `listbanned`, `clearbanned`) and known addresses (`getnodeaddresses`,
-//! `addpeeraddress`), with the reference's fields and errors.
+//! `addpeeraddress`) and the test-only `addconnection`, with the reference's
+//! fields and errors.
 
 use std::sync::{Arc, Weak};
 
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 
 use hashvive_net::banman::Subnet;
 use hashvive_net::protocol::{network_name, service_names};
-use hashvive_net::{AddNodeError, NetManager, PeerInfo};
+use hashvive_net::{AddNodeError, ConnectionType, NetManager, PeerInfo};
 use hashvive_policy::FeeRate;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::sync_handler;
@@ -291,6 +292,7 @@ pub fn register(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
 
     register_bans(table, net.clone(), cli);
     register_addresses(table, net.clone(), cli);
+    register_addconnection(table, net.clone(), cli);
 
     table.register(
         Command::new(
@@ -478,5 +480,46 @@ fn register_addresses(table: &Arc<RpcTable>, net: NetManager, cli: &'static str)
         .arg(Arg::optional("tried", ArgType::Bool, "If true, attempt to add the peer to the tried addresses table").default("false"))
         .result("{                  (json object)\n  \"success\" : true|false  (boolean) whether the peer address was successfully added to the address manager table\n  \"error\" : \"str\"        (string, optional) error description, if the address could not be added\n}")
         .example(format!("{cli} addpeeraddress \"1.2.3.4\" 8333 true")),
+    );
+}
+
+/// The reference's test-only `addconnection`: outbound connections of the
+/// automatic kinds, to any address.
+fn register_addconnection(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
+    table.register(
+        Command::new(
+            "addconnection",
+            "hidden",
+            "Open an outbound connection to a specified node. This RPC is for testing only.",
+            sync_handler(move |call| {
+                if !net.is_regtest() {
+                    return Err(RpcError::misc("addconnection is for regression testing (-regtest mode) only."));
+                }
+                let address = call.param(0).and_then(Value::as_str).unwrap_or_default();
+                let name = call.param(1).and_then(Value::as_str).unwrap_or_default();
+                let conn_type = ConnectionType::from_test_name(name).ok_or_else(|| {
+                    RpcError::invalid_parameter(
+                        "addconnection \"address\" \"connection_type\" v2transport\n\nOpen an outbound connection to a specified node. This RPC is for testing only.",
+                    )
+                })?;
+                if call.param(2).and_then(Value::as_bool) == Some(true) {
+                    return Err(RpcError::invalid_parameter(
+                        "Error: Adding v2transport connections requires -v2transport init flag to be set.",
+                    ));
+                }
+                if !net.add_connection(address, conn_type) {
+                    return Err(RpcError::new(
+                        codes::RPC_CLIENT_NODE_CAPACITY_REACHED,
+                        "Error: Already at capacity for specified connection type.",
+                    ));
+                }
+                Ok(json!({ "address": address, "connection_type": name }))
+            }),
+        )
+        .arg(Arg::required("address", ArgType::Str, "The IP address and port to attempt connecting to."))
+        .arg(Arg::required("connection_type", ArgType::Str, "Type of connection to open (\"outbound-full-relay\", \"block-relay-only\", \"addr-fetch\" or \"feeler\")."))
+        .arg(Arg::required("v2transport", ArgType::Bool, "Attempt to connect using BIP324 v2 transport protocol"))
+        .result("{                          (json object)\n  \"address\" : \"str\",        (string) Address of newly added connection.\n  \"connection_type\" : \"str\"  (string) Type of connection opened.\n}")
+        .example(format!("{cli} addconnection \"192.168.0.6:8333\" \"outbound-full-relay\" true")),
     );
 }
