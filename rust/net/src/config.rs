@@ -8,6 +8,7 @@ use hashvive_common::args::Args;
 use hashvive_common::chain::Chain;
 use hashvive_common::hostport::{parse_port, split_host_port};
 
+use crate::permissions::{implicit_permissions, Permissions, Whitebind, Whitelist};
 use crate::protocol::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_PEER_CONNECTIONS, DEFAULT_MISBEHAVING_BANTIME, DEFAULT_PEER_CONNECT_TIMEOUT,
     MAX_AUTOMATIC_OUTBOUND,
@@ -20,6 +21,8 @@ pub struct Bind {
     /// Given with `-bind`: failing to bind it is a start-up error. The
     /// default addresses (`0.0.0.0` and `::`) only need one to succeed.
     pub explicit: bool,
+    /// What peers connecting here may do (`-whitebind`).
+    pub permissions: Permissions,
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +42,8 @@ pub struct NetConfig {
     pub seednodes: Vec<String>,
     /// Outbound connections are made from the address table (no `-connect`).
     pub automatic_connections: bool,
+    /// `-whitelist` entries.
+    pub whitelist: Vec<Whitelist>,
     /// Inbound slots (`-maxconnections` minus the automatic outbound ones).
     pub max_inbound: usize,
     /// `-peertimeout`
@@ -77,16 +82,38 @@ impl NetConfig {
         // The reference's parameter interactions: -connect, -proxy and
         // -maxconnections=0 turn listening off unless it is asked for.
         let listen = args.get_bool("listen", !connect_given && !proxy && max_connections != 0);
-        let binds = if !listen {
+        let implicit =
+            implicit_permissions(args.get_bool("whitelistrelay", true), args.get_bool("whitelistforcerelay", false));
+        let whitebinds: Vec<Bind> = args
+            .get_all("whitebind")
+            .iter()
+            .map(|spec| {
+                let w = Whitebind::parse(spec, implicit)?;
+                Ok(Bind { addr: w.addr, explicit: true, permissions: w.permissions })
+            })
+            .collect::<Result<_, String>>()?;
+        let whitelist =
+            args.get_all("whitelist").iter().map(|spec| Whitelist::parse(spec, implicit)).collect::<Result<_, _>>()?;
+        let mut binds = if !listen {
+            Vec::new()
+        } else if args.get_all("bind").is_empty() && !whitebinds.is_empty() {
+            // -whitebind alone listens only where it says.
             Vec::new()
         } else if args.get_all("bind").is_empty() {
             [IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED)]
                 .into_iter()
-                .map(|ip| Bind { addr: SocketAddr::new(ip, port), explicit: false })
+                .map(|ip| Bind {
+                    addr: SocketAddr::new(ip, port),
+                    explicit: false,
+                    permissions: Permissions::default(),
+                })
                 .collect()
         } else {
             args.get_all("bind").iter().map(|b| parse_bind(b, port)).collect::<Result<_, _>>()?
         };
+        if listen {
+            binds.extend(whitebinds);
+        }
         let seconds = |name: &str, default: Duration| {
             Duration::from_secs(args.get_int(name, default.as_secs() as i64).max(1) as u64)
         };
@@ -100,6 +127,7 @@ impl NetConfig {
             addnode: args.get_all("addnode"),
             seednodes: args.get_all("seednode"),
             automatic_connections: !connect_given,
+            whitelist,
             max_inbound: max_connections.saturating_sub(MAX_AUTOMATIC_OUTBOUND),
             peer_timeout: seconds("peertimeout", DEFAULT_PEER_CONNECT_TIMEOUT),
             connect_timeout: if connect_ms > 0 {
@@ -126,7 +154,7 @@ fn parse_bind(spec: &str, default_port: u16) -> Result<Bind, String> {
     let parsed = split_host_port(address)
         .and_then(|(host, port)| Some(SocketAddr::new(host.parse().ok()?, port.unwrap_or(default_port))));
     let addr = parsed.ok_or_else(|| format!("Cannot resolve -bind address: '{spec}'"))?;
-    Ok(Bind { addr, explicit: true })
+    Ok(Bind { addr, explicit: true, permissions: Permissions::default() })
 }
 
 #[cfg(test)]

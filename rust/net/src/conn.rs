@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 
+use crate::permissions::Permissions;
 use crate::transport::{self, read_frame, Frame, FrameError};
 
 /// How a connection came about, as `getpeerinfo` names it.
@@ -117,6 +118,8 @@ pub struct Peer {
     /// The name it was dialled by (outbound), else the address.
     pub addr_name: String,
     pub conn_type: ConnectionType,
+    /// What the peer may do (`-whitelist`, `-whitebind`).
+    pub permissions: Permissions,
     /// Seconds since the epoch.
     pub connected_at: i64,
     pub(crate) connected_instant: Instant,
@@ -139,6 +142,7 @@ impl Peer {
         addr_bind: SocketAddr,
         addr_name: String,
         conn_type: ConnectionType,
+        permissions: Permissions,
     ) -> Peer {
         let mut nonce = [0u8; 8];
         // Without randomness a fixed nonce only weakens self-connection detection.
@@ -149,6 +153,7 @@ impl Peer {
             addr_bind,
             addr_name,
             conn_type,
+            permissions,
             connected_at: hashvive_common::time::now(),
             connected_instant: Instant::now(),
             local_nonce: u64::from_le_bytes(nonce),

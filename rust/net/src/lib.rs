@@ -22,8 +22,10 @@ pub mod config;
 mod conn;
 mod known;
 mod manager;
+pub mod permissions;
 mod processing;
 pub mod protocol;
+pub mod subnet;
 pub mod transport;
 
 pub use config::NetConfig;

@@ -25,6 +25,7 @@ use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
 use crate::known::RecentSet;
+use crate::permissions::Permissions;
 use crate::protocol::{
     local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
     MAX_BLOCK_RELAY_ONLY_CONNECTIONS, MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
@@ -63,6 +64,7 @@ pub struct PeerInfo {
     pub addr: SocketAddr,
     pub addr_bind: SocketAddr,
     pub conn_type: ConnectionType,
+    pub permissions: Vec<&'static str>,
     pub connected_at: i64,
     pub stats: PeerStats,
 }
@@ -120,7 +122,7 @@ impl NetManager {
             match bind_listener(bind.addr) {
                 Ok(listener) => {
                     tracing::info!("Bound to {}", bind.addr);
-                    listeners.push(listener);
+                    listeners.push((listener, bind.permissions));
                 }
                 Err(e) if bind.explicit => {
                     return Err(match e.kind() {
@@ -161,8 +163,8 @@ impl NetManager {
             let _ = shared.add_node(&target);
         }
         let mut tasks = Vec::new();
-        for listener in listeners {
-            tasks.push(tokio::spawn(accept_loop(shared.clone(), listener)));
+        for (listener, permissions) in listeners {
+            tasks.push(tokio::spawn(accept_loop(shared.clone(), listener, permissions)));
         }
         tasks.push(tokio::spawn(added_nodes_loop(shared.clone())));
         tasks.push(tokio::spawn(dump_addresses_loop(shared.clone())));
@@ -206,6 +208,7 @@ impl NetManager {
                 addr: p.addr,
                 addr_bind: p.addr_bind,
                 conn_type: p.conn_type,
+                permissions: p.permissions.names(),
                 connected_at: p.connected_at,
                 stats: p.stats(),
             })
@@ -495,7 +498,12 @@ impl Shared {
             tracing::debug!(target: "net", "trying v1 connection {name} lastseen=0.0hrs");
             match tokio::time::timeout(self.config.connect_timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
-                    self.spawn_peer(stream, addr, name.to_string(), conn_type);
+                    // Whitelisted "out" entries apply to manual connections only.
+                    let permissions = match conn_type {
+                        ConnectionType::Manual => self.whitelisted(&addr.ip(), false),
+                        _ => Permissions::default(),
+                    };
+                    self.spawn_peer(stream, addr, name.to_string(), conn_type, permissions);
                     return;
                 }
                 Ok(Err(e)) => tracing::debug!(target: "net", "connection to {addr} failed: {e}"),
@@ -504,12 +512,19 @@ impl Shared {
         }
     }
 
-    fn spawn_peer(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, name: String, conn_type: ConnectionType) {
+    fn spawn_peer(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        addr: SocketAddr,
+        name: String,
+        conn_type: ConnectionType,
+        permissions: Permissions,
+    ) {
         let Ok(local) = stream.local_addr() else { return };
         // Latency matters more than packet count for small protocol messages.
         let _ = stream.set_nodelay(true);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let peer = Arc::new(Peer::new(id, addr, local, name, conn_type));
+        let peer = Arc::new(Peer::new(id, addr, local, name, conn_type, permissions));
         lock(&self.peers).insert(id, peer.clone());
         match conn_type {
             ConnectionType::Inbound => tracing::debug!(target: "net", "Added connection peer={id}"),
@@ -526,6 +541,17 @@ impl Shared {
         lock(&self.peers).remove(&id);
         lock(&self.blocks_in_flight).retain(|_, p| *p != id);
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
+    }
+
+    /// The permissions `-whitelist` grants `ip`, for an inbound connection
+    /// or a manual outbound one.
+    pub(crate) fn whitelisted(&self, ip: &IpAddr, inbound: bool) -> Permissions {
+        self.config
+            .whitelist
+            .iter()
+            .filter(|w| if inbound { w.directions.inbound } else { w.directions.outbound })
+            .filter(|w| w.subnet.contains(ip))
+            .fold(Permissions::default(), |all, w| all.union(w.permissions))
     }
 
     /// Writes the address table to `peers.dat`.
@@ -677,7 +703,7 @@ async fn dump_addresses_loop(shared: Arc<Shared>) {
     }
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, listener_permissions: Permissions) {
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -692,7 +718,9 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
             continue;
         }
-        if shared.bans.is_banned(&addr.ip(), hashvive_common::time::now()) {
+        let permissions = listener_permissions.union(shared.whitelisted(&addr.ip(), true));
+        let trusted = permissions.has(Permissions::NO_BAN);
+        if !trusted && shared.bans.is_banned(&addr.ip(), hashvive_common::time::now()) {
             tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
             continue;
         }
@@ -702,11 +730,11 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             continue;
         }
         // As the reference: discouraged addresses only get a slot when plenty are free.
-        if inbound + 1 >= shared.config.max_inbound && shared.is_discouraged(&addr.ip()) {
+        if !trusted && inbound + 1 >= shared.config.max_inbound && shared.is_discouraged(&addr.ip()) {
             tracing::debug!(target: "net", "connection from {addr} dropped (discouraged)");
             continue;
         }
-        shared.spawn_peer(stream, addr, addr.to_string(), ConnectionType::Inbound);
+        shared.spawn_peer(stream, addr, addr.to_string(), ConnectionType::Inbound, permissions);
     }
 }
 

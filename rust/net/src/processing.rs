@@ -25,6 +25,7 @@ use crate::addrman::{MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
 use crate::conn::{start_io, Closed, ConnectionType, Incoming, Peer, Sender};
 use crate::known::RecentSet;
 use crate::manager::Shared;
+use crate::permissions::Permissions;
 use crate::protocol::*;
 
 /// Transactions a peer is known to have, remembered per peer.
@@ -232,6 +233,10 @@ impl Session {
     fn misbehaving(&self, reason: &str) -> Result {
         let id = self.id();
         tracing::debug!(target: "net", "Misbehaving: peer={id}: {reason}");
+        if self.peer.permissions.has(Permissions::NO_BAN) {
+            tracing::warn!("Warning: not punishing noban peer {id}!");
+            return Ok(());
+        }
         if self.peer.conn_type == ConnectionType::Manual {
             tracing::warn!("Warning: not punishing manually connected peer {id}!");
             return Ok(());
@@ -302,8 +307,9 @@ impl Session {
             NetworkMessage::NotFound(items) => self.on_notfound(items).await?,
             NetworkMessage::Block(block) => self.on_block(block).await?,
             NetworkMessage::Tx(tx) => self.on_tx(tx).await?,
+            NetworkMessage::MemPool if self.peer.permissions.has(Permissions::MEMPOOL) => self.on_mempool().await?,
             NetworkMessage::MemPool => {
-                // Only served with bloom filters or the mempool permission, neither offered yet.
+                // Served to peers with the mempool permission only (bloom filters are not offered).
                 return Err(PeerError::Disconnect(format!(
                     "mempool request with bloom filters disabled, disconnect peer={id}"
                 )));
@@ -444,6 +450,38 @@ impl Session {
         self.maybe_send_feefilter().await
     }
 
+    /// `mempool` (BIP35): every mempool transaction the peer's fee filter
+    /// lets through, announced as `inv`.
+    async fn on_mempool(&mut self) -> Result {
+        let (wtxid_relay, fee_filter) = (self.wtxid_relay, self.fee_filter);
+        let items: Vec<Inventory> = self
+            .chain(move |c| {
+                c.with_mempool(|m| {
+                    m.entries_in_order()
+                        .iter()
+                        .filter(|e| e.fee.to_sat() * 1000 >= fee_filter * e.vsize)
+                        .map(|e| match wtxid_relay {
+                            true => Inventory::WTx(e.wtxid),
+                            false => Inventory::Transaction(e.txid),
+                        })
+                        .collect()
+                })
+            })
+            .await?;
+        for item in &items {
+            let key = match item {
+                Inventory::WTx(w) => w.to_byte_array(),
+                Inventory::Transaction(t) => t.to_byte_array(),
+                _ => continue,
+            };
+            self.known_txs.insert(key);
+        }
+        for chunk in items.chunks(MAX_INV_SZ) {
+            self.send(NetworkMessage::Inv(chunk.to_vec())).await?;
+        }
+        Ok(())
+    }
+
     // ---- addresses ----
 
     /// `addr` or `addrv2`: at most 1000 entries; each taken in while the
@@ -469,11 +507,13 @@ impl Session {
         {
             let mut table = lock_addrman(&self.shared);
             for (time, addr, services) in entries {
-                if self.addr_tokens < 1.0 {
-                    limited += 1;
-                    continue;
+                if !self.peer.permissions.has(Permissions::ADDR) {
+                    if self.addr_tokens < 1.0 {
+                        limited += 1;
+                        continue;
+                    }
+                    self.addr_tokens -= 1.0;
                 }
-                self.addr_tokens -= 1.0;
                 processed += 1;
                 let mut time = i64::from(time);
                 if time <= 100_000_000 || time > now + 10 * 60 {
@@ -757,7 +797,7 @@ impl Session {
                 request.locator_hashes.len()
             )));
         }
-        if self.tip.borrow().is_initial_block_download() {
+        if self.tip.borrow().is_initial_block_download() && !self.peer.permissions.has(Permissions::DOWNLOAD) {
             tracing::debug!(target: "net", "Ignoring getheaders from peer={id} because node is in initial block download");
             return Ok(());
         }
@@ -955,7 +995,7 @@ impl Session {
 
     async fn on_tx(&mut self, tx: Transaction) -> Result {
         let id = self.id();
-        if !self.relays_txs() {
+        if !self.relays_txs() && !self.peer.permissions.has(Permissions::RELAY) {
             return Err(PeerError::Disconnect(format!("transaction sent in violation of protocol peer={id}")));
         }
         let txid = tx.compute_txid();

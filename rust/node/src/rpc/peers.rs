@@ -67,7 +67,7 @@ fn peer_json(p: &PeerInfo) -> Value {
         "addr_relay_enabled": s.addr_relay_enabled,
         "addr_processed": s.addr_processed,
         "addr_rate_limited": s.addr_rate_limited,
-        "permissions": [],
+        "permissions": p.permissions,
         "minfeefilter": btc_per_kvb(FeeRate::from_sat_per_kvb(s.min_fee_filter)),
         "bytessent_per_msg": per_msg(&s.bytes_sent_per_msg),
         "bytesrecv_per_msg": per_msg(&s.bytes_recv_per_msg),
