@@ -104,3 +104,21 @@ function(cargo_build_executables)
     VERBATIM
   )
 endfunction()
+
+# Man pages, shell completions and the example configuration file, rendered
+# by the workspace's hashvive-docgen from the option definitions into
+# OUTPUT_DIRECTORY (man/, completions/, examples/) after the executables.
+function(cargo_generate_docs)
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "OUTPUT_DIRECTORY" "")
+  add_custom_target(docs ALL
+    COMMAND ${CMAKE_COMMAND} -E env ${CARGO_ENV}
+      ${CARGO_EXECUTABLE} build ${CARGO_FLAGS} --package hashvive-docgen
+    COMMAND ${CARGO_OUTPUT_DIR}/hashvive-docgen ${ARG_OUTPUT_DIRECTORY}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    COMMENT "Rendering man pages, completions and hashvive.conf from the option definitions"
+    USES_TERMINAL
+    VERBATIM
+  )
+  # One cargo at a time: both share the target directory's lock anyway.
+  add_dependencies(docs cargo-build)
+endfunction()

@@ -17,6 +17,7 @@ use serde_json::Value;
 use hashvive_common::args::{absolute_under, Args};
 use hashvive_common::datadir::resolve_datadir;
 use hashvive_common::help::{format_options, wrap};
+use hashvive_common::programs::HASHVIVE_CLI;
 use hashvive_common::options::cli_options;
 use hashvive_common::settings::CONF_FILENAME;
 use hashvive_common::version;
@@ -188,21 +189,13 @@ fn help_text(args: &Args, defs: &[hashvive_common::options::OptionDef]) -> Strin
         return text.trim_end().to_string();
     }
     text.push_str("\n\n");
-    text.push_str(&wrap(
-        "The hashvive-cli utility provides a command line interface to interact with a Hashvive RPC server. \
-         It can be used to query network information, manage wallets, create or broadcast transactions, \
-         and control the Hashvive server.\n\n\
-         Use the \"help\" command to list all commands. Use \"help <command>\" to show help for that command.",
-        79,
-        0,
-    ));
-    text.push_str(
-        "\n\n\
-         Usage:  hashvive-cli [options] <command> [params]\n\
-         or:     hashvive-cli [options] -named <command> [name=value]...\n\
-         or:     hashvive-cli [options] help\n\
-         or:     hashvive-cli [options] help <command>\n\n",
-    );
+    text.push_str(&wrap(HASHVIVE_CLI.description, 79, 0));
+    text.push_str("\n\n");
+    for (i, usage) in HASHVIVE_CLI.usage.iter().enumerate() {
+        let lead = if i == 0 { "Usage:" } else { "or:" };
+        text.push_str(&format!("{lead:<8}{} {usage}\n", HASHVIVE_CLI.name));
+    }
+    text.push('\n');
     text.push_str(&format_options(defs, false));
     text.trim_end().to_string()
 }

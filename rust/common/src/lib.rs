@@ -8,6 +8,7 @@ pub mod help;
 pub mod hostport;
 pub mod logging;
 pub mod options;
+pub mod programs;
 pub mod settings;
 pub mod shutdown;
 pub mod time;

@@ -42,25 +42,8 @@ pub const PID_FILENAME: &str = "hashvived.pid";
 /// The saved mempool (`-persistmempool`), in the chain directory.
 const MEMPOOL_FILENAME: &str = "mempool.dat";
 
-/// Which executable is running this node; only its presentation differs.
-pub struct Executable {
-    pub name: &'static str,
-    /// Completes "Hashvive <title> version v…".
-    pub title: &'static str,
-    pub description: &'static str,
-}
-
-pub const HASHVIVED: Executable = Executable {
-    name: "hashvived",
-    title: "daemon",
-    description: "The hashvived program runs a Hashvive full node with its wallet in one process and serves JSON-RPC.",
-};
-
-pub const HASHVIVE_NODE: Executable = Executable {
-    name: "hashvive-node",
-    title: "node",
-    description: "The hashvive-node program runs a Hashvive full node that serves JSON-RPC and talks to other hashvive processes over IPC.",
-};
+/// The executables this crate's `main` runs.
+pub use hashvive_common::programs::{Program as Executable, HASHVIVED, HASHVIVE_NODE};
 
 /// Which implementations this executable plugs in where a component could be
 /// local or in another process.

@@ -10,6 +10,7 @@ use bitcoin::Network;
 
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::options::wallet_tool_options;
+use hashvive_common::programs::HASHVIVE_WALLET;
 use hashvive_common::settings::Settings;
 use hashvive_common::version;
 
@@ -20,12 +21,6 @@ use crate::wallet::{NewWalletFile, Wallet, DEFAULT_KEYPOOL, WALLET_FILE};
 
 const EXE: &str = "hashvive-wallet";
 
-const COMMANDS: [(&str, &str); 4] = [
-    ("create", "Create a new wallet file"),
-    ("createfromdump", "Create a new wallet file from the records of a dump file"),
-    ("dump", "Write every record of the wallet to the -dumpfile"),
-    ("info", "Show information about the wallet"),
-];
 
 /// Runs the tool with `argv` (without the program name); `ipc` makes the
 /// IPC that `-ipcconnect` needs, in builds that have it.
@@ -89,16 +84,10 @@ fn help(defs: &[hashvive_common::options::OptionDef]) -> String {
     let mut text = format!(
         "{}\n\n{}\n\nUsage:\n  {EXE} [options] <command>\n\n{}\nCommands:\n\n",
         version::header("wallet"),
-        wrap(
-            "hashvive-wallet is an offline tool for creating and interacting with Hashvive wallet files. By default \
-             it works on the wallet given with -wallet in the wallets directory of the chain's data directory. With \
-             -ipcconnect it runs the wallets attached to a node started with -ipcbind instead.",
-            79,
-            0
-        ),
+        wrap(HASHVIVE_WALLET.description, 79, 0),
         format_options(defs, false)
     );
-    for (name, about) in COMMANDS {
+    for (name, about) in HASHVIVE_WALLET.commands {
         text.push_str(&format!("  {name}\n{}\n\n", wrap(about, 79, 7)));
     }
     text
@@ -109,7 +98,7 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
     let Some(command) = command else {
         return Err(format!("No method provided. Run `{EXE} -help` for valid methods."));
     };
-    if !COMMANDS.iter().any(|(name, _)| *name == command) {
+    if !HASHVIVE_WALLET.commands.iter().any(|(name, _)| *name == command) {
         return Err(format!("Invalid command: {command}"));
     }
     if args.is_set("format") && command != "createfromdump" {
