@@ -22,8 +22,10 @@ mapfile -t executables < <(ls "$tree/bin")
 for exe in "${executables[@]}"; do
   man="$tree/share/man/man1/$exe.1"
   [ -f "$man" ] || fail "no man page for $exe"
-  # The options the executable prints, and those its man page documents.
-  "$tree/bin/$exe" -help-debug 2>/dev/null | grep -oE '^  -[a-z0-9]+' | tr -d ' ' | sort -u > "$root/help.txt"
+  # The options the executable prints (with -help-debug where it has one),
+  # and those its man page documents.
+  help=$("$tree/bin/$exe" -help-debug 2>/dev/null || "$tree/bin/$exe" -help)
+  grep -oE '^  -[a-z0-9][a-z0-9-]*' <<< "$help" | tr -d ' ' | sort -u > "$root/help.txt"
   grep -oE '^\\fB\\-[a-z0-9\\-]+\\fR' "$man" | sed -e 's/\\fB//' -e 's/\\fR//' -e 's/\\-/-/g' | sort -u > "$root/man.txt"
   diff -u "$root/help.txt" "$root/man.txt" > /dev/null || {
     diff -u "$root/help.txt" "$root/man.txt" || true

@@ -40,7 +40,12 @@ pub const HASHVIVE_CLI: Program = Program {
          It can be used to query network information, manage wallets, create or broadcast transactions, \
          and control the Hashvive server.\n\n\
          Use the \"help\" command to list all commands. Use \"help <command>\" to show help for that command.",
-    usage: &["[options] <command> [params]", "[options] -named <command> [name=value]...", "[options] help", "[options] help <command>"],
+    usage: &[
+        "[options] <command> [params]",
+        "[options] -named <command> [name=value]...",
+        "[options] help",
+        "[options] help <command>",
+    ],
     options: cli_options,
     commands: &[],
 };
@@ -48,7 +53,8 @@ pub const HASHVIVE_CLI: Program = Program {
 pub const HASHVIVE_WALLET: Program = Program {
     name: "hashvive-wallet",
     title: "wallet",
-    description: "hashvive-wallet is an offline tool for creating and interacting with Hashvive wallet files. By default \
+    description:
+        "hashvive-wallet is an offline tool for creating and interacting with Hashvive wallet files. By default \
          it works on the wallet given with -wallet in the wallets directory of the chain's data directory. With \
          -ipcconnect it runs the wallets attached to a node started with -ipcbind instead.",
     usage: &["[options] <command>"],

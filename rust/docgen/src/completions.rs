@@ -77,7 +77,9 @@ mod tests {
         let zsh = zsh("hashvive-cli", &options());
         assert!(zsh.starts_with("#compdef hashvive-cli\n"));
         assert!(zsh.contains("'-datadir=:Specify data directory'"));
-        assert!(zsh.contains("'-regtest:Use the '\\''regtest'\\'' chain\\: for tests'") || zsh.contains("-regtest:Use the"));
+        assert!(
+            zsh.contains("'-regtest:Use the '\\''regtest'\\'' chain\\: for tests'") || zsh.contains("-regtest:Use the")
+        );
         let fish = fish("hashvive-cli", &options());
         assert!(fish.contains("complete -c hashvive-cli -o datadir -r -d 'Specify data directory'"));
         assert!(fish.contains("-o regtest -d 'Use the \\'regtest\\' chain: for tests'"));

@@ -41,7 +41,10 @@ fn generate(dir: &Path) -> std::io::Result<()> {
         let options = listed_options(program);
         write(&dir.join("man/man1").join(format!("{}.1", program.name)), &man::page(program, &options))?;
         write(&dir.join("completions/bash").join(program.name), &completions::bash(program.name, &options))?;
-        write(&dir.join("completions/zsh").join(format!("_{}", program.name)), &completions::zsh(program.name, &options))?;
+        write(
+            &dir.join("completions/zsh").join(format!("_{}", program.name)),
+            &completions::zsh(program.name, &options),
+        )?;
         write(
             &dir.join("completions/fish").join(format!("{}.fish", program.name)),
             &completions::fish(program.name, &options),
@@ -50,9 +53,13 @@ fn generate(dir: &Path) -> std::io::Result<()> {
     write(&dir.join("examples/hashvive.conf"), &conf::example(&listed_options(&hashvive_common::programs::HASHVIVED)))
 }
 
-/// The options a user can give, in `-help` order (hidden ones left out).
+/// The options a user can give, in `-help` order: hidden ones left out, and
+/// debugging ones too unless the program lists them with `-help-debug`.
 fn listed_options(program: &Program) -> Vec<OptionDef> {
-    let mut options: Vec<OptionDef> = (program.options)().into_iter().filter(|o| o.category != Category::Hidden).collect();
+    let all = (program.options)();
+    let lists_debug = all.iter().any(|o| o.name == "help-debug");
+    let mut options: Vec<OptionDef> =
+        all.into_iter().filter(|o| o.category != Category::Hidden && (lists_debug || !is_debug_only(o))).collect();
     options.sort_by(|a, b| (a.category, a.name).cmp(&(b.category, b.name)));
     options
 }

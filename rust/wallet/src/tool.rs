@@ -21,7 +21,6 @@ use crate::wallet::{NewWalletFile, Wallet, DEFAULT_KEYPOOL, WALLET_FILE};
 
 const EXE: &str = "hashvive-wallet";
 
-
 /// Runs the tool with `argv` (without the program name); `ipc` makes the
 /// IPC that `-ipcconnect` needs, in builds that have it.
 pub fn main(argv: Vec<String>, ipc: Option<IpcFactory>) -> ExitCode {
@@ -38,8 +37,8 @@ fn run(argv: Vec<String>, ipc: Option<IpcFactory>) -> Result<(), String> {
     let defs = wallet_tool_options();
     let settings = Settings::read(&defs, argv).map_err(|e| e.to_string())?;
     let args = &settings.args;
-    if ["?", "h", "help"].iter().any(|h| args.is_set(h)) {
-        print!("{}", help(&defs));
+    if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
+        print!("{}", help(&defs, args.is_set("help-debug")));
         return Ok(());
     }
     if args.is_set("version") {
@@ -80,12 +79,12 @@ fn run(argv: Vec<String>, ipc: Option<IpcFactory>) -> Result<(), String> {
     run_command(&process, command.as_deref())
 }
 
-fn help(defs: &[hashvive_common::options::OptionDef]) -> String {
+fn help(defs: &[hashvive_common::options::OptionDef], show_debug: bool) -> String {
     let mut text = format!(
         "{}\n\n{}\n\nUsage:\n  {EXE} [options] <command>\n\n{}\nCommands:\n\n",
         version::header("wallet"),
         wrap(HASHVIVE_WALLET.description, 79, 0),
-        format_options(defs, false)
+        format_options(defs, show_debug)
     );
     for (name, about) in HASHVIVE_WALLET.commands {
         text.push_str(&format!("  {name}\n{}\n\n", wrap(about, 79, 7)));
