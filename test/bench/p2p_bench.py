@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Peer-to-peer benchmarks against real nodes on regtest, the same workload
+each run.
+
+Measures, and prints one line per figure:
+  sync        a fresh node syncing, over one loopback connection, a chain of
+              --blocks blocks of which 200 hold 500 transactions each:
+              blocks/s and transactions/s (start until its tip matches)
+  wire        bytes received per block during that sync (bytesrecv_per_msg)
+  peer_rss    resident memory a connected, idle peer costs the node: RSS
+              with --peers handshaken connections minus RSS with none, per peer
+
+Usage: test/bench/p2p_bench.py --daemon build/src/hashvived [--blocks 2000] [--peers 50]
+Build with a release profile first (cmake -DCMAKE_BUILD_TYPE=Release, the default).
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "functional"))
+
+from chain_bench import BIG_BLOCKS, TXS_PER_BLOCK, Node, build_big_blocks  # noqa: E402
+from test_framework.miniwallet import MiniWallet  # noqa: E402
+from test_framework.p2p import P2PInterface  # noqa: E402
+
+
+def p2p_port(node):
+    return int(next(a for a in node.args if a.startswith("-port=")).split("=")[1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--daemon", required=True, help="hashvived or hashvive-node (release build)")
+    parser.add_argument("--blocks", type=int, default=2000)
+    parser.add_argument("--peers", type=int, default=50)
+    args = parser.parse_args()
+    daemon = os.path.abspath(args.daemon)
+    root = tempfile.mkdtemp(prefix="hashvive-p2p-bench-")
+    try:
+        source = Node(daemon, root, "source", extra=("-listen=1", "-bind=127.0.0.1"))
+        source.start()
+        wallet = MiniWallet(source.rpc)
+        wallet.generate(101)
+        build_big_blocks(source.rpc, wallet)
+        rest = args.blocks - source.rpc.getblockcount()
+        if rest > 0:
+            source.rpc.generatetoaddress(rest, wallet.address)
+        height = source.rpc.getblockcount()
+        txs = BIG_BLOCKS * TXS_PER_BLOCK
+
+        fresh = Node(daemon, root, "fresh", extra=(f"-connect=127.0.0.1:{p2p_port(source)}",))
+        start = time.perf_counter()
+        fresh.start()
+        while fresh.rpc.getblockcount() < height:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        received = sum(p["bytesrecv_per_msg"].get("block", 0) for p in fresh.rpc.getpeerinfo())
+        print(f"sync        {height} blocks in {elapsed:.2f} s: {height / elapsed:.0f} blocks/s, "
+              f"{txs / elapsed:.0f} transactions/s")
+        print(f"wire        {received / height:.0f} bytes received per block ({received} in all)")
+        fresh.stop()
+
+        before = source.rss_kib()
+        peers = []
+        for _ in range(args.peers):
+            peer = P2PInterface()
+            peer.peer_connect("127.0.0.1", p2p_port(source))
+            peer.send_version()
+            peer.wait_for_verack()
+            peers.append(peer)
+        peers[-1].sync_with_ping()
+        after = source.rss_kib()
+        print(f"peer_rss    {(after - before) / args.peers:.0f} KiB per idle peer "
+              f"({before} KiB with none, {after} KiB with {args.peers})")
+        for peer in peers:
+            peer.peer_disconnect()
+        source.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
