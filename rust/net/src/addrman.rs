@@ -41,7 +41,7 @@ pub struct AddrInfo {
     /// Connected to successfully at least once.
     pub tried: bool,
     /// The /16 (IPv4) or /32 (IPv6) it was heard from.
-    source_group: u32,
+    source_group: u64,
 }
 
 impl AddrInfo {
@@ -51,13 +51,14 @@ impl AddrInfo {
     }
 }
 
-/// The group an address belongs to for fairness: its /16, or /32 for IPv6.
-pub(crate) fn group(ip: &IpAddr) -> u32 {
+/// The group an address belongs to for fairness: its /16, or /32 for IPv6,
+/// tagged by family so the two never collide.
+pub(crate) fn group(ip: &IpAddr) -> u64 {
     match ip {
-        IpAddr::V4(v4) => u32::from(v4.octets()[0]) << 8 | u32::from(v4.octets()[1]),
+        IpAddr::V4(v4) => u64::from(v4.octets()[0]) << 8 | u64::from(v4.octets()[1]),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => group(&IpAddr::V4(v4)),
-            None => 0x1_0000 | u32::from(v6.segments()[0]) << 16 | u32::from(v6.segments()[1]),
+            None => 1 << 32 | u64::from(v6.segments()[0]) << 16 | u64::from(v6.segments()[1]),
         },
     }
 }
@@ -86,6 +87,9 @@ pub(crate) fn shuffle<T>(items: &mut [T]) {
 #[derive(Default)]
 pub struct AddrMan {
     entries: HashMap<SocketAddr, AddrInfo>,
+    /// New (never connected) addresses per source group, so a limit check
+    /// costs nothing however full the table is.
+    new_per_source: HashMap<u64, usize>,
 }
 
 impl AddrMan {
@@ -111,35 +115,47 @@ impl AddrMan {
             return refreshed;
         }
         let source_group = group(source);
-        let from_source = self.entries.values().filter(|e| !e.tried && e.source_group == source_group).count();
-        if from_source >= MAX_PER_SOURCE {
+        let from_source = self.new_per_source.entry(source_group).or_default();
+        // A full table keeps what it has: old entries leave with `forget_stale`.
+        if *from_source >= MAX_PER_SOURCE || self.entries.len() >= CAPACITY {
             return false;
         }
-        if self.entries.len() >= CAPACITY && !self.evict_one() {
-            return false;
-        }
+        *from_source += 1;
         self.entries.insert(addr, AddrInfo { addr, services, time, tried: false, source_group });
         true
     }
 
-    /// Makes room by forgetting the oldest new address; `false` when every
-    /// address has been connected to.
-    fn evict_one(&mut self) -> bool {
-        let oldest = self.entries.values().filter(|e| !e.tried).min_by_key(|e| e.time).map(|e| e.addr);
-        oldest.and_then(|a| self.entries.remove(&a)).is_some()
+    /// Forgets new addresses not heard of within the horizon (run with each
+    /// write of `peers.dat`), making room for fresh ones.
+    pub fn forget_stale(&mut self, now: i64) {
+        let stale: Vec<SocketAddr> =
+            self.entries.values().filter(|e| !e.tried && now - e.time > HORIZON).map(|e| e.addr).collect();
+        for addr in stale {
+            if let Some(e) = self.entries.remove(&addr) {
+                self.count_out(&e);
+            }
+        }
+    }
+
+    /// Takes a new address out of its source's count.
+    fn count_out(&mut self, entry: &AddrInfo) {
+        if !entry.tried {
+            if let Some(n) = self.new_per_source.get_mut(&entry.source_group) {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
 
     /// Records a successful connection to `addr` (the reference's `Good`);
     /// whether the address is known.
     pub fn good(&mut self, addr: SocketAddr, time: i64) -> bool {
-        match self.entries.get_mut(&canonical(addr)) {
-            Some(entry) => {
-                entry.tried = true;
-                entry.time = entry.time.max(time);
-                true
-            }
-            None => false,
+        let Some(entry) = self.entries.get(&canonical(addr)).cloned() else { return false };
+        self.count_out(&entry);
+        if let Some(entry) = self.entries.get_mut(&canonical(addr)) {
+            entry.tried = true;
+            entry.time = entry.time.max(time);
         }
+        true
     }
 
     /// Up to `max` addresses (and at most `max_pct`% of the table; 0: no
@@ -210,8 +226,11 @@ impl AddrMan {
             let services = u64::from_le_bytes(take(8)?.try_into().map_err(|_| "truncated")?);
             let time = i64::from_le_bytes(take(8)?.try_into().map_err(|_| "truncated")?);
             let tried = take(1)?[0] != 0;
-            let source_group = u32::from_le_bytes(take(4)?.try_into().map_err(|_| "truncated")?);
+            let source_group = u64::from_le_bytes(take(8)?.try_into().map_err(|_| "truncated")?);
             let addr = canonical(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(ip)), port));
+            if !tried {
+                *table.new_per_source.entry(source_group).or_default() += 1;
+            }
             table.entries.insert(addr, AddrInfo { addr, services, time, tried, source_group });
         }
         Ok(table)
@@ -298,6 +317,13 @@ mod tests {
             .count();
         assert_eq!(added, MAX_PER_SOURCE);
         assert!(table.add(addr("9.9.9.9:8333"), 1, 1, &"7.7.7.7".parse().unwrap()));
+        // Connecting to one frees its place; stale ones leave with time.
+        assert!(table.good(SocketAddr::new(IpAddr::V4(0x0101_0000.into()), 8333), 1));
+        assert!(table.add(addr("1.1.200.1:8333"), 1, 1, &source));
+        table.forget_stale(1 + HORIZON + 1);
+        assert_eq!(table.len(), 1, "only the tried address stays");
+        // IPv6 /32s of neighbouring /16s are different groups.
+        assert_ne!(group(&"2a00::1".parse().unwrap()), group(&"2a01::1".parse().unwrap()));
     }
 
     #[test]

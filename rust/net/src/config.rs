@@ -126,7 +126,8 @@ impl NetConfig {
             connect,
             addnode: args.get_all("addnode"),
             seednodes: args.get_all("seednode"),
-            automatic_connections: !connect_given,
+            // -maxconnections=0 makes none at all, as -connect does.
+            automatic_connections: !connect_given && max_connections > 0,
             whitelist,
             max_inbound: max_connections.saturating_sub(MAX_AUTOMATIC_OUTBOUND),
             peer_timeout: seconds("peertimeout", DEFAULT_PEER_CONNECT_TIMEOUT),

@@ -20,7 +20,7 @@ use hashvive_chain::Chainstate;
 use hashvive_common::hostport::split_host_port;
 use hashvive_common::version::CLIENT_NAME;
 
-use crate::addrman::{AddrInfo, AddrMan};
+use crate::addrman::{AddrInfo, AddrMan, MAX_ADDR_TO_SEND};
 use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
@@ -556,8 +556,10 @@ impl Shared {
 
     /// Writes the address table to `peers.dat`.
     pub(crate) fn dump_addresses(&self) {
+        let mut table = lock(&self.addrman);
+        table.forget_stale(hashvive_common::time::now());
         if let Some(file) = &self.config.peers_file {
-            lock(&self.addrman).save(file, self.config.magic);
+            table.save(file, self.config.magic);
         }
     }
 
@@ -568,7 +570,19 @@ impl Shared {
             lock(&self.peers).values().filter(|p| p.id != from && p.stats().addr_relay_enabled).cloned().collect();
         crate::addrman::shuffle(&mut candidates);
         for peer in candidates.iter().take(2) {
-            lock(&peer.addrs_to_send).extend_from_slice(addrs);
+            let mut queue = lock(&peer.addrs_to_send);
+            for addr in addrs {
+                // Bounded as the reference bounds it: past the limit a new
+                // address takes a random place.
+                if queue.len() < MAX_ADDR_TO_SEND {
+                    queue.push(addr.clone());
+                } else {
+                    let mut index = [0u8; 8];
+                    let _ = getrandom::getrandom(&mut index);
+                    let at = (u64::from_le_bytes(index) % queue.len() as u64) as usize;
+                    queue[at] = addr.clone();
+                }
+            }
         }
     }
 
@@ -676,12 +690,13 @@ async fn open_connections_loop(shared: Arc<Shared>) {
         };
         let now = hashvive_common::time::now();
         attempted.retain(|_, at| at.elapsed() < RETRY_AFTER);
-        let connected_groups: Vec<u32> = lock(&shared.peers)
+        let connected_groups: Vec<u64> = lock(&shared.peers)
             .values()
             .filter(|p| !p.inbound())
             .map(|p| crate::addrman::group(&p.addr.ip()))
             .collect();
-        let candidate = lock(&shared.addrman).get_addr(0, 0, None, now).into_iter().find(|a| {
+        let known = lock(&shared.addrman).get_addr(0, 0, None, now);
+        let candidate = known.into_iter().find(|a| {
             !attempted.contains_key(&a.addr)
                 && !connected_groups.contains(&crate::addrman::group(&a.addr.ip()))
                 && !shared.bans.is_banned(&a.addr.ip(), now)

@@ -171,6 +171,13 @@ impl Session {
         self.shared.config.relay_txs && self.peer.conn_type.relays_txs()
     }
 
+    /// The peer may send us transactions: we relay them, or (under
+    /// `-blocksonly`) it has the `relay` permission.
+    fn accepts_txs(&self) -> bool {
+        self.peer.conn_type.relays_txs()
+            && (self.shared.config.relay_txs || self.peer.permissions.has(Permissions::RELAY))
+    }
+
     /// Runs chain work on the blocking pool: it may wait for the chain lock
     /// while a block connects, which must not stall the async workers.
     async fn chain<R: Send + 'static>(&self, f: impl FnOnce(&Chainstate) -> R + Send + 'static) -> Result<R> {
@@ -459,7 +466,7 @@ impl Session {
                 c.with_mempool(|m| {
                     m.entries_in_order()
                         .iter()
-                        .filter(|e| e.fee.to_sat() * 1000 >= fee_filter * e.vsize)
+                        .filter(|e| u128::from(e.fee.to_sat()) * 1000 >= u128::from(fee_filter) * u128::from(e.vsize))
                         .map(|e| match wtxid_relay {
                             true => Inventory::WTx(e.wtxid),
                             false => Inventory::Transaction(e.txid),
@@ -943,7 +950,7 @@ impl Session {
                 _ => {}
             }
         }
-        if !txs.is_empty() && !self.relays_txs() {
+        if !txs.is_empty() && !self.accepts_txs() {
             return Err(PeerError::Disconnect(format!(
                 "transaction inv sent in violation of protocol, disconnecting peer={}",
                 self.id()
@@ -995,7 +1002,7 @@ impl Session {
 
     async fn on_tx(&mut self, tx: Transaction) -> Result {
         let id = self.id();
-        if !self.relays_txs() && !self.peer.permissions.has(Permissions::RELAY) {
+        if !self.accepts_txs() {
             return Err(PeerError::Disconnect(format!("transaction sent in violation of protocol peer={id}")));
         }
         let txid = tx.compute_txid();

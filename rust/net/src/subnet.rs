@@ -15,22 +15,33 @@ pub struct Subnet {
 impl Subnet {
     /// The subnet holding `ip` alone.
     pub fn single(ip: IpAddr) -> Subnet {
+        let ip = unmapped(ip);
         let prefix = if ip.is_ipv4() { 32 } else { 128 };
         Subnet { network: ip, prefix }
     }
 
     fn new(ip: IpAddr, prefix: u8) -> Option<Subnet> {
+        // ::ffff:a.b.c.d/n is the IPv4 subnet a.b.c.d/(n-96): peers are
+        // matched as IPv4, whichever socket they came through.
+        let (ip, prefix) = match (ip, unmapped(ip)) {
+            (IpAddr::V6(_), v4 @ IpAddr::V4(_)) => (v4, prefix.checked_sub(96)?),
+            _ => (ip, prefix),
+        };
         let bits = if ip.is_ipv4() { 32 } else { 128 };
         (prefix <= bits).then(|| Subnet { network: mask(ip, prefix), prefix })
     }
 
     pub fn contains(&self, ip: &IpAddr) -> bool {
         // An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(*ip, IpAddr::V4),
-            v4 => *v4,
-        };
+        let ip = unmapped(*ip);
         ip.is_ipv4() == self.network.is_ipv4() && mask(ip, self.prefix) == self.network
+    }
+}
+
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -99,6 +110,9 @@ mod tests {
         assert_eq!(subnet("1.2.3.4/255.255.0.0").to_string(), "1.2.0.0/16");
         assert_eq!(subnet("::1").to_string(), "::1/128");
         assert_eq!(subnet("2001:db8::1/32").to_string(), "2001:db8::/32");
+        assert_eq!(subnet("::ffff:1.2.3.4").to_string(), "1.2.3.4/32");
+        assert_eq!(subnet("::ffff:1.2.3.4/120").to_string(), "1.2.3.0/24");
+        assert!("::ffff:1.2.3.4/64".parse::<Subnet>().is_err());
         for bad in ["", "1.2.3", "1.2.3.4/33", "1.2.3.4/255.0.255.0", "::1/129", "::1/255.0.0.0", "x/8", "1.2.3.4/"] {
             assert!(bad.parse::<Subnet>().is_err(), "{bad}");
         }

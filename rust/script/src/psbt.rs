@@ -137,8 +137,9 @@ impl From<SighashMismatch> for RpcError {
 /// `provider` (with none, only completes it from its partial signatures),
 /// keeping new signatures in the input, and when they suffice and
 /// `finalize`, writes the final scripts (dropping what they make
-/// unnecessary). `sighash` is the type asked for, if any; an input's own
-/// type must agree with it.
+/// unnecessary). `sighash` is the type to sign with (ALL if `None`); an
+/// input asking for another is refused. Without keys (only completing), an
+/// input's own type stands.
 pub fn sign_input(
     psbt: &mut Psbt,
     index: usize,
@@ -151,12 +152,23 @@ pub fn sign_input(
         return Ok(InputStatus { complete: true, missing: Default::default() });
     }
     let own = psbt.inputs[index].sighash_type.map(|t| t.to_u32());
-    let hash_type = match (own, sighash) {
-        (Some(own), Some(asked)) if own != asked && !(own == 1 && asked == sign::SIGHASH_DEFAULT) => {
-            return Err(SighashMismatch)
+    let hash_type = match (provider.has_keys(), own, sighash) {
+        // Completing signatures made already: whatever type they were made with.
+        (false, Some(own), None) => own,
+        // Signing: the type asked for, ALL unless told; an input asking for
+        // another (NONE, SINGLE, ANYONECANPAY) could get a signature that
+        // leaves outputs free to change, so it is refused, as the reference
+        // refuses it.
+        (_, own, asked) => {
+            let asked = match asked {
+                None | Some(sign::SIGHASH_DEFAULT) => 1,
+                Some(t) => t,
+            };
+            if own.is_some_and(|own| own != asked) {
+                return Err(SighashMismatch);
+            }
+            asked
         }
-        (Some(own), _) => own,
-        (None, asked) => asked.unwrap_or(1),
     };
     let Some(utxo) = input_utxo(psbt, index) else {
         return Ok(InputStatus { complete: false, missing: Default::default() });
@@ -165,16 +177,18 @@ pub fn sign_input(
     let tx = psbt.unsigned_tx.clone();
     let (signed, sigs) = sign::sign_with_data(&tx, index, &utxo, &known, provider, hash_type, secp);
     let input = &mut psbt.inputs[index];
+    // A witness UTXO alone only proves the amount for segwit signatures: a
+    // legacy signature over a claimed amount is not handed out (a peer
+    // could lie about the amount, and so about the fee).
+    let witness_only = input.non_witness_utxo.is_none();
+    if witness_only && signed.witness.is_empty() {
+        return Ok(InputStatus { complete: false, missing: signed.missing });
+    }
     for (key, sig) in sigs {
         if let (Ok(key), Ok(sig)) = (bitcoin::PublicKey::from_slice(&key), bitcoin::ecdsa::Signature::from_slice(&sig))
         {
             input.partial_sigs.insert(key, sig);
         }
-    }
-    // A witness UTXO alone only proves the amount for segwit signatures.
-    let witness_only = input.non_witness_utxo.is_none();
-    if witness_only && signed.witness.is_empty() {
-        return Ok(InputStatus { complete: false, missing: signed.missing });
     }
     if signed.complete && finalize {
         input.partial_sigs.clear();
@@ -212,4 +226,53 @@ pub fn extract(psbt: &Psbt) -> Transaction {
         txin.witness = input.final_script_witness.clone().unwrap_or_default();
     }
     tx
+}
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::psbt::PsbtSighashType;
+    use bitcoin::secp256k1::SecretKey;
+    use bitcoin::{Amount, OutPoint, PrivateKey, ScriptBuf, Sequence, TxIn, Witness};
+
+    use super::*;
+
+    /// A PSBT spending a P2WPKH coin of `key` (witness UTXO only), and a
+    /// provider holding the key.
+    fn spending(key: &PrivateKey, secp: &Secp256k1<All>) -> (Psbt, SigningProvider) {
+        let spk = ScriptBuf::new_p2wpkh(&key.public_key(secp).wpubkey_hash().unwrap());
+        let tx = Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            }],
+            output: vec![TxOut { value: Amount::from_sat(9_000), script_pubkey: spk.clone() }],
+        };
+        let mut psbt = blank_psbt(tx);
+        psbt.inputs[0].witness_utxo = Some(TxOut { value: Amount::from_sat(10_000), script_pubkey: spk });
+        let mut provider = SigningProvider::default();
+        provider.add_key(key, secp);
+        (psbt, provider)
+    }
+
+    #[test]
+    fn an_input_asking_for_a_weaker_sighash_is_not_signed() {
+        let secp = Secp256k1::new();
+        let key = PrivateKey::new(SecretKey::from_slice(&[7; 32]).unwrap(), bitcoin::Network::Regtest);
+        let (mut psbt, provider) = spending(&key, &secp);
+        psbt.inputs[0].sighash_type = Some(PsbtSighashType::from_u32(2)); // NONE: outputs unsigned
+        assert!(sign_input(&mut psbt, 0, &provider, None, true, &secp).is_err());
+        assert!(sign_input(&mut psbt, 0, &provider, Some(1), true, &secp).is_err());
+        assert!(psbt.inputs[0].partial_sigs.is_empty());
+        // Asked for explicitly, NONE is what the caller wants.
+        assert!(sign_input(&mut psbt, 0, &provider, Some(2), true, &secp).unwrap().complete);
+        // An input without a type is signed with ALL.
+        let (mut psbt, provider) = spending(&key, &secp);
+        assert!(sign_input(&mut psbt, 0, &provider, None, true, &secp).unwrap().complete);
+        let witness = psbt.inputs[0].final_script_witness.as_ref().unwrap();
+        assert_eq!(witness.nth(0).unwrap().last(), Some(&1), "SIGHASH_ALL");
+    }
 }

@@ -46,6 +46,11 @@ impl SigningProvider {
         self.scripts.insert(hash160::Hash::hash(&script).to_byte_array(), script);
     }
 
+    /// Whether it holds any key to sign with.
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     fn script(&self, hash: &[u8]) -> Option<&Vec<u8>> {
         self.scripts.get(hash)
     }

@@ -63,8 +63,11 @@ pub fn open_master_key(record: &str, passphrase: &str) -> Result<MasterKey, Cryp
     if next()? != "argon2id" {
         return Err(damaged());
     }
-    let mut cost = || -> Result<u32, CryptError> { next()?.parse().map_err(|_| damaged()) };
-    let (memory_kib, passes, lanes) = (cost()?, cost()?, cost()?);
+    let mut cost =
+        |most: u32| -> Result<u32, CryptError> { next()?.parse().ok().filter(|c| *c <= most).ok_or_else(damaged) };
+    // Bounded, so a damaged or hostile file cannot ask for all the memory
+    // there is: up to 1 GiB, 16 passes, 16 lanes.
+    let (memory_kib, passes, lanes) = (cost(1 << 20)?, cost(16)?, cost(16)?);
     let salt = Vec::<u8>::from_hex(next()?).map_err(|_| damaged())?;
     let sealed = next()?;
     let key = stretch(passphrase, &salt, memory_kib, passes, lanes)?;
@@ -108,6 +111,8 @@ mod tests {
         assert_eq!(*open_master_key(&record, "correct horse").unwrap(), *master);
         assert!(matches!(open_master_key(&record, "wrong horse"), Err(CryptError::WrongPassphrase)));
         assert!(matches!(open_master_key("argon2id:1:2", "x"), Err(CryptError::Damaged(_))));
+        let greedy = record.replacen("argon2id:19456:", "argon2id:99999999:", 1);
+        assert!(matches!(open_master_key(&greedy, "correct horse"), Err(CryptError::Damaged(_))));
     }
 
     #[test]

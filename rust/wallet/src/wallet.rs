@@ -78,12 +78,26 @@ struct Secrets {
     keys: KeyMapWrapper,
     /// The private receive and change descriptors.
     descriptors: [Zeroizing<String>; 2],
+    /// Their public halves: what bdk is given, so no signer of bdk's ever
+    /// holds a key (a locked wallet must hold none).
+    public: [Descriptor<DescriptorPublicKey>; 2],
 }
 
 impl Secrets {
     fn new(external: String, internal: String) -> Result<Secrets, WalletError> {
         let descriptors = [Zeroizing::new(external), Zeroizing::new(internal)];
-        Ok(Secrets { keys: key_map(&[&descriptors[0], &descriptors[1]])?, descriptors })
+        let secp = bitcoin::secp256k1::Secp256k1::signing_only();
+        let mut keys = KeyMap::new();
+        let mut public = Vec::new();
+        for d in &descriptors {
+            let (descriptor, map) = Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, d)
+                .map_err(|e| WalletError::Load(format!("stored descriptor does not parse: {e}")))?;
+            keys.extend(map);
+            public.push(descriptor);
+        }
+        let public: [Descriptor<DescriptorPublicKey>; 2] =
+            public.try_into().map_err(|_| WalletError::Load("two descriptors expected".into()))?;
+        Ok(Secrets { keys: keys.into(), descriptors, public })
     }
 }
 
@@ -141,7 +155,7 @@ impl Wallet {
             tx.commit()?;
             record
         };
-        let bdk = BdkWallet::create(secrets.descriptors[0].to_string(), secrets.descriptors[1].to_string())
+        let bdk = BdkWallet::create(secrets.public[0].clone(), secrets.public[1].clone())
             .network(network)
             .lookahead(keypool)
             .use_spk_cache(true)
@@ -194,8 +208,8 @@ impl Wallet {
                 };
                 let secrets = Secrets::new(descriptor(KeychainKind::External)?, descriptor(KeychainKind::Internal)?)?;
                 let loader = loader
-                    .descriptor(KeychainKind::External, Some(secrets.descriptors[0].to_string()))
-                    .descriptor(KeychainKind::Internal, Some(secrets.descriptors[1].to_string()));
+                    .descriptor(KeychainKind::External, Some(secrets.public[0].clone()))
+                    .descriptor(KeychainKind::Internal, Some(secrets.public[1].clone()));
                 (loader, Some(secrets))
             }
         };
@@ -268,13 +282,28 @@ impl Wallet {
             return Err(WalletError::Other("the wallet has no keys to encrypt".into()));
         };
         self.db.pragma_update(None, "secure_delete", "ON")?;
-        let tx = self.db.transaction()?;
-        let record = store_sealed(&tx, &secrets, passphrase)?;
-        tx.execute("DELETE FROM hashvive_descriptors", [])?;
-        tx.commit()?;
-        self.db.execute_batch("VACUUM")?;
+        let sealed = (|| -> Result<String, WalletError> {
+            let tx = self.db.transaction()?;
+            let record = store_sealed(&tx, &secrets, passphrase)?;
+            tx.execute("DELETE FROM hashvive_descriptors", [])?;
+            tx.commit()?;
+            Ok(record)
+        })();
+        let record = match sealed {
+            Ok(record) => record,
+            Err(e) => {
+                // Nothing changed in the file: the wallet stays as it was.
+                self.secrets = Some(secrets);
+                return Err(e);
+            }
+        };
         self.master_key_record = Some(record);
         self.lock();
+        // Rebuilding the file leaves no free page with the old rows in it;
+        // the wallet is encrypted whether or not that succeeds.
+        if let Err(e) = self.db.execute_batch("VACUUM") {
+            tracing::warn!("Wallet {}: rebuilding the file after encryption failed: {e}", self.name);
+        }
         Ok(())
     }
 
@@ -302,11 +331,8 @@ impl Wallet {
         let external = opened.pop().unwrap_or_default();
         let secrets = Secrets::new(external, internal)?;
         // The keys must be this wallet's.
-        for (k, private) in KEYCHAINS.iter().zip(&secrets.descriptors) {
-            let secp = self.bdk.secp_ctx();
-            let (public, _) = Descriptor::<DescriptorPublicKey>::parse_descriptor(secp, private)
-                .map_err(|e| WalletError::Load(format!("a sealed descriptor does not parse: {e}")))?;
-            if &public != self.bdk.public_descriptor(*k) {
+        for (k, public) in KEYCHAINS.iter().zip(&secrets.public) {
+            if public != self.bdk.public_descriptor(*k) {
                 return Err(WalletError::Load("the sealed keys are not this wallet's".into()));
             }
         }
@@ -717,6 +743,11 @@ fn open_exclusive(path: &Path) -> Result<Connection, WalletError> {
     // The lock is taken by the first write; take it now.
     match db.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
         Ok(()) => {
+            // In exclusive mode SQLite keeps a rollback journal's contents
+            // and only zeroes its header; truncating it at each commit leaves
+            // no old page (an old master key record, a clear descriptor) in
+            // `wallet.dat-journal`. Set once the file is ours.
+            db.pragma_update(None, "journal_mode", "truncate")?;
             db.execute_batch(HASHVIVE_TABLES)?;
             Ok(db)
         }
@@ -730,25 +761,16 @@ fn open_exclusive(path: &Path) -> Result<Connection, WalletError> {
     }
 }
 
-/// The private keys in descriptors written by [`Wallet::create`].
-fn key_map(descriptors: &[&str]) -> Result<KeyMapWrapper, WalletError> {
-    let secp = bitcoin::secp256k1::Secp256k1::signing_only();
-    let mut keys = KeyMap::new();
-    for d in descriptors {
-        let (_, map) = Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, d)
-            .map_err(|e| WalletError::Load(format!("stored descriptor does not parse: {e}")))?;
-        keys.extend(map);
-    }
-    Ok(keys.into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Whether any file of the wallet's (the database, its journal) holds `needle`.
     fn file_holds(dir: &Path, needle: &str) -> bool {
-        let bytes = std::fs::read(dir.join(WALLET_FILE)).unwrap();
-        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
     }
 
     #[test]
@@ -770,7 +792,9 @@ mod tests {
         wallet.relock_after(2);
         assert!(!wallet.has_keys() && wallet.unlocked_until() == 0);
 
+        let old_record = wallet.master_key_record.clone().unwrap();
         wallet.change_passphrase("secret", "other").unwrap();
+        assert!(!file_holds(&dir, &old_record), "the old master key record is gone, journal included");
         drop(wallet);
         let mut wallet = Wallet::load("w", &dir, Network::Regtest, 10).unwrap();
         assert!(!wallet.has_keys());

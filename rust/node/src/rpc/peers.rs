@@ -347,8 +347,8 @@ fn register_bans(table: &Arc<RpcTable>, net: NetManager, cli: &'static str) {
                 }
                 let until = match (absolute, ban_time) {
                     (true, at) => at,
-                    (false, t) if t > 0 => now + t,
-                    (false, _) => now + n.default_ban_time().as_secs() as i64,
+                    (false, t) if t > 0 => now.saturating_add(t),
+                    (false, _) => now.saturating_add(n.default_ban_time().as_secs() as i64),
                 };
                 if !n.ban(subnet, until) {
                     return Err(RpcError::new(codes::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned"));

@@ -108,12 +108,17 @@ pub(super) fn unspent(wallet: &Wallet) -> Vec<Coin> {
     // What each funding transaction is, from one pass over the wallet's
     // transactions: looking each up (`get_tx`) walks them all every time.
     let funding: HashSet<Txid> = outputs.iter().map(|o| o.outpoint.txid).collect();
+    // Made by this wallet: every input spends one of its coins (the
+    // reference's `IsFromMe` for trust, which a coinjoin does not pass).
+    let ours =
+        |o: &bitcoin::OutPoint| bdk.tx_graph().get_txout(*o).is_some_and(|t| bdk.is_mine(t.script_pubkey.clone()));
     let kinds: HashMap<Txid, (bool, bool)> = bdk
         .transactions()
         .filter(|t| funding.contains(&t.tx_node.txid))
         .map(|t| {
             let tx = &t.tx_node.tx;
-            (t.tx_node.txid, (tx.is_coinbase(), bdk.sent_and_received(tx).0 > Amount::ZERO))
+            let from_me = !tx.is_coinbase() && tx.input.iter().all(|i| ours(&i.previous_output));
+            (t.tx_node.txid, (tx.is_coinbase(), from_me))
         })
         .collect();
     outputs

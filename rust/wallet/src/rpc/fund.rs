@@ -4,7 +4,7 @@
 //! `sendtoaddress`, `sendmany`, `send`, `fundrawtransaction` and
 //! `walletcreatefundedpsbt`.
 
-use bdk_wallet::{KeychainKind, LocalOutput, TxOrdering};
+use bdk_wallet::{LocalOutput, TxOrdering};
 use bitcoin::absolute::LockTime;
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, OutPoint, Psbt, ScriptBuf, Sequence, Transaction};
@@ -156,9 +156,10 @@ pub(super) async fn fund(
     for (txin, given) in psbt.unsigned_tx.input.iter_mut().zip(&funding.tx.input) {
         txin.sequence = given.sequence;
     }
-    settle_fee(wallet, &mut psbt, fee, &funding.subtract_fee_from)?;
-    // bdk appends the change; it goes where asked, or anywhere.
-    let change_position = match psbt.unsigned_tx.output.len() > outputs {
+    // bdk appends the change (ordering untouched); it goes where asked, or anywhere.
+    let has_change = psbt.unsigned_tx.output.len() > outputs;
+    settle_fee(wallet, &mut psbt, fee, &funding.subtract_fee_from, has_change.then_some(outputs))?;
+    let change_position = match has_change {
         false => None,
         true => {
             let at =
@@ -202,8 +203,14 @@ pub(super) fn as_wallet_error(e: RpcError) -> RpcError {
 /// signed, as the reference does (bdk charges a rate on weight, up to ¾
 /// vbyte's worth less). What is short comes out of the outputs at `payers`
 /// in equal shares, the first also paying what does not divide, or else out
-/// of the change (a changeless transaction keeps bdk's fee).
-pub(super) fn settle_fee(wallet: &Wallet, psbt: &mut Psbt, fee: &FeeChoice, payers: &[usize]) -> Result<(), RpcError> {
+/// of the change output at `change` (a changeless transaction keeps bdk's fee).
+pub(super) fn settle_fee(
+    wallet: &Wallet,
+    psbt: &mut Psbt,
+    fee: &FeeChoice,
+    payers: &[usize],
+    change: Option<usize>,
+) -> Result<(), RpcError> {
     let target = fee.fee_for(estimated_vsize(wallet, &psbt.unsigned_tx));
     let paid = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
     let short = target.checked_sub(paid).unwrap_or(Amount::ZERO).to_sat();
@@ -211,10 +218,7 @@ pub(super) fn settle_fee(wallet: &Wallet, psbt: &mut Psbt, fee: &FeeChoice, paye
         return Ok(());
     }
     if payers.is_empty() {
-        let is_change =
-            |spk: &ScriptBuf| matches!(wallet.bdk().derivation_of_spk(spk.clone()), Some((KeychainKind::Internal, _)));
-        let change = psbt.unsigned_tx.output.iter_mut().find(|o| is_change(&o.script_pubkey));
-        if let Some(change) = change {
+        if let Some(change) = change.and_then(|at| psbt.unsigned_tx.output.get_mut(at)) {
             let value = change.value.to_sat().saturating_sub(short);
             if value >= change.script_pubkey.minimal_non_dust().to_sat() {
                 change.value = Amount::from_sat(value);

@@ -117,7 +117,10 @@ pub(super) struct FeeChoice {
 impl FeeChoice {
     /// The fee for `vsize` virtual bytes at this rate, rounded up.
     pub(super) fn fee_for(&self, vsize: u64) -> Amount {
-        Amount::from_sat((self.sat_per_kvb * vsize).div_ceil(1000))
+        // Wide enough for any rate a caller may name; more than all the
+        // money there is stops at that, which every fee check then refuses.
+        let sats = (u128::from(self.sat_per_kvb) * u128::from(vsize)).div_ceil(1000);
+        Amount::from_sat(sats.min(u128::from(hashvive_rpc::amount::MAX_MONEY)) as u64)
     }
 
     /// The rate per weight unit, rounded up so it never falls below the one asked for.
@@ -540,7 +543,10 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         }
         builder.finish().map_err(create_error)?
     };
-    settle_fee(&wallet, &mut psbt, &FeeChoice { sat_per_kvb, reason: fee.reason }, &[])?;
+    let change = psbt.unsigned_tx.output.iter().position(|o| {
+        matches!(wallet.bdk().derivation_of_spk(o.script_pubkey.clone()), Some((bdk_wallet::KeychainKind::Internal, _)))
+    });
+    settle_fee(&wallet, &mut psbt, &FeeChoice { sat_per_kvb, reason: fee.reason }, &[], change)?;
     let new_fee = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
     let new_txid = commit(&m, &mut wallet, psbt, Some(txid)).await?;
     Ok(json!({
