@@ -37,7 +37,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--daemon", required=True, help="hashvived or hashvive-node (release build)")
     parser.add_argument("--blocks", type=int, default=2000)
-    parser.add_argument("--peers", type=int, default=50)
+    parser.add_argument("--peers", type=int, default=100)
     args = parser.parse_args()
     daemon = os.path.abspath(args.daemon)
     root = tempfile.mkdtemp(prefix="hashvive-p2p-bench-")
@@ -65,21 +65,29 @@ def main():
         print(f"wire        {received / height:.0f} bytes received per block ({received} in all)")
         fresh.stop()
 
-        before = source.rss_kib()
+        source.stop()
+
+        # A node that has done nothing else, so freed memory from the sync
+        # does not hide what the peers cost.
+        idle = Node(daemon, root, "idle", extra=("-listen=1", "-bind=127.0.0.1"))
+        idle.start()
+        time.sleep(1)
+        before = idle.rss_kib()
         peers = []
         for _ in range(args.peers):
             peer = P2PInterface()
-            peer.peer_connect("127.0.0.1", p2p_port(source))
+            peer.peer_connect("127.0.0.1", p2p_port(idle))
             peer.send_version()
             peer.wait_for_verack()
             peers.append(peer)
-        peers[-1].sync_with_ping()
-        after = source.rss_kib()
-        print(f"peer_rss    {(after - before) / args.peers:.0f} KiB per idle peer "
+        for peer in peers:
+            peer.sync_with_ping()
+        after = idle.rss_kib()
+        print(f"peer_rss    {(after - before) / args.peers:.1f} KiB per idle peer "
               f"({before} KiB with none, {after} KiB with {args.peers})")
         for peer in peers:
             peer.peer_disconnect()
-        source.stop()
+        idle.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
