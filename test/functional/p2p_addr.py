@@ -58,6 +58,12 @@ class AddrTest(HashviveTestFramework):
         asker.send_message(msg_getaddr())
         asker.sync_with_ping()
         assert_equal(asker.message_count["addrv2"], 1)
+        # Another peer gets the same cached sample, not a new one.
+        other = node.add_p2p_connection(P2PInterface())
+        other.send_message(msg_getaddr())
+        assert_equal(sorted(other.wait_for_message("addrv2").addrs), sorted(answer.addrs))
+        other.peer_disconnect()
+        self.wait_until(lambda: node.getconnectioncount() == 1)
 
         self.log.info("a fresh announcement is taken in and passed on to a peer that relays addresses")
         announcer = node.add_p2p_connection(P2PInterface())

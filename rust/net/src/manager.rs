@@ -20,7 +20,7 @@ use hashvive_chain::Chainstate;
 use hashvive_common::hostport::split_host_port;
 use hashvive_common::version::CLIENT_NAME;
 
-use crate::addrman::{AddrInfo, AddrMan, MAX_ADDR_TO_SEND};
+use crate::addrman::{AddrInfo, AddrMan, MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
 use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     discouraged: Mutex<HashMap<IpAddr, Instant>>,
     bans: BanMan,
     pub(crate) addrman: Mutex<AddrMan>,
+    /// The answer to `getaddr`, and when it is drawn again (mockable seconds).
+    getaddr_cache: Mutex<(i64, Vec<AddrInfo>)>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -154,6 +156,7 @@ impl NetManager {
                 Some(file) => AddrMan::load(file, config.magic),
                 None => AddrMan::default(),
             }),
+            getaddr_cache: Mutex::new((i64::MIN, Vec::new())),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -552,6 +555,22 @@ impl Shared {
             .filter(|w| if inbound { w.directions.inbound } else { w.directions.outbound })
             .filter(|w| w.subnet.contains(ip))
             .fold(Permissions::default(), |all, w| all.union(w.permissions))
+    }
+
+    /// What `getaddr` is answered with: one sample of the table, drawn again
+    /// every 21 to 27 hours (the reference's response cache), so asking
+    /// many times teaches no more than asking once.
+    pub(crate) fn cached_getaddr_answer(&self) -> Vec<AddrInfo> {
+        let now = hashvive_common::time::now();
+        let mut cache = lock(&self.getaddr_cache);
+        if now >= cache.0 {
+            let sample = lock(&self.addrman).get_addr(MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND, None, now);
+            let mut spread = [0u8; 8];
+            let _ = getrandom::getrandom(&mut spread);
+            let lifetime = 21 * 60 * 60 + (u64::from_le_bytes(spread) % (6 * 60 * 60)) as i64;
+            *cache = (now + lifetime, sample);
+        }
+        cache.1.clone()
     }
 
     /// Writes the address table to `peers.dat`.

@@ -564,8 +564,15 @@ impl Session {
         }
         self.getaddr_answered = true;
         self.peer.stats_mut().addr_relay_enabled = true;
-        let now = hashvive_common::time::now();
-        let addrs = lock_addrman(&self.shared).get_addr(MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND, None, now);
+        // Peers with the `addr` permission get a fresh sample; others the
+        // node's cached answer, so reconnecting cannot map the whole table.
+        let addrs = match self.peer.permissions.has(Permissions::ADDR) {
+            true => {
+                let now = hashvive_common::time::now();
+                lock_addrman(&self.shared).get_addr(MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND, None, now)
+            }
+            false => self.shared.cached_getaddr_answer(),
+        };
         self.send_addrs(addrs).await
     }
 
