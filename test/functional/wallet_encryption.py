@@ -42,7 +42,7 @@ class WalletEncryptionTest(HashviveTestFramework):
         assert_raises_rpc_error(-13, LOCKED, vault.sendtoaddress, elsewhere, 1)
         assert_raises_rpc_error(-13, LOCKED, vault.sendmany, "", {elsewhere: 1})
         assert_raises_rpc_error(-13, LOCKED, vault.listdescriptors, True)
-        assert_equal(len(vault.listdescriptors()["descriptors"]), 2)
+        assert_equal(len(vault.listdescriptors()["descriptors"]), 8)
         self.log.info("sendall on a locked wallet hands back an unsigned PSBT")
         result = vault.sendall([elsewhere])
         assert_equal(result["complete"], False)

@@ -24,10 +24,11 @@ class WalletKeypoolTest(HashviveTestFramework):
         node.createwallet("pool")
         pool = node.get_wallet_rpc("pool")
 
-        self.log.info("-keypool sets how many addresses are derived ahead")
+        self.log.info("-keypool sets how many addresses each descriptor derives ahead (four address types)")
         info = pool.getwalletinfo()
-        assert_equal((info["keypoolsize"], info["keypoolsize_hd_internal"]), (10, 10))
-        receive = next(d["desc"] for d in pool.listdescriptors()["descriptors"] if not d["internal"])
+        assert_equal((info["keypoolsize"], info["keypoolsize_hd_internal"]), (40, 40))
+        receive = next(d["desc"] for d in pool.listdescriptors()["descriptors"]
+                       if d["desc"].startswith("wpkh(") and not d["internal"])
 
         def address_at(index):
             return node.deriveaddresses(receive, [index, index])[0]
@@ -40,9 +41,9 @@ class WalletKeypoolTest(HashviveTestFramework):
         self.log.info("keypoolrefill grows it; payments within are found")
         assert_raises_rpc_error(-8, "Invalid parameter, expected valid size.", pool.keypoolrefill, -1)
         assert_equal(pool.keypoolrefill(40), None)
-        assert_equal(pool.getwalletinfo()["keypoolsize"], 40)
+        assert_equal(pool.getwalletinfo()["keypoolsize"], 160)
         pool.keypoolrefill(5)  # never shrinks
-        assert_equal(pool.getwalletinfo()["keypoolsize"], 40)
+        assert_equal(pool.getwalletinfo()["keypoolsize"], 160)
         payer.sendtoaddress(address_at(30), 2)
         self.wait_until(lambda: pool.getbalances()["mine"]["untrusted_pending"] == Decimal("2"))
         node.generatetoaddress(1, payer.getnewaddress())
@@ -63,7 +64,7 @@ class WalletKeypoolTest(HashviveTestFramework):
         node.unloadwallet("pool")
         node.loadwallet("pool")
         assert_equal(pool.getbalance(), Decimal("3"))
-        assert_equal(pool.getwalletinfo()["keypoolsize"], 10)
+        assert_equal(pool.getwalletinfo()["keypoolsize"], 40)
 
         self.log.info("a locked wallet needs its passphrase to refill")
         node.createwallet(wallet_name="locked", passphrase="secret")

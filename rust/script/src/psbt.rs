@@ -148,6 +148,9 @@ pub fn sign_input(
     finalize: bool,
     secp: &Secp256k1<All>,
 ) -> Result<InputStatus, SighashMismatch> {
+    if input_utxo(psbt, index).is_some_and(|u| u.script_pubkey.is_p2tr()) {
+        return Ok(taproot_key_spend(psbt, index, finalize));
+    }
     if input_final_and_verified(psbt, index, secp) {
         return Ok(InputStatus { complete: true, missing: Default::default() });
     }
@@ -202,6 +205,26 @@ pub fn sign_input(
         }
     }
     Ok(InputStatus { complete: signed.complete, missing: signed.missing })
+}
+
+/// A taproot input: complete once final, or once it holds a signature for
+/// its key path (made by a wallet: the templates here do not sign taproot),
+/// which `finalize` makes its witness.
+fn taproot_key_spend(psbt: &mut Psbt, index: usize, finalize: bool) -> InputStatus {
+    let input = &mut psbt.inputs[index];
+    let complete = input.final_script_witness.is_some() || input.tap_key_sig.is_some();
+    if let (true, None, Some(sig)) = (finalize, &input.final_script_witness, input.tap_key_sig) {
+        input.final_script_witness = Some(bitcoin::Witness::from_slice(&[sig.to_vec()]));
+        // What only signing needed goes, as BIP 174 asks of a finalizer.
+        input.tap_key_sig = None;
+        input.tap_script_sigs.clear();
+        input.tap_scripts.clear();
+        input.tap_key_origins.clear();
+        input.tap_internal_key = None;
+        input.tap_merkle_root = None;
+        input.sighash_type = None;
+    }
+    InputStatus { complete, missing: Default::default() }
 }
 
 /// Completes input `index` from its partial signatures when they suffice.

@@ -13,6 +13,7 @@ use hashvive_rpc::amount::parse_fixed_point;
 
 use crate::error::WalletError;
 use crate::manager::{WalletManager, WalletOptions};
+use crate::output_type::OutputType;
 
 /// The running wallets; their RPC methods are served while it lives.
 pub struct WalletClient {
@@ -69,6 +70,16 @@ impl WalletStartup {
                 text.parse().map_err(|_| WalletError::Other(format!("Invalid value for -keypool: '{text}'")))?
             }
         };
+        let output_type = |name: &str, what: &str| -> Result<Option<OutputType>, WalletError> {
+            match args.get(name).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(text) => {
+                    text.parse().map(Some).map_err(|()| WalletError::Other(format!("Unknown {what} type '{text}'")))
+                }
+            }
+        };
+        let address_type = output_type("addresstype", "address")?.unwrap_or(defaults.address_type);
+        let change_type = output_type("changetype", "change")?;
         let options = WalletOptions {
             fallback_fee: amount_option(args, "fallbackfee", defaults.fallback_fee as i64)? as u64,
             max_tx_fee: amount_option(args, "maxtxfee", defaults.max_tx_fee)?,
@@ -76,6 +87,8 @@ impl WalletStartup {
             min_tx_fee: amount_option(args, "mintxfee", defaults.min_tx_fee as i64)? as u64,
             confirm_target,
             keypool,
+            address_type,
+            change_type,
             ..defaults
         };
         Ok(WalletStartup { options, wallets: args.get_all("wallet") })

@@ -21,6 +21,17 @@ pub enum WalletError {
     InsufficientFunds,
     #[error("Error: The wallet passphrase entered was incorrect.")]
     WrongPassphrase,
+    /// A descriptor that does not parse.
+    #[error("{0}")]
+    InvalidDescriptor(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// An encrypted wallet's keys are needed, and it is locked.
+    #[error("Error: Please enter the wallet passphrase with walletpassphrase first.")]
+    Locked,
+    /// No active descriptor hands out addresses of this type.
+    #[error("Error: No {0} addresses available.")]
+    NoActiveDescriptor(crate::output_type::OutputType),
     /// The node could not be asked (its process went away).
     #[error("{0}")]
     Chain(#[from] hashvive_interfaces::Error),
@@ -45,6 +56,10 @@ impl From<WalletError> for RpcError {
             WalletError::InsufficientFunds => codes::RPC_WALLET_INSUFFICIENT_FUNDS,
             WalletError::WrongPassphrase => codes::RPC_WALLET_PASSPHRASE_INCORRECT,
             WalletError::Database(_) => codes::RPC_DATABASE_ERROR,
+            WalletError::InvalidDescriptor(_) => codes::RPC_INVALID_ADDRESS_OR_KEY,
+            WalletError::InvalidParameter(_) => codes::RPC_INVALID_PARAMETER,
+            WalletError::Locked => codes::RPC_WALLET_UNLOCK_NEEDED,
+            WalletError::NoActiveDescriptor(_) => codes::RPC_WALLET_KEYPOOL_RAN_OUT,
             _ => codes::RPC_WALLET_ERROR,
         };
         RpcError::new(code, e.to_string())

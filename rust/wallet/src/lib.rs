@@ -7,10 +7,13 @@ pub mod client;
 mod crypter;
 mod dump;
 pub mod error;
+pub mod ledger;
 pub mod loader;
 pub mod manager;
+pub mod output_type;
 pub mod process;
 pub mod rpc;
+pub mod spend;
 pub mod tool;
 pub mod wallet;
 

@@ -16,7 +16,8 @@ use tokio::sync::Mutex as AsyncMutex;
 use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
 
 use crate::error::WalletError;
-use crate::wallet::{NewWalletFile, Wallet, WALLET_FILE};
+use crate::output_type::OutputType;
+use crate::wallet::{CreateOptions, NewWalletFile, Wallet, WALLET_FILE};
 
 /// A loaded wallet; the lock is held across a whole request (a send holds it
 /// from coin selection to broadcast, so two sends never pick the same coins).
@@ -42,8 +43,12 @@ pub struct WalletOptions {
     pub min_tx_fee: u64,
     /// `-txconfirmtarget`: the blocks a fee estimate aims at.
     pub confirm_target: u32,
-    /// `-keypool`: addresses derived ahead, per keychain.
+    /// `-keypool`: addresses derived ahead, per descriptor.
     pub keypool: u32,
+    /// `-addresstype`: what `getnewaddress` hands out unless told.
+    pub address_type: OutputType,
+    /// `-changetype`: the type of change addresses; the wallet picks if unset.
+    pub change_type: Option<OutputType>,
 }
 
 impl WalletOptions {
@@ -58,6 +63,8 @@ impl WalletOptions {
             min_tx_fee: 100,
             confirm_target: 6,
             keypool: crate::wallet::DEFAULT_KEYPOOL,
+            address_type: OutputType::Bech32,
+            change_type: None,
         }
     }
 }
@@ -104,12 +111,12 @@ impl WalletManager {
         self.options.dir.join(name)
     }
 
-    /// Creates a wallet, encrypted under `passphrase` if given (and then
-    /// locked); one already there (loaded or not) is refused by its file.
-    pub async fn create_wallet(&self, name: &str, passphrase: Option<&str>) -> Result<SharedWallet, WalletError> {
+    /// Creates a wallet as `options` say (the keypool is `-keypool`);
+    /// one already there (loaded or not) is refused by its file.
+    pub async fn create_wallet(&self, name: &str, options: CreateOptions<'_>) -> Result<SharedWallet, WalletError> {
         let tip = self.chain.get_tip().await?;
-        let mut wallet =
-            Wallet::create(name, &self.wallet_dir(name), self.options.network, passphrase, self.options.keypool)?;
+        let options = CreateOptions { keypool: self.options.keypool, ..options };
+        let mut wallet = Wallet::create(name, &self.wallet_dir(name), self.options.network, options)?;
         let tip = BlockId { height: tip.height as u32, hash: BlockHash::from_byte_array(tip.hash) };
         wallet.start_at(tip)?;
         self.add(name, wallet).await
@@ -193,7 +200,7 @@ impl WalletManager {
         if wallet.last_block().hash.to_byte_array() == tip.hash {
             return Ok(());
         }
-        let mut fork = wallet.bdk().latest_checkpoint();
+        let mut fork = wallet.ledger().latest_checkpoint();
         while self.chain.get_block_hash(fork.height() as i32).await? != Some(fork.hash().to_byte_array()) {
             fork = fork.prev().ok_or_else(|| WalletError::Load("the wallet is for another chain".into()))?;
         }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bdk_wallet::KeychainKind;
 use bitcoin::Network;
 
 use hashvive_common::help::{format_options, wrap};
@@ -17,7 +16,7 @@ use hashvive_common::version;
 use crate::dump;
 use crate::error::WalletError;
 use crate::process::{run_attached, IpcFactory, WalletProcessSettings};
-use crate::wallet::{NewWalletFile, Wallet, DEFAULT_KEYPOOL, WALLET_FILE};
+use crate::wallet::{CreateOptions, NewWalletFile, Wallet, DEFAULT_KEYPOOL, WALLET_FILE};
 
 const EXE: &str = "hashvive-wallet";
 
@@ -123,11 +122,12 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
             if args.get_bool("legacy", false) || !args.get_bool("descriptors", true) {
                 return Err("Only descriptor wallets can be created; legacy wallets are not supported.".into());
             }
-            let wallet = Wallet::create(&name, &dir, network, None, DEFAULT_KEYPOOL).map_err(|e| e.to_string())?;
+            let options = CreateOptions { keypool: DEFAULT_KEYPOOL, ..CreateOptions::default() };
+            let wallet = Wallet::create(&name, &dir, network, options).map_err(|e| e.to_string())?;
             println!("Topping up keypool...");
-            print!("{}", info(&wallet));
+            print!("{}", info(&wallet, network));
         }
-        "info" => print!("{}", info(&load(&name, &dir, network)?)),
+        "info" => print!("{}", info(&load(&name, &dir, network)?, network)),
         "dump" => {
             let file = dump_file(args.get("dumpfile"), "dump")?;
             if file.exists() {
@@ -155,7 +155,7 @@ fn run_command(process: &WalletProcessSettings, command: Option<&str>) -> Result
             dump::restore(&file, &target.path()).map_err(|e| e.to_string())?;
             let wallet = load(&name, &dir, network)?;
             target.keep();
-            print!("{}", info(&wallet));
+            print!("{}", info(&wallet, network));
         }
         _ => unreachable!("commands were checked above"),
     }
@@ -174,16 +174,19 @@ fn load(name: &str, dir: &Path, network: Network) -> Result<Wallet, String> {
 }
 
 /// The reference tool's summary of a wallet.
-fn info(wallet: &Wallet) -> String {
-    let bdk = wallet.bdk();
-    let index = bdk.spk_index();
-    let revealed = |k| index.last_revealed_index(k).map_or(0, |i| i as usize + 1);
-    let keypool = index.lookahead() as usize * 2;
+fn info(wallet: &Wallet, network: Network) -> String {
+    let ledger = wallet.ledger();
+    let active = wallet.descriptors().values().filter(|d| d.active).count();
+    let keypool = active * ledger.lookahead() as usize;
+    let mut book: std::collections::BTreeSet<String> =
+        wallet.receive_addresses(network).iter().map(ToString::to_string).collect();
+    book.extend(wallet.labels().keys().cloned());
     format!(
-        "Wallet info\n===========\nName: {}\nFormat: sqlite\nDescriptors: yes\nEncrypted: {}\nHD (hd seed available): yes\nKeypool Size: {keypool}\nTransactions: {}\nAddress Book: {}\n",
+        "Wallet info\n===========\nName: {}\nFormat: sqlite\nDescriptors: yes\nEncrypted: {}\nHD (hd seed available): {}\nKeypool Size: {keypool}\nTransactions: {}\nAddress Book: {}\n",
         wallet.name(),
         if wallet.is_encrypted() { "yes" } else { "no" },
-        bdk.transactions().count(),
-        revealed(KeychainKind::External),
+        if active > 0 { "yes" } else { "no" },
+        ledger.transactions().count(),
+        book.len(),
     )
 }

@@ -320,12 +320,7 @@ pub fn descriptor_scripts(text: &str, network: Network, usage: DescriptorUse) ->
 fn signmessagewithprivkey(call: &Call, network: Network) -> Result<Value, RpcError> {
     let key = decode_secret(get_str(&call.params[0])?, network).ok_or_else(|| invalid_key("Invalid private key"))?;
     let message = get_str(&call.params[1])?;
-    let secp = Secp256k1::signing_only();
-    let digest = Message::from_digest(signed_msg_hash(message).to_byte_array());
-    let (recid, sig) = secp.sign_ecdsa_recoverable(&digest, &key.inner).serialize_compact();
-    let mut bytes = vec![27 + recid.to_i32() as u8 + if key.compressed { 4 } else { 0 }];
-    bytes.extend_from_slice(&sig);
-    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)))
+    Ok(Value::String(hashvive_script::message::sign_message(&key, message)))
 }
 
 fn verifymessage(call: &Call, network: Network) -> Result<Value, RpcError> {

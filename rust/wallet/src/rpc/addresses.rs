@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use bdk_wallet::miniscript::descriptor::checksum::desc_checksum;
+use bdk_wallet::miniscript::descriptor::{DefiniteDescriptorKey, Descriptor, DescriptorPublicKey};
 use bdk_wallet::miniscript::ForEachKey;
-use bdk_wallet::KeychainKind;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hex::DisplayHex;
+use bitcoin::secp256k1::{All, Secp256k1};
+use bitcoin::PublicKey;
 use serde_json::{json, Value};
 
 use hashvive_rpc::error::codes;
@@ -16,17 +18,18 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::{address_for, method, request_wallet};
 use crate::manager::WalletManager;
+use crate::output_type::OutputType;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     table.register(
-        Command::new("getnewaddress", "wallet", "Returns a new Bitcoin address for receiving payments.\nIf 'label' is specified, it is added to the address book\nso payments received with the address will be associated with 'label'.", method(manager, |m, call| address(m, call, KeychainKind::External, 1)))
+        Command::new("getnewaddress", "wallet", "Returns a new Bitcoin address for receiving payments.\nIf 'label' is specified, it is added to the address book\nso payments received with the address will be associated with 'label'.", method(manager, |m, call| address(m, call, false, 1)))
             .arg(Arg::optional("label", ArgType::Str, "The label name for the address to be linked to. It can also be set to the empty string \"\" to represent the default label. The label does not need to be unique and does not need to be assigned to a wallet.").default("\"\""))
             .arg(Arg::optional("address_type", ArgType::Str, "The address type to use. Options are \"legacy\", \"p2sh-segwit\", \"bech32\", and \"bech32m\".").default("set by -addresstype"))
             .result("\"str\"    (string) The new bitcoin address")
             .example("hashvive-cli getnewaddress"),
     );
     table.register(
-        Command::new("getrawchangeaddress", "wallet", "Returns a new Bitcoin address, for receiving change.\nThis is for use with raw transactions, NOT normal use.", method(manager, |m, call| address(m, call, KeychainKind::Internal, 0)))
+        Command::new("getrawchangeaddress", "wallet", "Returns a new Bitcoin address, for receiving change.\nThis is for use with raw transactions, NOT normal use.", method(manager, |m, call| address(m, call, true, 0)))
             .arg(Arg::optional("address_type", ArgType::Str, "The address type to use. Options are \"legacy\", \"p2sh-segwit\", \"bech32\", and \"bech32m\".").default("set by -changetype"))
             .result("\"str\"    (string) The address")
             .example("hashvive-cli getrawchangeaddress"),
@@ -62,7 +65,7 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
             .example("hashvive-cli getaddressinfo \"bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\""),
     );
     table.register(
-        Command::new("keypoolrefill", "wallet", "Refills each descriptor keypool in the wallet up to the specified number of new keys.\nBy default, hashvive wallets have one active ranged descriptor for receiving and one for change, each with 1000 entries.\n\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.", method(manager, keypoolrefill))
+        Command::new("keypoolrefill", "wallet", "Refills each descriptor keypool in the wallet up to the specified number of new keys.\nBy default, hashvive wallets have 4 active ranged descriptors (\"legacy\", \"p2sh-segwit\", \"bech32\", \"bech32m\"), each with 1000 entries.\n\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.", method(manager, keypoolrefill))
             .arg(Arg::optional("newsize", ArgType::Num, "The new keypool size").default("1000, or as set by -keypool"))
             .result("null    (json null)")
             .example("hashvive-cli keypoolrefill"),
@@ -103,13 +106,24 @@ fn with_checksum(desc: &str) -> String {
     }
 }
 
+/// The key expression the reference's `InferDescriptor` writes for a
+/// derived key: `[fingerprint/path]pubkey` (x-only under taproot).
+fn key_text(key: &DefiniteDescriptorKey, secp: &Secp256k1<All>, x_only: bool) -> Option<(String, PublicKey)> {
+    let pubkey = key.derive_public_key(secp).ok()?;
+    let path = path_text(&key.full_derivation_path().unwrap_or_default());
+    let shown = match x_only {
+        true => pubkey.inner.x_only_public_key().0.to_string(),
+        false => pubkey.to_string(),
+    };
+    Some((format!("[{}{path}]{shown}", key.master_fingerprint()), pubkey))
+}
+
 async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let text = call.param(0).and_then(Value::as_str).unwrap_or_default();
     let address = address_for(m.options().network, text)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid address"))?;
     let spk = address.script_pubkey();
     let wallet = request_wallet(&m, &call).await?;
-    let bdk = wallet.bdk();
     let mut info = json!({
         "address": address.to_string(),
         "scriptPubKey": spk.to_hex_string(),
@@ -127,78 +141,92 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         Some(label) => json!([label]),
         None => json!([]),
     };
-    let Some((keychain, index)) = bdk.derivation_of_spk(spk) else {
+    let (Some((id, _)), Some(derived)) = (wallet.ledger().derivation_of_spk(&spk), wallet.derived_descriptor(&spk))
+    else {
         info["ischange"] = json!(false);
         info["labels"] = labels;
         return Ok(info);
     };
-    let secp = bdk.secp_ctx();
-    let parent = bdk.public_descriptor(keychain);
-    let derived = parent
-        .at_derivation_index(index)
-        .map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, format!("Cannot derive the address's key: {e}")))?;
-    let mut key = None;
+    let parent = &wallet.descriptors()[&id].public;
+    let mut keys = Vec::new();
     derived.for_each_key(|k| {
-        key = Some(k.clone());
+        keys.push(k.clone());
         true
     });
-    let key = key.ok_or_else(|| RpcError::new(codes::RPC_WALLET_ERROR, "The address's descriptor has no key"))?;
-    let pubkey = key
-        .derive_public_key(secp)
-        .map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, format!("Cannot derive the address's key: {e}")))?;
-    let fingerprint = key.master_fingerprint();
-    let path = path_text(&key.full_derivation_path().unwrap_or_default());
-    let parent_text = parent.to_string();
-    let parent_text = parent_text.split('#').next().unwrap_or_default().replace('\'', "h");
-    let kind = parent_text.split('(').next().unwrap_or_default();
+    // A single-key script is described by its key, as the reference infers
+    // it; any other by the descriptor at the script's index.
+    let single = match (&derived, keys.as_slice()) {
+        (Descriptor::Pkh(_), [k]) => key_text(k, wallet.secp(), false).map(|(t, p)| (format!("pkh({t})"), p, k)),
+        (Descriptor::Wpkh(_), [k]) => key_text(k, wallet.secp(), false).map(|(t, p)| (format!("wpkh({t})"), p, k)),
+        (Descriptor::Sh(_), [k])
+            if spk.is_p2sh() && OutputType::of_descriptor(&derived) == Some(OutputType::P2shSegwit) =>
+        {
+            key_text(k, wallet.secp(), false).map(|(t, p)| (format!("sh(wpkh({t}))"), p, k))
+        }
+        (Descriptor::Tr(tr), [k]) if tr.tap_tree().is_none() => {
+            key_text(k, wallet.secp(), true).map(|(t, p)| (format!("tr({t})"), p, k))
+        }
+        _ => None,
+    };
     info["ismine"] = json!(true);
     info["solvable"] = json!(true);
-    info["desc"] = json!(with_checksum(&format!("{kind}([{fingerprint}{path}]{pubkey})")));
-    info["parent_desc"] = json!(with_checksum(&parent_text));
-    info["pubkey"] = json!(pubkey.to_string());
-    info["iscompressed"] = json!(pubkey.compressed);
-    info["ischange"] = json!(keychain == KeychainKind::Internal);
-    info["hdkeypath"] = json!(format!("m{path}"));
-    info["hdmasterfingerprint"] = json!(fingerprint.to_string());
+    match &single {
+        Some((desc, _, _)) => info["desc"] = json!(with_checksum(desc)),
+        None => info["desc"] = json!(with_checksum(&normal_text(&derived.to_string()))),
+    }
+    info["parent_desc"] = json!(with_checksum(&normal_text(&parent.to_string())));
+    if let Some((_, pubkey, key)) = &single {
+        if !spk.is_p2tr() {
+            info["pubkey"] = json!(pubkey.to_string());
+            info["iscompressed"] = json!(pubkey.compressed);
+        }
+        info["ischange"] = json!(wallet.is_change(&spk));
+        let path = path_text(&key.full_derivation_path().unwrap_or_default());
+        if let DescriptorPublicKey::XPub(_) | DescriptorPublicKey::MultiXPub(_) = key.as_descriptor_public_key() {
+            info["hdkeypath"] = json!(format!("m{path}"));
+            info["hdmasterfingerprint"] = json!(key.master_fingerprint().to_string());
+        }
+    } else {
+        info["ischange"] = json!(wallet.is_change(&spk));
+    }
     info["labels"] = labels;
     Ok(info)
 }
 
-/// The address types the reference knows, by their RPC names.
-const ADDRESS_TYPES: [&str; 4] = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
-/// The one type hashvive wallets derive so far (their BIP84 descriptors).
-const SUPPORTED_TYPE: &str = "bech32";
+/// A descriptor's text without its checksum and with `h` for hardened steps.
+fn normal_text(desc: &str) -> String {
+    desc.split('#').next().unwrap_or_default().replace('\'', "h")
+}
 
-/// Reveals the next address of `keychain`; `type_param` is where the call
-/// names the address type.
-async fn address(
-    m: Arc<WalletManager>,
-    call: Call,
-    keychain: KeychainKind,
-    type_param: usize,
-) -> Result<Value, RpcError> {
-    if keychain == KeychainKind::External && call.param(0).and_then(Value::as_str) == Some("*") {
+/// Hands out the next receive (`internal` false) or change address; the
+/// address type is named by parameter `type_param`, else it is `default`.
+async fn address(m: Arc<WalletManager>, call: Call, internal: bool, type_param: usize) -> Result<Value, RpcError> {
+    if !internal && call.param(0).and_then(Value::as_str) == Some("*") {
         return Err(RpcError::new(codes::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name"));
     }
-    let kind = call.param(type_param).and_then(Value::as_str).unwrap_or(SUPPORTED_TYPE);
-    if !ADDRESS_TYPES.contains(&kind) {
-        return Err(RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Unknown address type '{kind}'")));
-    }
-    if kind != SUPPORTED_TYPE {
-        return Err(RpcError::new(codes::RPC_WALLET_KEYPOOL_RAN_OUT, format!("Error: No {kind} addresses available.")));
-    }
-    let label = match keychain {
-        KeychainKind::External => call.param(0).and_then(Value::as_str).unwrap_or_default(),
-        KeychainKind::Internal => "",
+    let default = match internal {
+        true => m.options().change_type.unwrap_or(m.options().address_type),
+        false => m.options().address_type,
     };
+    let output_type = match call.param(type_param).and_then(Value::as_str) {
+        None => default,
+        Some(text) => text
+            .parse()
+            .map_err(|()| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Unknown address type '{text}'")))?,
+    };
+    let label = if internal { "" } else { call.param(0).and_then(Value::as_str).unwrap_or_default() };
     let mut wallet = request_wallet(&m, &call).await?;
-    let info = wallet.bdk_mut().reveal_next_address(keychain);
-    wallet.persist()?;
+    if wallet.descriptors().values().all(|d| d.internal != internal || !d.active) {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Error: This wallet has no available keys"));
+    }
+    let spk = wallet.reveal_next(output_type, internal)?;
+    let address = bitcoin::Address::from_script(&spk, m.options().network)
+        .map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
     // Every receive address has the default label "" without a record.
     if !label.is_empty() {
-        wallet.set_label(&info.address, label)?;
+        wallet.set_label(&address, label)?;
     }
-    Ok(json!(info.address.to_string()))
+    Ok(json!(address.to_string()))
 }
 
 fn label_param(call: &Call, i: usize) -> Result<String, RpcError> {
@@ -222,16 +250,13 @@ async fn setlabel(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
 /// Every labelled address of the wallet with its purpose: `receive` for the
 /// wallet's own, `send` for others'.
 fn address_book(wallet: &crate::wallet::Wallet, network: bitcoin::Network) -> Vec<(String, String, &'static str)> {
-    let bdk = wallet.bdk();
     let mut book: std::collections::BTreeMap<String, (String, &'static str)> = std::collections::BTreeMap::new();
     // Receive addresses handed out, with the default label unless given one.
-    let revealed = bdk.derivation_index(KeychainKind::External).map_or(0, |i| i + 1);
-    for index in 0..revealed {
-        let address = bdk.peek_address(KeychainKind::External, index).address;
+    for address in wallet.receive_addresses(network) {
         book.insert(address.to_string(), (String::new(), "receive"));
     }
     for (address, label) in wallet.labels() {
-        let mine = address_for(network, address).is_some_and(|a| bdk.is_mine(a.script_pubkey()));
+        let mine = address_for(network, address).is_some_and(|a| wallet.ledger().is_mine(&a.script_pubkey()));
         book.insert(address.clone(), (label.clone(), if mine { "receive" } else { "send" }));
     }
     book.into_iter().map(|(address, (label, purpose))| (address, label, purpose)).collect()

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use bdk_wallet::KeychainKind;
 use bitcoin::{Address, AddressType, Amount, ScriptBuf, Txid};
 use serde_json::{json, Value};
 
@@ -82,7 +81,7 @@ fn int_param(call: &Call, i: usize, default: i64) -> i64 {
 
 /// A wallet output as `listunspent`, balances and coin selection see it.
 pub(super) struct Coin {
-    pub(super) output: bdk_wallet::LocalOutput,
+    pub(super) output: crate::ledger::WalletOutput,
     pub(super) confirmations: i64,
     coinbase: bool,
     /// Made by this wallet (spends its coins), so not at the mercy of others.
@@ -103,16 +102,16 @@ impl Coin {
 
 pub(super) fn unspent(wallet: &Wallet) -> Vec<Coin> {
     let tip = wallet.last_block().height;
-    let bdk = wallet.bdk();
-    let outputs: Vec<_> = bdk.list_unspent().collect();
+    let ledger = wallet.ledger();
+    let outputs: Vec<_> = ledger.list_unspent().collect();
     // What each funding transaction is, from one pass over the wallet's
     // transactions: looking each up (`get_tx`) walks them all every time.
     let funding: HashSet<Txid> = outputs.iter().map(|o| o.outpoint.txid).collect();
     // Made by this wallet: every input spends one of its coins (the
     // reference's `IsFromMe` for trust, which a coinjoin does not pass).
     let ours =
-        |o: &bitcoin::OutPoint| bdk.tx_graph().get_txout(*o).is_some_and(|t| bdk.is_mine(t.script_pubkey.clone()));
-    let kinds: HashMap<Txid, (bool, bool)> = bdk
+        |o: &bitcoin::OutPoint| ledger.tx_graph().get_txout(*o).is_some_and(|t| ledger.is_mine(&t.script_pubkey));
+    let kinds: HashMap<Txid, (bool, bool)> = ledger
         .transactions()
         .filter(|t| funding.contains(&t.tx_node.txid))
         .map(|t| {
@@ -170,7 +169,7 @@ async fn getreceivedbyaddress(m: Arc<WalletManager>, call: Call) -> Result<Value
     let include_immature = call.param(2).and_then(Value::as_bool).unwrap_or(false);
     let wallet = request_wallet(&m, &call).await?;
     let spk = address.script_pubkey();
-    if !wallet.bdk().is_mine(spk.clone()) {
+    if !wallet.ledger().is_mine(&spk) {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Address not found in wallet"));
     }
     let received = tally(&wallet, minconf, include_immature).remove(&spk).map_or(Amount::ZERO, |r| r.amount);
@@ -193,8 +192,8 @@ struct Received {
 /// `include_immature`.
 fn tally(wallet: &Wallet, minconf: i64, include_immature: bool) -> HashMap<ScriptBuf, Received> {
     let tip = wallet.last_block().height;
-    let bdk = wallet.bdk();
-    let mut txs: Vec<_> = bdk.transactions().collect();
+    let ledger = wallet.ledger();
+    let mut txs: Vec<_> = ledger.transactions().collect();
     txs.sort_by_key(|t| t.tx_node.txid);
     let mut received: HashMap<ScriptBuf, Received> = HashMap::new();
     for t in txs {
@@ -204,7 +203,7 @@ fn tally(wallet: &Wallet, minconf: i64, include_immature: bool) -> HashMap<Scrip
         if depth < minconf || (tx.is_coinbase() && !coinbase_counted) {
             continue;
         }
-        for output in tx.output.iter().filter(|o| bdk.is_mine(o.script_pubkey.clone())) {
+        for output in tx.output.iter().filter(|o| ledger.is_mine(&o.script_pubkey)) {
             let entry = received.entry(output.script_pubkey.clone()).or_default();
             entry.amount += output.value;
             entry.confirmations = Some(entry.confirmations.map_or(depth, |c| c.min(depth)));
@@ -217,11 +216,10 @@ fn tally(wallet: &Wallet, minconf: i64, include_immature: bool) -> HashMap<Scrip
 /// The wallet's receiving addresses, in the reference's address book order
 /// (by kind of address, then by the hash or key it pays to), with labels.
 fn receiving_addresses(wallet: &Wallet, network: bitcoin::Network) -> Vec<(Address, String)> {
-    let bdk = wallet.bdk();
-    let handed_out = bdk.derivation_index(KeychainKind::External).map_or(0, |i| i + 1);
-    let mut book: Vec<(Address, String)> = (0..handed_out)
-        .map(|i| {
-            let address = bdk.peek_address(KeychainKind::External, i).address;
+    let mut book: Vec<(Address, String)> = wallet
+        .receive_addresses(network)
+        .into_iter()
+        .map(|address| {
             let label = wallet.label(&address).unwrap_or_default().to_string();
             (address, label)
         })
@@ -229,7 +227,8 @@ fn receiving_addresses(wallet: &Wallet, network: bitcoin::Network) -> Vec<(Addre
     // Labelled addresses of the wallet's own beyond those handed out.
     for (text, label) in wallet.labels() {
         let Some(address) = address_for(network, text) else { continue };
-        let ours = matches!(bdk.derivation_of_spk(address.script_pubkey()), Some((KeychainKind::External, _)));
+        let spk = address.script_pubkey();
+        let ours = wallet.ledger().is_mine(&spk) && !wallet.is_change(&spk);
         if ours && !book.iter().any(|(a, _)| *a == address) {
             book.push((address, label.clone()));
         }
@@ -317,32 +316,40 @@ async fn getwalletinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         Some(scan) => json!({ "duration": scan.started.elapsed().as_secs(), "progress": scan.progress() }),
         None => json!(false),
     };
-    let bdk = wallet.bdk();
-    // Addresses derived ahead of use, as the reference's keypool.
-    let lookahead = |k| {
-        let revealed = bdk.derivation_index(k).map_or(0, |i| i + 1);
-        let used = bdk.spk_index().last_used_index(k).map_or(0, |i| i + 1);
-        revealed.saturating_sub(used) + bdk.spk_index().lookahead()
+    let ledger = wallet.ledger();
+    // Addresses derived ahead of use in the active descriptors, as the
+    // reference's keypool.
+    let keypool = |internal: bool| -> u32 {
+        wallet
+            .descriptors()
+            .iter()
+            .filter(|(_, d)| d.active && d.internal == internal)
+            .map(|(id, _)| {
+                let revealed = ledger.last_revealed(*id).map_or(0, |i| i + 1);
+                let used = ledger.last_used(*id).map_or(0, |i| i + 1);
+                revealed.saturating_sub(used) + ledger.lookahead()
+            })
+            .sum()
     };
     let mut info = json!({
         "walletname": wallet.name(),
         "walletversion": 169900,
         "format": "sqlite",
-        "txcount": bdk.transactions().count(),
-        "keypoolsize": lookahead(KeychainKind::External),
-        "keypoolsize_hd_internal": lookahead(KeychainKind::Internal),
+        "txcount": ledger.transactions().count(),
+        "keypoolsize": keypool(false),
+        "keypoolsize_hd_internal": keypool(true),
     });
     if wallet.is_encrypted() {
         info["unlocked_until"] = json!(wallet.unlocked_until());
     }
     let rest = json!({
         "paytxfee": amount_to_json(Amount::from_sat(wallet.pay_tx_fee())),
-        "private_keys_enabled": true,
+        "private_keys_enabled": !wallet.private_keys_disabled(),
         "avoid_reuse": false,
         "scanning": scanning,
         "descriptors": true,
         "external_signer": false,
-        "blank": false,
+        "blank": wallet.is_blank(),
         "lastprocessedblock": last_processed_block(&wallet),
     });
     if let (Some(info), Value::Object(rest)) = (info.as_object_mut(), rest) {

@@ -55,13 +55,13 @@ async fn lockunspent(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErro
     for entry in &entries {
         let coin = outpoint(entry)?;
         let tx = wallet
-            .bdk()
+            .ledger()
             .get_tx(coin.txid)
             .ok_or_else(|| RpcError::invalid_parameter("Invalid parameter, unknown transaction"))?;
         if coin.vout as usize >= tx.tx_node.tx.output.len() {
             return Err(RpcError::invalid_parameter("Invalid parameter, vout index out of bounds"));
         }
-        if !unlock && wallet.bdk().get_utxo(coin).is_none() {
+        if !unlock && wallet.ledger().get_utxo(coin).is_none() {
             return Err(RpcError::invalid_parameter("Invalid parameter, expected unspent output"));
         }
         match (unlock, wallet.is_locked(&coin)) {

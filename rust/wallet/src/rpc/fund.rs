@@ -4,7 +4,6 @@
 //! `sendtoaddress`, `sendmany`, `send`, `fundrawtransaction` and
 //! `walletcreatefundedpsbt`.
 
-use bdk_wallet::{LocalOutput, TxOrdering};
 use bitcoin::absolute::LockTime;
 use bitcoin::hashes::Hash;
 use bitcoin::{Amount, OutPoint, Psbt, ScriptBuf, Sequence, Transaction};
@@ -19,7 +18,10 @@ use hashvive_rpc::RpcError;
 use super::balances::unspent;
 use super::node;
 use super::send::{create_error, FeeChoice};
+use crate::ledger::WalletOutput;
 use crate::manager::WalletManager;
+use crate::output_type::OutputType;
+use crate::spend::{self, satisfaction_weight, Fee, Spend, WPKH_SATISFACTION};
 use crate::wallet::Wallet;
 
 /// What to fund, and how.
@@ -46,6 +48,10 @@ pub(super) struct Funding {
     pub lock_unspents: bool,
     /// The most the signed transaction may weigh.
     pub max_tx_weight: Option<u64>,
+    /// The change address type asked for (`change_type`).
+    pub change_type: Option<OutputType>,
+    /// The transaction this one replaces (a fee bump).
+    pub replacing: Option<Transaction>,
 }
 
 impl Funding {
@@ -64,6 +70,8 @@ impl Funding {
             lock_time: None,
             lock_unspents: false,
             max_tx_weight: None,
+            change_type: None,
+            replacing: None,
         }
     }
 }
@@ -90,8 +98,9 @@ pub(super) async fn fund(
     fee: &FeeChoice,
 ) -> Result<Funded, RpcError> {
     let preset: Vec<OutPoint> = funding.tx.input.iter().map(|i| i.previous_output).collect();
+    let replaced = funding.replacing.as_ref().map(|tx| tx.input.iter().map(|i| i.previous_output).collect::<Vec<_>>());
     for outpoint in &preset {
-        if wallet.bdk().get_utxo(*outpoint).is_none() {
+        if wallet.ledger().get_utxo(*outpoint).is_none() && !replaced.as_ref().is_some_and(|r| r.contains(outpoint)) {
             // Not the wallet's to spend: the node may know it, but the wallet
             // cannot sign for it.
             let known = m
@@ -122,41 +131,29 @@ pub(super) async fn fund(
         .filter(|o| !preset.contains(o))
         .collect();
     let outputs = funding.tx.output.len();
-    let mut psbt = {
-        let mut builder = wallet.bdk_mut().build_tx();
-        builder.unspendable(held_back).ordering(TxOrdering::Untouched);
-        if !preset.is_empty() {
-            builder.add_utxos(&preset).map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
-            if !funding.add_inputs {
-                builder.manually_selected_only();
-            }
-        }
-        for output in &funding.tx.output {
-            builder.add_recipient(output.script_pubkey.clone(), output.value);
-        }
+    let spend = Spend {
+        outputs: funding.tx.output.clone(),
+        preset: funding.tx.input.iter().map(|i| (i.previous_output, i.sequence)).collect(),
+        only_preset: !preset.is_empty() && !funding.add_inputs,
+        held_back,
         // When outputs bear the fee, the coins need only cover the amounts;
         // the fee comes out of those outputs below.
-        match funding.subtract_fee_from.is_empty() {
-            true => builder.fee_rate(fee.per_weight()),
-            false => builder.fee_absolute(Amount::ZERO),
-        };
-        if let Some(change) = &funding.change_address {
-            builder.drain_to(change.clone());
-        }
-        if let Some(lock_time) = funding.lock_time {
-            builder.nlocktime(lock_time);
-        }
-        builder.version(funding.tx.version.0);
-        if !funding.replaceable {
-            builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
-        }
-        builder.finish().map_err(create_error)?
+        fee: match funding.subtract_fee_from.is_empty() {
+            true => Fee::Rate(fee.per_weight()),
+            false => Fee::Absolute(Amount::ZERO),
+        },
+        change: funding.change_address.clone(),
+        change_type: funding.change_type.or(m.options().change_type),
+        lock_time: funding.lock_time.unwrap_or_else(|| anti_fee_sniping(wallet)),
+        version: funding.tx.version,
+        sequence: match funding.replaceable {
+            true => Sequence::ENABLE_RBF_NO_LOCKTIME,
+            false => Sequence::ENABLE_LOCKTIME_NO_RBF,
+        },
+        replacing: funding.replacing.clone(),
     };
-    // Inputs chosen beforehand keep the sequences they came with.
-    for (txin, given) in psbt.unsigned_tx.input.iter_mut().zip(&funding.tx.input) {
-        txin.sequence = given.sequence;
-    }
-    // bdk appends the change (ordering untouched); it goes where asked, or anywhere.
+    let mut psbt = spend::build(wallet, spend, m.options().address_type).map_err(create_error)?;
+    // The change comes last; it goes where asked, or anywhere.
     let has_change = psbt.unsigned_tx.output.len() > outputs;
     settle_fee(wallet, &mut psbt, fee, &funding.subtract_fee_from, has_change.then_some(outputs))?;
     let change_position = match has_change {
@@ -204,7 +201,7 @@ pub(super) fn as_wallet_error(e: RpcError) -> RpcError {
 /// vbyte's worth less). What is short comes out of the outputs at `payers`
 /// in equal shares, the first also paying what does not divide, or else out
 /// of the change output at `change` (a changeless transaction keeps bdk's fee).
-pub(super) fn settle_fee(
+fn settle_fee(
     wallet: &Wallet,
     psbt: &mut Psbt,
     fee: &FeeChoice,
@@ -246,36 +243,30 @@ pub(super) fn settle_fee(
 /// The virtual size `tx` will have once the wallet signs its inputs, with
 /// signatures at their largest (the reference's `CalculateMaximumSignedTxSize`).
 pub(super) fn estimated_vsize(wallet: &Wallet, tx: &Transaction) -> u64 {
+    let ledger = wallet.ledger();
     let satisfaction: u64 = tx
         .input
         .iter()
         .map(|i| {
-            wallet.bdk().get_utxo(i.previous_output).map_or(WPKH_SATISFACTION, |u| satisfaction_weight(wallet, &u))
+            let spent = ledger.tx_graph().get_txout(i.previous_output);
+            let own = spent.and_then(|o| ledger.derivation_of_spk(&o.script_pubkey));
+            own.map_or(WPKH_SATISFACTION, |(descriptor, _)| satisfaction_weight(wallet, descriptor))
         })
         .sum();
     // Two weight units for the segwit marker and flag.
     (tx.weight().to_wu() + satisfaction + 2).div_ceil(4)
 }
 
-/// A P2WPKH input's witness: item count, a signature at its largest, a key.
-const WPKH_SATISFACTION: u64 = 1 + 73 + 34;
-
-/// The weight a wallet coin's input adds once signed, beyond the outpoint,
-/// sequence and empty script: its witness (with the item count, which
-/// miniscript leaves out) at the reference's maximum satisfaction weight.
-fn satisfaction_weight(wallet: &Wallet, coin: &LocalOutput) -> u64 {
-    const WITNESS_ITEM_COUNT: u64 = 1;
-    wallet
-        .bdk()
-        .public_descriptor(coin.keychain)
-        .max_weight_to_satisfy()
-        .map_or(WPKH_SATISFACTION, |w| WITNESS_ITEM_COUNT + w.to_wu())
+/// A coin's input, in virtual bytes (for `send_max`).
+pub(super) fn input_vsize(wallet: &Wallet, coin: &WalletOutput) -> u64 {
+    const OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT: u64 = 41 * 4;
+    (OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT + satisfaction_weight(wallet, coin.descriptor)).div_ceil(4)
 }
 
-/// A coin's input, in virtual bytes (for `send_max`).
-pub(super) fn input_vsize(wallet: &Wallet, coin: &LocalOutput) -> u64 {
-    const OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT: u64 = 41 * 4;
-    (OUTPOINT_SEQUENCE_AND_EMPTY_SCRIPT + satisfaction_weight(wallet, coin)).div_ceil(4)
+/// A lock time at the wallet's tip, so the transaction cannot be mined
+/// earlier than the next block (the reference's anti-fee-sniping).
+pub(super) fn anti_fee_sniping(wallet: &Wallet) -> LockTime {
+    LockTime::from_height(wallet.last_block().height).unwrap_or(LockTime::ZERO)
 }
 
 /// The options object of `fundrawtransaction`, `walletcreatefundedpsbt` and
@@ -286,6 +277,7 @@ pub(super) struct FundOptions {
     pub min_conf: i64,
     pub max_conf: Option<i64>,
     pub change_address: Option<ScriptBuf>,
+    pub change_type: Option<OutputType>,
     pub change_position: Option<usize>,
     pub lock_unspents: bool,
     pub replaceable: Option<bool>,
@@ -367,26 +359,19 @@ impl FundOptions {
                     .script_pubkey(),
             ),
         };
-        if let Some(kind) = options.get("change_type").and_then(Value::as_str) {
-            if change_address.is_some() {
-                return Err(RpcError::invalid_parameter("Cannot specify both change address and address type options"));
-            }
-            match kind {
-                "bech32" => {}
-                "legacy" | "p2sh-segwit" | "bech32m" => {
-                    return Err(RpcError::new(
-                        codes::RPC_WALLET_ERROR,
-                        format!("Change type '{kind}' is not supported by hashvive wallets yet"),
-                    ))
+        let change_type = match options.get("change_type").and_then(Value::as_str) {
+            None => None,
+            Some(text) => {
+                if change_address.is_some() {
+                    return Err(RpcError::invalid_parameter(
+                        "Cannot specify both change address and address type options",
+                    ));
                 }
-                other => {
-                    return Err(RpcError::new(
-                        codes::RPC_INVALID_ADDRESS_OR_KEY,
-                        format!("Unknown change type '{other}'"),
-                    ))
-                }
+                Some(text.parse::<OutputType>().map_err(|()| {
+                    RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, format!("Unknown change type '{text}'"))
+                })?)
             }
-        }
+        };
         let change_position = match either("changePosition", "change_position") {
             None => None,
             Some(v) => Some(
@@ -430,6 +415,7 @@ impl FundOptions {
             min_conf,
             max_conf,
             change_address,
+            change_type,
             change_position,
             lock_unspents: flag("lockUnspents", "lock_unspents").unwrap_or(false),
             replaceable: options.get("replaceable").and_then(Value::as_bool),
@@ -504,6 +490,7 @@ impl FundOptions {
             add_inputs: self.add_inputs.unwrap_or(add_inputs_default),
             subtract_fee_from,
             change_address: self.change_address.clone(),
+            change_type: self.change_type,
             change_position: self.change_position,
             include_unsafe: self.include_unsafe,
             min_conf: self.min_conf,

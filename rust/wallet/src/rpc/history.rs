@@ -7,7 +7,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use bdk_wallet::chain::{ChainPosition, ConfirmationBlockTime};
-use bdk_wallet::{KeychainKind, WalletTx};
 use bitcoin::consensus::{deserialize, encode::serialize_hex};
 use bitcoin::hashes::Hash;
 use bitcoin::{Address, Block, BlockHash, SignedAmount, Txid};
@@ -19,6 +18,7 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::{coinbase_immature, confirmations, method, node, request_wallet};
+use crate::ledger::WalletTx;
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
 
@@ -107,22 +107,21 @@ struct TxView {
 }
 
 fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
-    let bdk = wallet.bdk();
+    let ledger = wallet.ledger();
     let tx = &wtx.tx_node.tx;
     let tip = wallet.last_block().height;
     let confs = confirmations(tip, &wtx.chain_position);
-    let (sent, received) = bdk.sent_and_received(tx);
+    let (sent, received) = ledger.sent_and_received(tx);
     let from_me = sent.to_sat() > 0;
-    let fee =
-        from_me.then(|| bdk.calculate_fee(tx).ok()).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
+    let fee = from_me.then(|| ledger.calculate_fee(tx)).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
     let mut sends = Vec::new();
     let mut receives = Vec::new();
     for (vout, out) in tx.output.iter().enumerate() {
-        let keychain = bdk.derivation_of_spk(out.script_pubkey.clone()).map(|(k, _)| k);
+        let mine = ledger.is_mine(&out.script_pubkey);
         let address = Address::from_script(&out.script_pubkey, network).ok();
         let label = address.as_ref().and_then(|a| wallet.label(a)).map(str::to_string);
         let address = address.map(|a| a.to_string());
-        let change = from_me && keychain == Some(KeychainKind::Internal);
+        let change = from_me && wallet.is_change(&out.script_pubkey);
         let value = out.value.to_signed().unwrap_or(SignedAmount::ZERO);
         if from_me && !change {
             sends.push(Line {
@@ -134,7 +133,7 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
                 label: label.clone(),
             });
         }
-        if keychain.is_some() && !change {
+        if mine && !change {
             let category = match (tx.is_coinbase(), coinbase_immature(confs)) {
                 (false, _) => "receive",
                 (true, false) => "generate",
@@ -220,7 +219,7 @@ async fn abandontransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, 
     let txid = txid_param(&call)?;
     let mut wallet = request_wallet(&m, &call).await?;
     let wtx = wallet
-        .bdk()
+        .ledger()
         .transactions()
         .find(|t| t.tx_node.txid == txid)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
@@ -237,7 +236,7 @@ async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     let txid = txid_param(&call)?;
     let wallet = request_wallet(&m, &call).await?;
     let wtx = wallet
-        .bdk()
+        .ledger()
         .transactions()
         .find(|t| t.tx_node.txid == txid)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
@@ -272,7 +271,7 @@ fn labelled_as(line: &Line, label: &str) -> bool {
 /// The wallet's views, oldest first, as the wallet learned of them.
 fn sorted_views(wallet: &Wallet, network: bitcoin::Network, wanted: impl Fn(&TxView) -> bool) -> Vec<TxView> {
     let mut views: Vec<TxView> =
-        wallet.bdk().transactions().map(|t| view(wallet, &t, network)).filter(wanted).collect();
+        wallet.ledger().transactions().map(|t| view(wallet, &t, network)).filter(wanted).collect();
     views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
     views
 }

@@ -11,6 +11,7 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::method;
 use crate::manager::WalletManager;
+use crate::wallet::CreateOptions;
 
 /// The reference's warning when `load_on_startup` cannot be saved; it cannot
 /// be yet, as `settings.json` is not written by wallets so far.
@@ -104,12 +105,6 @@ fn unsupported(what: &str) -> RpcError {
 
 async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let name = str_param(&call, 0).unwrap_or_default().to_string();
-    if flag(&call, 1) == Some(true) {
-        return Err(unsupported("A wallet without private keys"));
-    }
-    if flag(&call, 2) == Some(true) {
-        return Err(unsupported("A blank wallet"));
-    }
     if flag(&call, 4) == Some(true) {
         return Err(unsupported("avoid_reuse"));
     }
@@ -126,7 +121,13 @@ async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
         ));
     }
     let passphrase = str_param(&call, 3);
-    m.create_wallet(&name, passphrase.filter(|p| !p.is_empty())).await?;
+    let options = CreateOptions {
+        passphrase: passphrase.filter(|p| !p.is_empty()),
+        disable_private_keys: flag(&call, 1) == Some(true),
+        blank: flag(&call, 2) == Some(true),
+        ..CreateOptions::default()
+    };
+    m.create_wallet(&name, options).await?;
     let mut result = loaded_result(&name, flag(&call, 6));
     if passphrase == Some("") {
         let warnings = result.as_object_mut().and_then(|r| {

@@ -27,6 +27,7 @@ mod encrypt;
 mod fund;
 mod history;
 mod load;
+mod message;
 mod psbt;
 mod rescan;
 mod send;
@@ -45,6 +46,7 @@ pub async fn register(manager: Arc<WalletManager>) -> Result<Vec<Box<dyn Handler
     encrypt::register(&table, &manager);
     send::register(&table, &manager);
     psbt::register(&table, &manager);
+    message::register(&table, &manager);
     rescan::register(&table, &manager);
     sendall::register(&table, &manager);
     history::register(&table, &manager);

@@ -153,7 +153,10 @@ async fn walletprocesspsbt(m: Arc<WalletManager>, call: Call) -> Result<Value, R
         let spent: Vec<TxOut> = (0..psbt.inputs.len()).filter_map(|i| input_utxo(&psbt, i)).collect();
         wallet.add_keys(&mut provider, spent.iter().map(|o| o.script_pubkey.as_script()));
     }
-    let secp = wallet.bdk().secp_ctx();
+    if sign && matches!(sighash, None | Some(hashvive_script::sign::SIGHASH_DEFAULT)) {
+        wallet.sign_taproot(&mut psbt);
+    }
+    let secp = wallet.secp();
     let mut complete = true;
     for i in 0..psbt.inputs.len() {
         complete &= sign_input(&mut psbt, i, &provider, sighash, finalize_inputs, secp)?.complete;
@@ -197,5 +200,5 @@ async fn signrawtransactionwithwallet(m: Arc<WalletManager>, call: Call) -> Resu
         coins.iter().filter_map(|(_, coin)| coin.as_ref()).map(|c| c.script_pubkey.as_script()),
     );
     let hash_type = parse_sighash(call.param(2))?;
-    sign_transaction(&mut tx, coins, &provider, hash_type, wallet.bdk().secp_ctx())
+    sign_transaction(&mut tx, coins, &provider, hash_type, wallet.secp())
 }

@@ -31,7 +31,7 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     );
 }
 
-fn busy() -> RpcError {
+pub(super) fn busy() -> RpcError {
     RpcError::new(codes::RPC_WALLET_ERROR, "Wallet is currently rescanning. Abort existing rescan or wait.")
 }
 
@@ -62,6 +62,49 @@ async fn rescanblockchain(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
     }
     let stop = stop.unwrap_or(tip as u32);
     let guard = m.begin_scan(&name, start, stop).ok_or_else(busy)?;
+    let last_scanned = rescan(&m, &name, &shared, &guard, start, stop).await?;
+    Ok(json!({ "start_height": start, "stop_height": last_scanned }))
+}
+
+/// How far before a key's birth time its history is looked for: block
+/// times may be two hours off (the reference's `TIMESTAMP_WINDOW`).
+const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
+
+/// The height a rescan for keys born at `time` starts from: before the
+/// first block whose median time past reaches `time` less the window, less
+/// the eleven blocks a median lags behind the times it is made of (median
+/// times only rise, so a binary search finds it).
+pub(super) async fn first_block_from(m: &WalletManager, time: u64) -> Result<u32, RpcError> {
+    const MEDIAN_SPAN: u32 = 11;
+    let threshold = time as i64 - TIMESTAMP_WINDOW;
+    let tip = m.chain().get_tip().await.map_err(node)?.height.max(0) as u32;
+    let (mut low, mut high) = (0u32, tip + 1);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        let median = match m.chain().get_block_hash(mid as i32).await.map_err(node)? {
+            Some(hash) => {
+                m.chain().find_block(hash, false).await.map_err(node)?.map_or(i64::MAX, |b| b.median_time_past)
+            }
+            None => i64::MAX,
+        };
+        match median >= threshold {
+            true => high = mid,
+            false => low = mid + 1,
+        }
+    }
+    Ok(low.saturating_sub(MEDIAN_SPAN).min(tip))
+}
+
+/// Scans blocks `start..=stop` for wallet `name`'s history; the last
+/// height scanned (none if the chain got shorter than `start`).
+pub(super) async fn rescan(
+    m: &WalletManager,
+    name: &str,
+    shared: &crate::manager::SharedWallet,
+    guard: &crate::manager::ScanGuard,
+    start: u32,
+    stop: u32,
+) -> Result<Option<u32>, RpcError> {
     tracing::info!("[{name}] Rescan started from block {start} to {stop}");
     let mut next = start;
     let mut last_scanned = None;
@@ -86,7 +129,7 @@ async fn rescanblockchain(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
         guard.scan.set_reached(next);
     }
     tracing::info!("[{name}] Rescan completed in {} ms", guard.scan.started.elapsed().as_millis());
-    Ok(json!({ "start_height": start, "stop_height": last_scanned }))
+    Ok(last_scanned)
 }
 
 async fn abortrescan(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {

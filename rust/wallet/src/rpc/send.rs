@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use bdk_wallet::error::{BuildFeeBumpError, CreateTxError};
 use bitcoin::consensus::serialize;
 use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::rand::seq::SliceRandom;
-use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence, Transaction, TxOut};
+use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence, Transaction, TxIn, TxOut};
 use serde_json::{json, Map, Value};
 
 use hashvive_interfaces::BroadcastError;
@@ -17,9 +16,10 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 use hashvive_script::transaction::construct;
 
-use super::fund::{as_wallet_error, fund, settle_fee, FundOptions, Funding};
+use super::fund::{as_wallet_error, fund, FundOptions, Funding};
 use super::{ensure_unlocked, method, node, request_wallet};
 use crate::manager::WalletManager;
+use crate::spend::SpendError;
 use crate::wallet::Wallet;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
@@ -282,12 +282,12 @@ async fn settxfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     Ok(json!(true))
 }
 
-pub(super) fn create_error(e: CreateTxError) -> RpcError {
+pub(super) fn create_error(e: SpendError) -> RpcError {
     match e {
-        CreateTxError::CoinSelection(_) => RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds"),
-        CreateTxError::OutputBelowDustLimit(_) => {
-            RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, "Transaction amount too small")
+        SpendError::InsufficientFunds | SpendError::OutputBelowDust => {
+            RpcError::new(codes::RPC_WALLET_INSUFFICIENT_FUNDS, e.to_string())
         }
+        SpendError::Wallet(e) => e.into(),
         other => RpcError::new(codes::RPC_WALLET_ERROR, other.to_string()),
     }
 }
@@ -493,7 +493,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     ensure_unlocked(&wallet)?;
     let fee = choose_fee(&m, &as_call, at, wallet.pay_tx_fee()).await?;
     let wtx = wallet
-        .bdk()
+        .ledger()
         .transactions()
         .find(|t| t.tx_node.txid == txid)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
@@ -507,13 +507,19 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     if !tx.is_explicitly_rbf() {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Transaction is not BIP 125 replaceable"));
     }
-    let bdk = wallet.bdk();
-    let old_fee = bdk.calculate_fee(&tx).map_err(|_| {
-        RpcError::new(codes::RPC_WALLET_ERROR, "Transaction contains inputs that don't belong to this wallet")
-    })?;
-    let old_rate = bdk.calculate_fee_rate(&tx).map_err(|_| {
-        RpcError::new(codes::RPC_WALLET_ERROR, "Transaction contains inputs that don't belong to this wallet")
-    })?;
+    let ledger = wallet.ledger();
+    if ledger.transactions().any(|t| t.tx_node.tx.input.iter().any(|i| i.previous_output.txid == txid)) {
+        return Err(RpcError::invalid_parameter("Transaction has descendants in the wallet"));
+    }
+    let foreign =
+        || RpcError::new(codes::RPC_WALLET_ERROR, "Transaction contains inputs that don't belong to this wallet");
+    let ours =
+        |i: &TxIn| ledger.tx_graph().get_txout(i.previous_output).is_some_and(|o| ledger.is_mine(&o.script_pubkey));
+    if !tx.input.iter().all(ours) {
+        return Err(foreign());
+    }
+    let old_fee = ledger.calculate_fee(&tx).ok_or_else(foreign)?;
+    let old_rate = ledger.calculate_fee_rate(&tx).ok_or_else(foreign)?;
     let least = old_rate.to_sat_per_kwu() * 4 + INCREMENTAL_RELAY_FEE;
     let sat_per_kvb = match (explicit_rate, fee.sat_per_kvb < least) {
         (true, true) => {
@@ -526,28 +532,37 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         (false, true) => least,
         (_, false) => fee.sat_per_kvb,
     };
-    let mut psbt = {
-        let mut builder = wallet.bdk_mut().build_fee_bump(txid).map_err(|e| match e {
-            BuildFeeBumpError::TransactionConfirmed(_) => RpcError::new(
-                codes::RPC_WALLET_ERROR,
-                "Transaction has been mined, or is conflicted with a mined transaction",
-            ),
-            BuildFeeBumpError::IrreplaceableTransaction(_) => {
-                RpcError::new(codes::RPC_WALLET_ERROR, "Transaction is not BIP 125 replaceable")
-            }
-            other => RpcError::new(codes::RPC_WALLET_ERROR, other.to_string()),
-        })?;
-        builder.fee_rate(FeeChoice { sat_per_kvb, reason: fee.reason }.per_weight());
-        if options.get("replaceable").and_then(Value::as_bool) == Some(false) {
-            builder.set_exact_sequence(Sequence::ENABLE_LOCKTIME_NO_RBF);
-        }
-        builder.finish().map_err(create_error)?
+    // As the reference bumps (`CreateRateBumpTransaction`): the same inputs
+    // and outputs but the change, funded anew at the higher rate, so the
+    // change shrinks or more coins come in.
+    let mut outputs = tx.output.clone();
+    let change = outputs.iter().position(|o| wallet.is_change(&o.script_pubkey)).map(|at| outputs.remove(at));
+    let replaceable = options.get("replaceable").and_then(Value::as_bool) != Some(false);
+    let template = Transaction {
+        version: tx.version,
+        lock_time: tx.lock_time,
+        input: tx
+            .input
+            .iter()
+            .map(|i| TxIn {
+                previous_output: i.previous_output,
+                sequence: if replaceable { i.sequence } else { Sequence::ENABLE_LOCKTIME_NO_RBF },
+                ..TxIn::default()
+            })
+            .collect(),
+        output: outputs,
     };
-    let change = psbt.unsigned_tx.output.iter().position(|o| {
-        matches!(wallet.bdk().derivation_of_spk(o.script_pubkey.clone()), Some((bdk_wallet::KeychainKind::Internal, _)))
-    });
-    settle_fee(&wallet, &mut psbt, &FeeChoice { sat_per_kvb, reason: fee.reason }, &[], change)?;
-    let new_fee = psbt.fee().map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    let funding = Funding {
+        change_address: change.map(|c| c.script_pubkey),
+        replaceable,
+        lock_time: Some(tx.lock_time),
+        replacing: Some((*tx).clone()),
+        ..Funding::outputs(template)
+    };
+    let funded = fund(&m, &mut wallet, funding, &FeeChoice { sat_per_kvb, reason: fee.reason })
+        .await
+        .map_err(as_wallet_error)?;
+    let (psbt, new_fee) = (funded.psbt, funded.fee);
     let new_txid = commit(&m, &mut wallet, psbt, Some(txid)).await?;
     Ok(json!({
         "txid": new_txid.to_string(),

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use bdk_wallet::TxOrdering;
 use bitcoin::absolute::LockTime;
 use bitcoin::{Address, Amount, OutPoint, Sequence, Transaction, TxIn, TxOut, Witness};
 use serde_json::{Map, Value};
@@ -15,8 +14,8 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::balances::unspent;
-use super::fund::{estimated_vsize, input_vsize};
-use super::send::{choose_fee, create_error, fee_instructions, finish, parse_address, require_min_rate, FeeParams};
+use super::fund::{anti_fee_sniping, estimated_vsize, input_vsize};
+use super::send::{choose_fee, fee_instructions, finish, parse_address, require_min_rate, FeeParams};
 use super::{method, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
@@ -91,13 +90,13 @@ fn named_inputs(wallet: &Wallet, inputs: &[Value]) -> Result<Vec<(OutPoint, Opti
                     RpcError::invalid_parameter("Invalid parameter, sequence number is out of range")
                 })?)),
             };
-        if wallet.bdk().get_utxo(outpoint).is_none() {
+        if wallet.ledger().get_utxo(outpoint).is_none() {
             // A coin the wallet had is spent; any other is not the wallet's.
             let ours = wallet
-                .bdk()
+                .ledger()
                 .tx_graph()
                 .get_txout(outpoint)
-                .is_some_and(|o| wallet.bdk().is_mine(o.script_pubkey.clone()));
+                .is_some_and(|o| wallet.ledger().is_mine(&o.script_pubkey));
             let state = match ours {
                 true => "Input not available. UTXO ({}) was already spent.",
                 false => "Input not found. UTXO ({}) is not part of wallet.",
@@ -178,7 +177,7 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
             "Invalid parameter combination: Sequence number(s) contradict replaceable option",
         ));
     }
-    let total: Amount = coins.iter().filter_map(|(o, _)| wallet.bdk().get_utxo(*o)).map(|u| u.txout.value).sum();
+    let total: Amount = coins.iter().filter_map(|(o, _)| wallet.ledger().get_utxo(*o)).map(|u| u.txout.value).sum();
 
     // The size once signed, from the transaction's shape: the amounts to
     // share do not change it.
@@ -263,24 +262,15 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         outputs.push((spk, value));
     }
 
-    let mut psbt = {
-        let mut builder = wallet.bdk_mut().build_tx();
-        builder
-            .add_utxos(&coins.iter().map(|(o, _)| *o).collect::<Vec<_>>())
-            .map_err(|e| RpcError::invalid_parameter(e.to_string()))?;
-        builder.manually_selected_only().ordering(TxOrdering::Untouched).fee_absolute(fee_amount);
-        for (spk, value) in outputs {
-            builder.add_recipient(spk, value);
-        }
-        if let Some(locktime) = locktime {
-            builder.nlocktime(locktime);
-        }
-        builder.finish().map_err(create_error)?
+    // Every coin is spent and the outputs take all but the fee: no selection.
+    let tx = Transaction {
+        output: outputs.into_iter().map(|(script_pubkey, value)| TxOut { value, script_pubkey }).collect(),
+        lock_time: locktime.unwrap_or_else(|| anti_fee_sniping(&wallet)),
+        ..shape
     };
-    // Each input's own sequence, as asked (bdk gives them all one).
-    for (txin, (_, sequence)) in psbt.unsigned_tx.input.iter_mut().zip(&coins) {
-        txin.sequence = *sequence;
-    }
+    let mut psbt =
+        bitcoin::Psbt::from_unsigned_tx(tx).map_err(|e| RpcError::new(codes::RPC_WALLET_ERROR, e.to_string()))?;
+    wallet.update_psbt(&mut psbt, true);
     if flag("lock_unspents", false) {
         for (outpoint, _) in &coins {
             wallet.lock_coin(*outpoint, false)?;
