@@ -30,6 +30,9 @@ interface Chain {
     # Each outpoint is a txid and an output index (36 bytes, as in a
     # transaction); each result a serialized output, empty when not found.
     findCoins @14 (context :Proxy.Context, outpoints :List(Data)) -> (result :List(Data));
+    # Adds an item to a list setting of the node's settings.json (present),
+    # or takes it out; false when the file cannot be written.
+    editSettingsList @15 (context :Proxy.Context, name :Text, item :Text, present :Bool) -> (result :Bool);
 }
 
 interface ChainNotifications {

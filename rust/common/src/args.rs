@@ -55,6 +55,8 @@ pub struct Args {
     known: HashMap<&'static str, u8>,
     forced: Source,
     command_line: Source,
+    /// `settings.json`'s values: after the command line, before the config file.
+    rw: Source,
     /// Config file values keyed by section ("" for the top level).
     config: HashMap<String, Source>,
     chain: Option<Chain>,
@@ -70,6 +72,7 @@ impl Args {
             known: defs.iter().map(|d| (d.name, d.flags)).collect(),
             forced: Source::default(),
             command_line: Source::default(),
+            rw: Source::default(),
             config: HashMap::new(),
             chain: None,
             warnings: Vec::new(),
@@ -313,6 +316,9 @@ impl Args {
         if let Some(v) = self.command_line.get(name).and_then(<[Setting]>::last) {
             return Some(v);
         }
+        if let Some(v) = self.rw.get(name).and_then(<[Setting]>::last) {
+            return Some(v);
+        }
         let chain = self.chain.unwrap_or(Chain::Main);
         if chain_scoped {
             if let Some(v) = self.config.get(chain.name()).and_then(|s| s.get(name)).and_then(<[Setting]>::first) {
@@ -380,9 +386,10 @@ impl Args {
         }
     }
 
-    /// Every value of a multi-valued option: command line values (after the last
-    /// negation) and, when the command line has none, the config file's chain
-    /// section then top level. A negation anywhere clears what came before.
+    /// Every value of a multi-valued option: command line values (after the
+    /// last negation) and, when the command line has none, the config file's
+    /// chain section then top level; then `settings.json`'s, unless the
+    /// command line negated the option. A negation clears what came before.
     pub fn get_all(&self, name: &str) -> Vec<String> {
         fn collect(settings: &[Setting]) -> Vec<String> {
             let start = settings.iter().rposition(|s| *s == Setting::Negated).map_or(0, |i| i + 1);
@@ -397,9 +404,21 @@ impl Args {
         if let Some(v) = self.forced.get(name) {
             return collect(v);
         }
-        if let Some(v) = self.command_line.get(name) {
-            return collect(v);
+        let mut all = match self.command_line.get(name) {
+            Some(v) if v.contains(&Setting::Negated) => return collect(v),
+            Some(v) => collect(v),
+            None => collect(&self.config_values(name)),
+        };
+        for value in self.rw.get(name).map(collect).unwrap_or_default() {
+            if !all.contains(&value) {
+                all.push(value);
+            }
         }
+        all
+    }
+
+    /// The config file's values of `name`: the chain's section, then the top level.
+    fn config_values(&self, name: &str) -> Vec<Setting> {
         let chain = self.chain.unwrap_or(Chain::Main);
         let mut all = Vec::new();
         if let Some(v) = self.config.get(chain.name()).and_then(|s| s.get(name)) {
@@ -411,7 +430,33 @@ impl Args {
                 all.extend_from_slice(v);
             }
         }
-        collect(&all)
+        all
+    }
+
+    /// Takes `settings.json`'s values: strings as they are, booleans as
+    /// `1`/`0`, numbers as written, lists as several values.
+    pub fn set_rw_settings(&mut self, settings: &crate::rw_settings::RwSettings) {
+        fn text(v: &serde_json::Value) -> Option<String> {
+            match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        }
+        self.rw = Source::default();
+        for (name, value) in settings.values() {
+            match value {
+                serde_json::Value::Array(items) => {
+                    items.iter().filter_map(text).for_each(|t| self.rw.push(name, Setting::Value(t)))
+                }
+                other => {
+                    if let Some(t) = text(other) {
+                        self.rw.push(name, Setting::Value(t));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -515,6 +560,22 @@ mod tests {
         let mut args = Args::new(&defs());
         args.parse_command_line(argv.iter().copied())?;
         Ok(args)
+    }
+
+    #[test]
+    fn settings_json_comes_after_the_command_line_and_adds_to_its_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"debug": ["net", "rpc"], "port": 1, "printtoconsole": true}"#).unwrap();
+        let settings = crate::rw_settings::RwSettings::load(Some(path)).unwrap();
+        let mut args = parse(&["-debug=net", "-port=2"]).unwrap();
+        args.set_rw_settings(&settings);
+        assert_eq!(args.get_all("debug"), ["net", "rpc"]);
+        assert_eq!(args.get("port").as_deref(), Some("2"));
+        assert!(args.get_bool("printtoconsole", false));
+        let mut negated = parse(&["-nodebug"]).unwrap();
+        negated.set_rw_settings(&settings);
+        assert!(negated.get_all("debug").is_empty());
     }
 
     #[test]

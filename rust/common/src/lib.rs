@@ -9,6 +9,7 @@ pub mod hostport;
 pub mod logging;
 pub mod options;
 pub mod programs;
+pub mod rw_settings;
 pub mod settings;
 pub mod shutdown;
 pub mod time;

@@ -368,6 +368,10 @@ pub trait Chain: Send + Sync {
     /// are spendable now: in the mempool or unspent in the active chain
     /// (the reference's `findCoins`, for signing what a wallet did not make).
     async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>>;
+    /// Adds `item` to list setting `name` of the node's `settings.json`
+    /// (`present`), or takes it out; `false` when the file cannot be written
+    /// (`-nosettings`, a read-only disk). Wallets keep `load_on_startup` so.
+    async fn edit_settings_list(&self, name: String, item: String, present: bool) -> Result<bool>;
     /// Every serialized mempool transaction, parents first (the reference's
     /// `requestMempoolTransactions`): what a wallet loaded now has missed.
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>>;

@@ -65,6 +65,9 @@ impl Chain for TestChain {
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>> {
         Ok(vec![vec![0xaa], vec![]])
     }
+    async fn edit_settings_list(&self, name: String, item: String, present: bool) -> Result<bool> {
+        Ok(name == "wallet" && item == "w1" && present)
+    }
     async fn broadcast_transaction(
         &self,
         tx: Vec<u8>,
@@ -211,6 +214,8 @@ fn chain_calls_round_trip() {
         let coins = chain.find_coins(vec![([1; 32], 7), ([2; 32], 0)]).await.unwrap();
         assert_eq!(coins, vec![Some(vec![7; 9]), None]);
         assert_eq!(chain.mempool_transactions().await.unwrap(), vec![vec![0xaa], vec![]]);
+        assert!(chain.edit_settings_list("wallet".into(), "w1".into(), true).await.unwrap());
+        assert!(!chain.edit_settings_list("wallet".into(), "w1".into(), false).await.unwrap());
         assert_eq!(chain.broadcast_transaction(vec![0], 0).await.unwrap(), Ok(()));
         assert_eq!(chain.broadcast_transaction(vec![1], 0).await.unwrap(), Err(BroadcastError::MissingInputs));
         assert_eq!(chain.broadcast_transaction(vec![2], 0).await.unwrap(), Err(BroadcastError::AlreadyInChain));

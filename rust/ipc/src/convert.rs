@@ -164,7 +164,7 @@ pub(crate) fn write_removal_reason(r: RemovalReason) -> chain_capnp::RemovalReas
     }
 }
 
-fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, capnp::Error> {
+pub(crate) fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, capnp::Error> {
     Ok(r?.to_string()?)
 }
 

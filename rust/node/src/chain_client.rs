@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use hashvive_chain::{ChainEvent, Chainstate};
+use hashvive_common::rw_settings::RwSettings;
 use hashvive_interfaces::{
     async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler, Result,
     RpcActor, RpcCall, RpcCommand,
@@ -21,15 +22,19 @@ use hashvive_rpc::{RpcError, RpcTable};
 
 use crate::rpc::chaintx::{broadcast, FeeCap};
 
-/// The chain state and RPC table, as a wallet sees them.
+/// The node's `settings.json`, shared by whoever edits it.
+pub type SharedRwSettings = Arc<std::sync::Mutex<RwSettings>>;
+
+/// The chain state, RPC table and settings file, as a wallet sees them.
 pub struct NodeChain {
     chainstate: Arc<Chainstate>,
     table: Arc<RpcTable>,
+    rw_settings: SharedRwSettings,
 }
 
 impl NodeChain {
-    pub fn new(chainstate: Arc<Chainstate>, table: Arc<RpcTable>) -> NodeChain {
-        NodeChain { chainstate, table }
+    pub fn new(chainstate: Arc<Chainstate>, table: Arc<RpcTable>, rw_settings: SharedRwSettings) -> NodeChain {
+        NodeChain { chainstate, table, rw_settings }
     }
 
     /// Runs chain work (locks, disk reads) off the async threads.
@@ -98,6 +103,21 @@ impl Chain for NodeChain {
     async fn is_in_mempool(&self, txid: [u8; 32]) -> Result<bool> {
         let txid = Txid::from_byte_array(txid);
         Ok(self.chainstate.with_mempool(|m| m.contains(&txid)))
+    }
+
+    async fn edit_settings_list(&self, name: String, item: String, present: bool) -> Result<bool> {
+        let settings = self.rw_settings.clone();
+        // A file write: off the async threads.
+        let edited = tokio::task::spawn_blocking(move || {
+            let mut settings = settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            settings.edit_list(&name, &item, present)
+        })
+        .await
+        .map_err(|e| Error::Remote(format!("settings edit failed: {e}")))?;
+        if let Err(e) = &edited {
+            tracing::warn!("{e}");
+        }
+        Ok(edited.is_ok())
     }
 
     async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>> {

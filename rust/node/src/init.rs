@@ -21,6 +21,7 @@ use hashvive_common::datadir::chain_datadir;
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::logging::{self, LogHandle, LogOptions};
 use hashvive_common::options::node_options;
+use hashvive_common::rw_settings::RwSettings;
 use hashvive_common::settings::{Settings, CONF_FILENAME};
 use hashvive_common::shutdown::Shutdown;
 use hashvive_common::{time, version};
@@ -28,6 +29,7 @@ use hashvive_interfaces::Ipc;
 use hashvive_rpc::RpcTable;
 
 use crate::chain::chain_config;
+use crate::chain_client::SharedRwSettings;
 use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
@@ -157,6 +159,13 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     let rpc = rpc_settings(&args, chain, &chain_dir)?;
     let log_options = LogOptions::from_args(&args, &chain_dir)?;
     let _lock = DatadirLock::acquire(&chain_dir)?;
+    // Read, and written back at once, so a settings file that cannot be
+    // written stops the node now rather than a `createwallet` later.
+    let rw_settings = RwSettings::for_args(&args, &chain_dir).map_err(|e| InitError::new(e.to_string()))?;
+    if rw_settings.enabled() {
+        rw_settings.write().map_err(|e| InitError::new(e.to_string()))?;
+    }
+    args.set_rw_settings(&rw_settings);
     let daemon_notifier = match (args.get_bool("daemon", false), args.get_bool("daemonwait", false)) {
         (false, false) => None,
         (_, wait) => Some(daemon::daemonize(wait)?),
@@ -199,6 +208,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         persist_mempool: args.get_bool("persistmempool", true),
         persist_mempool_v1: args.get_bool("persistmempoolv1", false),
         chain_dir,
+        rw_settings: Arc::new(std::sync::Mutex::new(rw_settings)),
         server: args.get_bool("server", true),
         log,
         cli_name: "hashvive-cli",
@@ -238,6 +248,8 @@ struct RunningNode {
     persist_mempool: bool,
     persist_mempool_v1: bool,
     chain_dir: PathBuf,
+    /// `settings.json`, which wallets edit through `Chain`.
+    rw_settings: SharedRwSettings,
     server: bool,
     log: LogHandle,
     cli_name: &'static str,
@@ -356,7 +368,8 @@ impl RunningNode {
     ) -> Result<Option<Arc<Wallets>>, InitError> {
         let Some(start) = self.wallet.take() else { return Ok(None) };
         table.set_warmup(Some("Loading wallet...".into()));
-        let chain = Arc::new(crate::chain_client::NodeChain::new(chainstate.clone(), table.clone()));
+        let chain =
+            Arc::new(crate::chain_client::NodeChain::new(chainstate.clone(), table.clone(), self.rw_settings.clone()));
         let wallets = Wallets::start(start, chain, self.ipc.clone(), table.clone()).await.map_err(InitError::new)?;
         Ok(Some(wallets))
     }
@@ -368,8 +381,13 @@ impl RunningNode {
         table: Arc<RpcTable>,
     ) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
-        let init =
-            Arc::new(NodeInit { chain: self.chain, chainstate, table, runtime: tokio::runtime::Handle::current() });
+        let init = Arc::new(NodeInit {
+            chain: self.chain,
+            chainstate,
+            table,
+            rw_settings: self.rw_settings.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        });
         Ok(Some(ipc.listen(&self.ipc_bind, &self.chain_dir, init).await?))
     }
 

@@ -406,6 +406,7 @@ pub struct NodeInit {
     pub chain: Chain,
     pub chainstate: Arc<Chainstate>,
     pub table: Arc<RpcTable>,
+    pub rw_settings: crate::chain_client::SharedRwSettings,
     pub runtime: tokio::runtime::Handle,
 }
 
@@ -425,7 +426,11 @@ impl Init for NodeInit {
     }
 
     async fn make_chain(&self) -> Result<Arc<dyn hashvive_interfaces::Chain>> {
-        Ok(Arc::new(crate::chain_client::NodeChain::new(self.chainstate.clone(), self.table.clone())))
+        Ok(Arc::new(crate::chain_client::NodeChain::new(
+            self.chainstate.clone(),
+            self.table.clone(),
+            self.rw_settings.clone(),
+        )))
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use hashvive_common::datadir::chain_datadir;
 use hashvive_common::logging::{self, LogHandle, LogOptions};
 use hashvive_common::options::{node_options, OptionDef};
+use hashvive_common::rw_settings::RwSettings;
 use hashvive_common::settings::Settings;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -35,8 +36,11 @@ impl WalletProcessSettings {
         Self::from_settings(settings)
     }
 
-    pub fn from_settings(settings: Settings) -> std::result::Result<WalletProcessSettings, String> {
+    pub fn from_settings(mut settings: Settings) -> std::result::Result<WalletProcessSettings, String> {
         let chain_dir = chain_datadir(&settings.datadir, settings.chain).map_err(|e| e.to_string())?;
+        // The node's `settings.json`, read only: the node writes it.
+        let rw = RwSettings::for_args(&settings.args, &chain_dir).map_err(|e| e.to_string())?;
+        settings.args.set_rw_settings(&rw);
         let network = hashvive_consensus::params::network(settings.chain);
         let startup = WalletStartup::from_args(&settings.args, &chain_dir, network).map_err(|e| e.to_string())?;
         Ok(WalletProcessSettings { settings, chain_dir, startup })

@@ -2,7 +2,7 @@
 //! in a temporary directory: following blocks and the mempool, the RPC
 //! methods as the node's table serves them, a reorganisation, and reloading.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bitcoin::{Address, Amount, BlockHash, Network, ScriptBuf};
@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use hashvive_chain::mempool::MempoolOptions;
 use hashvive_chain::{ChainConfig, Chainstate};
+use hashvive_common::rw_settings::RwSettings;
 use hashvive_consensus::ChainParams;
 use hashvive_node::chain_client::NodeChain;
 use hashvive_policy::PolicyOptions;
@@ -44,7 +45,9 @@ fn node() -> Node {
 
 impl Node {
     async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
-        let chain = Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone()));
+        let settings = RwSettings::load(Some(self._dir.path().join("settings.json"))).unwrap();
+        let chain =
+            Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone(), Arc::new(Mutex::new(settings))));
         let options = WalletOptions {
             fallback_fee: 20_000,
             keypool: 50,

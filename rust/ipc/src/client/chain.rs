@@ -144,6 +144,21 @@ impl Chain for ChainProxy {
         )
     }
 
+    async fn edit_settings_list(&self, name: String, item: String, present: bool) -> Result<bool> {
+        call!(
+            self,
+            p,
+            edit_settings_list_request,
+            "Chain.editSettingsList",
+            |params| {
+                params.set_name(&name);
+                params.set_item(&item);
+                params.set_present(present);
+            },
+            |results| Ok(results.get_result())
+        )
+    }
+
     async fn mempool_transactions(&self) -> Result<Vec<Vec<u8>>> {
         call!(self, p, mempool_transactions_request, "Chain.mempoolTransactions", |params| {}, |results| {
             data_list(results.get_result())

@@ -11,7 +11,7 @@ use hashvive_interfaces::{BroadcastError, Chain, ChainNotifications, Handler, Rp
 use super::{context_thread, log_results, ConnectionState, Held};
 use crate::client::{ChainNotificationsProxy, RpcActorProxy};
 use crate::convert::{
-    hash32, read_block_ref, read_removal_reason, read_rpc_call, read_rpc_command, to_capnp, write_block_ref,
+    hash32, read_block_ref, read_removal_reason, read_rpc_call, read_rpc_command, text, to_capnp, write_block_ref,
 };
 use crate::log;
 use crate::schema::chain_capnp::{self, chain, chain_notifications, rpc_actor};
@@ -158,6 +158,24 @@ impl chain::Server for ChainServer {
         let coins: Vec<Vec<u8>> = coins.into_iter().map(Option::unwrap_or_default).collect();
         write_data_list(results.get().init_result(coins.len() as u32), &coins);
         log_results(request, "Chain.findCoins$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn edit_settings_list(
+        self: Rc<Self>,
+        params: chain::EditSettingsListParams,
+        mut results: chain::EditSettingsListResults,
+    ) -> Result<(), capnp::Error> {
+        let chain = self.chain.get()?;
+        let (name, item, present) = {
+            let p = params.get()?;
+            (text(p.get_name())?, text(p.get_item())?, p.get_present())
+        };
+        let (request, written) = serve!(self, params, "Chain.editSettingsList", async move {
+            chain.edit_settings_list(name, item, present).await
+        });
+        results.get().set_result(written);
+        log_results(request, "Chain.editSettingsList$Results", &results.get().into_reader());
         Ok(())
     }
 

@@ -13,8 +13,8 @@ use super::method;
 use crate::manager::WalletManager;
 use crate::wallet::CreateOptions;
 
-/// The reference's warning when `load_on_startup` cannot be saved; it cannot
-/// be yet, as `settings.json` is not written by wallets so far.
+/// The reference's warning when `load_on_startup` cannot be saved in the
+/// node's `settings.json`.
 const STARTUP_SETTING_WARNING: &str =
     "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.";
 
@@ -90,11 +90,22 @@ fn str_param(call: &Call, i: usize) -> Option<&str> {
     call.param(i).and_then(Value::as_str)
 }
 
+/// Adds wallet `name` to the node's start-up list (`load_on_startup` true)
+/// or takes it out (false); null leaves the list alone. The warnings to give.
+async fn update_startup(m: &WalletManager, name: &str, load_on_startup: Option<bool>) -> Vec<&'static str> {
+    let Some(present) = load_on_startup else { return Vec::new() };
+    match m.chain().edit_settings_list("wallet".into(), name.to_string(), present).await {
+        Ok(true) => Vec::new(),
+        _ => vec![STARTUP_SETTING_WARNING],
+    }
+}
+
 /// `{name, warnings?}` as `createwallet` and `loadwallet` answer.
-fn loaded_result(name: &str, load_on_startup: Option<bool>) -> Value {
+async fn loaded_result(m: &WalletManager, name: &str, load_on_startup: Option<bool>) -> Value {
     let mut result = json!({ "name": name });
-    if load_on_startup.is_some() {
-        result["warnings"] = json!([STARTUP_SETTING_WARNING]);
+    let warnings = update_startup(m, name, load_on_startup).await;
+    if !warnings.is_empty() {
+        result["warnings"] = json!(warnings);
     }
     result
 }
@@ -128,7 +139,7 @@ async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
         ..CreateOptions::default()
     };
     m.create_wallet(&name, options).await?;
-    let mut result = loaded_result(&name, flag(&call, 6));
+    let mut result = loaded_result(&m, &name, flag(&call, 6)).await;
     if passphrase == Some("") {
         let warnings = result.as_object_mut().and_then(|r| {
             r.entry("warnings").or_insert_with(|| json!([])).as_array_mut().map(|w| {
@@ -143,7 +154,7 @@ async fn createwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
 async fn loadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let name = str_param(&call, 0).unwrap_or_default().to_string();
     m.load_wallet(&name).await?;
-    Ok(loaded_result(&name, flag(&call, 1)))
+    Ok(loaded_result(&m, &name, flag(&call, 1)).await)
 }
 
 async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
@@ -162,8 +173,9 @@ async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
         RpcError::new(codes::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded")
     })?;
     let mut result = json!({});
-    if flag(&call, 1).is_some() {
-        result["warnings"] = json!([STARTUP_SETTING_WARNING]);
+    let warnings = update_startup(&m, &name, flag(&call, 1)).await;
+    if !warnings.is_empty() {
+        result["warnings"] = json!(warnings);
     }
     Ok(result)
 }
@@ -190,5 +202,5 @@ async fn restorewallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
         return Err(RpcError::invalid_parameter("Backup file does not exist"));
     }
     m.restore_wallet(&name, &backup).await?;
-    Ok(loaded_result(&name, flag(&call, 2)))
+    Ok(loaded_result(&m, &name, flag(&call, 2)).await)
 }
