@@ -43,6 +43,7 @@ class WalletDescriptorsTest(HashviveTestFramework):
             assert change.startswith(prefixes), (kind, change)
             info = alice.getaddressinfo(address)
             assert info["ismine"] and info["solvable"] and not info["ischange"]
+            assert info["timestamp"] > 0
             assert_equal(info["labels"], [f"from {kind}"])
             assert alice.getaddressinfo(change)["ischange"]
             assert info["parent_desc"].startswith({"legacy": "pkh(", "p2sh-segwit": "sh(wpkh(",
@@ -165,6 +166,24 @@ class WalletDescriptorsTest(HashviveTestFramework):
         assert_equal(result, [{"success": True}])
         assert blank.getnewaddress("", "bech32m").startswith("bcrt1p")
         assert_raises_rpc_error(-12, "Error: No bech32 addresses available.", blank.getnewaddress, "", "bech32")
+
+        self.log.info("a 2-of-2 multisig descriptor with both keys receives and spends")
+        key_a = private["pkh("].split("(")[1].split("/")[0]
+        key_b = miner.listdescriptors(True)["descriptors"][0]["desc"].split("(")[-1].split("/")[0]
+        multisig = f"wsh(multi(2,{key_a}/7/*,{key_b}/7/*))"
+        multisig += "#" + node.getdescriptorinfo(multisig)["checksum"]
+        node.createwallet(wallet_name="multi", blank=True)
+        multi = node.get_wallet_rpc("multi")
+        assert_equal(multi.importdescriptors([{"desc": multisig, "timestamp": "now", "active": True}]),
+                     [{"success": True}])
+        shared = multi.getnewaddress()
+        assert_equal(len(multi.getaddressinfo(shared)["witness_program"]), 64)
+        miner.sendtoaddress(shared, 2)
+        node.generatetoaddress(1, miner.getnewaddress())
+        spent = multi.sendall([elsewhere])
+        assert_equal(spent["complete"], True)
+        assert spent["txid"] in node.getrawmempool()
+        assert_equal(len(node.getrawtransaction(spent["txid"], True)["vin"][0]["txinwitness"]), 4)
 
         self.log.info("descriptors and their roles survive a reload; -addresstype picks the default")
         watch_balance = watch.getbalances()["mine"]

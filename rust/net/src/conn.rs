@@ -85,6 +85,10 @@ pub struct PeerStats {
     /// Seconds since the epoch; 0 before anything was sent or received.
     pub last_send: i64,
     pub last_recv: i64,
+    /// When the peer last gave us a block / a transaction we did not have
+    /// (seconds since the epoch; 0 never): what protects it from eviction.
+    pub last_block: i64,
+    pub last_transaction: i64,
     pub bytes_sent: u64,
     pub bytes_recv: u64,
     pub bytes_sent_per_msg: BTreeMap<String, u64>,
@@ -179,6 +183,11 @@ impl Peer {
 
     pub fn request_disconnect(&self) {
         self.disconnect.send_replace(true);
+    }
+
+    /// Asked to close, and not gone yet.
+    pub fn disconnecting(&self) -> bool {
+        *self.disconnect.borrow()
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`config`]: the connection options.
 //! - [`addrman`]: addresses of peers, kept in `peers.dat`.
 //! - [`banman`]: manual bans, kept in `banlist.json`.
+//! - `eviction`: which inbound peer makes room when the slots are full.
 //! - `manager`: listeners, outbound connections, the peer table ([`NetManager`]).
 //! - `conn`: a connection's reader and writer tasks, byte budgets, statistics.
 //! - `processing`: one peer's protocol (handshake, pings, sync, relay).
@@ -20,6 +21,7 @@ pub mod addrman;
 pub mod banman;
 pub mod config;
 mod conn;
+mod eviction;
 mod known;
 mod manager;
 pub mod permissions;

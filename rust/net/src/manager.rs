@@ -24,6 +24,7 @@ use crate::addrman::{AddrInfo, AddrMan, MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
 use crate::banman::{Ban, BanMan, Subnet};
 use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
+use crate::eviction::{select_to_evict, Candidate};
 use crate::known::RecentSet;
 use crate::permissions::Permissions;
 use crate::protocol::{
@@ -107,6 +108,9 @@ pub(crate) struct Shared {
     pub(crate) addrman: Mutex<AddrMan>,
     /// The answer to `getaddr`, and when it is drawn again (mockable seconds).
     getaddr_cache: Mutex<(i64, Vec<AddrInfo>)>,
+    /// Keys network groups for eviction, so which groups are protected
+    /// cannot be predicted from outside.
+    group_key: std::hash::RandomState,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -157,6 +161,7 @@ impl NetManager {
                 None => AddrMan::default(),
             }),
             getaddr_cache: Mutex::new((i64::MIN, Vec::new())),
+            group_key: std::hash::RandomState::new(),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -605,6 +610,39 @@ impl Shared {
         }
     }
 
+    /// The inbound peer to make room for a new one (see `eviction`): never
+    /// one with the `noban` permission.
+    fn select_eviction(&self) -> Option<Arc<Peer>> {
+        use std::hash::BuildHasher;
+        let desirable = (ServiceFlags::NETWORK | ServiceFlags::WITNESS).to_u64();
+        let peers: Vec<Arc<Peer>> = lock(&self.peers)
+            .values()
+            .filter(|p| p.inbound() && !p.disconnecting() && !p.permissions.has(Permissions::NO_BAN))
+            .cloned()
+            .collect();
+        let candidates = peers
+            .iter()
+            .map(|p| {
+                let stats = p.stats();
+                let ip = p.addr.ip();
+                Candidate {
+                    id: p.id,
+                    connected: p.connected_instant.elapsed(),
+                    min_ping: stats.min_ping.map(Duration::from_secs_f64),
+                    last_block: stats.last_block,
+                    last_tx: stats.last_transaction,
+                    relevant_services: stats.services & desirable == desirable,
+                    relay_txs: stats.relay_txs,
+                    keyed_group: self.group_key.hash_one(crate::addrman::group(&ip)),
+                    is_local: ip.is_loopback(),
+                    prefer_evict: self.is_discouraged(&ip),
+                }
+            })
+            .collect();
+        let id = select_to_evict(candidates)?;
+        peers.into_iter().find(|p| p.id == id)
+    }
+
     /// Records a misbehaving address; refused later when inbound slots run short.
     pub fn discourage(&self, ip: IpAddr) {
         lock(&self.discouraged).insert(ip, Instant::now() + DISCOURAGEMENT_TIME);
@@ -758,10 +796,18 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, listener_permis
             tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
             continue;
         }
-        let inbound = lock(&shared.peers).values().filter(|p| p.inbound()).count();
+        let inbound = lock(&shared.peers).values().filter(|p| p.inbound() && !p.disconnecting()).count();
         if inbound >= shared.config.max_inbound {
-            tracing::debug!(target: "net", "connection from {addr} dropped (full)");
-            continue;
+            match shared.select_eviction() {
+                Some(peer) => {
+                    tracing::debug!(target: "net", "selected peer={} for eviction", peer.id);
+                    peer.request_disconnect();
+                }
+                None => {
+                    tracing::debug!(target: "net", "failed to find an eviction candidate - connection from {addr} dropped (full)");
+                    continue;
+                }
+            }
         }
         // As the reference: discouraged addresses only get a slot when plenty are free.
         if !trusted && inbound + 1 >= shared.config.max_inbound && shared.is_discouraged(&addr.ip()) {

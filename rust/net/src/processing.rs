@@ -930,7 +930,12 @@ impl Session {
             Ok(BlockOutcome { checked: Some(Err(rejection)), .. }) if rejection.reason != "time-too-new" => {
                 return Err(PeerError::Misbehaving(format!("invalid block {hash}: {rejection}")));
             }
-            Ok(_) => self.update_best_known(hash).await?,
+            Ok(outcome) => {
+                if outcome.new_block && matches!(outcome.checked, Some(Ok(())) | None) {
+                    self.peer.stats_mut().last_block = hashvive_common::time::now();
+                }
+                self.update_best_known(hash).await?
+            }
         }
         self.request_blocks().await
     }
@@ -1024,6 +1029,7 @@ impl Session {
         let result = self.chain(move |c| c.accept_to_mempool(Arc::new(tx), AcceptMode::Submit)).await?;
         match result {
             Ok(_) => {
+                self.peer.stats_mut().last_transaction = hashvive_common::time::now();
                 tracing::debug!(target: "mempool", "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})")
             }
             Err(reject) => {

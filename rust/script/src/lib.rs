@@ -2,6 +2,7 @@
 //! byte for byte as the reference does, so these follow its rules where
 //! rust-bitcoin's own (script printing, classification, PSBT signing) differ:
 //! - [`script`]: opcodes, assembly text, output templates, inferred descriptors;
+//! - [`format`]: scripts and transactions as JSON (`decoderawtransaction`);
 //! - [`message`]: signed messages (`signmessage`, `verifymessage`);
 //! - [`sign`]: signing inputs from keys and scripts (`SignTransaction`);
 //! - [`psbt`]: PSBT text, and signing and finalizing PSBT inputs;
@@ -10,6 +11,7 @@
 //!
 //! Shared by the node's raw transaction RPCs and the wallet's.
 
+pub mod format;
 pub mod message;
 pub mod psbt;
 pub mod script;

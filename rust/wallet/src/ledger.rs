@@ -31,6 +31,17 @@ pub type WalletTx<'a> = CanonicalTx<'a, Arc<Transaction>, ConfirmationBlockTime>
 /// Where a transaction stands: confirmed in a block, or unconfirmed.
 pub type Position = ChainPosition<ConfirmationBlockTime>;
 
+/// A transaction the wallet has recorded, in its view of the chain or out
+/// of it (replaced, abandoned, or in conflict with one in it).
+pub struct RecordedTx {
+    pub txid: Txid,
+    pub tx: Arc<Transaction>,
+    /// Where it stands; `None` out of the wallet's view of the chain.
+    pub position: Option<Position>,
+    /// When it was first seen unconfirmed, if it was.
+    pub first_seen: Option<u64>,
+}
+
 /// An output paying one of the wallet's scripts.
 #[derive(Clone, Debug)]
 pub struct WalletOutput {
@@ -202,6 +213,43 @@ impl Ledger {
             .filter(move |t| index.is_tx_relevant(&t.tx_node.tx))
     }
 
+    /// Every transaction that concerns the wallet, in its view of the chain
+    /// or not.
+    pub fn history(&self) -> Vec<RecordedTx> {
+        let positions: std::collections::HashMap<Txid, Position> =
+            self.transactions().map(|t| (t.tx_node.txid, t.chain_position)).collect();
+        self.graph
+            .graph()
+            .full_txs()
+            .filter(|node| self.graph.index.is_tx_relevant(&node.tx))
+            .map(|node| RecordedTx {
+                txid: node.txid,
+                tx: node.tx.clone(),
+                position: positions.get(&node.txid).cloned(),
+                first_seen: node.first_seen,
+            })
+            .collect()
+    }
+
+    /// The recorded transaction `txid`, in the wallet's view of the chain or not.
+    pub fn recorded(&self, txid: Txid) -> Option<RecordedTx> {
+        let node = self.graph.graph().get_tx_node(txid)?;
+        self.graph.index.is_tx_relevant(&node.tx).then(|| RecordedTx {
+            txid,
+            tx: node.tx.clone(),
+            position: self.get_tx(txid).map(|t| t.chain_position),
+            first_seen: node.first_seen,
+        })
+    }
+
+    /// The other recorded transactions that spend an output `tx` spends.
+    pub fn conflicts(&self, tx: &Transaction) -> Vec<Txid> {
+        let mut found: Vec<Txid> = self.graph.graph().direct_conflicts(tx).map(|(_, txid)| txid).collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
     pub fn get_tx(&self, txid: Txid) -> Option<WalletTx<'_>> {
         self.transactions().find(|t| t.tx_node.txid == txid)
     }
@@ -286,6 +334,16 @@ impl Ledger {
         self.staged.chain.merge(changes);
         let changes = self.graph.apply_update(update);
         self.staged.graph.merge(changes);
+        Ok(())
+    }
+
+    /// Forgets the blocks above `height`: they left the chain.
+    pub fn disconnect_above(&mut self, height: u32) -> Result<(), WalletError> {
+        let Some(lowest) = self.chain.tip().iter().take_while(|cp| cp.height() > height).last() else {
+            return Ok(());
+        };
+        let changes = self.chain.disconnect_from(lowest.block_id()).map_err(|e| WalletError::Other(e.to_string()))?;
+        self.staged.chain.merge(changes);
         Ok(())
     }
 

@@ -204,6 +204,8 @@ impl WalletManager {
         while self.chain.get_block_hash(fork.height() as i32).await? != Some(fork.hash().to_byte_array()) {
             fork = fork.prev().ok_or_else(|| WalletError::Load("the wallet is for another chain".into()))?;
         }
+        // Blocks the wallet took above the fork are no longer in the chain.
+        wallet.disconnect_above(fork.height())?;
         let mut height = fork.height() + 1;
         loop {
             let blocks = self.chain.read_blocks(height as i32, CATCH_UP_BATCH).await?;
@@ -384,9 +386,12 @@ impl ChainNotifications for Follower {
         }
     }
 
-    async fn block_disconnected(&self, _block: Vec<u8>, _height: i32) {
-        // bdk drops a disconnected block when the block replacing it at its
-        // height connects (or on the next catch-up); nothing to do before.
+    async fn block_disconnected(&self, block: Vec<u8>, height: i32) {
+        let (Some(m), Ok(block)) = (self.0.upgrade(), decode::<Block>(&block)) else { return };
+        let id = BlockId { height: height.max(0) as u32, hash: block.block_hash() };
+        // Its transactions are unconfirmed from now (those the node takes
+        // back into its mempool come back as such).
+        m.for_each(|w| w.disconnect_block(id)).await;
     }
 
     async fn updated_block_tip(&self, _tip: BlockRef) {

@@ -52,7 +52,9 @@ const FORMAT: &str = "descriptors-2";
 /// - `hashvive_meta`: facts about the wallet itself (`format`, `birth_time`,
 ///   `disable_private_keys`, `blank`);
 /// - `hashvive_labels`: the address book (`getnewaddress`, `setlabel`);
-/// - `hashvive_locked_coins`: coins locked with `lockunspent … persistent=true`.
+/// - `hashvive_locked_coins`: coins locked with `lockunspent … persistent=true`;
+/// - `hashvive_abandoned`: transactions given up with `abandontransaction`;
+/// - `hashvive_replacements`: the wallet's transactions its fee bumps replaced.
 const HASHVIVE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS hashvive_descriptors (id TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL, created INTEGER NOT NULL, internal INTEGER NOT NULL, active INTEGER NOT NULL, range_end INTEGER);
     CREATE TABLE IF NOT EXISTS hashvive_private_descriptors (id TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL);
@@ -60,6 +62,8 @@ const HASHVIVE_TABLES: &str = "
     CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_labels (address TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_locked_coins (txid TEXT NOT NULL, vout INTEGER NOT NULL, PRIMARY KEY (txid, vout));
+    CREATE TABLE IF NOT EXISTS hashvive_abandoned (txid TEXT PRIMARY KEY NOT NULL);
+    CREATE TABLE IF NOT EXISTS hashvive_replacements (txid TEXT PRIMARY KEY NOT NULL, replaced_by TEXT NOT NULL);
 ";
 
 /// How a new wallet starts (`createwallet`'s flags).
@@ -133,6 +137,10 @@ pub struct Wallet {
     locked: BTreeMap<OutPoint, bool>,
     /// Labels by address (as text, for the network).
     labels: BTreeMap<String, String>,
+    /// Transactions given up (`abandontransaction`).
+    abandoned: std::collections::BTreeSet<Txid>,
+    /// Transactions replaced by a fee bump, with their replacement.
+    replacements: BTreeMap<Txid, Txid>,
     /// When the wallet was created (seconds since the epoch; 0 if unknown).
     birth_time: u64,
     /// The fee rate sends pay (sat/kvB) unless told otherwise, 0 to
@@ -240,6 +248,8 @@ impl Wallet {
             unlock_count: 0,
             locked: BTreeMap::new(),
             labels: BTreeMap::new(),
+            abandoned: Default::default(),
+            replacements: BTreeMap::new(),
             birth_time,
             pay_tx_fee: 0,
         };
@@ -342,6 +352,24 @@ impl Wallet {
             let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             stored.collect::<Result<BTreeMap<_, _>, _>>()?
         };
+        let txid = |text: String| -> Result<Txid, WalletError> {
+            text.parse().map_err(|e| WalletError::Load(format!("a recorded txid: {e}")))
+        };
+        let abandoned = {
+            let mut rows = db.prepare("SELECT txid FROM hashvive_abandoned")?;
+            let stored = rows.query_map([], |r| r.get::<_, String>(0))?;
+            stored.map(|row| txid(row?)).collect::<Result<_, WalletError>>()?
+        };
+        let replacements = {
+            let mut rows = db.prepare("SELECT txid, replaced_by FROM hashvive_replacements")?;
+            let stored = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            stored
+                .map(|row| {
+                    let (old, new) = row?;
+                    Ok((txid(old)?, txid(new)?))
+                })
+                .collect::<Result<_, WalletError>>()?
+        };
         let flag = |key| -> Result<bool, WalletError> { Ok(meta(&db, key)?.as_deref() == Some("1")) };
         let (disable_private_keys, blank) = (flag("disable_private_keys")?, flag("blank")?);
         let birth_time = meta(&db, "birth_time")?.and_then(|t| t.parse().ok()).unwrap_or(0);
@@ -360,6 +388,8 @@ impl Wallet {
             unlock_count: 0,
             locked,
             labels,
+            abandoned,
+            replacements,
             birth_time,
             pay_tx_fee: 0,
         })
@@ -805,6 +835,21 @@ impl Wallet {
         Ok(true)
     }
 
+    /// Forgets block `id` and those above it, if the wallet has it: it left the chain.
+    pub fn disconnect_block(&mut self, id: BlockId) -> Result<(), WalletError> {
+        if self.ledger.latest_checkpoint().get(id.height).is_some_and(|cp| cp.hash() == id.hash) {
+            self.ledger.disconnect_above(id.height.saturating_sub(1))?;
+            self.persist()?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the blocks above `height` (they left the chain).
+    pub fn disconnect_above(&mut self, height: u32) -> Result<(), WalletError> {
+        self.ledger.disconnect_above(height)?;
+        self.persist()
+    }
+
     /// Whether `tx` pays one of the wallet's scripts or spends one of its
     /// coins (known to it, or made by one of `earlier`).
     pub fn concerns(&self, tx: &Transaction, earlier: &[Arc<Transaction>]) -> bool {
@@ -944,6 +989,36 @@ impl Wallet {
     pub fn apply_unconfirmed(&mut self, tx: Transaction, time: u64) -> Result<(), WalletError> {
         self.ledger.apply_unconfirmed(tx, time);
         self.persist()
+    }
+
+    /// Gives up transaction `txid` (`abandontransaction`): out of the
+    /// wallet's view, its inputs spendable again, shown as abandoned.
+    pub fn abandon(&mut self, txid: Txid, time: u64) -> Result<(), WalletError> {
+        self.db.execute("INSERT OR IGNORE INTO hashvive_abandoned (txid) VALUES (?1)", [txid.to_string()])?;
+        self.abandoned.insert(txid);
+        self.apply_evicted(txid, time)
+    }
+
+    /// Whether `txid` was abandoned (and has not come back since).
+    pub fn is_abandoned(&self, txid: &Txid) -> bool {
+        self.abandoned.contains(txid)
+    }
+
+    /// Records that the wallet's fee bump `new` replaced `old`.
+    pub fn record_replacement(&mut self, old: Txid, new: Txid) -> Result<(), WalletError> {
+        self.db.execute(
+            "INSERT OR REPLACE INTO hashvive_replacements (txid, replaced_by) VALUES (?1, ?2)",
+            [old.to_string(), new.to_string()],
+        )?;
+        self.replacements.insert(old, new);
+        Ok(())
+    }
+
+    /// The fee bump that replaced `txid`, and the transaction `txid` replaced.
+    pub fn replacement_of(&self, txid: &Txid) -> (Option<Txid>, Option<Txid>) {
+        let replaced_by = self.replacements.get(txid).copied();
+        let replaces = self.replacements.iter().find(|(_, new)| *new == txid).map(|(old, _)| *old);
+        (replaced_by, replaces)
     }
 
     /// Forgets that a transaction is in the mempool (evicted, replaced).

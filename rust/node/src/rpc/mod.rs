@@ -17,14 +17,13 @@ pub mod bech32;
 pub mod blockchain;
 pub mod chaintx;
 pub mod control;
-pub mod format;
 pub mod mempool;
 pub mod mining;
 pub mod net;
 pub mod peers;
 pub mod psbt;
 pub use hashvive_rpc::params;
-pub use hashvive_script::{script, sign, transaction};
+pub use hashvive_script::{format, script, sign, transaction};
 pub mod rawtransaction;
 pub mod util;
 

@@ -181,6 +181,7 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
             info["iscompressed"] = json!(pubkey.compressed);
         }
         info["ischange"] = json!(wallet.is_change(&spk));
+        info["timestamp"] = json!(wallet.descriptors()[&id].created);
         let path = path_text(&key.full_derivation_path().unwrap_or_default());
         if let DescriptorPublicKey::XPub(_) | DescriptorPublicKey::MultiXPub(_) = key.as_descriptor_public_key() {
             info["hdkeypath"] = json!(format!("m{path}"));
@@ -188,6 +189,7 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         }
     } else {
         info["ischange"] = json!(wallet.is_change(&spk));
+        info["timestamp"] = json!(wallet.descriptors()[&id].created);
     }
     info["labels"] = labels;
     Ok(info)

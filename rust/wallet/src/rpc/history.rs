@@ -16,9 +16,10 @@ use hashvive_rpc::amount::signed_amount_to_json;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
+use hashvive_script::format::{tx_to_json, TxJsonOptions};
 
 use super::{coinbase_immature, confirmations, method, node, request_wallet};
-use crate::ledger::WalletTx;
+use crate::ledger::RecordedTx;
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
 
@@ -104,13 +105,32 @@ struct TxView {
     amount: SignedAmount,
     fee: Option<SignedAmount>,
     lines: Vec<Line>,
+    /// Other recorded transactions spending what this one spends.
+    conflicts: Vec<Txid>,
+    abandoned: bool,
+    /// In the wallet's view of the chain (not replaced, abandoned or conflicted).
+    in_view: bool,
+    /// The wallet's fee bump that replaced it, and what it replaced.
+    replaced_by: Option<Txid>,
+    replaces: Option<Txid>,
 }
 
-fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
+fn view(wallet: &Wallet, recorded: &RecordedTx, network: bitcoin::Network) -> TxView {
     let ledger = wallet.ledger();
-    let tx = &wtx.tx_node.tx;
+    let tx = &recorded.tx;
     let tip = wallet.last_block().height;
-    let confs = confirmations(tip, &wtx.chain_position);
+    let conflicts = ledger.conflicts(tx);
+    let confs = match &recorded.position {
+        Some(position) => confirmations(tip, position),
+        // Out of the wallet's view: as deep (negative) as the deepest
+        // confirmed transaction it conflicts with, else 0.
+        None => conflicts
+            .iter()
+            .filter_map(|c| ledger.get_tx(*c))
+            .map(|c| -confirmations(tip, &c.chain_position))
+            .min()
+            .unwrap_or(0),
+    };
     let (sent, received) = ledger.sent_and_received(tx);
     let from_me = sent.to_sat() > 0;
     let fee = from_me.then(|| ledger.calculate_fee(tx)).flatten().map(|f| -f.to_signed().unwrap_or(SignedAmount::ZERO));
@@ -134,22 +154,27 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
             });
         }
         if mine && !change {
-            let category = match (tx.is_coinbase(), coinbase_immature(confs)) {
+            let category = match (tx.is_coinbase(), confs) {
                 (false, _) => "receive",
-                (true, false) => "generate",
-                (true, true) => "immature",
+                (true, c) if c < 0 || (c == 0 && recorded.position.is_none()) => "orphan",
+                (true, c) if coinbase_immature(c) => "immature",
+                (true, _) => "generate",
             };
             receives.push(Line { address, category, amount: value, vout: vout as u32, fee: None, label });
         }
     }
     sends.extend(receives);
-    let (block, time) = match &wtx.chain_position {
-        ChainPosition::Confirmed { anchor, .. } => (Some(*anchor), anchor.confirmation_time),
-        ChainPosition::Unconfirmed { first_seen, last_seen } => (None, first_seen.or(*last_seen).unwrap_or(0)),
+    let (block, time) = match &recorded.position {
+        Some(ChainPosition::Confirmed { anchor, .. }) => {
+            (Some(*anchor), recorded.first_seen.unwrap_or(anchor.confirmation_time))
+        }
+        Some(ChainPosition::Unconfirmed { first_seen, last_seen }) => (None, first_seen.or(*last_seen).unwrap_or(0)),
+        None => (None, recorded.first_seen.unwrap_or(0)),
     };
     let signed = |a: bitcoin::Amount| a.to_signed().unwrap_or(SignedAmount::ZERO);
+    let (replaced_by, replaces) = wallet.replacement_of(&recorded.txid);
     TxView {
-        txid: tx.compute_txid(),
+        txid: recorded.txid,
         wtxid: tx.compute_wtxid().to_string(),
         hex: serialize_hex(&**tx),
         coinbase: tx.is_coinbase(),
@@ -160,6 +185,11 @@ fn view(wallet: &Wallet, wtx: &WalletTx, network: bitcoin::Network) -> TxView {
         amount: signed(received) - signed(sent) - fee.unwrap_or(SignedAmount::ZERO),
         fee,
         lines: sends,
+        conflicts,
+        abandoned: recorded.position.is_none() && wallet.is_abandoned(&recorded.txid),
+        in_view: recorded.position.is_some(),
+        replaced_by,
+        replaces,
     }
 }
 
@@ -174,8 +204,9 @@ async fn wallet_tx_fields(
     if v.coinbase {
         out.insert("generated".into(), json!(true));
     }
-    if v.confirmations == 0 {
-        out.insert("trusted".into(), json!(v.fee.is_some()));
+    if v.block.is_none() {
+        // Unconfirmed: trusted when the wallet made it and it still stands.
+        out.insert("trusted".into(), json!(v.fee.is_some() && v.in_view));
     }
     if let Some(anchor) = &v.block {
         out.insert("blockhash".into(), json!(anchor.block_id.hash.to_string()));
@@ -187,15 +218,21 @@ async fn wallet_tx_fields(
     }
     out.insert("txid".into(), json!(v.txid.to_string()));
     out.insert("wtxid".into(), json!(v.wtxid));
-    out.insert("walletconflicts".into(), json!([]));
+    out.insert("walletconflicts".into(), json!(v.conflicts.iter().map(Txid::to_string).collect::<Vec<_>>()));
     out.insert("mempoolconflicts".into(), json!([]));
     out.insert("time".into(), json!(v.time));
     out.insert("timereceived".into(), json!(v.time));
     out.insert("bip125-replaceable".into(), json!(if v.replaceable { "yes" } else { "no" }));
+    if let Some(by) = v.replaced_by {
+        out.insert("replaced_by_txid".into(), json!(by.to_string()));
+    }
+    if let Some(old) = v.replaces {
+        out.insert("replaces_txid".into(), json!(old.to_string()));
+    }
     Ok(())
 }
 
-fn line_fields(line: &Line, out: &mut Map<String, Value>) {
+fn line_fields(line: &Line, abandoned: bool, out: &mut Map<String, Value>) {
     if let Some(address) = &line.address {
         out.insert("address".into(), json!(address));
     }
@@ -207,7 +244,7 @@ fn line_fields(line: &Line, out: &mut Map<String, Value>) {
     out.insert("vout".into(), json!(line.vout));
     if let Some(fee) = line.fee {
         out.insert("fee".into(), signed_amount_to_json(i128::from(fee.to_sat())));
-        out.insert("abandoned".into(), json!(false));
+        out.insert("abandoned".into(), json!(abandoned));
     }
 }
 
@@ -218,29 +255,29 @@ fn txid_param(call: &Call) -> Result<Txid, RpcError> {
 async fn abandontransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let txid = txid_param(&call)?;
     let mut wallet = request_wallet(&m, &call).await?;
-    let wtx = wallet
+    let recorded = wallet
         .ledger()
-        .transactions()
-        .find(|t| t.tx_node.txid == txid)
+        .recorded(txid)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
-    let confirmed = matches!(wtx.chain_position, ChainPosition::Confirmed { .. });
+    let confirmed = matches!(recorded.position, Some(ChainPosition::Confirmed { .. }));
     if confirmed || m.chain().is_in_mempool(txid.to_byte_array()).await.map_err(node)? {
         return Err(RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Transaction not eligible for abandonment"));
     }
     // Out of the wallet's view of the chain: its inputs are the wallet's to spend again.
-    wallet.apply_evicted(txid, hashvive_common::time::now().max(0) as u64)?;
+    wallet.abandon(txid, hashvive_common::time::now().max(0) as u64)?;
     Ok(Value::Null)
 }
 
 async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let txid = txid_param(&call)?;
+    let verbose = call.param(2).and_then(Value::as_bool).unwrap_or(false);
     let wallet = request_wallet(&m, &call).await?;
-    let wtx = wallet
+    let recorded = wallet
         .ledger()
-        .transactions()
-        .find(|t| t.tx_node.txid == txid)
+        .recorded(txid)
         .ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id"))?;
-    let v = view(&wallet, &wtx, m.options().network);
+    let network = m.options().network;
+    let v = view(&wallet, &recorded, network);
     drop(wallet);
     let mut out = Map::new();
     out.insert("amount".into(), signed_amount_to_json(i128::from(v.amount.to_sat())));
@@ -253,12 +290,15 @@ async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         .iter()
         .map(|line| {
             let mut d = Map::new();
-            line_fields(line, &mut d);
+            line_fields(line, v.abandoned, &mut d);
             Value::Object(d)
         })
         .collect();
     out.insert("details".into(), Value::Array(details));
     out.insert("hex".into(), json!(v.hex));
+    if verbose {
+        out.insert("decoded".into(), tx_to_json(&recorded.tx, &TxJsonOptions::plain(network)));
+    }
     Ok(Value::Object(out))
 }
 
@@ -271,26 +311,29 @@ fn labelled_as(line: &Line, label: &str) -> bool {
 /// The wallet's views, oldest first, as the wallet learned of them.
 fn sorted_views(wallet: &Wallet, network: bitcoin::Network, wanted: impl Fn(&TxView) -> bool) -> Vec<TxView> {
     let mut views: Vec<TxView> =
-        wallet.ledger().transactions().map(|t| view(wallet, &t, network)).filter(wanted).collect();
+        wallet.ledger().history().iter().map(|t| view(wallet, t, network)).filter(wanted).collect();
     views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
     views
 }
 
-/// The height up to which the chain still holds `hash`'s history: its own,
-/// or where its branch left the active chain.
-async fn active_ancestor_height(m: &WalletManager, hash: BlockHash) -> Result<i32, RpcError> {
+/// The height up to which the chain still holds `hash`'s history (its own,
+/// or where its branch left the active chain), and the transactions of the
+/// blocks on that branch, newest block first.
+async fn active_ancestor_height(m: &WalletManager, hash: BlockHash) -> Result<(i32, Vec<Txid>), RpcError> {
     let mut current = hash;
+    let mut detached = Vec::new();
     loop {
         let found = m.chain().find_block(current.to_byte_array(), true).await.map_err(node)?;
         let found = found.ok_or_else(|| RpcError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, "Block not found"))?;
         if found.in_active_chain {
-            return Ok(found.height);
+            return Ok((found.height, detached));
         }
         let block: Block = found
             .data
             .as_deref()
             .and_then(|data| deserialize(data).ok())
             .ok_or_else(|| RpcError::new(codes::RPC_MISC_ERROR, "Can't read block from disk"))?;
+        detached.extend(block.txdata.iter().map(|t| t.compute_txid()));
         current = block.header.prev_blockhash;
     }
 }
@@ -308,6 +351,7 @@ async fn listsinceblock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         }
         None => None,
     };
+    let (since, detached) = since.unzip();
     let target = call.param(1).and_then(Value::as_i64).unwrap_or(1);
     if target < 1 {
         return Err(RpcError::invalid_parameter("Invalid parameter"));
@@ -321,13 +365,24 @@ async fn listsinceblock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         (Some(height), Some(anchor)) => i64::from(anchor.block_id.height) > i64::from(height),
         _ => true,
     });
+    // The wallet's transactions in blocks the chain no longer holds, as
+    // they stand now (the reference's `removed`).
+    let removed: Vec<TxView> = match include_removed {
+        true => detached
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|txid| wallet.ledger().recorded(txid))
+            .map(|recorded| view(&wallet, &recorded, network))
+            .collect(),
+        false => Vec::new(),
+    };
     drop(wallet);
     let mut positions = BlockPositions::default();
     let mut transactions = Vec::new();
     for v in &views {
         for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
             let mut out = Map::new();
-            line_fields(line, &mut out);
+            line_fields(line, v.abandoned, &mut out);
             wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
             transactions.push(Value::Object(out));
         }
@@ -338,11 +393,19 @@ async fn listsinceblock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         false => None,
     }
     .unwrap_or(BlockHash::all_zeros());
+    let mut removed_lines = Vec::new();
+    for v in &removed {
+        for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
+            let mut out = Map::new();
+            line_fields(line, v.abandoned, &mut out);
+            wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
+            removed_lines.push(Value::Object(out));
+        }
+    }
     let mut result = Map::new();
     result.insert("transactions".into(), Value::Array(transactions));
-    // A wallet keeps no record of transactions reorganisations took away.
     if include_removed {
-        result.insert("removed".into(), json!([]));
+        result.insert("removed".into(), Value::Array(removed_lines));
     }
     result.insert("lastblock".into(), json!(lastblock.to_string()));
     Ok(Value::Object(result))
@@ -373,7 +436,7 @@ async fn listtransactions(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
     let mut result = Vec::new();
     for (v, line) in &lines[start..end] {
         let mut out = Map::new();
-        line_fields(line, &mut out);
+        line_fields(line, v.abandoned, &mut out);
         wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
         result.push(Value::Object(out));
     }

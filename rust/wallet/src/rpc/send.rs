@@ -462,6 +462,7 @@ async fn broadcast(
         Ok(()) => {
             if let Some(old) = replaces {
                 wallet.apply_evicted(old, now)?;
+                wallet.record_replacement(old, txid)?;
             }
         }
         Err(BroadcastError::MaxFeeExceeded) => {

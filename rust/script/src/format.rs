@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use hashvive_consensus::tx::SpentOutput;
 
-use crate::rpc::params::encode_hex;
-use crate::rpc::script::{self, TxoutType};
-use crate::rpc::transaction::{serialize_no_witness, serialize_tx};
+use crate::script::{self, TxoutType};
+use crate::transaction::{serialize_no_witness, serialize_tx};
+use hashvive_rpc::params::encode_hex;
 
 pub use hashvive_rpc::amount::{amount_to_json, parse_amount, parse_fixed_point, signed_amount_to_json, MAX_MONEY};
 
