@@ -15,6 +15,7 @@
 //! - `eviction`: which inbound peer makes room when the slots are full.
 //! - `manager`: listeners, outbound connections, the peer table ([`NetManager`]).
 //! - `conn`: a connection's reader and writer tasks, byte budgets, statistics.
+//! - `orphanage`: transactions waiting for their parents.
 //! - `processing`: one peer's protocol (handshake, pings, sync, relay).
 
 pub mod addrman;
@@ -24,6 +25,7 @@ mod conn;
 mod eviction;
 mod known;
 mod manager;
+mod orphanage;
 pub mod permissions;
 mod processing;
 pub mod protocol;

@@ -26,6 +26,7 @@ use crate::config::NetConfig;
 use crate::conn::{ConnectionType, Peer, PeerStats, Totals};
 use crate::eviction::{select_to_evict, Candidate};
 use crate::known::RecentSet;
+use crate::orphanage::Orphanage;
 use crate::permissions::Permissions;
 use crate::protocol::{
     local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub(crate) addrman: Mutex<AddrMan>,
     /// The answer to `getaddr`, and when it is drawn again (mockable seconds).
     getaddr_cache: Mutex<(i64, Vec<AddrInfo>)>,
+    /// Transactions waiting for their parents.
+    orphanage: Mutex<Orphanage>,
     /// Keys network groups for eviction, so which groups are protected
     /// cannot be predicted from outside.
     group_key: std::hash::RandomState,
@@ -162,6 +165,7 @@ impl NetManager {
             }),
             getaddr_cache: Mutex::new((i64::MIN, Vec::new())),
             group_key: std::hash::RandomState::new(),
+            orphanage: Mutex::new(Orphanage::default()),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -547,6 +551,7 @@ impl Shared {
 
     fn forget_peer(&self, id: u64) {
         lock(&self.peers).remove(&id);
+        lock(&self.orphanage).forget_peer(id);
         lock(&self.blocks_in_flight).retain(|_, p| *p != id);
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
     }
@@ -673,6 +678,28 @@ impl Shared {
     }
 
     /// Claims a transaction request; false if another peer was asked recently.
+    /// Keeps an orphan from `peer`; `false` when not kept.
+    pub fn add_orphan(&self, tx: Arc<bitcoin::Transaction>, peer: u64) -> bool {
+        lock(&self.orphanage).add(tx, peer, Instant::now())
+    }
+
+    pub fn has_orphan(&self, wtxid: &bitcoin::Wtxid) -> bool {
+        lock(&self.orphanage).contains(wtxid)
+    }
+
+    pub fn remove_orphan(&self, wtxid: &bitcoin::Wtxid) {
+        lock(&self.orphanage).remove(wtxid);
+    }
+
+    /// The orphans spending an output of `parent`.
+    pub fn orphans_of(&self, parent: &bitcoin::Transaction) -> Vec<Arc<bitcoin::Transaction>> {
+        lock(&self.orphanage).children_of(parent).into_iter().map(|(tx, _)| tx).collect()
+    }
+
+    pub fn forget_orphans_for_block(&self, block: &bitcoin::Block) {
+        lock(&self.orphanage).forget_for_block(block);
+    }
+
     pub fn claim_tx(&self, id: [u8; 32]) -> bool {
         let mut in_flight = lock(&self.txs_in_flight);
         let now = Instant::now();

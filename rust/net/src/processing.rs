@@ -25,6 +25,7 @@ use crate::addrman::{MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
 use crate::conn::{start_io, Closed, ConnectionType, Incoming, Peer, Sender};
 use crate::known::RecentSet;
 use crate::manager::Shared;
+use crate::orphanage::parent_txids;
 use crate::permissions::Permissions;
 use crate::protocol::*;
 
@@ -924,13 +925,15 @@ impl Session {
             self.update_inflight_stats();
         }
         let block = Arc::new(block);
-        let outcome = self.chain(move |c| c.process_new_block(block)).await?;
+        let submitted = block.clone();
+        let outcome = self.chain(move |c| c.process_new_block(submitted)).await?;
         match outcome {
             Err(e) => tracing::error!("Failed to store block {hash}: {e}"),
             Ok(BlockOutcome { checked: Some(Err(rejection)), .. }) if rejection.reason != "time-too-new" => {
                 return Err(PeerError::Misbehaving(format!("invalid block {hash}: {rejection}")));
             }
             Ok(outcome) => {
+                self.shared.forget_orphans_for_block(&block);
                 if outcome.new_block && matches!(outcome.checked, Some(Ok(())) | None) {
                     self.peer.stats_mut().last_block = hashvive_common::time::now();
                 }
@@ -1022,21 +1025,85 @@ impl Session {
         let key = if self.wtxid_relay { wtxid.to_byte_array() } else { txid.to_byte_array() };
         self.known_txs.insert(key);
         self.shared.release_tx(&key);
+        // A parent asked for by txid (for an orphan) arrives here too.
+        self.shared.release_tx(&txid.to_byte_array());
         let tip = self.tip.borrow().hash;
-        if self.shared.recently_rejected(&wtxid.to_byte_array(), tip) {
+        if self.shared.recently_rejected(&wtxid.to_byte_array(), tip) || self.shared.has_orphan(&wtxid) {
             return Ok(());
         }
-        let result = self.chain(move |c| c.accept_to_mempool(Arc::new(tx), AcceptMode::Submit)).await?;
+        let tx = Arc::new(tx);
+        let submitted = tx.clone();
+        let result = self.chain(move |c| c.accept_to_mempool(submitted, AcceptMode::Submit)).await?;
         match result {
             Ok(_) => {
                 self.peer.stats_mut().last_transaction = hashvive_common::time::now();
-                tracing::debug!(target: "mempool", "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})")
+                tracing::debug!(target: "mempool", "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})");
+                self.accept_orphans_of(tx).await?;
             }
+            Err(reject) if reject.kind == RejectKind::MissingInputs => self.keep_orphan(tx).await?,
             Err(reject) => {
                 tracing::debug!(target: "mempoolrej", "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {reject}");
-                // Orphans wait for their parents in the reference; not kept here yet.
-                if !matches!(reject.kind, RejectKind::MissingInputs | RejectKind::AlreadyInMempool) {
+                if reject.kind != RejectKind::AlreadyInMempool {
                     self.shared.add_reject(wtxid.to_byte_array(), tip);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a transaction whose parents are missing until they come, and
+    /// asks this peer for those the mempool lacks (by txid, with witness) —
+    /// unless one of them was refused, which dooms the child too.
+    async fn keep_orphan(&mut self, tx: Arc<Transaction>) -> Result {
+        let (txid, wtxid) = (tx.compute_txid(), tx.compute_wtxid());
+        let tip = self.tip.borrow().hash;
+        let parents = parent_txids(&tx);
+        if parents.iter().any(|p| self.shared.recently_rejected(&p.to_byte_array(), tip)) {
+            tracing::debug!(target: "mempool", "not keeping orphan with rejected parents {txid} (wtxid={wtxid})");
+            self.shared.add_reject(wtxid.to_byte_array(), tip);
+            return Ok(());
+        }
+        if !self.shared.add_orphan(tx, self.id()) {
+            return Ok(());
+        }
+        tracing::debug!(target: "mempool", "stored orphan tx {txid} (wtxid={wtxid}) peer={}", self.id());
+        let missing = self
+            .chain(move |c| c.with_mempool(|m| parents.into_iter().filter(|p| !m.contains(p)).collect::<Vec<_>>()))
+            .await?;
+        let wanted: Vec<Inventory> = missing
+            .into_iter()
+            .filter(|p| self.shared.claim_tx(p.to_byte_array()))
+            .map(Inventory::WitnessTransaction)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        self.send(NetworkMessage::GetData(wanted)).await
+    }
+
+    /// Tries again the orphans waiting for `parent`, and theirs in turn.
+    async fn accept_orphans_of(&mut self, parent: Arc<Transaction>) -> Result {
+        let tip = self.tip.borrow().hash;
+        let mut parents = vec![parent];
+        while let Some(parent) = parents.pop() {
+            for child in self.shared.orphans_of(&parent) {
+                let (txid, wtxid) = (child.compute_txid(), child.compute_wtxid());
+                let submitted = child.clone();
+                match self.chain(move |c| c.accept_to_mempool(submitted, AcceptMode::Submit)).await? {
+                    Ok(_) => {
+                        tracing::debug!(target: "mempool", "accepted orphan tx {txid} (wtxid={wtxid})");
+                        self.shared.remove_orphan(&wtxid);
+                        parents.push(child);
+                    }
+                    // Another parent is still missing.
+                    Err(reject) if reject.kind == RejectKind::MissingInputs => {}
+                    Err(reject) => {
+                        tracing::debug!(target: "mempoolrej", "orphan {txid} (wtxid={wtxid}) was not accepted: {reject}");
+                        self.shared.remove_orphan(&wtxid);
+                        if reject.kind != RejectKind::AlreadyInMempool {
+                            self.shared.add_reject(wtxid.to_byte_array(), tip);
+                        }
+                    }
                 }
             }
         }
