@@ -111,4 +111,31 @@ impl Chainstate {
         }
         wanted.iter().rev().take(max).map(|i| (index.get(*i).hash, index.get(*i).height())).collect()
     }
+
+    /// The block holding the download window back on the way to `target`
+    /// (the reference's `waitingfor`): when the window of `window` blocks
+    /// above the tip ends below `target`, the lowest block in it whose data
+    /// the node lacks. A peer slow to send it stalls the whole download.
+    pub fn window_blocker(&self, target: &BlockHash, window: u32) -> Option<BlockHash> {
+        let inner = self.lock();
+        let index = &inner.index;
+        let target = index.lookup(target)?;
+        let limit = index.get(inner.tip_idx()).height().saturating_add(window);
+        if index.get(target).height() <= limit {
+            return None;
+        }
+        let mut cur = index.ancestor(target, limit);
+        let mut lowest = None;
+        while let Some(idx) = cur {
+            let entry = index.get(idx);
+            if entry.chain_tx > 0 {
+                break;
+            }
+            if !entry.status().contains(Status::HAVE_DATA) {
+                lowest = Some(entry.hash);
+            }
+            cur = entry.prev;
+        }
+        lowest
+    }
 }

@@ -234,6 +234,9 @@ fn answers_what_peers_ask_for_headers_and_blocks() {
     let block = chain.read_block(&hashes[1]).unwrap().unwrap();
     other.process_new_block(Arc::new(block)).unwrap();
     assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_| false), [(hashes[0], 1), (hashes[2], 3)]);
+    // Block 1 is missing: it holds back a window that ends below the target.
+    assert_eq!(other.window_blocker(&hashes[29], 3), Some(hashes[0]));
+    assert_eq!(other.window_blocker(&hashes[29], 100), None, "the window reaches the target");
 
     // Submitted transactions are announced to subscribers.
     let mut accepted = chain.subscribe_accepted();

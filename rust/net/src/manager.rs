@@ -29,8 +29,9 @@ use crate::known::RecentSet;
 use crate::orphanage::Orphanage;
 use crate::permissions::Permissions;
 use crate::protocol::{
-    local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
-    MAX_BLOCK_RELAY_ONLY_CONNECTIONS, MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
+    local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, BLOCK_STALLING_TIMEOUT, BLOCK_STALLING_TIMEOUT_MAX,
+    GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS, MAX_BLOCK_RELAY_ONLY_CONNECTIONS,
+    MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
 };
 
 /// How long a misbehaving peer's address is refused when inbound slots run short.
@@ -111,6 +112,9 @@ pub(crate) struct Shared {
     getaddr_cache: Mutex<(i64, Vec<AddrInfo>)>,
     /// Transactions waiting for their parents.
     orphanage: Mutex<Orphanage>,
+    /// Peers holding the block download window back, since when; and how
+    /// long one may (the reference's adaptive stalling timeout).
+    stalling: Mutex<(HashMap<u64, Instant>, Duration)>,
     /// Keys network groups for eviction, so which groups are protected
     /// cannot be predicted from outside.
     group_key: std::hash::RandomState,
@@ -166,6 +170,7 @@ impl NetManager {
             getaddr_cache: Mutex::new((i64::MIN, Vec::new())),
             group_key: std::hash::RandomState::new(),
             orphanage: Mutex::new(Orphanage::default()),
+            stalling: Mutex::new((HashMap::new(), BLOCK_STALLING_TIMEOUT)),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -552,6 +557,7 @@ impl Shared {
     fn forget_peer(&self, id: u64) {
         lock(&self.peers).remove(&id);
         lock(&self.orphanage).forget_peer(id);
+        lock(&self.stalling).0.remove(&id);
         lock(&self.blocks_in_flight).retain(|_, p| *p != id);
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
     }
@@ -666,6 +672,42 @@ impl Shared {
         blocks.into_iter().filter(|(h, _)| in_flight.try_insert_compat(*h, peer)).collect()
     }
 
+    /// The peer a block was requested from.
+    pub fn block_requested_from(&self, hash: &BlockHash) -> Option<u64> {
+        lock(&self.blocks_in_flight).get(hash).copied()
+    }
+
+    /// Marks `peer` as holding the download window back, from now unless
+    /// it already was.
+    pub fn mark_stalling(&self, peer: u64) {
+        lock(&self.stalling).0.entry(peer).or_insert_with(Instant::now);
+    }
+
+    /// `peer` delivered a block: it is not stalling (any more).
+    pub fn clear_stalling(&self, peer: u64) {
+        lock(&self.stalling).0.remove(&peer);
+    }
+
+    /// Whether `peer` has held the window back too long; if so the next
+    /// staller gets twice as long (up to 64 s), as in the reference.
+    pub fn stalled_too_long(&self, peer: u64, now: Instant) -> Option<Duration> {
+        let mut stalling = lock(&self.stalling);
+        let timeout = stalling.1;
+        let since = *stalling.0.get(&peer)?;
+        if now.duration_since(since) <= timeout {
+            return None;
+        }
+        stalling.0.remove(&peer);
+        stalling.1 = (timeout * 2).min(BLOCK_STALLING_TIMEOUT_MAX);
+        Some(timeout)
+    }
+
+    /// A new block connected: the stalling timeout eases back towards 2 s.
+    pub fn ease_stalling_timeout(&self) {
+        let mut stalling = lock(&self.stalling);
+        stalling.1 = stalling.1.mul_f64(0.85).max(BLOCK_STALLING_TIMEOUT);
+    }
+
     pub fn block_in_flight(&self, hash: &BlockHash) -> bool {
         lock(&self.blocks_in_flight).contains_key(hash)
     }
@@ -677,7 +719,6 @@ impl Shared {
         }
     }
 
-    /// Claims a transaction request; false if another peer was asked recently.
     /// Keeps an orphan from `peer`; `false` when not kept.
     pub fn add_orphan(&self, tx: Arc<bitcoin::Transaction>, peer: u64) -> bool {
         lock(&self.orphanage).add(tx, peer, Instant::now())
@@ -700,6 +741,7 @@ impl Shared {
         lock(&self.orphanage).forget_for_block(block);
     }
 
+    /// Claims a transaction request; false if another peer was asked recently.
     pub fn claim_tx(&self, id: [u8; 32]) -> bool {
         let mut in_flight = lock(&self.txs_in_flight);
         let now = Instant::now();

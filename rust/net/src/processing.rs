@@ -454,6 +454,9 @@ impl Session {
         }
         self.maybe_send_ping().await?;
         self.maybe_start_sync().await?;
+        // Blocks another peer gave up (or stalled on) are asked for again,
+        // and stallers are spotted, even when this peer sends nothing.
+        self.request_blocks().await?;
         self.maybe_send_addrs().await?;
         self.maybe_send_feefilter().await
     }
@@ -655,6 +658,12 @@ impl Session {
             if !self.connected {
                 return Err(PeerError::Disconnect(format!("version handshake timeout, peer={id}")));
             }
+        }
+        if let Some(timeout) = self.shared.stalled_too_long(id, now) {
+            return Err(PeerError::Disconnect(format!(
+                "Peer is stalling block download for {}s, disconnecting peer={id}",
+                timeout.as_secs()
+            )));
         }
         if let Some((hash, _)) =
             self.in_flight.iter().find(|(_, (_, at))| now.duration_since(*at) > BLOCK_DOWNLOAD_TIMEOUT)
@@ -897,6 +906,17 @@ impl Session {
         let wanted = self
             .chain(move |c| c.blocks_to_download(&target, BLOCK_DOWNLOAD_WINDOW, room, |h| shared.block_in_flight(h)))
             .await?;
+        if wanted.is_empty() {
+            // Room to spare, nothing to ask for: if the window waits for a
+            // block another peer was asked for, that peer is stalling.
+            let blocker = self.chain(move |c| c.window_blocker(&target, BLOCK_DOWNLOAD_WINDOW)).await?;
+            if let Some(staller) = blocker.and_then(|b| self.shared.block_requested_from(&b)) {
+                if staller != self.id() {
+                    self.shared.mark_stalling(staller);
+                }
+            }
+            return Ok(());
+        }
         let claimed = self.shared.claim_blocks(self.id(), wanted);
         if claimed.is_empty() {
             return Ok(());
@@ -922,6 +942,7 @@ impl Session {
         let hash = block.block_hash();
         if self.in_flight.remove(&hash).is_some() {
             self.shared.release_block(&hash, self.id());
+            self.shared.clear_stalling(self.id());
             self.update_inflight_stats();
         }
         let block = Arc::new(block);
@@ -936,6 +957,7 @@ impl Session {
                 self.shared.forget_orphans_for_block(&block);
                 if outcome.new_block && matches!(outcome.checked, Some(Ok(())) | None) {
                     self.peer.stats_mut().last_block = hashvive_common::time::now();
+                    self.shared.ease_stalling_timeout();
                 }
                 self.update_best_known(hash).await?
             }

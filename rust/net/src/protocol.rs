@@ -53,6 +53,11 @@ pub const BLOCK_DOWNLOAD_WINDOW: u32 = 1024;
 /// A block requested this long ago and not delivered ends the connection
 /// (the reference's base timeout of one block interval).
 pub const BLOCK_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a peer may hold the block download window back before it is
+/// disconnected (`BLOCK_STALLING_TIMEOUT_DEFAULT`), doubling after each such
+/// disconnection up to `BLOCK_STALLING_TIMEOUT_MAX`.
+pub const BLOCK_STALLING_TIMEOUT: Duration = Duration::from_secs(2);
+pub const BLOCK_STALLING_TIMEOUT_MAX: Duration = Duration::from_secs(64);
 /// Between `getheaders` to one peer unless it answered.
 pub const HEADERS_RESPONSE_TIME: Duration = Duration::from_secs(2 * 60);
 /// A transaction requested from a peer is asked of another after this.
