@@ -52,6 +52,11 @@ pub struct NetConfig {
     pub connect_timeout: Duration,
     /// `-dns`: whether peer names may be looked up.
     pub dns: bool,
+    /// `-proxy`: every outbound IPv4/IPv6 connection goes through it.
+    pub proxy: Option<crate::socks5::Socks5>,
+    /// Whether automatic connections may go to IPv4 and IPv6 addresses (`-onlynet`).
+    pub reachable_ipv4: bool,
+    pub reachable_ipv6: bool,
     /// Not `-blocksonly`: transactions are relayed.
     pub relay_txs: bool,
     /// `-networkactive`
@@ -137,6 +142,10 @@ impl NetConfig {
                 DEFAULT_CONNECT_TIMEOUT
             },
             dns: args.get_bool("dns", true),
+            // Set from the node's network settings, which check them.
+            proxy: None,
+            reachable_ipv4: true,
+            reachable_ipv6: true,
             relay_txs: !args.get_bool("blocksonly", false),
             network_active: args.get_bool("networkactive", true),
             ban_file: None,

@@ -17,6 +17,7 @@
 //! - `conn`: a connection's reader and writer tasks, byte budgets, statistics.
 //! - `orphanage`: transactions waiting for their parents.
 //! - `processing`: one peer's protocol (handshake, pings, sync, relay).
+//! - [`socks5`]: outbound connections through `-proxy`.
 
 pub mod addrman;
 pub mod banman;
@@ -29,6 +30,7 @@ mod orphanage;
 pub mod permissions;
 mod processing;
 pub mod protocol;
+pub mod socks5;
 pub mod subnet;
 pub mod transport;
 

@@ -33,6 +33,7 @@ use crate::protocol::{
     GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS, MAX_BLOCK_RELAY_ONLY_CONNECTIONS,
     MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
 };
+use crate::socks5::Destination;
 
 /// How long a misbehaving peer's address is refused when inbound slots run short.
 const DISCOURAGEMENT_TIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -500,6 +501,29 @@ impl Shared {
             return;
         };
         let port = port.unwrap_or(self.config.default_port);
+        if let Some(proxy) = &self.config.proxy {
+            // The proxy resolves names: none is looked up here.
+            let ip = host.parse::<IpAddr>().ok();
+            let destination = match ip {
+                Some(ip) => Destination::Ip(SocketAddr::new(ip, port)),
+                None => Destination::Name(host, port),
+            };
+            tracing::debug!(target: "net", "trying v1 connection {name} through proxy {}", proxy.addr);
+            match tokio::time::timeout(self.config.connect_timeout, proxy.connect(destination)).await {
+                Ok(Ok(stream)) => {
+                    // A name stays unresolved: the peer is known by it alone.
+                    let addr = SocketAddr::new(ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), port);
+                    let permissions = match (conn_type, ip) {
+                        (ConnectionType::Manual, Some(ip)) => self.whitelisted(&ip, false),
+                        _ => Permissions::default(),
+                    };
+                    self.spawn_peer(stream, addr, name.to_string(), conn_type, permissions);
+                }
+                Ok(Err(e)) => tracing::debug!(target: "net", "connection to {name} through the proxy failed: {e}"),
+                Err(_) => tracing::debug!(target: "net", "connection to {name} through the proxy timed out"),
+            }
+            return;
+        }
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) if self.config.dns => match tokio::net::lookup_host((host, port)).await {
@@ -822,8 +846,14 @@ async fn open_connections_loop(shared: Arc<Shared>) {
             .map(|p| crate::addrman::group(&p.addr.ip()))
             .collect();
         let known = lock(&shared.addrman).get_addr(0, 0, None, now);
+        let reachable = |ip: &IpAddr| match ip {
+            IpAddr::V4(_) => shared.config.reachable_ipv4,
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => shared.config.reachable_ipv4,
+            IpAddr::V6(_) => shared.config.reachable_ipv6,
+        };
         let candidate = known.into_iter().find(|a| {
-            !attempted.contains_key(&a.addr)
+            reachable(&a.addr.ip())
+                && !attempted.contains_key(&a.addr)
                 && !connected_groups.contains(&crate::addrman::group(&a.addr.ip()))
                 && !shared.bans.is_banned(&a.addr.ip(), now)
                 && shared.find_peer(&a.addr.to_string()).is_none()

@@ -198,6 +198,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     let mut net_config =
         NetConfig::from_args(&args, chain, chain_config.params.network.magic(), net_settings.user_agent.clone())
             .map_err(InitError::new)?;
+    net_settings.apply_to(&mut net_config).map_err(InitError::new)?;
     net_config.ban_file = Some(chain_dir.join(hashvive_net::banman::BANLIST_FILENAME));
     net_config.peers_file = Some(chain_dir.join(hashvive_net::addrman::PEERS_FILENAME));
     let node = RunningNode {

@@ -139,6 +139,26 @@ impl NetworkSettings {
         Ok(NetworkSettings { user_agent: version::user_agent(&args.get_all("uacomment"))?, reachable, proxies })
     }
 
+    /// What the connections need of these settings: the proxy for IPv4 and
+    /// IPv6, and whether automatic connections may reach each of them.
+    pub fn apply_to(&self, config: &mut hashvive_net::NetConfig) -> Result<(), String> {
+        config.proxy = match &self.proxies[IPV4] {
+            None => None,
+            Some(proxy) => Some(hashvive_net::socks5::Socks5 {
+                addr: proxy.address.parse().map_err(|_| {
+                    format!(
+                        "-proxy={}: hashvive reaches a proxy by address and port only, not by a local socket",
+                        proxy.address
+                    )
+                })?,
+                randomize_credentials: proxy.randomize_credentials,
+            }),
+        };
+        config.reachable_ipv4 = self.reachable[IPV4];
+        config.reachable_ipv6 = self.reachable[IPV6];
+        Ok(())
+    }
+
     /// `getnetworkinfo.networks`.
     fn networks_json(&self) -> Value {
         let networks = NETWORKS.iter().enumerate().map(|(i, name)| {
