@@ -7,6 +7,7 @@ and a watch-only wallet's PSBT signed by the wallet holding the keys."""
 
 from decimal import Decimal
 
+from test_framework.descriptors import descsum_create
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error
 
@@ -126,6 +127,21 @@ class WalletDescriptorsTest(HashviveTestFramework):
         assert alice.getaddressinfo(next_bech32)["ismine"]
         assert_raises_rpc_error(-12, "Error: No legacy addresses available.", watch.getnewaddress, "", "legacy")
 
+        self.log.info("combo() stands for P2PK, P2PKH, P2WPKH and P2SH-P2WPKH of its key, listed once")
+        key = miner.getaddressinfo(miner.getnewaddress("", "bech32"))["pubkey"]
+        combo = descsum_create(f"combo({key})")
+        assert_equal(watch.importdescriptors([{"desc": combo, "timestamp": "now"}]), [{"success": True}])
+        result = watch.importdescriptors([{"desc": combo, "timestamp": "now", "active": True, "range": None}])
+        assert_equal(result[0]["error"]["message"], "Active descriptors must be ranged")
+        listed = [d["desc"] for d in watch.listdescriptors()["descriptors"]]
+        assert_equal([d for d in listed if d.startswith("combo(")], [combo])
+        legacy, p2sh = node.deriveaddresses(descsum_create(f"pkh({key})"))[0], node.deriveaddresses(
+            descsum_create(f"sh(wpkh({key}))"))[0]
+        for address in (legacy, p2sh):
+            info = watch.getaddressinfo(address)
+            assert info["ismine"], address
+            assert_equal(info["parent_desc"], combo)
+
         self.log.info("the watch-only wallet's PSBT is signed by the wallet with the keys")
         node.generatetoaddress(1, miner.getnewaddress())
         miner.sendtoaddress(next_bech32, 2)
@@ -192,7 +208,7 @@ class WalletDescriptorsTest(HashviveTestFramework):
                                          "-wallet=alice", "-wallet=watch"])
         alice = node.get_wallet_rpc("alice")
         watch = node.get_wallet_rpc("watch")
-        assert_equal(len(watch.listdescriptors()["descriptors"]), 2)
+        assert_equal(len(watch.listdescriptors()["descriptors"]), 3)
         assert_equal(watch.getbalances()["mine"], watch_balance)
         assert alice.getnewaddress().startswith("bcrt1p")
         assert alice.getrawchangeaddress().startswith(TYPES["legacy"])

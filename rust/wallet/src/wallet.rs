@@ -56,7 +56,7 @@ const FORMAT: &str = "descriptors-2";
 /// - `hashvive_abandoned`: transactions given up with `abandontransaction`;
 /// - `hashvive_replacements`: the wallet's transactions its fee bumps replaced.
 const HASHVIVE_TABLES: &str = "
-    CREATE TABLE IF NOT EXISTS hashvive_descriptors (id TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL, created INTEGER NOT NULL, internal INTEGER NOT NULL, active INTEGER NOT NULL, range_end INTEGER);
+    CREATE TABLE IF NOT EXISTS hashvive_descriptors (id TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL, created INTEGER NOT NULL, internal INTEGER NOT NULL, active INTEGER NOT NULL, range_end INTEGER, combo TEXT);
     CREATE TABLE IF NOT EXISTS hashvive_private_descriptors (id TEXT PRIMARY KEY NOT NULL, descriptor TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_sealed_descriptors (id TEXT PRIMARY KEY NOT NULL, sealed TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS hashvive_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -92,6 +92,9 @@ pub struct WalletDescriptor {
     /// For a ranged descriptor imported with a range: scripts are derived
     /// (recognised) up to this index at least.
     pub range_end: Option<u32>,
+    /// The `combo(KEY)` this descriptor is one expansion of (miniscript has
+    /// no `combo`: it is kept as its `pk`, `pkh`, `wpkh` and `sh(wpkh)`).
+    pub combo: Option<String>,
 }
 
 impl WalletDescriptor {
@@ -112,6 +115,8 @@ pub struct NewDescriptor {
     pub range_end: Option<u32>,
     /// For ranged descriptors: the first index handed out next.
     pub next_index: Option<u32>,
+    /// The `combo(KEY)` (public) it expands.
+    pub combo: Option<String>,
 }
 
 pub struct Wallet {
@@ -265,6 +270,7 @@ impl Wallet {
                         active: true,
                         range_end: None,
                         next_index: None,
+                        combo: None,
                     })?;
                 }
             }
@@ -297,18 +303,19 @@ impl Wallet {
         let mut descriptors = BTreeMap::new();
         {
             let mut rows =
-                db.prepare("SELECT descriptor, created, internal, active, range_end FROM hashvive_descriptors")?;
+                db.prepare("SELECT descriptor, created, internal, active, range_end, combo FROM hashvive_descriptors")?;
             let stored = rows.query_map([], |r| {
                 let flags = (r.get::<_, bool>(2)?, r.get::<_, bool>(3)?);
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, flags, r.get::<_, Option<u32>>(4)?))
+                let extra = (r.get::<_, Option<u32>>(4)?, r.get::<_, Option<String>>(5)?);
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, flags, extra))
             })?;
             for row in stored {
-                let (text, created, (internal, active), range_end) = row?;
+                let (text, created, (internal, active), (range_end, combo)) = row?;
                 let public = parse(&secp, &text)
                     .map_err(|e| WalletError::Load(format!("a stored descriptor does not parse: {e}")))?
                     .public;
                 let created = created.max(0) as u64;
-                let d = WalletDescriptor { public, created, internal, active, range_end };
+                let d = WalletDescriptor { public, created, internal, active, range_end, combo };
                 descriptors.insert(d.public.descriptor_id(), d);
             }
         }
@@ -422,6 +429,7 @@ impl Wallet {
             internal: new.internal,
             active: new.active,
             range_end: new.range_end.filter(|_| ranged),
+            combo: new.combo.clone(),
         };
         let tx = self.db.transaction()?;
         if new.active {
@@ -432,14 +440,15 @@ impl Wallet {
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO hashvive_descriptors (id, descriptor, created, internal, active, range_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO hashvive_descriptors (id, descriptor, created, internal, active, range_end, combo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 id.to_string(),
                 record.public.to_string(),
                 record.created as i64,
                 record.internal,
                 record.active,
-                record.range_end
+                record.range_end,
+                record.combo
             ],
         )?;
         if let Some(private) = &parsed.private {
@@ -1196,6 +1205,7 @@ mod tests {
             active,
             range_end: Some(20),
             next_index: None,
+            combo: None,
         };
         let watch = CreateOptions { disable_private_keys: true, keypool: 5, ..CreateOptions::default() };
         let mut wallet = Wallet::create("w", &tmp.path().join("w"), Network::Regtest, watch).unwrap();

@@ -174,7 +174,8 @@ async fn getaddressinfo(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
         Some((desc, _, _)) => info["desc"] = json!(with_checksum(desc)),
         None => info["desc"] = json!(with_checksum(&normal_text(&derived.to_string()))),
     }
-    info["parent_desc"] = json!(with_checksum(&normal_text(&parent.to_string())));
+    let parent_text = wallet.descriptors()[&id].combo.clone().unwrap_or_else(|| parent.to_string());
+    info["parent_desc"] = json!(with_checksum(&normal_text(&parent_text)));
     if let Some((_, pubkey, key)) = &single {
         if !spk.is_p2tr() {
             info["pubkey"] = json!(pubkey.to_string());

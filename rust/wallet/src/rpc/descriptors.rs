@@ -56,6 +56,11 @@ async fn listdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, Rpc
     let ledger = wallet.ledger();
     let mut descriptors: Vec<Value> = Vec::new();
     for (id, d) in wallet.descriptors() {
+        // A combo is listed once, by its `pk` expansion.
+        let is_combo = d.combo.is_some();
+        if is_combo && !matches!(d.public, Descriptor::Bare(_)) {
+            continue;
+        }
         let desc = match private {
             true => wallet
                 .private_descriptor(id)
@@ -63,6 +68,7 @@ async fn listdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, Rpc
                 .ok_or_else(|| RpcError::new(codes::RPC_WALLET_ERROR, "Can't get descriptor string."))?,
             false => d.public.to_string(),
         };
+        let desc = if is_combo { combo_text(&desc) } else { desc };
         let mut entry = json!({ "desc": written(&desc), "timestamp": d.created, "active": d.active });
         if d.active {
             entry["internal"] = json!(d.internal);
@@ -141,6 +147,40 @@ fn range(value: &Value) -> Result<(u32, u32), ImportError> {
     Ok((begin as u32, end as u32))
 }
 
+/// What `combo(KEY)` stands for, from its `pk(KEY)`: P2PK and P2PKH, and
+/// for a compressed key P2WPKH and P2SH-P2WPKH too.
+fn combo_expansions(
+    pk: &Descriptor<DescriptorPublicKey>,
+    parse: &impl Fn(
+        &str,
+    )
+        -> Result<(Descriptor<DescriptorPublicKey>, bdk_wallet::miniscript::descriptor::KeyMap), ImportError>,
+) -> Result<Vec<Descriptor<DescriptorPublicKey>>, ImportError> {
+    use bdk_wallet::miniscript::descriptor::SinglePubKey;
+    use bdk_wallet::miniscript::ForEachKey;
+    let key = combo_inner(&pk.to_string()).to_string();
+    let compressed = pk.for_each_key(|k| match k {
+        DescriptorPublicKey::Single(single) => !matches!(single.key, SinglePubKey::FullKey(full) if !full.compressed),
+        _ => true,
+    });
+    let mut texts = vec![format!("pk({key})"), format!("pkh({key})")];
+    if compressed {
+        texts.extend([format!("wpkh({key})"), format!("sh(wpkh({key}))")]);
+    }
+    texts.iter().map(|t| parse(t).map(|(d, _)| d)).collect()
+}
+
+/// The key expression inside a `pk(KEY)` text (with or without checksum).
+fn combo_inner(pk_text: &str) -> &str {
+    let body = pk_text.split('#').next().unwrap_or_default();
+    body.strip_prefix("pk(").and_then(|k| k.strip_suffix(')')).unwrap_or(body)
+}
+
+/// `combo(KEY)` from the text of its `pk(KEY)`.
+fn combo_text(pk_text: &str) -> String {
+    format!("combo({})", combo_inner(pk_text))
+}
+
 /// Imports one request's descriptors into `wallet` (the reference's
 /// `ProcessDescriptorImport`); returns its warnings.
 fn import_one(
@@ -173,8 +213,15 @@ fn import_one(
         Some(_) => {}
     }
     let secp = wallet.secp().clone();
-    let (public, keys) = Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, body)
-        .map_err(|e| ImportError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, e.to_string()))?;
+    // `combo(KEY)` is kept as the descriptors it stands for; its `pk(KEY)`
+    // is parsed for the checks (miniscript has no `combo`).
+    let combo_key = body.strip_prefix("combo(").and_then(|k| k.strip_suffix(')'));
+    let parsed_text = combo_key.map_or_else(|| body.to_string(), |key| format!("pk({key})"));
+    let parse = |text: &str| {
+        Descriptor::<DescriptorPublicKey>::parse_descriptor(&secp, text)
+            .map_err(|e| ImportError::new(codes::RPC_INVALID_ADDRESS_OR_KEY, e.to_string()))
+    };
+    let (public, keys) = parse(&parsed_text)?;
     let ranged = public.has_wildcard();
     let range = match request.get("range") {
         Some(r) if !r.is_null() => {
@@ -199,6 +246,7 @@ fn import_one(
     }
     // A multipath descriptor of two paths is a receive and a change descriptor.
     let singles: Vec<(Descriptor<DescriptorPublicKey>, bool)> = match public.is_multipath() {
+        false if combo_key.is_some() => combo_expansions(&public, &parse)?.into_iter().map(|d| (d, internal)).collect(),
         false => vec![(public.clone(), internal)],
         true => {
             let paths = public
@@ -254,6 +302,7 @@ fn import_one(
             active,
             range_end: range.map(|(_, end)| end),
             next_index: next_index.or(range.map(|(begin, _)| begin)),
+            combo: combo_key.map(|_| combo_text(&public.to_string())),
         })?;
         imported.push(id);
     }
