@@ -75,6 +75,22 @@ class AddrTest(HashviveTestFramework):
         node.setmocktime(now + 3600)
         asker.wait_until(lambda: asker.message_count.get("addrv2", 0) == 2)
         assert_equal([a[2] for a in asker.last_message["addrv2"].addrs], ["8.8.4.4"])
+        self.log.info("an address a peer knows already is not sent to it again")
+        # Each from a new peer (one address per newcomer passes the rate
+        # limit), which leaves the asker the only peer to relay to.
+        announcer.peer_disconnect()
+        self.wait_until(lambda: node.getconnectioncount() == 1)
+        now += 3600
+        node.setmocktime(now)
+        for address in ["8.8.4.4", "8.8.8.8"]:
+            newcomer = node.add_p2p_connection(P2PInterface())
+            newcomer.send_message(msg_addrv2([(now, SERVICES, address, 8333)]))
+            newcomer.sync_with_ping()
+            newcomer.peer_disconnect()
+            self.wait_until(lambda: node.getconnectioncount() == 1)
+        node.setmocktime(now + 3600)
+        asker.wait_until(lambda: asker.message_count.get("addrv2", 0) == 3)
+        assert_equal([a[2] for a in asker.last_message["addrv2"].addrs], ["8.8.8.8"])
         node.setmocktime(0)
         stats = {p["id"]: p for p in node.getpeerinfo()}
         assert all(p["addr_relay_enabled"] for p in stats.values())

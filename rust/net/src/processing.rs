@@ -31,6 +31,22 @@ use crate::protocol::*;
 
 /// Transactions a peer is known to have, remembered per peer.
 const KNOWN_TXS: usize = 20_000;
+/// Addresses remembered per peer as known to it (the reference's
+/// `m_addr_known`): what it sent us or we sent it is not sent again.
+const KNOWN_ADDRS: usize = 5_000;
+
+/// An address as a key of the known-address set: its IPv6 (or mapped IPv4)
+/// bytes and port.
+fn addr_key(addr: &SocketAddr) -> [u8; 32] {
+    let ip = match addr.ip() {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    };
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(&ip.octets());
+    key[16..18].copy_from_slice(&addr.port().to_be_bytes());
+    key
+}
 
 fn lock_addrman(shared: &Shared) -> std::sync::MutexGuard<'_, crate::addrman::AddrMan> {
     // The table stays consistent between statements; see `manager::lock`.
@@ -112,6 +128,7 @@ struct Session {
     in_flight: HashMap<BlockHash, (u32, Instant)>,
     // Relay.
     known_txs: RecentSet,
+    known_addrs: RecentSet,
     fee_filter: u64,
     next_feefilter: Option<Instant>,
     sent_feefilter: Option<u64>,
@@ -151,6 +168,7 @@ impl Session {
             peer_has: None,
             in_flight: HashMap::new(),
             known_txs: RecentSet::new(KNOWN_TXS),
+            known_addrs: RecentSet::new(KNOWN_ADDRS),
             fee_filter: 0,
             next_feefilter: None,
             sent_feefilter: None,
@@ -518,6 +536,7 @@ impl Session {
         {
             let mut table = lock_addrman(&self.shared);
             for (time, addr, services) in entries {
+                self.known_addrs.insert(addr_key(&addr));
                 if !self.peer.permissions.has(Permissions::ADDR) {
                     if self.addr_tokens < 1.0 {
                         limited += 1;
@@ -595,7 +614,10 @@ impl Session {
         self.send_addrs(addrs).await
     }
 
-    async fn send_addrs(&mut self, addrs: Vec<crate::addrman::AddrInfo>) -> Result {
+    async fn send_addrs(&mut self, mut addrs: Vec<crate::addrman::AddrInfo>) -> Result {
+        // Never what the peer told us or heard from us already.
+        addrs.retain(|a| !self.known_addrs.contains(&addr_key(&a.addr)));
+        addrs.iter().for_each(|a| self.known_addrs.insert(addr_key(&a.addr)));
         for chunk in addrs.chunks(MAX_ADDR_TO_SEND) {
             let message = match self.wants_addrv2 {
                 true => NetworkMessage::AddrV2(
