@@ -116,7 +116,9 @@ impl Ledger {
             }
             Ok::<_, WalletError>(index)
         })?;
-        Ok(Ledger { chain, graph, staged: Staged { graph: reindexed, ..Staged::default() } })
+        let mut ledger = Ledger { chain, graph, staged: Staged { graph: reindexed, ..Staged::default() } };
+        ledger.stage_derived_scripts();
+        Ok(ledger)
     }
 
     /// Writes what changed since the last call, in one database transaction.
@@ -143,7 +145,19 @@ impl Ledger {
         // Transactions already known may pay the new descriptor's scripts.
         let reindexed = self.graph.reindex();
         self.staged.graph.merge(reindexed);
+        self.stage_derived_scripts();
         Ok(added)
+    }
+
+    /// Stages the scripts derived since the last write for the file's
+    /// script cache, so a reload need not derive them again (the index keeps
+    /// them staged until some call hands its changes out).
+    fn stage_derived_scripts(&mut self) {
+        let ids: Vec<DescriptorId> = self.graph.index.keychains().map(|(id, _)| id).collect();
+        for id in ids {
+            let changes = self.graph.index.lookahead_to_target(id, 0);
+            self.staged.graph.indexer.merge(changes);
+        }
     }
 
     /// Hands out the next script of `descriptor`, with its index.
