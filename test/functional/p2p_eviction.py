@@ -34,10 +34,13 @@ class P2PEvictionTest(HashviveTestFramework):
             tx = wallet.create_self_transfer()[0]
             peer.send_message(msg_tx(bytes.fromhex(tx.hex())))
             self.wait_until(lambda: tx.txid in node.getrawmempool())
-        info = {p["id"]: p for p in node.getpeerinfo()}
-        assert all(info[i]["last_block"] > 0 for i in ids[:4])
-        assert all(info[i]["last_transaction"] > 0 for i in ids[4:8])
-        assert all(info[i]["last_block"] == 0 and info[i]["last_transaction"] == 0 for i in ids[8:])
+        # The peer's statistics are updated just after the block or
+        # transaction is in (which RPC can see first).
+        def info():
+            return {p["id"]: p for p in node.getpeerinfo()}
+        self.wait_until(lambda: all(info()[i]["last_block"] > 0 for i in ids[:4]))
+        self.wait_until(lambda: all(info()[i]["last_transaction"] > 0 for i in ids[4:8]))
+        assert all(info()[i]["last_block"] == 0 and info()[i]["last_transaction"] == 0 for i in ids[8:])
         for peer in peers:
             peer.sync_with_ping()
 

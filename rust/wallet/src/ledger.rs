@@ -270,14 +270,23 @@ impl Ledger {
 
     /// The wallet's outputs no transaction in its view spends.
     pub fn list_unspent(&self) -> impl Iterator<Item = WalletOutput> + '_ {
+        self.unspent_of(self.graph.index.outpoints().iter().cloned())
+    }
+
+    pub fn get_utxo(&self, outpoint: OutPoint) -> Option<WalletOutput> {
+        let (derivation, _) = self.graph.index.txout(outpoint)?;
+        self.unspent_of(std::iter::once((derivation, outpoint))).next()
+    }
+
+    /// Those of `outputs` (with the derivation that made their scripts)
+    /// that no transaction in the wallet's view spends.
+    fn unspent_of<'a>(
+        &'a self,
+        outputs: impl Iterator<Item = ((DescriptorId, u32), OutPoint)> + 'a,
+    ) -> impl Iterator<Item = WalletOutput> + 'a {
         self.graph
             .graph()
-            .filter_chain_unspents(
-                &self.chain,
-                self.chain.tip().block_id(),
-                CanonicalizationParams::default(),
-                self.graph.index.outpoints().iter().cloned(),
-            )
+            .filter_chain_unspents(&self.chain, self.chain.tip().block_id(), CanonicalizationParams::default(), outputs)
             .map(|((descriptor, index), o)| WalletOutput {
                 outpoint: o.outpoint,
                 txout: o.txout,
@@ -285,26 +294,6 @@ impl Ledger {
                 index,
                 chain_position: o.chain_position,
             })
-    }
-
-    pub fn get_utxo(&self, outpoint: OutPoint) -> Option<WalletOutput> {
-        let ((descriptor, index), _) = self.graph.index.txout(outpoint)?;
-        self.graph
-            .graph()
-            .filter_chain_unspents(
-                &self.chain,
-                self.chain.tip().block_id(),
-                CanonicalizationParams::default(),
-                core::iter::once(((descriptor, index), outpoint)),
-            )
-            .map(|(_, o)| WalletOutput {
-                outpoint: o.outpoint,
-                txout: o.txout,
-                descriptor,
-                index,
-                chain_position: o.chain_position,
-            })
-            .next()
     }
 
     /// What `tx` takes from the wallet's outputs, and pays to its scripts.

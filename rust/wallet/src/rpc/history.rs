@@ -302,6 +302,25 @@ async fn gettransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     Ok(Value::Object(out))
 }
 
+/// The entries of `views` under `label`, as `listsinceblock` lists them.
+async fn listed(
+    m: &WalletManager,
+    views: &[TxView],
+    label: &str,
+    positions: &mut BlockPositions,
+) -> Result<Vec<Value>, RpcError> {
+    let mut entries = Vec::new();
+    for v in views {
+        for line in v.lines.iter().filter(|l| labelled_as(l, label)) {
+            let mut out = Map::new();
+            line_fields(line, v.abandoned, &mut out);
+            wallet_tx_fields(m, v, positions, &mut out).await?;
+            entries.push(Value::Object(out));
+        }
+    }
+    Ok(entries)
+}
+
 /// Whether a line belongs under `label`: "*" takes every line, a label the
 /// incoming lines to addresses with that label.
 fn labelled_as(line: &Line, label: &str) -> bool {
@@ -378,30 +397,14 @@ async fn listsinceblock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcE
     };
     drop(wallet);
     let mut positions = BlockPositions::default();
-    let mut transactions = Vec::new();
-    for v in &views {
-        for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
-            let mut out = Map::new();
-            line_fields(line, v.abandoned, &mut out);
-            wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
-            transactions.push(Value::Object(out));
-        }
-    }
+    let transactions = listed(&m, &views, &label, &mut positions).await?;
     let last_height = tip + 1 - target;
     let lastblock = match last_height >= 0 {
         true => m.chain().get_block_hash(last_height as i32).await.map_err(node)?.map(BlockHash::from_byte_array),
         false => None,
     }
     .unwrap_or(BlockHash::all_zeros());
-    let mut removed_lines = Vec::new();
-    for v in &removed {
-        for line in v.lines.iter().filter(|l| labelled_as(l, &label)) {
-            let mut out = Map::new();
-            line_fields(line, v.abandoned, &mut out);
-            wallet_tx_fields(&m, v, &mut positions, &mut out).await?;
-            removed_lines.push(Value::Object(out));
-        }
-    }
+    let removed_lines = listed(&m, &removed, &label, &mut positions).await?;
     let mut result = Map::new();
     result.insert("transactions".into(), Value::Array(transactions));
     if include_removed {
