@@ -29,9 +29,9 @@ use crate::known::RecentSet;
 use crate::orphanage::Orphanage;
 use crate::permissions::Permissions;
 use crate::protocol::{
-    local_services, ADDED_NODE_POLL, ADDED_NODE_RETRY, BLOCK_STALLING_TIMEOUT, BLOCK_STALLING_TIMEOUT_MAX,
-    GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS, MAX_BLOCK_RELAY_ONLY_CONNECTIONS,
-    MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
+    local_services, poisson_delay, ADDED_NODE_POLL, ADDED_NODE_RETRY, BLOCK_STALLING_TIMEOUT,
+    BLOCK_STALLING_TIMEOUT_MAX, FEELER_INTERVAL, GETDATA_TX_INTERVAL, MAX_ADDNODE_CONNECTIONS,
+    MAX_BLOCK_RELAY_ONLY_CONNECTIONS, MAX_OUTBOUND_FULL_RELAY_CONNECTIONS,
 };
 use crate::socks5::Destination;
 
@@ -822,6 +822,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
 async fn open_connections_loop(shared: Arc<Shared>) {
     let mut stopping = shared.stopping.subscribe();
     let mut attempted: HashMap<SocketAddr, Instant> = HashMap::new();
+    let mut next_feeler = Instant::now() + poisson_delay(FEELER_INTERVAL);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -831,13 +832,17 @@ async fn open_connections_loop(shared: Arc<Shared>) {
         if !shared.network_active() {
             continue;
         }
-        let conn_type = if shared.count_of(ConnectionType::OutboundFullRelay) < MAX_OUTBOUND_FULL_RELAY_CONNECTIONS {
-            ConnectionType::OutboundFullRelay
-        } else if shared.count_of(ConnectionType::BlockRelay) < MAX_BLOCK_RELAY_ONLY_CONNECTIONS {
-            ConnectionType::BlockRelay
-        } else {
+        let feeler_due = Instant::now() >= next_feeler;
+        let Some(conn_type) = slot_to_fill(
+            shared.count_of(ConnectionType::OutboundFullRelay),
+            shared.count_of(ConnectionType::BlockRelay),
+            feeler_due,
+        ) else {
             continue;
         };
+        if conn_type == ConnectionType::Feeler {
+            next_feeler = Instant::now() + poisson_delay(FEELER_INTERVAL);
+        }
         let now = hashvive_common::time::now();
         attempted.retain(|_, at| at.elapsed() < RETRY_AFTER);
         let connected_groups: Vec<u64> = lock(&shared.peers)
@@ -852,7 +857,9 @@ async fn open_connections_loop(shared: Arc<Shared>) {
             IpAddr::V6(_) => shared.config.reachable_ipv6,
         };
         let candidate = known.into_iter().find(|a| {
-            reachable(&a.addr.ip())
+            // A feeler tries an address never connected to, to learn whether it works.
+            (conn_type != ConnectionType::Feeler || !a.tried)
+                && reachable(&a.addr.ip())
                 && !attempted.contains_key(&a.addr)
                 && !connected_groups.contains(&crate::addrman::group(&a.addr.ip()))
                 && !shared.bans.is_banned(&a.addr.ip(), now)
@@ -861,6 +868,18 @@ async fn open_connections_loop(shared: Arc<Shared>) {
         let Some(candidate) = candidate else { continue };
         attempted.insert(candidate.addr, Instant::now());
         shared.connect_as(&candidate.addr.to_string(), conn_type).await;
+    }
+}
+
+/// The automatic connection to make next: full-relay slots first, then
+/// block-relay-only ones; once both are full, a feeler when one is due.
+fn slot_to_fill(full_relay: usize, block_relay: usize, feeler_due: bool) -> Option<ConnectionType> {
+    if full_relay < MAX_OUTBOUND_FULL_RELAY_CONNECTIONS {
+        Some(ConnectionType::OutboundFullRelay)
+    } else if block_relay < MAX_BLOCK_RELAY_ONLY_CONNECTIONS {
+        Some(ConnectionType::BlockRelay)
+    } else {
+        feeler_due.then_some(ConnectionType::Feeler)
     }
 }
 
@@ -947,5 +966,19 @@ async fn added_nodes_loop(shared: Arc<Shared>) {
             // Only ever set to true.
             _ = stopping.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feelers_go_out_only_once_the_outbound_slots_are_full_and_one_is_due() {
+        let (full, block) = (MAX_OUTBOUND_FULL_RELAY_CONNECTIONS, MAX_BLOCK_RELAY_ONLY_CONNECTIONS);
+        assert_eq!(slot_to_fill(0, 0, true), Some(ConnectionType::OutboundFullRelay));
+        assert_eq!(slot_to_fill(full, 0, true), Some(ConnectionType::BlockRelay));
+        assert_eq!(slot_to_fill(full, block, false), None);
+        assert_eq!(slot_to_fill(full, block, true), Some(ConnectionType::Feeler));
     }
 }

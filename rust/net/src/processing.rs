@@ -453,6 +453,8 @@ impl Session {
         self.connected = true;
         self.peer.stats_mut().successfully_connected = true;
         if self.peer.conn_type == ConnectionType::Feeler {
+            // The address works: into the tried table.
+            lock_addrman(&self.shared).good(self.peer.addr, hashvive_common::time::now());
             return Err(PeerError::Disconnect(format!("feeler connection completed peer={id}; disconnecting")));
         }
         if self.common_version >= SENDHEADERS_VERSION {

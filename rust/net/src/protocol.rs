@@ -53,6 +53,9 @@ pub const BLOCK_DOWNLOAD_WINDOW: u32 = 1024;
 /// A block requested this long ago and not delivered ends the connection
 /// (the reference's base timeout of one block interval).
 pub const BLOCK_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How often, on average, a feeler connection tests an address never
+/// connected to, once the outbound slots are full (`FEELER_INTERVAL`).
+pub const FEELER_INTERVAL: Duration = Duration::from_secs(2 * 60);
 /// How long a peer may hold the block download window back before it is
 /// disconnected (`BLOCK_STALLING_TIMEOUT_DEFAULT`), doubling after each such
 /// disconnection up to `BLOCK_STALLING_TIMEOUT_MAX`.
