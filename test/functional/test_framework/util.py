@@ -165,17 +165,30 @@ _used_ports = set()
 _port_lock = threading.Lock()
 
 
+# Ports are handed out below the kernel's ephemeral range (32768 and up on
+# Linux): a port from that range can be taken, while its node is stopped, by
+# the local end of any outgoing connection, and the node would then fail to
+# bind it on restart. Each test process starts at its own offset.
+PORT_MIN = 11000
+PORT_RANGE = 20000
+
+
 def get_free_port():
-    """Return a TCP port on 127.0.0.1 that was free when checked and has not
-    been handed out before in this process."""
+    """Return a TCP port on 127.0.0.1, below the ephemeral range, that was
+    free when checked and has not been handed out before in this process."""
     with _port_lock:
-        for _ in range(1000):
+        start = (os.getpid() * 97) % PORT_RANGE
+        for i in range(PORT_RANGE):
+            port = PORT_MIN + (start + i) % PORT_RANGE
+            if port in _used_ports:
+                continue
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
-            if port not in _used_ports:
-                _used_ports.add(port)
-                return port
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _used_ports.add(port)
+            return port
     raise RuntimeError("could not find an unused port")
 
 
