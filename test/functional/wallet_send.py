@@ -23,6 +23,12 @@ class WalletSendTest(HashviveTestFramework):
         entry = self.nodes[0].getmempoolentry(txid)
         return entry["fees"]["base"] / SAT / entry["vsize"]
 
+    def heard_by(self, wallet, txid):
+        """Waits until `wallet` has heard of `txid` from the mempool: another
+        wallet's payment reaches it as a notification, after the sender's
+        call returned (as in the reference)."""
+        self.wait_until(lambda: txid in {t["txid"] for t in wallet.listtransactions("*", 1000)})
+
     def run_test(self):
         node = self.nodes[0]
         node.createwallet("alice")
@@ -70,6 +76,7 @@ class WalletSendTest(HashviveTestFramework):
         txid = alice.sendtoaddress(to_bob, 2, "", "", True)
         fee = -alice.gettransaction(txid)["fee"]
         assert fee > 0
+        self.heard_by(bob, txid)
         assert_equal(bob.gettransaction(txid)["amount"], 2 - fee)
         assert_greater_than_or_equal(self.paid_rate(txid), 20)  # -fallbackfee=0.0002
         self.log.info("the whole balance can go, fee included")
@@ -78,6 +85,7 @@ class WalletSendTest(HashviveTestFramework):
         txid = alice.sendtoaddress(to_bob, everything, "", "", True)
         assert_equal(alice.getbalance(), 0)
         assert_equal(alice.getbalances()["mine"]["untrusted_pending"], 0)
+        self.heard_by(bob, txid)
         assert_equal(bob.gettransaction(txid)["amount"], everything + alice.gettransaction(txid)["fee"])
         assert_raises_rpc_error(-6, "Insufficient funds", alice.sendtoaddress, to_bob, 1, "", "", True)
 
