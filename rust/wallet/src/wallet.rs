@@ -431,13 +431,21 @@ impl Wallet {
             range_end: new.range_end.filter(|_| ranged),
             combo: new.combo.clone(),
         };
+        // The descriptors whose slot (type and side) an active one takes.
+        let replaced: Vec<DescriptorId> = match new.active {
+            false => Vec::new(),
+            true => self
+                .descriptors
+                .iter()
+                .filter(|(other, d)| {
+                    **other != id && d.active && d.internal == new.internal && d.output_type() == output_type
+                })
+                .map(|(other, _)| *other)
+                .collect(),
+        };
         let tx = self.db.transaction()?;
-        if new.active {
-            for (other, d) in &self.descriptors {
-                if *other != id && d.active && d.internal == new.internal && d.output_type() == output_type {
-                    tx.execute("UPDATE hashvive_descriptors SET active = 0 WHERE id = ?1", [other.to_string()])?;
-                }
-            }
+        for other in &replaced {
+            tx.execute("UPDATE hashvive_descriptors SET active = 0 WHERE id = ?1", [other.to_string()])?;
         }
         tx.execute(
             "INSERT OR REPLACE INTO hashvive_descriptors (id, descriptor, created, internal, active, range_end, combo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -466,11 +474,9 @@ impl Wallet {
             };
         }
         tx.commit()?;
-        if new.active {
-            for d in self.descriptors.values_mut() {
-                if d.active && d.internal == new.internal && d.output_type() == output_type {
-                    d.active = false;
-                }
+        for other in &replaced {
+            if let Some(d) = self.descriptors.get_mut(other) {
+                d.active = false;
             }
         }
         self.descriptors.insert(id, record);
