@@ -2,7 +2,8 @@
 //!
 //! The loop thread reads a call and hands the future the trait object returns
 //! to the process's multi-threaded runtime, so heavy work never stalls the
-//! connection. libmultiprocess's threading conventions are kept: a call's
+//! connection (calls that answer at once stay on the loop: see [`Placement`]).
+//! libmultiprocess's threading conventions are kept: a call's
 //! `Context` names a thread made with `ThreadMap.makeThread` (its name shows
 //! in the log), and a call naming no thread takes a slot of the pool sized by
 //! `makePool`. Capabilities the peer sends (callbacks) become proxies on the
@@ -87,8 +88,8 @@ impl ConnectionState {
         Ok(peer)
     }
 
-    /// Runs `call` for the thread `ctx` names, or in the pool, on the executor.
-    /// `request` numbers the log line.
+    /// Runs `call` for the thread `ctx` names, or in the pool, where `placement`
+    /// says. `request` numbers the log line.
     ///
     /// Calls naming one thread are not queued behind each other: a
     /// libmultiprocess client thread has one call outstanding at a time,
@@ -99,6 +100,7 @@ impl ConnectionState {
         &self,
         ctx: Option<thread::Client>,
         request: u64,
+        placement: Placement,
         call: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, capnp::Error> {
         let _slot = match ctx {
@@ -113,11 +115,11 @@ impl ConnectionState {
             }
             None => Some(self.pool.acquire().await.map_err(|_| capnp::Error::failed("thread pool closed".into()))?),
         };
-        match &self.executor {
-            Some(executor) => {
+        match (&self.executor, placement) {
+            (Some(executor), Placement::Executor) => {
                 executor.spawn(call).await.map_err(|e| capnp::Error::failed(format!("the call failed: {e}")))
             }
-            None => Ok(call.await),
+            _ => Ok(call.await),
         }
     }
 
@@ -130,6 +132,18 @@ impl ConnectionState {
             self.pool.forget_permits(current - size);
         }
     }
+}
+
+/// Where a served call runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Placement {
+    /// On the process's multi-threaded runtime: the default, for anything that
+    /// may take a while.
+    Executor,
+    /// On the loop thread itself, for calls that answer at once (`Echo.echo`,
+    /// tip queries): handing them to another thread and back would cost more
+    /// than the call, two thread wake-ups per round trip.
+    Loop,
 }
 
 /// The thread a `Context` names, if any.
@@ -191,12 +205,15 @@ impl thread_map::Server for ThreadMapServer {
 
 /// Logs the request, runs `body` on the right thread, logs the response.
 macro_rules! serve {
-    ($self:ident, $params:ident, $name:literal, $body:expr) => {{
+    ($self:ident, $params:ident, $name:literal, $body:expr) => {
+        serve!($self, $params, $name, $crate::server::Placement::Executor, $body)
+    };
+    ($self:ident, $params:ident, $name:literal, $placement:expr, $body:expr) => {{
         let request = log::next_request();
         let params = $params.get()?;
         log::message("IPC server recv request ", request, concat!($name, "$Params"), &params);
         let thread = context_thread(params.get_context()?)?;
-        let outcome = $self.conn.run(thread, request, $body).await?;
+        let outcome = $self.conn.run(thread, request, $placement, $body).await?;
         let outcome = outcome.map_err(to_capnp);
         match &outcome {
             Ok(_) => {}
@@ -390,7 +407,7 @@ impl echo::Server for EchoServer {
     ) -> Result<(), capnp::Error> {
         let echo = self.echo.get()?;
         let text = params.get()?.get_echo()?.to_string()?;
-        let (request, reply) = serve!(self, params, "Echo.echo", async move { echo.echo(text).await });
+        let (request, reply) = serve!(self, params, "Echo.echo", Placement::Loop, async move { echo.echo(text).await });
         results.get().set_result(&reply);
         log_results(request, "Echo.echo$Results", &results.get().into_reader());
         Ok(())
@@ -410,7 +427,8 @@ impl mining::Server for MiningServer {
         mut results: mining::IsTestChainResults,
     ) -> Result<(), capnp::Error> {
         let mining = self.mining.clone();
-        let (request, value) = serve!(self, params, "Mining.isTestChain", async move { mining.is_test_chain().await });
+        let (request, value) =
+            serve!(self, params, "Mining.isTestChain", Placement::Loop, async move { mining.is_test_chain().await });
         results.get().set_result(value);
         log_results(request, "Mining.isTestChain$Results", &results.get().into_reader());
         Ok(())
@@ -422,13 +440,9 @@ impl mining::Server for MiningServer {
         mut results: mining::IsInitialBlockDownloadResults,
     ) -> Result<(), capnp::Error> {
         let mining = self.mining.clone();
-        let (request, value) =
-            serve!(
-                self,
-                params,
-                "Mining.isInitialBlockDownload",
-                async move { mining.is_initial_block_download().await }
-            );
+        let (request, value) = serve!(self, params, "Mining.isInitialBlockDownload", Placement::Loop, async move {
+            mining.is_initial_block_download().await
+        });
         results.get().set_result(value);
         log_results(request, "Mining.isInitialBlockDownload$Results", &results.get().into_reader());
         Ok(())
@@ -440,7 +454,8 @@ impl mining::Server for MiningServer {
         mut results: mining::GetTipResults,
     ) -> Result<(), capnp::Error> {
         let mining = self.mining.clone();
-        let (request, tip) = serve!(self, params, "Mining.getTip", async move { mining.get_tip().await });
+        let (request, tip) =
+            serve!(self, params, "Mining.getTip", Placement::Loop, async move { mining.get_tip().await });
         if let Some(tip) = tip {
             let mut r = results.get();
             r.set_has_result(true);
