@@ -13,6 +13,7 @@ using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
 using Chain = import "chain.capnp";
 using Wallet = import "wallet.capnp";
+using Node = import "node.capnp";
 
 interface Init {
     construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -26,4 +27,7 @@ interface Init {
     # Starts wallets on `chain` with the options in `args` (a command line,
     # read with the same configuration file), in a wallet process the node spawned.
     makeWalletLoader @6 (context :Proxy.Context, chain :Chain.Chain, args :List(Text)) -> (result :Wallet.WalletLoader);
+    # The node, for a GUI: one spawned for it (started with Node.start) or
+    # one already running that it attached to.
+    makeNode @7 (context :Proxy.Context) -> (result :Node.Node);
 }

@@ -18,6 +18,7 @@ const SCHEMAS: &[&str] = &[
     "handler.capnp",
     "chain.capnp",
     "wallet.capnp",
+    "node.capnp",
 ];
 
 fn main() {

@@ -62,6 +62,11 @@ pub trait Init: Send + Sync {
     async fn make_wallet_loader(&self, _chain: Arc<dyn Chain>, _args: Vec<String>) -> Result<Arc<dyn WalletLoader>> {
         Err(unavailable("WalletLoader"))
     }
+    /// The node, for a GUI: one it spawned (which starts it with
+    /// [`Node::start`]) or one already running that it attached to.
+    async fn make_node(&self) -> Result<Arc<dyn Node>> {
+        Err(unavailable("Node"))
+    }
 }
 
 fn unavailable(interface: &str) -> Error {
@@ -455,4 +460,97 @@ pub struct RpcFault {
 pub trait RpcActor: Send + Sync {
     /// The result as JSON text, or the error to answer with.
     async fn call(&self, call: RpcCall) -> Result<std::result::Result<String, RpcFault>>;
+}
+
+/// What a GUI shows of a node at a glance; it polls this (as the reference's
+/// GUI polls its client model) and hears of new tips through
+/// [`NodeNotifications`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeStatus {
+    /// The active chain's tip.
+    pub tip: BlockRef,
+    /// Header time of the tip, seconds since the epoch: how far behind the
+    /// node is, for the "blocks left" estimate.
+    pub tip_time: i64,
+    /// Height of the best header known (at least the tip's).
+    pub headers: i32,
+    pub initial_block_download: bool,
+    pub connections_in: u32,
+    pub connections_out: u32,
+    pub network_active: bool,
+    /// Bytes received and sent over P2P since start.
+    pub bytes_recv: u64,
+    pub bytes_sent: u64,
+    /// Transactions in the mempool and their memory use.
+    pub mempool_transactions: u64,
+    pub mempool_usage: u64,
+}
+
+/// One connected peer, as a GUI's peer table lists it (a subset of
+/// `getpeerinfo`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerSummary {
+    pub id: i64,
+    /// `host:port` as connected.
+    pub address: String,
+    /// The user agent it announced.
+    pub user_agent: String,
+    pub inbound: bool,
+    /// The reference's names: `outbound-full-relay`, `block-relay-only`,
+    /// `inbound`, `manual`, `feeler`, `addr-fetch`.
+    pub connection_type: String,
+    /// Last ping round trip in seconds, once measured.
+    pub ping_seconds: Option<f64>,
+    pub bytes_recv: u64,
+    pub bytes_sent: u64,
+    /// Height of the last block we both have (-1 unknown).
+    pub synced_blocks: i32,
+    /// Seconds since the epoch when the connection was made.
+    pub connected_since: i64,
+}
+
+/// What a GUI needs from a node: start it (when spawned for the GUI), watch
+/// it, drive its network, run console commands, stop it. The reference's
+/// `interfaces::Node`, cut to what hashvive's GUI uses.
+#[async_trait]
+pub trait Node: Send + Sync {
+    /// Starts a node that was spawned for a GUI with `args`, a command line
+    /// read with the configuration file it names exactly as a `hashvive-node`
+    /// started with it would; returns once the node serves, or with the
+    /// start-up error the daemon would print. A node that runs already (the
+    /// GUI attached with `-ipcconnect`) refuses.
+    async fn start(&self, args: Vec<String>) -> Result<()>;
+    async fn status(&self) -> Result<NodeStatus>;
+    async fn peers(&self) -> Result<Vec<PeerSummary>>;
+    /// `setnetworkactive`: disconnects every peer and stops connecting, or resumes.
+    async fn set_network_active(&self, active: bool) -> Result<()>;
+    /// Runs a JSON-RPC call for the GUI's console, as if sent over HTTP to
+    /// `uri` (`/` or `/wallet/<name>`): `params` and the result are JSON text.
+    async fn execute_rpc(
+        &self,
+        method: String,
+        params: String,
+        uri: String,
+    ) -> Result<std::result::Result<String, RpcFault>>;
+    /// The RPC method names, for the console's completion.
+    async fn list_rpc_commands(&self) -> Result<Vec<String>>;
+    /// Delivers start-up messages, new tips and the start of shutdown to
+    /// `notifications` until the returned handler is dropped.
+    async fn handle_notifications(&self, notifications: Arc<dyn NodeNotifications>) -> Result<Box<dyn Handler>>;
+    /// Requests shutdown (as `stop` does) and returns once the node has
+    /// stopped, when this process runs it; an attached node only hears the
+    /// request.
+    async fn shutdown(&self) -> Result<()>;
+}
+
+/// What a GUI hears from its node. Each call returns before the next is made.
+#[async_trait]
+pub trait NodeNotifications: Send + Sync {
+    /// A start-up step, for the splash screen ("Loading block index…").
+    async fn init_message(&self, message: String);
+    /// A new active tip and the status with it. During initial block download
+    /// these are at most a few per second.
+    async fn block_tip(&self, status: NodeStatus);
+    /// The node has begun to shut down (`stop`, a signal, the GUI's request).
+    async fn shutting_down(&self);
 }

@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use hashvive_interfaces::{
-    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, RemovalReason, RpcCall,
-    RpcCommand,
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, PeerSummary,
+    RemovalReason, RpcCall, RpcCommand,
 };
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
-use crate::schema::{chain_capnp, common_capnp};
+use crate::schema::{chain_capnp, common_capnp, node_capnp};
 
 /// An interface error as a Cap'n Proto error the peer will see.
 pub(crate) fn to_capnp(e: Error) -> capnp::Error {
@@ -198,6 +198,67 @@ pub(crate) fn write_rpc_call(mut b: chain_capnp::rpc_call::Builder<'_>, call: &R
     b.set_params(&call.params);
     b.set_uri(&call.uri);
     b.set_user(&call.user);
+}
+
+pub(crate) fn read_node_status(r: node_capnp::node_status::Reader<'_>) -> Result<NodeStatus, capnp::Error> {
+    Ok(NodeStatus {
+        tip: read_block_ref(r.get_tip()?)?,
+        tip_time: r.get_tip_time(),
+        headers: r.get_headers(),
+        initial_block_download: r.get_initial_block_download(),
+        connections_in: r.get_connections_in(),
+        connections_out: r.get_connections_out(),
+        network_active: r.get_network_active(),
+        bytes_recv: r.get_bytes_recv(),
+        bytes_sent: r.get_bytes_sent(),
+        mempool_transactions: r.get_mempool_transactions(),
+        mempool_usage: r.get_mempool_usage(),
+    })
+}
+
+pub(crate) fn write_node_status(mut b: node_capnp::node_status::Builder<'_>, status: &NodeStatus) {
+    write_block_ref(b.reborrow().init_tip(), &status.tip);
+    b.set_tip_time(status.tip_time);
+    b.set_headers(status.headers);
+    b.set_initial_block_download(status.initial_block_download);
+    b.set_connections_in(status.connections_in);
+    b.set_connections_out(status.connections_out);
+    b.set_network_active(status.network_active);
+    b.set_bytes_recv(status.bytes_recv);
+    b.set_bytes_sent(status.bytes_sent);
+    b.set_mempool_transactions(status.mempool_transactions);
+    b.set_mempool_usage(status.mempool_usage);
+}
+
+pub(crate) fn read_peer_summary(r: node_capnp::peer_summary::Reader<'_>) -> Result<PeerSummary, capnp::Error> {
+    Ok(PeerSummary {
+        id: r.get_id(),
+        address: text(r.get_address())?,
+        user_agent: text(r.get_user_agent())?,
+        inbound: r.get_inbound(),
+        connection_type: text(r.get_connection_type())?,
+        ping_seconds: r.get_has_ping_seconds().then(|| r.get_ping_seconds()),
+        bytes_recv: r.get_bytes_recv(),
+        bytes_sent: r.get_bytes_sent(),
+        synced_blocks: r.get_synced_blocks(),
+        connected_since: r.get_connected_since(),
+    })
+}
+
+pub(crate) fn write_peer_summary(mut b: node_capnp::peer_summary::Builder<'_>, peer: &PeerSummary) {
+    b.set_id(peer.id);
+    b.set_address(&peer.address);
+    b.set_user_agent(&peer.user_agent);
+    b.set_inbound(peer.inbound);
+    b.set_connection_type(&peer.connection_type);
+    if let Some(ping) = peer.ping_seconds {
+        b.set_ping_seconds(ping);
+        b.set_has_ping_seconds(true);
+    }
+    b.set_bytes_recv(peer.bytes_recv);
+    b.set_bytes_sent(peer.bytes_sent);
+    b.set_synced_blocks(peer.synced_blocks);
+    b.set_connected_since(peer.connected_since);
 }
 
 #[cfg(test)]

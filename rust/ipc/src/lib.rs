@@ -11,6 +11,8 @@ mod connection;
 mod convert;
 mod event_loop;
 pub mod log;
+#[cfg(test)]
+mod node_tests;
 mod process;
 mod server;
 #[cfg(test)]
@@ -37,4 +39,5 @@ pub mod schema {
     generated!(handler_capnp, "handler_capnp.rs");
     generated!(chain_capnp, "chain_capnp.rs");
     generated!(wallet_capnp, "wallet_capnp.rs");
+    generated!(node_capnp, "node_capnp.rs");
 }

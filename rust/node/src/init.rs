@@ -34,6 +34,7 @@ use crate::daemon::{self, DaemonNotifier, DatadirLock, PidFile};
 use crate::http::auth::{Cookie, COOKIE_USER};
 use crate::http::{rpc_settings, HttpServer, RpcSettings};
 use crate::local::NodeInit;
+use crate::local_node::{NodeContext, NodeEvents};
 use crate::rpc::control::{self, ControlContext};
 use crate::rpc::net::NetworkSettings;
 use crate::wallets::Wallets;
@@ -72,6 +73,14 @@ const CHILD_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The executable `echoipc` spawns.
 const ECHO_PROCESS: &str = "hashvive-node";
 
+/// A node run for another component of this process (a GUI's `Node.start`)
+/// rather than as the process itself: it hears the start-up messages, gets
+/// the running node when it serves, and leaves signals and daemonising alone.
+pub(crate) struct Embedding {
+    pub events: Arc<NodeEvents>,
+    pub ready: tokio::sync::oneshot::Sender<Arc<NodeContext>>,
+}
+
 /// An error that ends start-up: printed as `Error: …` and exit status 1.
 #[derive(Debug)]
 pub struct InitError {
@@ -96,7 +105,7 @@ impl<E: std::fmt::Display> From<E> for InitError {
 pub fn main(exe: &Executable, wiring: Wiring) -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     let argv: Vec<String> = argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    match run(exe, argv, wiring) {
+    match run(exe, argv, wiring, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Logged too when logging is up, so debug.log tells the whole story.
@@ -109,7 +118,13 @@ pub fn main(exe: &Executable, wiring: Wiring) -> ExitCode {
     }
 }
 
-fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitError> {
+/// Runs a node with the command line `argv` until it shuts down.
+pub(crate) fn run(
+    exe: &Executable,
+    argv: Vec<String>,
+    wiring: Wiring,
+    embedding: Option<Embedding>,
+) -> Result<(), InitError> {
     let defs = node_options();
     let Settings { mut args, datadir, config_path, chain, positional: stray } = Settings::read(&defs, argv)?;
 
@@ -168,6 +183,9 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
     args.set_rw_settings(&rw_settings);
     let daemon_notifier = match (args.get_bool("daemon", false), args.get_bool("daemonwait", false)) {
         (false, false) => None,
+        _ if embedding.is_some() => {
+            return Err(InitError::new("-daemon and -daemonwait are not available to a node a GUI starts"))
+        }
         (_, wait) => Some(daemon::daemonize(wait)?),
     };
     let ipc = wiring.ipc.map(|make| make()).transpose().map_err(InitError::new)?;
@@ -216,6 +234,7 @@ fn run(exe: &Executable, argv: Vec<String>, wiring: Wiring) -> Result<(), InitEr
         ipc,
         ipc_bind,
         wallet,
+        embedding,
     };
     let result = runtime.block_on(node.serve(rpc, daemon_notifier));
     // Tasks still blocked in handlers must not keep the process alive forever.
@@ -257,12 +276,19 @@ struct RunningNode {
     ipc: Option<Arc<dyn Ipc>>,
     ipc_bind: Vec<String>,
     wallet: Option<WalletStart>,
+    embedding: Option<Embedding>,
 }
 
 impl RunningNode {
     async fn serve(mut self, rpc: RpcSettings, notifier: Option<DaemonNotifier>) -> Result<(), InitError> {
         let shutdown = Shutdown::new();
-        let signals = watch_signals(shutdown.clone(), self.log.clone())?;
+        let embedding = self.embedding.take();
+        // A GUI's node stops when the GUI says so: Ctrl-C reaches the GUI.
+        let signals = watch_signals(shutdown.clone(), self.log.clone(), embedding.is_none())?;
+        let (events, ready) = match embedding {
+            Some(Embedding { events, ready }) => (events, Some(ready)),
+            None => (Arc::default(), None),
+        };
         let table = Arc::new(RpcTable::new());
         control::register(
             &table,
@@ -283,6 +309,7 @@ impl RunningNode {
             Err(e) => return Err(failed(notifier, e)),
         };
         table.set_warmup(Some("Loading block index...".into()));
+        events.init_message("Loading block index…");
         let chainstate = match crate::chain::open(self.chain_config.clone()).await {
             Ok(c) => c,
             Err(e) => {
@@ -301,13 +328,24 @@ impl RunningNode {
                 Err(e) => tracing::warn!("Failed to import mempool file: {e}"),
             }
         }
-        let ipc_listener = match self.start_ipc(chainstate.clone(), table.clone()).await {
+        let context = Arc::new(NodeContext {
+            chainstate: chainstate.clone(),
+            table: table.clone(),
+            shutdown: shutdown.clone(),
+            events: events.clone(),
+            net: Default::default(),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let ipc_listener = match self.start_ipc(context.clone()).await {
             Ok(listener) => listener,
             Err(e) => {
                 stop_rpc(http, cookie).await;
                 return Err(failed(notifier, e));
             }
         };
+        if self.wallet.is_some() {
+            events.init_message("Loading wallet…");
+        }
         let wallet = match self.start_wallet(&chainstate, &table).await {
             Ok(wallet) => wallet,
             Err(e) => {
@@ -316,6 +354,7 @@ impl RunningNode {
             }
         };
         // Peers come last, once everything they could ask for is ready.
+        events.init_message("Starting network threads…");
         let net = match NetManager::start(self.net_config.clone(), chainstate.clone()).await {
             Ok(net) => net,
             Err(e) => {
@@ -325,13 +364,20 @@ impl RunningNode {
             }
         };
         crate::rpc::register_network(&table, &chainstate, self.net_settings.clone(), net.clone(), self.cli_name);
+        let _ = context.net.set(net.clone());
+        context.spawn_tip_watch();
         table.set_warmup(None);
-        tracing::info!("init message: Done loading");
+        events.init_message("Done loading");
         if let Some(n) = notifier {
             n.succeeded();
         }
+        // Nobody waits for an embedded node any more: it has no reason to run.
+        if ready.is_some_and(|ready| ready.send(context.clone()).is_err()) {
+            shutdown.request();
+        }
 
         shutdown.wait().await;
+        events.shutting_down();
         tracing::info!("Shutdown: In progress...");
         signals.abort();
         net.stop().await;
@@ -376,16 +422,13 @@ impl RunningNode {
     }
 
     /// Serves the node's `Init` on each `-ipcbind` address.
-    async fn start_ipc(
-        &self,
-        chainstate: Arc<Chainstate>,
-        table: Arc<RpcTable>,
-    ) -> Result<Option<Box<dyn Send>>, InitError> {
+    async fn start_ipc(&self, node: Arc<NodeContext>) -> Result<Option<Box<dyn Send>>, InitError> {
         let Some(ipc) = self.ipc.as_ref().filter(|_| !self.ipc_bind.is_empty()) else { return Ok(None) };
         let init = Arc::new(NodeInit {
             chain: self.chain,
-            chainstate,
-            table,
+            chainstate: node.chainstate.clone(),
+            table: node.table.clone(),
+            node,
             rw_settings: self.rw_settings.clone(),
             runtime: tokio::runtime::Handle::current(),
         });
@@ -441,16 +484,21 @@ async fn stop_rpc(http: Option<HttpServer>, cookie: Option<Cookie>) {
     }
 }
 
-/// SIGINT and SIGTERM request shutdown; SIGHUP reopens `debug.log`.
-fn watch_signals(shutdown: Shutdown, log: LogHandle) -> Result<tokio::task::JoinHandle<()>, InitError> {
+/// SIGTERM (and SIGINT, when `interrupt`) request shutdown; SIGHUP reopens
+/// `debug.log`.
+fn watch_signals(
+    shutdown: Shutdown,
+    log: LogHandle,
+    interrupt: bool,
+) -> Result<tokio::task::JoinHandle<()>, InitError> {
     let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+    let mut int = if interrupt { Some(signal(SignalKind::interrupt())?) } else { None };
     let mut hup = signal(SignalKind::hangup())?;
     Ok(tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = term.recv() => shutdown.request(),
-                _ = int.recv() => shutdown.request(),
+                Some(_) = async { int.as_mut()?.recv().await } => shutdown.request(),
                 _ = hup.recv() => {
                     if let Err(e) = log.reopen() {
                         tracing::warn!("{e}");

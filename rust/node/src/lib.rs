@@ -7,5 +7,6 @@ mod daemon;
 pub mod http;
 pub mod init;
 pub mod local;
+pub mod local_node;
 pub mod rpc;
 pub mod wallets;

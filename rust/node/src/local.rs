@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use hashvive_interfaces::{
     async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
-    CoinbaseTx, Echo, Error, Init, Mining, Result, Rpc, MAX_MONEY,
+    CoinbaseTx, Echo, Error, Init, Mining, Node, Result, Rpc, MAX_MONEY,
 };
 use hashvive_rpc::request::Request;
 use hashvive_rpc::RpcTable;
@@ -26,6 +26,7 @@ use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
 use hashvive_consensus::BlockError;
 
 use crate::http::execute_json;
+use crate::local_node::{AttachedNode, NodeContext, SpawnedNode, WiringFactory};
 
 /// Returns what it is given.
 pub struct LocalEcho;
@@ -406,6 +407,7 @@ pub struct NodeInit {
     pub chain: Chain,
     pub chainstate: Arc<Chainstate>,
     pub table: Arc<RpcTable>,
+    pub(crate) node: Arc<NodeContext>,
     pub rw_settings: crate::chain_client::SharedRwSettings,
     pub runtime: tokio::runtime::Handle,
 }
@@ -432,16 +434,40 @@ impl Init for NodeInit {
             self.rw_settings.clone(),
         )))
     }
+
+    async fn make_node(&self) -> Result<Arc<dyn Node>> {
+        Ok(Arc::new(AttachedNode { context: self.node.clone() }))
+    }
 }
 
-/// What `hashvive-node -ipcfd` offers before a parent has set it up as a node:
-/// echo only.
-pub struct SpawnedInit;
+/// What `hashvive-node -ipcfd` offers its parent: echo, and a node to start
+/// (for a GUI). Mining and RPC come from a node started with `-ipcbind`.
+pub struct SpawnedInit {
+    node: Arc<SpawnedNode>,
+}
+
+impl SpawnedInit {
+    /// `wiring` builds what a node started here plugs in, from the command
+    /// line its GUI passes.
+    pub fn new(exe: &'static crate::init::Executable, wiring: WiringFactory) -> SpawnedInit {
+        SpawnedInit { node: Arc::new(SpawnedNode::new(exe, wiring)) }
+    }
+
+    /// Stops the node started here, if any, and waits for it: the parent went
+    /// away. Call outside any async runtime.
+    pub fn stop_node(&self) {
+        self.node.stop_blocking();
+    }
+}
 
 #[async_trait]
 impl Init for SpawnedInit {
     async fn make_echo(&self) -> Result<Arc<dyn Echo>> {
         Ok(Arc::new(LocalEcho))
+    }
+
+    async fn make_node(&self) -> Result<Arc<dyn Node>> {
+        Ok(self.node.clone())
     }
 
     async fn make_mining(&self) -> Result<Arc<dyn Mining>> {
@@ -454,5 +480,7 @@ impl Init for SpawnedInit {
 }
 
 fn unavailable() -> Error {
-    Error::Unavailable("this spawned hashvive-node runs no chain; connect to a node started with -ipcbind".into())
+    Error::Unavailable(
+        "this spawned hashvive-node serves no mining or RPC; connect to a node started with -ipcbind".into(),
+    )
 }

@@ -26,7 +26,7 @@ def load_schemas(srcdir):
     return {
         name: capnp.load(os.path.join(schema, path), imports=imports)
         for name, path in [("proxy", "mp/proxy.capnp"), ("init", "init.capnp"), ("echo", "echo.capnp"),
-                           ("mining", "mining.capnp"), ("rpc", "rpc.capnp")]
+                           ("mining", "mining.capnp"), ("rpc", "rpc.capnp"), ("node", "node.capnp")]
     }
 
 
@@ -42,15 +42,42 @@ class IpcClient:
         self.ctx = None
 
     async def connect(self, socket_path, thread_name="pythread"):
-        self.connection = await capnp.AsyncIoStream.create_unix_connection(socket_path)
+        return await self.attach(await capnp.AsyncIoStream.create_unix_connection(socket_path), thread_name)
+
+    async def connect_socket(self, sock, thread_name="pythread"):
+        """Our end of a socket pair whose other end a spawned process serves."""
+        return await self.attach(await capnp.AsyncIoStream.create_connection(sock=sock), thread_name)
+
+    async def attach(self, connection, thread_name):
+        self.connection = connection
         self.client = capnp.TwoPartyClient(self.connection)
         self.init = self.client.bootstrap().cast_as(self.schemas["init"].Init)
-        thread_map = (await self.init.construct()).threadMap
+        # Our own ThreadMap, for the peer's calls back to us (notifications).
+        thread_map = (await self.init.construct(self._thread_map())).threadMap
         self.thread_map = thread_map
         self.thread = (await thread_map.makeThread(thread_name)).result
         self.ctx = self.schemas["proxy"].Context()
         self.ctx.thread = self.thread
         return self
+
+    def _thread_map(self):
+        proxy = self.schemas["proxy"]
+
+        class Thread(proxy.Thread.Server):
+            def __init__(self, name):
+                self.name = name
+
+            async def getName(self, **kwargs):
+                return self.name
+
+        class ThreadMap(proxy.ThreadMap.Server):
+            async def makeThread(self, name, **kwargs):
+                return Thread("python/" + name)
+
+            async def makePool(self, count, **kwargs):
+                pass
+
+        return ThreadMap()
 
     def context_without_thread(self):
         return self.schemas["proxy"].Context()

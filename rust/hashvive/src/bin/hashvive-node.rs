@@ -1,27 +1,36 @@
 //! hashvive-node: the node, with IPC so wallets and GUIs can run in their own
 //! processes: it spawns `hashvive-wallet` for its wallets. Started as
 //! `hashvive-node -ipcfd <fd>` by another hashvive process, it serves that
-//! process over the socket instead.
+//! process over the socket instead, and runs a node when it is told to
+//! (`Node.start`, from `hashvive-gui`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use hashvive_interfaces::Ipc;
+use hashvive_interfaces::{Init, Ipc};
 use hashvive_ipc::IpcProcess;
 use hashvive_node::init::{Wiring, HASHVIVE_NODE};
 use hashvive_node::local::SpawnedInit;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
-    if let Some(code) = hashvive_ipc::serve_if_spawned(&args, HASHVIVE_NODE.name, || Arc::new(SpawnedInit)) {
+    let spawned = Arc::new(SpawnedInit::new(&HASHVIVE_NODE, Arc::new(|argv: &[String]| wiring(argv.to_vec()))));
+    let init = spawned.clone();
+    if let Some(code) = hashvive_ipc::serve_if_spawned(&args, HASHVIVE_NODE.name, move || init as Arc<dyn Init>) {
+        // The parent is gone; a node it started stops cleanly before we exit.
+        spawned.stop_node();
         return code;
     }
+    hashvive_node::init::main(&HASHVIVE_NODE, wiring(args))
+}
+
+fn wiring(argv: Vec<String>) -> Wiring {
     let ipc = Box::new(|| {
         IpcProcess::new(HASHVIVE_NODE.name)
             .map(|ipc| Arc::new(ipc) as Arc<dyn Ipc>)
             .map_err(|e| format!("cannot start the IPC event loop: {e}"))
     });
-    hashvive_node::init::main(&HASHVIVE_NODE, Wiring { ipc: Some(ipc), wallet: wallet(args) })
+    Wiring { ipc: Some(ipc), wallet: wallet(argv) }
 }
 
 /// The wallets run in a `hashvive-wallet` process the node spawns, which reads

@@ -38,7 +38,10 @@ impl ChainProxy {
 }
 
 /// The registration a `handle*` call returned.
-fn handler_proxy(conn: &Rc<ClientConnection>, client: capnp::Result<handler::Client>) -> Result<Box<dyn Handler>> {
+pub(super) fn handler_proxy(
+    conn: &Rc<ClientConnection>,
+    client: capnp::Result<handler::Client>,
+) -> Result<Box<dyn Handler>> {
     Ok(Box::new(HandlerProxy { remote: stored(conn, client.map_err(from_capnp)?) }))
 }
 
@@ -265,7 +268,7 @@ impl ChainNotificationsProxy {
     }
 }
 
-fn missed(outcome: Result<()>, what: &str) {
+pub(super) fn missed(outcome: Result<()>, what: &str) {
     if let Err(e) = outcome {
         log::event(&format!("IPC client: {what} not delivered: {e}"));
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use hashvive_interfaces::{
     async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions, Chain,
-    CoinbaseTx, Echo, Error, Init, Mining, Result, Rpc, WalletLoader,
+    CoinbaseTx, Echo, Error, Init, Mining, Node, Result, Rpc, WalletLoader,
 };
 
 use crate::convert::{
@@ -131,6 +131,8 @@ destroy_on_drop!(crate::schema::chain_capnp::chain_notifications::Client);
 destroy_on_drop!(crate::schema::chain_capnp::rpc_actor::Client);
 destroy_on_drop!(crate::schema::handler_capnp::handler::Client);
 destroy_on_drop!(crate::schema::wallet_capnp::wallet_loader::Client);
+destroy_on_drop!(crate::schema::node_capnp::node::Client);
+destroy_on_drop!(crate::schema::node_capnp::node_notifications::Client);
 
 impl<C: Destroy> Drop for Proxy<C> {
     fn drop(&mut self) {
@@ -197,6 +199,9 @@ macro_rules! call_now {
 
 mod chain;
 pub(crate) use chain::{ChainNotificationsProxy, ChainProxy, RpcActorProxy, WalletLoaderProxy};
+mod node;
+pub(crate) use node::NodeNotificationsProxy;
+use node::NodeProxy;
 
 /// A peer's [`Init`].
 pub(crate) struct InitProxy {
@@ -256,6 +261,10 @@ impl Init for InitProxy {
                 Ok(Arc::new(WalletLoaderProxy { remote: stored(&p.conn, client) }) as Arc<dyn WalletLoader>)
             }
         )
+    }
+
+    async fn make_node(&self) -> Result<Arc<dyn Node>> {
+        make!(self, make_node_request, "Init.makeNode", NodeProxy, Node)
     }
 }
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use hashvive_interfaces::{BroadcastError, Chain, ChainNotifications, Handler, RpcActor, WalletLoader};
 
-use super::{context_thread, log_results, ConnectionState, Held};
+use super::{log_results, ConnectionState, Held};
 use crate::client::{ChainNotificationsProxy, RpcActorProxy};
 use crate::convert::{
-    hash32, read_block_ref, read_removal_reason, read_rpc_call, read_rpc_command, text, to_capnp, write_block_ref,
+    hash32, read_block_ref, read_removal_reason, read_rpc_call, read_rpc_command, text, write_block_ref,
 };
 use crate::log;
 use crate::schema::chain_capnp::{self, chain, chain_notifications, rpc_actor};
@@ -336,17 +336,6 @@ impl ChainNotificationsServer {
             conn: conn.clone(),
         })
     }
-}
-
-/// Serves a notification, which answers nothing.
-macro_rules! notify {
-    ($self:ident, $params:ident, $name:literal, |$n:ident| $call:expr) => {{
-        let $n = $self.notifications.get()?;
-        let (request, ()) =
-            serve!($self, $params, $name, async move { Ok::<(), hashvive_interfaces::Error>($call.await) });
-        log::event(&format!("IPC server send response #{request} {} ()", concat!($name, "$Results")));
-        Ok(())
-    }};
 }
 
 impl chain_notifications::Server for ChainNotificationsServer {

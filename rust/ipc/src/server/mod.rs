@@ -212,9 +212,9 @@ macro_rules! serve {
         let request = log::next_request();
         let params = $params.get()?;
         log::message("IPC server recv request ", request, concat!($name, "$Params"), &params);
-        let thread = context_thread(params.get_context()?)?;
+        let thread = $crate::server::context_thread(params.get_context()?)?;
         let outcome = $self.conn.run(thread, request, $placement, $body).await?;
-        let outcome = outcome.map_err(to_capnp);
+        let outcome = outcome.map_err($crate::convert::to_capnp);
         match &outcome {
             Ok(_) => {}
             Err(e) => {
@@ -249,9 +249,23 @@ macro_rules! serve_destroy {
     }};
 }
 
+/// Serves a notification to `$self.notifications`, which answers nothing.
+macro_rules! notify {
+    ($self:ident, $params:ident, $name:literal, |$n:ident| $call:expr) => {{
+        let $n = $self.notifications.get()?;
+        let (request, ()) =
+            serve!($self, $params, $name, async move { Ok::<(), hashvive_interfaces::Error>($call.await) });
+        log::event(&format!("IPC server send response #{request} {} ()", concat!($name, "$Results")));
+        Ok(())
+    }};
+}
+
 mod chain;
 use chain::WalletLoaderServer;
 pub(crate) use chain::{ChainNotificationsServer, ChainServer, RpcActorServer};
+mod node;
+pub(crate) use node::NodeNotificationsServer;
+use node::NodeServer;
 
 fn log_results(request: u64, name: &str, results: &dyn std::fmt::Debug) {
     log::message("IPC server send response", request, name, results);
@@ -359,6 +373,18 @@ impl init::Server for InitServer {
             serve!(self, params, "Init.makeWalletLoader", async move { init.make_wallet_loader(chain, args).await });
         results.get().set_result(WalletLoaderServer::client(loader, &self.conn));
         log_results(request, "Init.makeWalletLoader$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn make_node(
+        self: Rc<Self>,
+        params: init::MakeNodeParams,
+        mut results: init::MakeNodeResults,
+    ) -> Result<(), capnp::Error> {
+        let init = self.init.clone();
+        let (request, node) = serve!(self, params, "Init.makeNode", async move { init.make_node().await });
+        results.get().set_result(NodeServer::client(node, &self.conn));
+        log_results(request, "Init.makeNode$Results", &results.get().into_reader());
         Ok(())
     }
 }

@@ -1,0 +1,167 @@
+//! What a GUI and its node exchange, through proxies and servers over a real
+//! socket pair: every `Node` call, and `NodeNotifications` crossing back.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hashvive_interfaces::{
+    async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
+};
+
+use crate::tests::{pair_serving, runtime, wait_for};
+
+fn status(height: i32) -> NodeStatus {
+    NodeStatus {
+        tip: BlockRef { hash: [height as u8; 32], height },
+        tip_time: 1_700_000_000 + i64::from(height),
+        headers: height + 10,
+        initial_block_download: true,
+        connections_in: 2,
+        connections_out: 8,
+        network_active: true,
+        bytes_recv: 1 << 40,
+        bytes_sent: 12345,
+        mempool_transactions: 3,
+        mempool_usage: 4096,
+    }
+}
+
+fn peer(id: i64, ping: Option<f64>) -> PeerSummary {
+    PeerSummary {
+        id,
+        address: format!("127.0.0.1:{}", 18000 + id),
+        user_agent: "/Hashvive:0.1.0(ü)/".into(),
+        inbound: id % 2 == 0,
+        connection_type: "manual".into(),
+        ping_seconds: ping,
+        bytes_recv: 10,
+        bytes_sent: 20,
+        synced_blocks: -1,
+        connected_since: 1_700_000_000,
+    }
+}
+
+/// A node that tells every listener three things at once, then answers from constants.
+#[derive(Default)]
+struct TestNode {
+    started: Mutex<Option<Vec<String>>>,
+    active: Mutex<Option<bool>>,
+    ended: Arc<AtomicUsize>,
+}
+
+struct Registration(Arc<AtomicUsize>);
+
+impl Handler for Registration {
+    fn disconnect(&mut self) {}
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Node for TestNode {
+    async fn start(&self, args: Vec<String>) -> Result<()> {
+        if args.iter().any(|a| a == "-bad") {
+            return Err(Error::Remote("Error parsing command line arguments: Invalid parameter -bad".into()));
+        }
+        *self.started.lock().unwrap() = Some(args);
+        Ok(())
+    }
+    async fn status(&self) -> Result<NodeStatus> {
+        Ok(status(7))
+    }
+    async fn peers(&self) -> Result<Vec<PeerSummary>> {
+        Ok(vec![peer(1, Some(0.25)), peer(2, None)])
+    }
+    async fn set_network_active(&self, active: bool) -> Result<()> {
+        *self.active.lock().unwrap() = Some(active);
+        Ok(())
+    }
+    async fn execute_rpc(
+        &self,
+        method: String,
+        params: String,
+        uri: String,
+    ) -> Result<std::result::Result<String, RpcFault>> {
+        Ok(match method.as_str() {
+            "echo" => Ok(format!("{{\"params\":{params},\"uri\":\"{uri}\"}}")),
+            _ => Err(RpcFault { code: -32601, message: "Method not found".into() }),
+        })
+    }
+    async fn list_rpc_commands(&self) -> Result<Vec<String>> {
+        Ok(vec!["echo".into(), "stop".into()])
+    }
+    async fn handle_notifications(&self, notifications: Arc<dyn NodeNotifications>) -> Result<Box<dyn Handler>> {
+        tokio::spawn(async move {
+            notifications.init_message("Loading block index…".into()).await;
+            notifications.block_tip(status(8)).await;
+            notifications.shutting_down().await;
+        });
+        Ok(Box::new(Registration(self.ended.clone())))
+    }
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+struct GuiInit(Arc<TestNode>);
+
+#[async_trait]
+impl Init for GuiInit {
+    async fn make_node(&self) -> Result<Arc<dyn Node>> {
+        Ok(self.0.clone())
+    }
+}
+
+#[derive(Default)]
+struct Heard(Mutex<Vec<String>>);
+
+#[async_trait]
+impl NodeNotifications for Heard {
+    async fn init_message(&self, message: String) {
+        self.0.lock().unwrap().push(message);
+    }
+    async fn block_tip(&self, status: NodeStatus) {
+        self.0.lock().unwrap().push(format!("tip {} of {}", status.tip.height, status.headers));
+    }
+    async fn shutting_down(&self) {
+        self.0.lock().unwrap().push("shutting down".into());
+    }
+}
+
+#[test]
+fn node_calls_and_notifications_round_trip() {
+    let served = Arc::new(TestNode::default());
+    let (_server, _client, init) = pair_serving(Arc::new(GuiInit(served.clone())));
+    runtime().block_on(async {
+        let node = init.make_node().await.unwrap();
+        let args = vec!["-regtest".to_string(), "-datadir=/tmp/ü x".to_string()];
+        node.start(args.clone()).await.unwrap();
+        assert_eq!(served.started.lock().unwrap().as_ref(), Some(&args));
+        let refused = node.start(vec!["-bad".into()]).await.unwrap_err();
+        assert_eq!(refused, Error::Remote("Error parsing command line arguments: Invalid parameter -bad".into()));
+
+        assert_eq!(node.status().await.unwrap(), status(7));
+        assert_eq!(node.peers().await.unwrap(), vec![peer(1, Some(0.25)), peer(2, None)]);
+        node.set_network_active(false).await.unwrap();
+        assert_eq!(*served.active.lock().unwrap(), Some(false));
+        let reply = node.execute_rpc("echo".into(), "[1]".into(), "/wallet/w".into()).await.unwrap();
+        assert_eq!(reply, Ok("{\"params\":[1],\"uri\":\"/wallet/w\"}".into()));
+        let fault = node.execute_rpc("nope".into(), "[]".into(), "/".into()).await.unwrap().unwrap_err();
+        assert_eq!((fault.code, fault.message.as_str()), (-32601, "Method not found"));
+        assert_eq!(node.list_rpc_commands().await.unwrap(), ["echo", "stop"]);
+
+        let heard = Arc::new(Heard::default());
+        let handler = node.handle_notifications(heard.clone()).await.unwrap();
+        wait_for(|| heard.0.lock().unwrap().len() == 3).await;
+        assert_eq!(*heard.0.lock().unwrap(), ["Loading block index…", "tip 8 of 18", "shutting down"]);
+        node.shutdown().await.unwrap();
+
+        // Dropping the handler ends the registration on the node's side.
+        drop(handler);
+        wait_for(|| served.ended.load(Ordering::SeqCst) == 1).await;
+    });
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""The Node interface a GUI drives, over Cap'n Proto, from pycapnp: attached
+to a running node's -ipcbind socket, and in a `hashvive-node -ipcfd` spawned
+over a socket pair and started with Node.start, as hashvive-gui does. A
+parent that goes away without a word leaves its node to shut down cleanly."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+
+from test_framework.ipc import IpcClient, capnp, load_schemas
+from test_framework.test_framework import HashviveTestFramework
+from test_framework.util import assert_equal, assert_greater_than, get_free_port
+
+
+class NodeInterfaceTest(HashviveTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 0
+
+    def skip_test_if_missing_module(self):
+        self.skip_if_no_ipc_client()
+
+    def setup_network(self):
+        self.add_nodes(1, [["-ipcbind=unix"]], binary=self.ipc_node_path)
+        self.add_nodes(1, [[]])
+        self.start_nodes()
+        self.socket = os.path.join(self.nodes[0].chain_path, "node.sock")
+        self.schemas = load_schemas(self.config["environment"]["SRCDIR"])
+
+    def run(self, routine):
+        return asyncio.run(capnp.run(routine()))
+
+    def notifications(self):
+        """A NodeNotifications server that records what it hears."""
+        heard = {"init": [], "tips": [], "shutdown": 0}
+
+        class Notifications(self.schemas["node"].NodeNotifications.Server):
+            async def initMessage(self, message, **kwargs):
+                heard["init"].append(message)
+
+            async def blockTip(self, status, **kwargs):
+                heard["tips"].append((bytes(status.tip.hash)[::-1].hex(), status.tip.height))
+
+            async def shuttingDown(self, **kwargs):
+                heard["shutdown"] += 1
+
+        return Notifications(), heard
+
+    def run_test(self):
+        self.test_attached()
+        self.test_spawned()
+        self.test_spawned_bad_args()
+        self.test_parent_vanishes()
+
+    def test_attached(self):
+        self.log.info("A GUI attached to a running node sees its status, peers and tips, and runs RPCs")
+        node, other = self.nodes
+        node.generatetodescriptor(5, "raw(51)")
+        self.connect_nodes(1, 0)
+
+        async def routine():
+            c = await IpcClient(self.schemas).connect(self.socket)
+            gui = (await c.init.makeNode(c.ctx)).result
+            status = (await gui.status(c.ctx)).result
+            assert_equal(status.tip.height, node.getblockcount())
+            assert_equal(bytes(status.tip.hash)[::-1].hex(), node.getbestblockhash())
+            assert_equal(status.headers, node.getblockchaininfo()["headers"])
+            assert_equal(status.tipTime, node.getblockheader(node.getbestblockhash())["time"])
+            assert_equal(status.connectionsIn, 1)
+            assert status.networkActive
+            assert_greater_than(status.bytesRecv, 0)
+
+            peers = (await gui.peers(c.ctx)).result
+            assert_equal(len(peers), 1)
+            assert peers[0].inbound
+            assert_equal(peers[0].connectionType, "inbound")
+            assert "testnode1" in peers[0].userAgent
+            assert_equal(peers[0].id, node.getpeerinfo()[0]["id"])
+
+            reply = await gui.executeRpc(c.ctx, "getblockcount", "[]", "/")
+            assert not reply.hasFault
+            assert_equal(json.loads(reply.result), node.getblockcount())
+            reply = await gui.executeRpc(c.ctx, "getblockhash", json.dumps({"height": 1}), "/")
+            assert_equal(json.loads(reply.result), node.getblockhash(1))
+            reply = await gui.executeRpc(c.ctx, "nosuchmethod", "[]", "/")
+            assert reply.hasFault
+            assert_equal(reply.fault.code, -32601)
+            reply = await gui.executeRpc(c.ctx, "getblockcount", "[not json", "/")
+            assert_equal(reply.fault.code, -32700)
+            names = list((await gui.listRpcCommands(c.ctx)).result)
+            assert "getblockcount" in names and "stop" in names
+            assert_equal(names, sorted(names))
+
+            impl, heard = self.notifications()
+            handler = (await gui.handleNotifications(c.ctx, impl)).result
+            best = node.generatetodescriptor(1, "raw(51)")[0]
+            await self.until(lambda: (best, node.getblockcount()) in heard["tips"])
+
+            await gui.setNetworkActive(c.ctx, False)
+            assert_equal(node.getnetworkinfo()["networkactive"], False)
+            await self.until(lambda: node.getconnectioncount() == 0)
+            await gui.setNetworkActive(c.ctx, True)
+            assert_equal(node.getnetworkinfo()["networkactive"], True)
+
+            try:
+                await gui.start(c.ctx, ["-regtest"])
+                raise AssertionError("a running node started again")
+            except capnp.KjException as e:
+                assert "the node is already running" in str(e)
+            await handler.destroy(c.ctx)
+            await gui.destroy(c.ctx)
+            c.close()
+        self.run(routine)
+        # The node goes on after the GUI left.
+        assert_equal(node.getblockcount(), 6)
+
+    async def until(self, predicate, timeout=30):
+        """Waits on the event loop, so pycapnp can serve callbacks meanwhile."""
+        for _ in range(int(timeout * 20 * self.options.timeout_factor)):
+            if predicate():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("condition not met in time")
+
+    def spawn(self):
+        """`hashvive-node -ipcfd N` on a socket pair, as hashvive-gui spawns it."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        datadir = os.path.join(self.options.tmpdir, "spawned")
+        os.makedirs(datadir, exist_ok=True)
+        log = open(os.path.join(datadir, "process-stderr.txt"), "w+b")
+        process = subprocess.Popen([self.ipc_node_path, "-ipcfd", str(theirs.fileno())],
+                                   pass_fds=[theirs.fileno()], stdout=log, stderr=log)
+        theirs.close()
+        return ours, process, datadir, log
+
+    def node_args(self, datadir):
+        return ["-regtest", "-datadir=" + datadir, "-port=%d" % get_free_port(), "-rpcport=%d" % get_free_port(),
+                "-listen=0", "-debug=ipc"]
+
+    def rpc_of(self, datadir, args):
+        """Whatever the framework uses for RPC, on the spawned node's cookie."""
+        from test_framework.authproxy import AuthServiceProxy
+        with open(os.path.join(datadir, "regtest", ".cookie"), encoding="utf-8") as f:
+            user, password = f.read().strip().split(":", 1)
+        port = [a for a in args if a.startswith("-rpcport=")][0].split("=", 1)[1]
+        return AuthServiceProxy("http://%s:%s@127.0.0.1:%s" % (user, password, port))
+
+    def test_spawned(self):
+        self.log.info("A spawned node starts with the GUI's command line, serves RPC, and stops on request")
+        ours, process, datadir, log = self.spawn()
+        args = self.node_args(datadir)
+
+        async def routine():
+            c = await IpcClient(self.schemas).connect_socket(ours)
+            gui = (await c.init.makeNode(c.ctx)).result
+            try:
+                await gui.status(c.ctx)
+                raise AssertionError("a node not started answered")
+            except capnp.KjException as e:
+                assert "the node has not been started" in str(e)
+            impl, heard = self.notifications()
+            handler = (await gui.handleNotifications(c.ctx, impl)).result
+            await gui.start(c.ctx, args)
+            await self.until(lambda: "Done loading" in heard["init"])
+            assert_equal(heard["init"][0], "Loading block index…")
+
+            rpc = self.rpc_of(datadir, args)
+            assert_equal(rpc.getblockcount(), 0)
+            address = rpc.getnetworkinfo()["subversion"]
+            assert address.startswith("/Hashvive:")
+            rpc.generatetodescriptor(2, "raw(51)")
+            await self.until(lambda: any(height == 2 for _, height in heard["tips"]))
+            status = (await gui.status(c.ctx)).result
+            assert_equal(status.tip.height, 2)
+            assert_equal(status.connectionsIn + status.connectionsOut, 0)
+
+            await gui.shutdown(c.ctx)
+            assert_equal(heard["shutdown"], 1)
+            await handler.destroy(c.ctx)
+            c.close()
+        self.run(routine)
+        ours.close()
+        assert_equal(process.wait(timeout=60 * self.options.timeout_factor), 0)
+        log.seek(0)
+        assert_equal(log.read(), b"")
+        with open(os.path.join(datadir, "regtest", "debug.log"), encoding="utf-8") as f:
+            debug_log = f.read()
+        assert "Shutdown: done" in debug_log
+        assert not os.path.exists(os.path.join(datadir, "regtest", ".cookie"))
+
+    def test_spawned_bad_args(self):
+        self.log.info("A start-up error comes back to the GUI as the daemon would print it")
+        ours, process, datadir, log = self.spawn()
+
+        async def routine():
+            c = await IpcClient(self.schemas).connect_socket(ours)
+            gui = (await c.init.makeNode(c.ctx)).result
+            for args, error in [
+                (["-regtest", "-datadir=" + datadir, "-nosuchoption"], "Invalid parameter -nosuchoption"),
+                (["-regtest", "-datadir=" + datadir, "-daemon"], "not available to a node a GUI starts"),
+                (["-regtest", "-datadir=" + os.path.join(datadir, "missing")], "does not exist"),
+            ]:
+                try:
+                    await gui.start(c.ctx, args)
+                    raise AssertionError("started with %s" % args)
+                except capnp.KjException as e:
+                    assert error in str(e), str(e)
+            c.close()
+        self.run(routine)
+        ours.close()
+        assert_equal(process.wait(timeout=60 * self.options.timeout_factor), 0)
+
+    def test_parent_vanishes(self):
+        self.log.info("A node whose GUI vanished (closed socket, as after SIGKILL) shuts down cleanly")
+        ours, process, datadir, log = self.spawn()
+        args = self.node_args(datadir)
+
+        async def routine():
+            c = await IpcClient(self.schemas).connect_socket(ours)
+            gui = (await c.init.makeNode(c.ctx)).result
+            await gui.start(c.ctx, args)
+            c.close()
+        self.run(routine)
+        assert_equal(self.rpc_of(datadir, args).getblockcount(), 2)
+        ours.close()
+        assert_equal(process.wait(timeout=60 * self.options.timeout_factor), 0)
+        with open(os.path.join(datadir, "regtest", "debug.log"), encoding="utf-8") as f:
+            assert f.read().endswith("Shutdown: done\n")
+
+
+if __name__ == "__main__":
+    NodeInterfaceTest().main()
