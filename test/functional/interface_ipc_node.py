@@ -221,9 +221,9 @@ class NodeInterfaceTest(HashviveTestFramework):
             c = await IpcClient(self.schemas).connect_socket(ours)
             gui = (await c.init.makeNode(c.ctx)).result
             await gui.start(c.ctx, args)
+            assert_equal(self.rpc_of(datadir, args).getblockcount(), 2)
             c.close()
         self.run(routine)
-        assert_equal(self.rpc_of(datadir, args).getblockcount(), 2)
         ours.close()
         assert_equal(process.wait(timeout=60 * self.options.timeout_factor), 0)
         with open(os.path.join(datadir, "regtest", "debug.log"), encoding="utf-8") as f:
