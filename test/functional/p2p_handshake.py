@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The version handshake from outside: the node answers our version in the
 reference's order (version, wtxidrelay, sendaddrv2, verack), and after our
-verack sends sendheaders, a ping and a feefilter; it answers pings; a wrong
+verack sends sendheaders, sendcmpct, a ping and a feefilter; it answers pings; a wrong
 magic or an oversized message ends the connection while a bad checksum or
 an unknown message type only drops that message; the node survives all of
 it."""
@@ -47,10 +47,10 @@ class HandshakeTest(HashviveTestFramework):
         assert_equal(version.start_height, 0)
         assert version.relay
 
-        self.log.info("after our verack: sendheaders, then a ping, then feefilter")
+        self.log.info("after our verack: sendheaders, sendcmpct, then a ping, then feefilter")
         peer.wait_for_message("feefilter")
         after = [t for t in peer.message_types()[4:] if t != "getheaders"]
-        assert_equal(after[:3], ["sendheaders", "ping", "feefilter"])
+        assert_equal(after[:4], ["sendheaders", "sendcmpct", "ping", "feefilter"])
 
         info = [p for p in node.getpeerinfo() if p["inbound"]]
         assert_equal(len(info), 1)

@@ -112,6 +112,10 @@ pub struct PeerStats {
     /// Addresses from the peer taken in, and dropped by the rate limit.
     pub addr_processed: u64,
     pub addr_rate_limited: u64,
+    /// BIP152 high-bandwidth mode: we announce new blocks to the peer as
+    /// compact blocks at once (it asked), and it does so to us (we asked).
+    pub bip152_hb_to: bool,
+    pub bip152_hb_from: bool,
 }
 
 /// The manager's and RPCs' handle on a connection.

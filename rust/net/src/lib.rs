@@ -14,6 +14,7 @@
 //! - [`banman`]: manual bans, kept in `banlist.json`.
 //! - `eviction`: which inbound peer makes room when the slots are full.
 //! - `manager`: listeners, outbound connections, the peer table ([`NetManager`]).
+//! - `compact`: compact blocks (BIP152), rebuilt from the mempool.
 //! - `conn`: a connection's reader and writer tasks, byte budgets, statistics.
 //! - `orphanage`: transactions waiting for their parents.
 //! - `processing`: one peer's protocol (handshake, pings, sync, relay).
@@ -21,6 +22,7 @@
 
 pub mod addrman;
 pub mod banman;
+mod compact;
 pub mod config;
 mod conn;
 mod eviction;

@@ -116,6 +116,9 @@ pub(crate) struct Shared {
     /// Peers holding the block download window back, since when; and how
     /// long one may (the reference's adaptive stalling timeout).
     stalling: Mutex<(HashMap<u64, Instant>, Duration)>,
+    /// Peers asked to announce blocks to us as compact blocks at once
+    /// (BIP152 high-bandwidth), the latest last.
+    high_bandwidth: Mutex<std::collections::VecDeque<u64>>,
     /// Keys network groups for eviction, so which groups are protected
     /// cannot be predicted from outside.
     group_key: std::hash::RandomState,
@@ -172,6 +175,7 @@ impl NetManager {
             group_key: std::hash::RandomState::new(),
             orphanage: Mutex::new(Orphanage::default()),
             stalling: Mutex::new((HashMap::new(), BLOCK_STALLING_TIMEOUT)),
+            high_bandwidth: Mutex::default(),
             tasks: Mutex::new(Vec::new()),
             chain,
             config,
@@ -582,6 +586,7 @@ impl Shared {
         lock(&self.peers).remove(&id);
         lock(&self.orphanage).forget_peer(id);
         lock(&self.stalling).0.remove(&id);
+        lock(&self.high_bandwidth).retain(|p| *p != id);
         lock(&self.blocks_in_flight).retain(|_, p| *p != id);
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
     }
@@ -676,6 +681,25 @@ impl Shared {
             .collect();
         let id = select_to_evict(candidates)?;
         peers.into_iter().find(|p| p.id == id)
+    }
+
+    /// Makes `peer`, which just gave us a new block first, one of the peers
+    /// that announce compact blocks to us at once, displacing the longest
+    /// serving if there are too many (it hears of that on its next tick).
+    /// Whether it was not one already.
+    pub fn promote_high_bandwidth(&self, peer: u64) -> bool {
+        let mut chosen = lock(&self.high_bandwidth);
+        let new = !chosen.contains(&peer);
+        chosen.retain(|p| *p != peer);
+        chosen.push_back(peer);
+        while chosen.len() > crate::compact::MAX_HIGH_BANDWIDTH_PEERS {
+            chosen.pop_front();
+        }
+        new
+    }
+
+    pub fn is_high_bandwidth(&self, peer: u64) -> bool {
+        lock(&self.high_bandwidth).contains(&peer)
     }
 
     /// Records a misbehaving address; refused later when inbound slots run short.

@@ -7,11 +7,13 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bitcoin::bip152::{BlockTransactions, BlockTransactionsRequest, HeaderAndShortIds};
 use bitcoin::consensus::encode;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::{AddrV2, AddrV2Message, Address};
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_compact_blocks::{BlockTxn, CmpctBlock, GetBlockTxn, SendCmpct};
 use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::{Block, BlockHash, Transaction, Witness};
@@ -22,6 +24,9 @@ use tokio::sync::{broadcast, watch};
 use hashvive_chain::{AcceptMode, Accepted, BlockOutcome, Chainstate, RejectKind, Tip};
 
 use crate::addrman::{MAX_ADDR_TO_SEND, MAX_PCT_ADDR_TO_SEND};
+use crate::compact::{
+    matches_commitments, CompactError, PartialBlock, COMPACT_VERSION, MAX_BLOCKTXN_DEPTH, MAX_CMPCTBLOCK_DEPTH,
+};
 use crate::conn::{start_io, Closed, ConnectionType, Incoming, Peer, Sender};
 use crate::known::RecentSet;
 use crate::manager::Shared;
@@ -126,6 +131,12 @@ struct Session {
     /// The latest block we know the peer has (told us of, or we announced).
     peer_has: Option<BlockHash>,
     in_flight: HashMap<BlockHash, (u32, Instant)>,
+    // Compact blocks.
+    /// The peer sent `sendcmpct` version 2: compact blocks go both ways.
+    compact: bool,
+    /// A block being rebuilt from the peer's compact block, waiting for
+    /// its `blocktxn`.
+    partial: Option<PartialBlock>,
     // Relay.
     known_txs: RecentSet,
     known_addrs: RecentSet,
@@ -167,6 +178,8 @@ impl Session {
             best_known: None,
             peer_has: None,
             in_flight: HashMap::new(),
+            compact: false,
+            partial: None,
             known_txs: RecentSet::new(KNOWN_TXS),
             known_addrs: RecentSet::new(KNOWN_ADDRS),
             fee_filter: 0,
@@ -356,8 +369,16 @@ impl Session {
                 self.on_addr("addrv2", count, entries)?;
             }
             NetworkMessage::GetAddr => self.on_getaddr().await?,
-            // Compact blocks (not offered) and message types we do not know
-            // are ignored, as the reference does.
+            // Other versions are ignored, as the reference does.
+            NetworkMessage::SendCmpct(SendCmpct { send_compact, version }) if version == COMPACT_VERSION => {
+                self.compact = true;
+                self.peer.stats_mut().bip152_hb_to = send_compact;
+            }
+            NetworkMessage::CmpctBlock(CmpctBlock { compact_block }) => self.on_cmpctblock(compact_block).await?,
+            NetworkMessage::GetBlockTxn(GetBlockTxn { txs_request }) => self.on_getblocktxn(txs_request).await?,
+            NetworkMessage::BlockTxn(BlockTxn { transactions }) => self.on_blocktxn(transactions).await?,
+            // Message types we do not know (or serve: bloom filters) are
+            // ignored, as the reference does.
             _ => {}
         }
         self.send_messages().await
@@ -459,6 +480,11 @@ impl Session {
         }
         if self.common_version >= SENDHEADERS_VERSION {
             self.send(NetworkMessage::SendHeaders).await?;
+        }
+        if self.common_version >= SHORT_IDS_BLOCKS_VERSION {
+            // We serve compact blocks; which peers announce with them comes later.
+            let offer = SendCmpct { send_compact: false, version: COMPACT_VERSION };
+            self.send(NetworkMessage::SendCmpct(offer)).await?;
         }
         // Whatever the tip is now is news to nobody; later changes are announced.
         self.tip.mark_unchanged();
@@ -698,6 +724,12 @@ impl Session {
         }
         if let Some(start) = self.ping_start.filter(|_| self.ping_nonce != 0) {
             self.peer.stats_mut().ping_wait = Some(now.duration_since(start).as_secs_f64());
+        }
+        if self.peer.stats().bip152_hb_from && !self.shared.is_high_bandwidth(id) {
+            // Another peer took its high-bandwidth place.
+            self.peer.stats_mut().bip152_hb_from = false;
+            let revoke = SendCmpct { send_compact: false, version: COMPACT_VERSION };
+            self.send(NetworkMessage::SendCmpct(revoke)).await?;
         }
         self.send_messages().await
     }
@@ -946,11 +978,18 @@ impl Session {
             return Ok(());
         }
         let now = Instant::now();
+        let tip = self.shared.chain.tip();
+        // One block on top of ours, out of initial download: the mempool
+        // likely has its transactions, so ask for it compactly.
+        let compact = self.compact && claimed.len() == 1 && !tip.is_initial_block_download();
         let mut items = Vec::with_capacity(claimed.len());
         for (hash, height) in claimed {
             tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={}", self.id());
             self.in_flight.insert(hash, (height, now));
-            items.push(Inventory::WitnessBlock(hash));
+            items.push(match compact && height == tip.height + 1 {
+                true => Inventory::CompactBlock(hash),
+                false => Inventory::WitnessBlock(hash),
+            });
         }
         self.update_inflight_stats();
         self.send(NetworkMessage::GetData(items)).await
@@ -963,6 +1002,14 @@ impl Session {
     }
 
     async fn on_block(&mut self, block: Block) -> Result {
+        if self.partial.as_ref().is_some_and(|p| p.block_hash() == block.block_hash()) {
+            self.partial = None;
+        }
+        self.accept_block(block).await
+    }
+
+    /// Takes a block the peer sent (whole, or rebuilt from a compact block).
+    async fn accept_block(&mut self, block: Block) -> Result {
         let hash = block.block_hash();
         if self.in_flight.remove(&hash).is_some() {
             self.shared.release_block(&hash, self.id());
@@ -982,6 +1029,9 @@ impl Session {
                 if outcome.new_block && matches!(outcome.checked, Some(Ok(())) | None) {
                     self.peer.stats_mut().last_block = hashvive_common::time::now();
                     self.shared.ease_stalling_timeout();
+                    if outcome.checked.is_some() {
+                        self.choose_as_high_bandwidth().await?;
+                    }
                 }
                 self.update_best_known(hash).await?
             }
@@ -1206,7 +1256,8 @@ impl Session {
                         None => not_found.push(item),
                     }
                 }
-                // Compact and filtered blocks are not offered.
+                Inventory::CompactBlock(hash) => self.serve_compact_block(hash).await?,
+                // Filtered blocks are not offered.
                 _ => {}
             }
         }
@@ -1246,6 +1297,163 @@ impl Session {
         self.send(NetworkMessage::Block(block)).await
     }
 
+    // ---- compact blocks (BIP152) ----
+
+    /// A stored, servable block no deeper than `max_depth` as a compact
+    /// block with a fresh nonce.
+    async fn compact_block(&self, hash: BlockHash, max_depth: u32) -> Result<Option<HeaderAndShortIds>> {
+        let Some(block) = self.stored_block(hash, max_depth).await? else { return Ok(None) };
+        let mut nonce = [0u8; 8];
+        let _ = getrandom::getrandom(&mut nonce);
+        match HeaderAndShortIds::from_block(&block, u64::from_le_bytes(nonce), COMPACT_VERSION as u32, &[]) {
+            Ok(compact) => Ok(Some(compact)),
+            Err(e) => {
+                tracing::error!("Cannot make compact block {hash}: {e}");
+                Ok(None)
+            }
+        }
+    }
+
+    /// A block we have and validated, no deeper than `max_depth` below the tip.
+    async fn stored_block(&self, hash: BlockHash, max_depth: u32) -> Result<Option<Block>> {
+        self.chain(move |c| {
+            let info = c.block_info(&hash)?;
+            if !info.have_data
+                || !(info.active || info.status.contains(hashvive_chain::index::Status::VALID_SCRIPTS))
+                || c.tip().height.saturating_sub(info.height) > max_depth
+            {
+                return None;
+            }
+            let bytes = c.read_block_bytes(&hash).ok().flatten()?;
+            encode::deserialize::<Block>(&bytes).ok()
+        })
+        .await
+    }
+
+    /// `getdata` for a compact block: recent blocks compactly, older ones whole.
+    async fn serve_compact_block(&mut self, hash: BlockHash) -> Result {
+        match self.compact_block(hash, MAX_CMPCTBLOCK_DEPTH).await? {
+            Some(compact) => self.send(NetworkMessage::CmpctBlock(CmpctBlock { compact_block: compact })).await,
+            None => self.serve_block(hash, true).await,
+        }
+    }
+
+    /// Transactions of a recent block, by position; a deeper block goes whole.
+    async fn on_getblocktxn(&mut self, request: BlockTransactionsRequest) -> Result {
+        let hash = request.block_hash;
+        if let Some(block) = self.stored_block(hash, MAX_BLOCKTXN_DEPTH).await? {
+            let answer = BlockTransactions::from_request(&request, &block).map_err(|_| {
+                PeerError::Misbehaving(format!("getblocktxn with out-of-bounds tx indices, block {hash}"))
+            })?;
+            return self.send(NetworkMessage::BlockTxn(BlockTxn { transactions: answer })).await;
+        }
+        tracing::debug!(target: "net", "Peer {} sent us a getblocktxn for a block > {MAX_BLOCKTXN_DEPTH} deep", self.id());
+        self.serve_block(hash, true).await
+    }
+
+    /// A compact block: its header is taken like a `headers` message; the
+    /// block is rebuilt from the mempool when it extends our tip or was
+    /// asked for, and what the mempool lacks is fetched with `getblocktxn`.
+    async fn on_cmpctblock(&mut self, compact: HeaderAndShortIds) -> Result {
+        let header = compact.header;
+        let hash = header.block_hash();
+        let prev = header.prev_blockhash;
+        if !self.chain(move |c| c.block_info(&prev).is_some()).await? {
+            tracing::debug!(target: "net", "cmpctblock {hash}: missing prev block {prev}, sending getheaders (peer={})", self.id());
+            let locator = self.best_header_locator(false).await?;
+            return self.send_getheaders(locator).await;
+        }
+        match self.chain(move |c| c.process_new_headers(&[header])).await? {
+            Err(e) => tracing::error!("Failed to store headers: {e}"),
+            Ok(Err(rejection)) => {
+                return Err(PeerError::Misbehaving(format!("invalid header received in cmpctblock: {rejection}")))
+            }
+            Ok(Ok(())) => {}
+        }
+        self.update_best_known(hash).await?;
+        let (have_data, extends_tip, height) = self
+            .chain(move |c| {
+                let info = c.block_info(&hash);
+                (info.as_ref().is_some_and(|i| i.have_data), c.tip().hash == prev, info.map_or(0, |i| i.height))
+            })
+            .await?;
+        if have_data {
+            if self.in_flight.remove(&hash).is_some() {
+                self.shared.release_block(&hash, self.id());
+                self.update_inflight_stats();
+            }
+            return Ok(());
+        }
+        if !extends_tip && !self.in_flight.contains_key(&hash) {
+            return self.request_blocks().await;
+        }
+        if !self.in_flight.contains_key(&hash) && !self.shared.claim_blocks(self.id(), vec![(hash, height)]).is_empty()
+        {
+            self.in_flight.insert(hash, (height, Instant::now()));
+            self.update_inflight_stats();
+        }
+        let partial = self
+            .chain(move |c| c.with_mempool(|m| PartialBlock::new(&compact, m.entries().map(|e| (&e.wtxid, &e.tx)))))
+            .await?;
+        let partial = match partial {
+            Ok(partial) => partial,
+            Err(CompactError::Invalid(reason)) => return Err(PeerError::Misbehaving(format!("{reason}: {hash}"))),
+            Err(CompactError::Unusable(reason)) => return self.request_whole_block(hash, reason).await,
+        };
+        match partial.complete() {
+            Some(block) => self.accept_rebuilt_block(block).await,
+            None => {
+                let indexes = partial.missing();
+                tracing::debug!(target: "net", "Requesting {} transactions of compact block {hash} peer={}", indexes.len(), self.id());
+                self.partial = Some(partial);
+                let request = BlockTransactionsRequest { block_hash: hash, indexes };
+                self.send(NetworkMessage::GetBlockTxn(GetBlockTxn { txs_request: request })).await
+            }
+        }
+    }
+
+    /// The transactions our `getblocktxn` asked for.
+    async fn on_blocktxn(&mut self, answer: BlockTransactions) -> Result {
+        let hash = answer.block_hash;
+        let Some(partial) = self.partial.take_if(|p| p.block_hash() == hash) else {
+            tracing::debug!(target: "net", "Peer {} sent us block transactions for block we weren't expecting", self.id());
+            return Ok(());
+        };
+        match partial.fill(answer) {
+            Ok(block) => self.accept_rebuilt_block(block).await,
+            Err(CompactError::Invalid(reason)) => Err(PeerError::Misbehaving(format!("{reason}: {hash}"))),
+            Err(CompactError::Unusable(reason)) => self.request_whole_block(hash, reason).await,
+        }
+    }
+
+    /// A rebuilt block whose commitments fail may just have met a short-id
+    /// collision: that block is fetched whole, and nobody is blamed.
+    async fn accept_rebuilt_block(&mut self, block: Block) -> Result {
+        if !matches_commitments(&block) {
+            return self.request_whole_block(block.block_hash(), "rebuilt block does not match its header").await;
+        }
+        self.accept_block(block).await
+    }
+
+    async fn request_whole_block(&mut self, hash: BlockHash, reason: &str) -> Result {
+        tracing::debug!(target: "net", "Compact block {hash} from peer={} unusable ({reason}); requesting the whole block", self.id());
+        self.send(NetworkMessage::GetData(vec![Inventory::WitnessBlock(hash)])).await
+    }
+
+    /// The peer gave us a new block first: ask it to announce the next ones
+    /// as compact blocks at once, as the reference does with up to three.
+    async fn choose_as_high_bandwidth(&mut self) -> Result {
+        if !self.compact || self.shared.chain.tip().is_initial_block_download() {
+            return Ok(());
+        }
+        if self.shared.promote_high_bandwidth(self.id()) {
+            self.peer.stats_mut().bip152_hb_from = true;
+            let request = SendCmpct { send_compact: true, version: COMPACT_VERSION };
+            self.send(NetworkMessage::SendCmpct(request)).await?;
+        }
+        Ok(())
+    }
+
     // ---- announcements ----
 
     /// Tells the peer of a new tip: with `headers` when it asked for them
@@ -1263,6 +1471,16 @@ impl Session {
         match new_headers {
             // The peer has the tip already.
             Some(headers) if headers.is_empty() => Ok(()),
+            // One new block for a peer that asked for them at once, compactly.
+            Some(headers) if headers.len() == 1 && self.compact && self.peer.stats().bip152_hb_to => {
+                match self.compact_block(tip.hash, 0).await? {
+                    Some(compact) => {
+                        tracing::debug!(target: "net", "sending cmpctblock {} to peer={}", tip.hash, self.id());
+                        self.send(NetworkMessage::CmpctBlock(CmpctBlock { compact_block: compact })).await
+                    }
+                    None => Ok(()),
+                }
+            }
             Some(headers)
                 if self.prefers_headers
                     && headers.len() <= MAX_BLOCKS_TO_ANNOUNCE

@@ -12,6 +12,8 @@ pub const PROTOCOL_VERSION: u32 = 70016;
 pub const MIN_PEER_PROTO_VERSION: u32 = 31800;
 /// From this version peers understand `sendheaders` (BIP130).
 pub const SENDHEADERS_VERSION: u32 = 70012;
+/// From this version on, peers may use compact blocks (BIP152).
+pub const SHORT_IDS_BLOCKS_VERSION: u32 = 70014;
 /// From this version peers understand `feefilter` (BIP133).
 pub const FEEFILTER_VERSION: u32 = 70013;
 /// From this version peers understand `wtxidrelay` (BIP339).

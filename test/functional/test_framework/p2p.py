@@ -23,6 +23,7 @@ MAX_PROTOCOL_MESSAGE_LENGTH = 4_000_000
 
 MSG_TX = 1
 MSG_BLOCK = 2
+MSG_CMPCT_BLOCK = 4
 MSG_WTX = 5
 MSG_WITNESS_FLAG = 1 << 30
 MSG_WITNESS_BLOCK = MSG_BLOCK | MSG_WITNESS_FLAG
@@ -303,6 +304,84 @@ class msg_addrv2:
         return cls(addrs)
 
 
+class msg_sendcmpct:
+    msgtype = b"sendcmpct"
+
+    def __init__(self, announce=False, version=2):
+        self.announce = announce
+        self.version = version
+
+    def serialize(self):
+        return struct.pack("<?Q", self.announce, self.version)
+
+    @classmethod
+    def deserialize(cls, payload):
+        announce, version = struct.unpack("<?Q", payload)
+        return cls(announce, version)
+
+
+class msg_cmpctblock:
+    """BIP152 compact block: header, nonce, short ids, prefilled transactions
+    (kept raw: their positions, and the rest of the payload)."""
+    msgtype = b"cmpctblock"
+
+    def __init__(self, header=b"", nonce=0, shortids=None, prefilled=None):
+        self.header = header
+        self.nonce = nonce
+        self.shortids = shortids or []
+        self.prefilled = prefilled or []  # absolute indexes
+
+    def block_hash(self):
+        return hash256(self.header)
+
+    @classmethod
+    def deserialize(cls, payload):
+        header, nonce = payload[:80], struct.unpack("<Q", payload[80:88])[0]
+        count, pos = read_compact_size(payload, 88)
+        shortids = [payload[pos + 6 * i:pos + 6 * i + 6] for i in range(count)]
+        pos += 6 * count
+        prefilled_count, pos = read_compact_size(payload, pos)
+        # Only the first prefilled index is read: transactions are not parsed.
+        prefilled = []
+        if prefilled_count:
+            index, pos = read_compact_size(payload, pos)
+            prefilled.append(index)
+        msg = cls(header, nonce, shortids, prefilled)
+        msg.prefilled_count = prefilled_count
+        return msg
+
+
+class msg_getblocktxn:
+    msgtype = b"getblocktxn"
+
+    def __init__(self, block_hash=b"\x00" * 32, indexes=None):
+        self.block_hash = block_hash
+        self.indexes = indexes or []
+
+    def serialize(self):
+        out = self.block_hash + compact_size(len(self.indexes))
+        last = -1
+        for index in self.indexes:  # differentially encoded
+            out += compact_size(index - last - 1)
+            last = index
+        return out
+
+
+class msg_blocktxn:
+    """The block hash and how many transactions follow (not parsed further)."""
+    msgtype = b"blocktxn"
+
+    def __init__(self, block_hash=b"", count=0, payload=b""):
+        self.block_hash = block_hash
+        self.count = count
+        self.payload = payload
+
+    @classmethod
+    def deserialize(cls, payload):
+        count, _ = read_compact_size(payload, 32)
+        return cls(payload[:32], count, payload)
+
+
 class msg_generic:
     """Any message type, with a payload given as bytes."""
 
@@ -317,7 +396,7 @@ class msg_generic:
 MESSAGES = {cls.msgtype: cls for cls in [
     msg_version, msg_verack, msg_sendheaders, msg_wtxidrelay, msg_sendaddrv2, msg_getaddr, msg_ping,
     msg_pong, msg_feefilter, msg_inv, msg_getdata, msg_notfound, msg_getheaders, msg_headers, msg_block,
-    msg_tx, msg_addr, msg_addrv2,
+    msg_tx, msg_addr, msg_addrv2, msg_sendcmpct, msg_cmpctblock, msg_blocktxn,
 ]}
 
 
