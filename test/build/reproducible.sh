@@ -29,7 +29,7 @@ mkdir -p "$work/src"
 # Exactly the committed tree, in a directory of another name and depth.
 git -C "$src" archive HEAD | tar -x -C "$work/src"
 echo "== building $(git -C "$src" rev-parse --short HEAD) again in $work/src, offline"
-unshare -n -- cmake -S "$work/src" -B "$work/build" -DCARGO_OFFLINE=ON "${options[@]}" >"$work/configure.log"
+unshare -n -- cmake -S "$work/src" -B "$work/build" -DCARGO_OFFLINE=ON "${options[@]}" >"$work/configure.log" 2>&1
 unshare -n -- cmake --build "$work/build" -j"$(nproc)" >"$work/build.log" 2>&1 || {
   tail -30 "$work/build.log" >&2; echo "FAIL: the second build failed" >&2; exit 1; }
 
