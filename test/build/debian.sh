@@ -17,6 +17,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-$src/build-deb}
 fail() { echo "FAIL: $*" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
 step() { echo "== $*"; }
 
 if ! command -v dh >/dev/null || ! command -v dpkg-buildpackage >/dev/null; then
@@ -40,7 +41,8 @@ deb=$work/hashvive_0.1.0_${arch}.deb
 dbgsym=$(ls "$work"/hashvive-dbgsym_0.1.0_"${arch}".*deb 2>/dev/null || true)
 [ -f "$deb" ] || fail "no $deb"
 [ -n "$dbgsym" ] || fail "no hashvive-dbgsym package"
-dpkg-deb -c "$dbgsym" | grep -q '/usr/lib/debug/.build-id/' || fail "hashvive-dbgsym holds no debug files"
+debug_files=$(dpkg-deb -c "$dbgsym")
+grep -q '/usr/lib/debug/.build-id/' <<<"$debug_files" || fail "hashvive-dbgsym holds no debug files"
 
 contents=$(dpkg-deb -c "$deb")
 for path in usr/bin/hashvived usr/bin/hashvive-node usr/bin/hashvive-wallet usr/bin/hashvive-cli \
