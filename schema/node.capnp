@@ -34,6 +34,8 @@ interface NodeNotifications {
     initMessage @1 (context :Proxy.Context, message :Text) -> ();
     blockTip @2 (context :Proxy.Context, status :NodeStatus) -> ();
     shuttingDown @3 (context :Proxy.Context) -> ();
+    connectionsChanged @4 (context :Proxy.Context, inbound :UInt32, outbound :UInt32) -> ();
+    networkActiveChanged @5 (context :Proxy.Context, active :Bool) -> ();
 }
 
 struct NodeStatus {

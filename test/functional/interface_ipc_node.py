@@ -34,7 +34,7 @@ class NodeInterfaceTest(HashviveTestFramework):
 
     def notifications(self):
         """A NodeNotifications server that records what it hears."""
-        heard = {"init": [], "tips": [], "shutdown": 0}
+        heard = {"init": [], "tips": [], "connections": [], "active": [], "shutdown": 0}
 
         class Notifications(self.schemas["node"].NodeNotifications.Server):
             async def initMessage(self, message, **kwargs):
@@ -42,6 +42,12 @@ class NodeInterfaceTest(HashviveTestFramework):
 
             async def blockTip(self, status, **kwargs):
                 heard["tips"].append((bytes(status.tip.hash)[::-1].hex(), status.tip.height))
+
+            async def connectionsChanged(self, inbound, outbound, **kwargs):
+                heard["connections"].append((inbound, outbound))
+
+            async def networkActiveChanged(self, active, **kwargs):
+                heard["active"].append(active)
 
             async def shuttingDown(self, **kwargs):
                 heard["shutdown"] += 1
@@ -98,11 +104,16 @@ class NodeInterfaceTest(HashviveTestFramework):
             best = node.generatetodescriptor(1, "raw(51)")[0]
             await self.until(lambda: (best, node.getblockcount()) in heard["tips"])
 
+            # A new listener hears the network state as it is now.
+            await self.until(lambda: heard["connections"][:1] == [(1, 0)] and heard["active"][:1] == [True], what=heard)
             await gui.setNetworkActive(c.ctx, False)
             assert_equal(node.getnetworkinfo()["networkactive"], False)
             await self.until(lambda: node.getconnectioncount() == 0)
+            # Heard, not polled: the node tells the GUI what changed.
+            await self.until(lambda: heard["connections"][-1:] == [(0, 0)] and heard["active"][-1:] == [False], what=heard)
             await gui.setNetworkActive(c.ctx, True)
             assert_equal(node.getnetworkinfo()["networkactive"], True)
+            await self.until(lambda: heard["active"][-1:] == [True])
 
             try:
                 await gui.start(c.ctx, ["-regtest"])
@@ -116,13 +127,13 @@ class NodeInterfaceTest(HashviveTestFramework):
         # The node goes on after the GUI left.
         assert_equal(node.getblockcount(), 6)
 
-    async def until(self, predicate, timeout=30):
+    async def until(self, predicate, timeout=30, what=None):
         """Waits on the event loop, so pycapnp can serve callbacks meanwhile."""
         for _ in range(int(timeout * 20 * self.options.timeout_factor)):
             if predicate():
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError("condition not met in time")
+        raise AssertionError("condition not met in time%s" % ("" if what is None else ": %s" % (what,)))
 
     def spawn(self):
         """`hashvive-node -ipcfd N` on a socket pair, as hashvive-gui spawns it."""

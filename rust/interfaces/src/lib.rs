@@ -462,9 +462,9 @@ pub trait RpcActor: Send + Sync {
     async fn call(&self, call: RpcCall) -> Result<std::result::Result<String, RpcFault>>;
 }
 
-/// What a GUI shows of a node at a glance; it polls this (as the reference's
-/// GUI polls its client model) and hears of new tips through
-/// [`NodeNotifications`].
+/// What a GUI shows of a node at a glance: read once with
+/// [`Node::status`], then kept current by [`NodeNotifications`] rather than
+/// by polling.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeStatus {
     /// The active chain's tip.
@@ -534,8 +534,9 @@ pub trait Node: Send + Sync {
     ) -> Result<std::result::Result<String, RpcFault>>;
     /// The RPC method names, for the console's completion.
     async fn list_rpc_commands(&self) -> Result<Vec<String>>;
-    /// Delivers start-up messages, new tips and the start of shutdown to
-    /// `notifications` until the returned handler is dropped.
+    /// Delivers start-up messages, new tips, changes in connections and
+    /// network activity, and the start of shutdown to `notifications` until
+    /// the returned handler is dropped.
     async fn handle_notifications(&self, notifications: Arc<dyn NodeNotifications>) -> Result<Box<dyn Handler>>;
     /// Requests shutdown (as `stop` does) and returns once the node has
     /// stopped, when this process runs it; an attached node only hears the
@@ -551,6 +552,10 @@ pub trait NodeNotifications: Send + Sync {
     /// A new active tip and the status with it. During initial block download
     /// these are at most a few per second.
     async fn block_tip(&self, status: NodeStatus);
+    /// The number of peers changed (checked once a second).
+    async fn connections_changed(&self, inbound: u32, outbound: u32);
+    /// P2P networking was switched off or on (`setnetworkactive`).
+    async fn network_active_changed(&self, active: bool);
     /// The node has begun to shut down (`stop`, a signal, the GUI's request).
     async fn shutting_down(&self);
 }

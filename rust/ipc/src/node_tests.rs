@@ -98,6 +98,8 @@ impl Node for TestNode {
         tokio::spawn(async move {
             notifications.init_message("Loading block index…".into()).await;
             notifications.block_tip(status(8)).await;
+            notifications.connections_changed(1, 8).await;
+            notifications.network_active_changed(false).await;
             notifications.shutting_down().await;
         });
         Ok(Box::new(Registration(self.ended.clone())))
@@ -126,6 +128,12 @@ impl NodeNotifications for Heard {
     }
     async fn block_tip(&self, status: NodeStatus) {
         self.0.lock().unwrap().push(format!("tip {} of {}", status.tip.height, status.headers));
+    }
+    async fn connections_changed(&self, inbound: u32, outbound: u32) {
+        self.0.lock().unwrap().push(format!("{inbound} in, {outbound} out"));
+    }
+    async fn network_active_changed(&self, active: bool) {
+        self.0.lock().unwrap().push(format!("network active {active}"));
     }
     async fn shutting_down(&self) {
         self.0.lock().unwrap().push("shutting down".into());
@@ -156,8 +164,11 @@ fn node_calls_and_notifications_round_trip() {
 
         let heard = Arc::new(Heard::default());
         let handler = node.handle_notifications(heard.clone()).await.unwrap();
-        wait_for(|| heard.0.lock().unwrap().len() == 3).await;
-        assert_eq!(*heard.0.lock().unwrap(), ["Loading block index…", "tip 8 of 18", "shutting down"]);
+        wait_for(|| heard.0.lock().unwrap().len() == 5).await;
+        assert_eq!(
+            *heard.0.lock().unwrap(),
+            ["Loading block index…", "tip 8 of 18", "1 in, 8 out", "network active false", "shutting down"]
+        );
         node.shutdown().await.unwrap();
 
         // Dropping the handler ends the registration on the node's side.

@@ -365,7 +365,7 @@ impl RunningNode {
         };
         crate::rpc::register_network(&table, &chainstate, self.net_settings.clone(), net.clone(), self.cli_name);
         let _ = context.net.set(net.clone());
-        context.spawn_tip_watch();
+        context.spawn_watches();
         table.set_warmup(None);
         events.init_message("Done loading");
         if let Some(n) = notifier {

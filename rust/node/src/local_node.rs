@@ -23,12 +23,17 @@ use crate::init::{Embedding, Executable, Wiring};
 /// During initial block download the tip moves hundreds of times a second;
 /// a GUI hears of it at most this often.
 const TIP_NOTIFY_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the peer count and network switch are compared with what
+/// listeners were last told (in this process: no IPC unless they changed).
+const NETWORK_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What happens to a node that a GUI hears of.
 #[derive(Clone, Debug)]
 enum NodeEvent {
     InitMessage(String),
     BlockTip(NodeStatus),
+    ConnectionsChanged(u32, u32),
+    NetworkActiveChanged(bool),
     ShuttingDown,
 }
 
@@ -38,6 +43,9 @@ enum NodeEvent {
 pub struct NodeEvents {
     listeners: Mutex<Vec<(u64, mpsc::UnboundedSender<NodeEvent>)>>,
     next_id: std::sync::atomic::AtomicU64,
+    /// A listener came since the network state was last sent: it gets the
+    /// current state on the next check, whatever changed before it came.
+    newcomer: std::sync::atomic::AtomicBool,
 }
 
 impl NodeEvents {
@@ -64,11 +72,16 @@ impl NodeEvents {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, mut rx) = mpsc::unbounded_channel();
         self.listeners.lock().unwrap_or_else(|e| e.into_inner()).push((id, tx));
+        self.newcomer.store(true, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 match event {
                     NodeEvent::InitMessage(message) => notifications.init_message(message).await,
                     NodeEvent::BlockTip(status) => notifications.block_tip(status).await,
+                    NodeEvent::ConnectionsChanged(inbound, outbound) => {
+                        notifications.connections_changed(inbound, outbound).await
+                    }
+                    NodeEvent::NetworkActiveChanged(active) => notifications.network_active_changed(active).await,
                     NodeEvent::ShuttingDown => notifications.shutting_down().await,
                 }
             }
@@ -139,8 +152,44 @@ impl NodeContext {
     }
 
     /// Tells listeners of each new tip, at most every [`TIP_NOTIFY_INTERVAL`],
-    /// until shutdown.
-    pub(crate) fn spawn_tip_watch(self: &Arc<Self>) {
+    /// and of changes in the peer count and the network switch, until shutdown.
+    pub(crate) fn spawn_watches(self: &Arc<Self>) {
+        self.spawn_tip_watch();
+        self.spawn_network_watch();
+    }
+
+    fn spawn_network_watch(self: &Arc<Self>) {
+        let context = self.clone();
+        self.runtime.spawn(async move {
+            let mut tick = tokio::time::interval(NETWORK_CHECK_INTERVAL);
+            let mut told: Option<(u32, u32, bool)> = None;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = context.shutdown.wait() => return,
+                }
+                let Some(net) = context.net.get() else { continue };
+                let (inbound, outbound) = net.connection_counts();
+                let now = (inbound as u32, outbound as u32, net.network_active());
+                let before = match context.events.newcomer.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    true => None,
+                    false => told,
+                };
+                told = Some(now);
+                if !context.events.is_heard() {
+                    continue;
+                }
+                if before.map(|(i, o, _)| (i, o)) != Some((now.0, now.1)) {
+                    context.events.send(NodeEvent::ConnectionsChanged(now.0, now.1));
+                }
+                if before.map(|b| b.2) != Some(now.2) {
+                    context.events.send(NodeEvent::NetworkActiveChanged(now.2));
+                }
+            }
+        });
+    }
+
+    fn spawn_tip_watch(self: &Arc<Self>) {
         let context = self.clone();
         let mut tips = self.chainstate.subscribe_tip();
         self.runtime.spawn(async move {
@@ -404,6 +453,12 @@ mod tests {
         }
         async fn block_tip(&self, status: NodeStatus) {
             self.0.lock().unwrap().push(format!("tip {}", status.tip.height));
+        }
+        async fn connections_changed(&self, inbound: u32, outbound: u32) {
+            self.0.lock().unwrap().push(format!("{inbound} in, {outbound} out"));
+        }
+        async fn network_active_changed(&self, active: bool) {
+            self.0.lock().unwrap().push(format!("network active {active}"));
         }
         async fn shutting_down(&self) {
             self.0.lock().unwrap().push("shutting down".into());

@@ -147,6 +147,33 @@ impl NodeNotifications for NodeNotificationsProxy {
         missed(outcome, "blockTip");
     }
 
+    async fn connections_changed(&self, inbound: u32, outbound: u32) {
+        let outcome = call!(
+            self,
+            p,
+            connections_changed_request,
+            "NodeNotifications.connectionsChanged",
+            |params| {
+                params.set_inbound(inbound);
+                params.set_outbound(outbound);
+            },
+            |results| Ok(())
+        );
+        missed(outcome, "connectionsChanged");
+    }
+
+    async fn network_active_changed(&self, active: bool) {
+        let outcome = call!(
+            self,
+            p,
+            network_active_changed_request,
+            "NodeNotifications.networkActiveChanged",
+            |params| { params.set_active(active) },
+            |results| Ok(())
+        );
+        missed(outcome, "networkActiveChanged");
+    }
+
     async fn shutting_down(&self) {
         let outcome =
             call!(self, p, shutting_down_request, "NodeNotifications.shuttingDown", |params| {}, |results| Ok(()));

@@ -197,6 +197,27 @@ impl node_notifications::Server for NodeNotificationsServer {
         notify!(self, params, "NodeNotifications.blockTip", |n| n.block_tip(status))
     }
 
+    async fn connections_changed(
+        self: Rc<Self>,
+        params: node_notifications::ConnectionsChangedParams,
+        _: node_notifications::ConnectionsChangedResults,
+    ) -> Result<(), capnp::Error> {
+        let (inbound, outbound) = {
+            let p = params.get()?;
+            (p.get_inbound(), p.get_outbound())
+        };
+        notify!(self, params, "NodeNotifications.connectionsChanged", |n| n.connections_changed(inbound, outbound))
+    }
+
+    async fn network_active_changed(
+        self: Rc<Self>,
+        params: node_notifications::NetworkActiveChangedParams,
+        _: node_notifications::NetworkActiveChangedResults,
+    ) -> Result<(), capnp::Error> {
+        let active = params.get()?.get_active();
+        notify!(self, params, "NodeNotifications.networkActiveChanged", |n| n.network_active_changed(active))
+    }
+
     async fn shutting_down(
         self: Rc<Self>,
         params: node_notifications::ShuttingDownParams,
