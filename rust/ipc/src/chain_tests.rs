@@ -11,7 +11,7 @@ use hashvive_interfaces::{
     RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, WalletLoader,
 };
 
-use crate::tests::{pair_serving, runtime, wait_for};
+use crate::tests::{pair_serving, runtime, wait_for, Registration};
 
 const TIP: BlockRef = BlockRef { hash: [9; 32], height: 7 };
 
@@ -21,18 +21,6 @@ struct TestChain {
     listeners: Mutex<Vec<Arc<dyn ChainNotifications>>>,
     actors: Mutex<Vec<Arc<dyn RpcActor>>>,
     ended: Arc<AtomicUsize>,
-}
-
-struct Registration(Arc<AtomicUsize>);
-
-impl Handler for Registration {
-    fn disconnect(&mut self) {}
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 #[async_trait]

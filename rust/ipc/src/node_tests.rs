@@ -8,7 +8,7 @@ use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
 };
 
-use crate::tests::{pair_serving, runtime, wait_for};
+use crate::tests::{pair_serving, runtime, wait_for, Registration};
 
 fn status(height: i32) -> NodeStatus {
     NodeStatus {
@@ -47,18 +47,6 @@ struct TestNode {
     started: Mutex<Option<Vec<String>>>,
     active: Mutex<Option<bool>>,
     ended: Arc<AtomicUsize>,
-}
-
-struct Registration(Arc<AtomicUsize>);
-
-impl Handler for Registration {
-    fn disconnect(&mut self) {}
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 #[async_trait]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hashvive_interfaces::{
     async_trait, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockVerdict, BlockWaitOptions,
-    CoinbaseTx, Echo, Error, Init, Ipc, Mining, Result, Rpc,
+    CoinbaseTx, Echo, Error, Handler, Init, Ipc, Mining, Result, Rpc,
 };
 
 use crate::connection;
@@ -16,6 +16,19 @@ use crate::event_loop::EventLoop;
 use crate::IpcProcess;
 
 const TIP: BlockRef = BlockRef { hash: [7; 32], height: 42 };
+
+/// A registration that counts how many times it was ended (dropped).
+pub(crate) struct Registration(pub(crate) Arc<AtomicUsize>);
+
+impl Handler for Registration {
+    fn disconnect(&mut self) {}
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 struct TestEcho;
 

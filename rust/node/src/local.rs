@@ -26,7 +26,7 @@ use hashvive_consensus::sigops::MAX_BLOCK_SIGOPS_COST;
 use hashvive_consensus::BlockError;
 
 use crate::http::execute_json;
-use crate::local_node::{AttachedNode, NodeContext, SpawnedNode, WiringFactory};
+use crate::local_node::{LocalNode, NodeContext, WiringFactory};
 
 /// Returns what it is given.
 pub struct LocalEcho;
@@ -436,21 +436,21 @@ impl Init for NodeInit {
     }
 
     async fn make_node(&self) -> Result<Arc<dyn Node>> {
-        Ok(Arc::new(AttachedNode { context: self.node.clone() }))
+        Ok(Arc::new(LocalNode::attached(self.node.clone())))
     }
 }
 
 /// What `hashvive-node -ipcfd` offers its parent: echo, and a node to start
 /// (for a GUI). Mining and RPC come from a node started with `-ipcbind`.
 pub struct SpawnedInit {
-    node: Arc<SpawnedNode>,
+    node: Arc<LocalNode>,
 }
 
 impl SpawnedInit {
     /// `wiring` builds what a node started here plugs in, from the command
     /// line its GUI passes.
     pub fn new(exe: &'static crate::init::Executable, wiring: WiringFactory) -> SpawnedInit {
-        SpawnedInit { node: Arc::new(SpawnedNode::new(exe, wiring)) }
+        SpawnedInit { node: Arc::new(LocalNode::spawned(exe, wiring)) }
     }
 
     /// Stops the node started here, if any, and waits for it: the parent went

@@ -265,53 +265,63 @@ struct Started {
     stopped: Option<oneshot::Receiver<()>>,
 }
 
-/// A node that a GUI spawned, before and after [`Node::start`].
-pub struct SpawnedNode {
-    exe: &'static Executable,
-    wiring: WiringFactory,
+/// The node as a GUI's [`Node`]: one this process runs already, or one a GUI
+/// spawned this process for.
+pub struct LocalNode {
     events: Arc<NodeEvents>,
-    started: tokio::sync::Mutex<Option<Started>>,
+    role: Role,
 }
 
-impl SpawnedNode {
-    pub fn new(exe: &'static Executable, wiring: WiringFactory) -> SpawnedNode {
-        SpawnedNode { exe, wiring, events: Arc::default(), started: tokio::sync::Mutex::new(None) }
+enum Role {
+    /// Running already (`-ipcbind`): `start` is refused, `shutdown` only asks.
+    Attached(Arc<NodeContext>),
+    /// Spawned for a GUI: `start` runs it, `shutdown` stops it and waits.
+    Spawned { exe: &'static Executable, wiring: WiringFactory, started: tokio::sync::Mutex<Option<Started>> },
+}
+
+impl LocalNode {
+    pub(crate) fn attached(context: Arc<NodeContext>) -> LocalNode {
+        LocalNode { events: context.events.clone(), role: Role::Attached(context) }
+    }
+
+    pub(crate) fn spawned(exe: &'static Executable, wiring: WiringFactory) -> LocalNode {
+        LocalNode {
+            events: Arc::default(),
+            role: Role::Spawned { exe, wiring, started: tokio::sync::Mutex::new(None) },
+        }
     }
 
     async fn context(&self) -> Result<Arc<NodeContext>> {
-        match &*self.started.lock().await {
-            Some(started) => Ok(started.context.clone()),
-            None => Err(Error::Remote("the node has not been started (Node.start)".into())),
+        match &self.role {
+            Role::Attached(context) => Ok(context.clone()),
+            Role::Spawned { started, .. } => match &*started.lock().await {
+                Some(started) => Ok(started.context.clone()),
+                None => Err(Error::Remote("the node has not been started (Node.start)".into())),
+            },
         }
     }
 
     /// Stops a node started here and waits for it, from outside any runtime:
     /// the GUI went away, and the process ends after this.
     pub(crate) fn stop_blocking(&self) {
-        let mut started = self.started.blocking_lock();
-        if let Some(started) = started.as_mut() {
-            started.context.shutdown.request();
-            if let Some(stopped) = started.stopped.take() {
-                let _ = stopped.blocking_recv();
-            }
-        }
-    }
-
-    async fn stop(&self) {
-        let mut started = self.started.lock().await;
-        if let Some(started) = started.as_mut() {
-            started.context.shutdown.request();
-            if let Some(stopped) = started.stopped.take() {
-                let _ = stopped.await;
+        if let Role::Spawned { started, .. } = &self.role {
+            if let Some(started) = started.blocking_lock().as_mut() {
+                started.context.shutdown.request();
+                if let Some(stopped) = started.stopped.take() {
+                    let _ = stopped.blocking_recv();
+                }
             }
         }
     }
 }
 
 #[async_trait]
-impl Node for SpawnedNode {
+impl Node for LocalNode {
     async fn start(&self, args: Vec<String>) -> Result<()> {
-        let mut started = self.started.lock().await;
+        let Role::Spawned { exe, wiring, started } = &self.role else {
+            return Err(Error::Remote("the node is already running".into()));
+        };
+        let mut started = started.lock().await;
         if started.is_some() {
             return Err(Error::Remote("the node is already running".into()));
         }
@@ -319,7 +329,7 @@ impl Node for SpawnedNode {
         let (done_tx, mut done) = oneshot::channel();
         let (stopped_tx, stopped) = oneshot::channel();
         let embedding = Embedding { events: self.events.clone(), ready: ready_tx };
-        let (exe, wiring) = (self.exe, self.wiring.clone());
+        let (exe, wiring) = (*exe, wiring.clone());
         // The node builds and blocks on its own runtime, as `main` does.
         std::thread::Builder::new()
             .name("node".into())
@@ -352,7 +362,9 @@ impl Node for SpawnedNode {
 
     async fn set_network_active(&self, active: bool) -> Result<()> {
         let context = self.context().await?;
-        set_network_active(&context, active)
+        let net = context.net.get().ok_or_else(|| Error::Remote("the network is not started yet".into()))?;
+        net.set_network_active(active);
+        Ok(())
     }
 
     async fn execute_rpc(
@@ -372,8 +384,20 @@ impl Node for SpawnedNode {
         Ok(self.events.listen(notifications))
     }
 
+    /// A node spawned for the GUI stops and is waited for; one that runs
+    /// already is only asked to stop: it is not this GUI's to wait for.
     async fn shutdown(&self) -> Result<()> {
-        self.stop().await;
+        match &self.role {
+            Role::Attached(context) => context.shutdown.request(),
+            Role::Spawned { started, .. } => {
+                if let Some(started) = started.lock().await.as_mut() {
+                    started.context.shutdown.request();
+                    if let Some(stopped) = started.stopped.take() {
+                        let _ = stopped.await;
+                    }
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -383,59 +407,6 @@ fn ended(result: std::result::Result<std::result::Result<(), String>, oneshot::e
     match result {
         Ok(Err(message)) => Error::Remote(message),
         _ => Error::Remote("the node stopped before it was ready".into()),
-    }
-}
-
-fn set_network_active(context: &NodeContext, active: bool) -> Result<()> {
-    let net = context.net.get().ok_or_else(|| Error::Remote("the network is not started yet".into()))?;
-    net.set_network_active(active);
-    Ok(())
-}
-
-/// The node this process runs already, for a GUI that attached to it.
-pub struct AttachedNode {
-    pub(crate) context: Arc<NodeContext>,
-}
-
-#[async_trait]
-impl Node for AttachedNode {
-    async fn start(&self, _args: Vec<String>) -> Result<()> {
-        Err(Error::Remote("the node is already running".into()))
-    }
-
-    async fn status(&self) -> Result<NodeStatus> {
-        Ok(self.context.status())
-    }
-
-    async fn peers(&self) -> Result<Vec<PeerSummary>> {
-        Ok(self.context.peers())
-    }
-
-    async fn set_network_active(&self, active: bool) -> Result<()> {
-        set_network_active(&self.context, active)
-    }
-
-    async fn execute_rpc(
-        &self,
-        method: String,
-        params: String,
-        uri: String,
-    ) -> Result<std::result::Result<String, RpcFault>> {
-        Ok(self.context.execute_rpc(method, params, uri).await)
-    }
-
-    async fn list_rpc_commands(&self) -> Result<Vec<String>> {
-        Ok(self.context.rpc_commands())
-    }
-
-    async fn handle_notifications(&self, notifications: Arc<dyn NodeNotifications>) -> Result<Box<dyn Handler>> {
-        Ok(self.context.events.listen(notifications))
-    }
-
-    /// Asks the node to stop; it is not this GUI's to wait for.
-    async fn shutdown(&self) -> Result<()> {
-        self.context.shutdown.request();
-        Ok(())
     }
 }
 
