@@ -268,81 +268,44 @@ impl ChainNotificationsProxy {
     }
 }
 
-pub(super) fn missed(outcome: Result<()>, what: &str) {
-    if let Err(e) = outcome {
-        log::event(&format!("IPC client: {what} not delivered: {e}"));
-    }
-}
-
 #[async_trait]
 impl ChainNotifications for ChainNotificationsProxy {
     async fn transaction_added_to_mempool(&self, tx: Vec<u8>) {
-        let outcome = call!(
-            self,
-            p,
-            transaction_added_to_mempool_request,
-            "ChainNotifications.transactionAddedToMempool",
-            |params| { params.set_tx(&tx) },
-            |results| Ok(())
-        );
-        missed(outcome, "transactionAddedToMempool");
+        notify!(self, transaction_added_to_mempool_request, "ChainNotifications.transactionAddedToMempool", |params| {
+            params.set_tx(&tx)
+        })
     }
 
     async fn transaction_removed_from_mempool(&self, tx: Vec<u8>, reason: RemovalReason) {
-        let outcome = call!(
+        notify!(
             self,
-            p,
             transaction_removed_from_mempool_request,
             "ChainNotifications.transactionRemovedFromMempool",
             |params| {
                 params.set_tx(&tx);
                 params.set_reason(write_removal_reason(reason));
-            },
-            |results| Ok(())
-        );
-        missed(outcome, "transactionRemovedFromMempool");
+            }
+        )
     }
 
     async fn block_connected(&self, block: Vec<u8>, height: i32) {
-        let outcome = call!(
-            self,
-            p,
-            block_connected_request,
-            "ChainNotifications.blockConnected",
-            |params| {
-                params.set_block(&block);
-                params.set_height(height);
-            },
-            |results| Ok(())
-        );
-        missed(outcome, "blockConnected");
+        notify!(self, block_connected_request, "ChainNotifications.blockConnected", |params| {
+            params.set_block(&block);
+            params.set_height(height);
+        })
     }
 
     async fn block_disconnected(&self, block: Vec<u8>, height: i32) {
-        let outcome = call!(
-            self,
-            p,
-            block_disconnected_request,
-            "ChainNotifications.blockDisconnected",
-            |params| {
-                params.set_block(&block);
-                params.set_height(height);
-            },
-            |results| Ok(())
-        );
-        missed(outcome, "blockDisconnected");
+        notify!(self, block_disconnected_request, "ChainNotifications.blockDisconnected", |params| {
+            params.set_block(&block);
+            params.set_height(height);
+        })
     }
 
     async fn updated_block_tip(&self, tip: BlockRef) {
-        let outcome = call!(
-            self,
-            p,
-            updated_block_tip_request,
-            "ChainNotifications.updatedBlockTip",
-            |params| { write_block_ref(params.init_tip(), &tip) },
-            |results| Ok(())
-        );
-        missed(outcome, "updatedBlockTip");
+        notify!(self, updated_block_tip_request, "ChainNotifications.updatedBlockTip", |params| {
+            write_block_ref(params.init_tip(), &tip)
+        })
     }
 }
 
@@ -391,7 +354,7 @@ impl Handler for HandlerProxy {
             let mut request = p.client.disconnect_request();
             request.get().init_context().set_thread(thread);
             let outcome: Result<()> = async { exchange!(request, "Handler.disconnect", |results| Ok(())) }.await;
-            missed(outcome, "Handler.disconnect");
+            super::missed(outcome, "Handler.disconnect");
         });
     }
 }

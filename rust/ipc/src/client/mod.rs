@@ -183,6 +183,22 @@ macro_rules! call {
     }};
 }
 
+/// A notification to the peer (a callback it registered): it answers
+/// nothing, and if the peer is gone it misses it; the caller carries on.
+macro_rules! notify {
+    ($self:ident, $method:ident, $name:literal, |$params:ident| $fill:block) => {{
+        let outcome: Result<()> = call!($self, p, $method, $name, |$params| $fill, |results| Ok(()));
+        $crate::client::missed(outcome, $name);
+    }};
+}
+
+/// Logs a notification the peer did not get.
+fn missed(outcome: Result<()>, what: &str) {
+    if let Err(e) = outcome {
+        log::event(&format!("IPC client: {what} not delivered: {e}"));
+    }
+}
+
 /// A call without a `Context` (`interrupt`, `interruptWait`): the server runs
 /// it at once, not behind the caller's pending calls it is meant to end.
 macro_rules! call_now {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hashvive_interfaces::{async_trait, Handler, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault};
 
-use super::chain::{handler_proxy, missed};
+use super::chain::handler_proxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
 use crate::convert::{from_capnp, read_node_status, read_peer_summary, write_node_status};
 use crate::event_loop::Remote;
@@ -124,59 +124,29 @@ impl NodeNotificationsProxy {
 #[async_trait]
 impl NodeNotifications for NodeNotificationsProxy {
     async fn init_message(&self, message: String) {
-        let outcome = call!(
-            self,
-            p,
-            init_message_request,
-            "NodeNotifications.initMessage",
-            |params| { params.set_message(&message) },
-            |results| Ok(())
-        );
-        missed(outcome, "initMessage");
+        notify!(self, init_message_request, "NodeNotifications.initMessage", |params| { params.set_message(&message) })
     }
 
     async fn block_tip(&self, status: NodeStatus) {
-        let outcome = call!(
-            self,
-            p,
-            block_tip_request,
-            "NodeNotifications.blockTip",
-            |params| { write_node_status(params.init_status(), &status) },
-            |results| Ok(())
-        );
-        missed(outcome, "blockTip");
+        notify!(self, block_tip_request, "NodeNotifications.blockTip", |params| {
+            write_node_status(params.init_status(), &status)
+        })
     }
 
     async fn connections_changed(&self, inbound: u32, outbound: u32) {
-        let outcome = call!(
-            self,
-            p,
-            connections_changed_request,
-            "NodeNotifications.connectionsChanged",
-            |params| {
-                params.set_inbound(inbound);
-                params.set_outbound(outbound);
-            },
-            |results| Ok(())
-        );
-        missed(outcome, "connectionsChanged");
+        notify!(self, connections_changed_request, "NodeNotifications.connectionsChanged", |params| {
+            params.set_inbound(inbound);
+            params.set_outbound(outbound);
+        })
     }
 
     async fn network_active_changed(&self, active: bool) {
-        let outcome = call!(
-            self,
-            p,
-            network_active_changed_request,
-            "NodeNotifications.networkActiveChanged",
-            |params| { params.set_active(active) },
-            |results| Ok(())
-        );
-        missed(outcome, "networkActiveChanged");
+        notify!(self, network_active_changed_request, "NodeNotifications.networkActiveChanged", |params| {
+            params.set_active(active)
+        })
     }
 
     async fn shutting_down(&self) {
-        let outcome =
-            call!(self, p, shutting_down_request, "NodeNotifications.shuttingDown", |params| {}, |results| Ok(()));
-        missed(outcome, "shuttingDown");
+        notify!(self, shutting_down_request, "NodeNotifications.shuttingDown", |params| {})
     }
 }
