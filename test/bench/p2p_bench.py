@@ -7,6 +7,10 @@ Measures, and prints one line per figure:
               --blocks blocks of which 200 hold 500 transactions each:
               blocks/s and transactions/s (start until its tip matches)
   wire        bytes received per block during that sync (bytesrecv_per_msg)
+  relay       a new block of --relay-txs transactions the receiver's mempool
+              already has: bytes on the wire (compact block and any
+              getblocktxn answer) against the block's size, and the time from
+              mining it to the receiver's tip
   peer_rss    resident memory a connected, idle peer costs the node: RSS
               with --peers handshaken connections minus RSS with none, per peer
 
@@ -38,6 +42,7 @@ def main():
     parser.add_argument("--daemon", required=True, help="hashvived or hashvive-node (release build)")
     parser.add_argument("--blocks", type=int, default=2000)
     parser.add_argument("--peers", type=int, default=100)
+    parser.add_argument("--relay-txs", type=int, default=500)
     args = parser.parse_args()
     daemon = os.path.abspath(args.daemon)
     root = tempfile.mkdtemp(prefix="hashvive-p2p-bench-")
@@ -63,6 +68,25 @@ def main():
         print(f"sync        {height} blocks in {elapsed:.2f} s: {height / elapsed:.0f} blocks/s, "
               f"{txs / elapsed:.0f} transactions/s")
         print(f"wire        {received / height:.0f} bytes received per block ({received} in all)")
+
+        for _ in range(args.relay_txs):
+            wallet.send_self_transfer()
+        while fresh.rpc.getmempoolinfo()["size"] < args.relay_txs:
+            time.sleep(0.01)
+        relay_msgs = ("cmpctblock", "blocktxn", "block")
+
+        def relay_bytes():
+            return sum(p["bytesrecv_per_msg"].get(m, 0) for p in fresh.rpc.getpeerinfo() for m in relay_msgs)
+        before = relay_bytes()
+        start = time.perf_counter()
+        block = source.rpc.generatetoaddress(1, wallet.address)[0]
+        while fresh.rpc.getbestblockhash() != block:
+            time.sleep(0.001)
+        elapsed = time.perf_counter() - start
+        size = len(source.rpc.getblock(block, 0)) // 2
+        sent = relay_bytes() - before
+        print(f"relay       a block of {args.relay_txs} known transactions ({size} bytes) crossed in {sent} bytes "
+              f"({100 * sent / size:.1f}%), tip reached in {elapsed * 1000:.0f} ms")
         fresh.stop()
 
         source.stop()
