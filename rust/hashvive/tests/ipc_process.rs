@@ -24,9 +24,14 @@ fn spawned_child_serves_and_exits_when_released() {
     assert_eq!(children().len(), 1);
     let echo = rt.block_on(init.make_echo()).unwrap();
     assert_eq!(rt.block_on(echo.echo("across processes".into())).unwrap(), "across processes");
-    // A spawned node has no chain to offer until a parent sets it up.
+    // A spawned node offers mining only through a node started with -ipcbind;
+    // its Node waits for Node.start.
     let err = rt.block_on(init.make_mining()).err().expect("no mining in a bare child");
-    assert!(err.to_string().contains("runs no chain"), "{err}");
+    assert!(err.to_string().contains("serves no mining or RPC"), "{err}");
+    let node = rt.block_on(init.make_node()).unwrap();
+    let err = rt.block_on(node.status()).unwrap_err();
+    assert!(err.to_string().contains("has not been started"), "{err}");
+    drop(node);
 
     drop(echo);
     drop(init);
