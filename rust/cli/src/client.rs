@@ -82,10 +82,7 @@ impl Client {
         wallet: Option<&str>,
         process: impl Fn(Value) -> Result<Value, String>,
     ) -> Result<Value, String> {
-        let path = match wallet {
-            Some(w) => format!("/wallet/{}", percent_encode(w)),
-            None => "/".to_string(),
-        };
+        let path = hashvive_rpc::request::wallet_uri(wallet);
         let deadline = Instant::now() + Duration::from_secs(self.wait_timeout.max(0) as u64);
         loop {
             let transient = match http::call(&self.endpoint, &path, body) {
@@ -120,26 +117,6 @@ pub fn request_object(method: &str, params: Value, id: usize) -> Value {
     json!({"method": method, "params": params, "id": id, "jsonrpc": "2.0"})
 }
 
-/// Escapes a wallet name for the URL path as the reference client does.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn is_warmup(reply: &Value) -> bool {
     member(member(reply, "error"), "code").as_i64() == Some(i64::from(codes::RPC_IN_WARMUP))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wallet_names_are_escaped() {
-        assert_eq!(percent_encode("my wallet/1"), "my%20wallet%2F1");
-    }
 }

@@ -1,7 +1,9 @@
 //! What each executable is, for its `-help` and its man page alike: name,
 //! title, description, usage lines, options and commands.
 
-use crate::options::{cli_options, node_options, wallet_tool_options, OptionDef};
+use crate::options::{
+    cli_options, gui_options, multiprocess_gui_options, node_options, wallet_tool_options, OptionDef,
+};
 
 pub struct Program {
     pub name: &'static str,
@@ -67,5 +69,26 @@ pub const HASHVIVE_WALLET: Program = Program {
     ],
 };
 
-/// Every executable the project builds (the GUIs will join).
-pub const PROGRAMS: [&Program; 4] = [&HASHVIVED, &HASHVIVE_NODE, &HASHVIVE_CLI, &HASHVIVE_WALLET];
+pub const HASHVIVE_QT: Program = Program {
+    name: "hashvive-qt",
+    title: "GUI",
+    description: "The hashvive-qt program is the Hashvive graphical interface, running the full node and its wallets in the same process.",
+    usage: &["[options] [URI]"],
+    options: gui_options,
+    commands: &[],
+};
+
+pub const HASHVIVE_GUI: Program = Program {
+    name: "hashvive-gui",
+    title: "GUI",
+    description: "The hashvive-gui program is the Hashvive graphical interface for the multiprocess node: it spawns \
+         hashvive-node (which runs the wallets in hashvive-wallet) and drives it over IPC, or attaches to a node \
+         started with -ipcbind when given -ipcconnect.",
+    usage: &["[options] [URI]"],
+    options: multiprocess_gui_options,
+    commands: &[],
+};
+
+/// Every executable the project builds.
+pub const PROGRAMS: [&Program; 6] =
+    [&HASHVIVED, &HASHVIVE_NODE, &HASHVIVE_CLI, &HASHVIVE_WALLET, &HASHVIVE_QT, &HASHVIVE_GUI];

@@ -162,7 +162,11 @@ pub(crate) fn run(
             exe.name
         )));
     }
-    args.soft_set("server", "1");
+    // A daemon serves RPC unless told not to; a GUI's node only with
+    // `-server`, as the reference GUI's.
+    if embedding.is_none() {
+        args.soft_set("server", "1");
+    }
     if args.is_set("mocktime") {
         if !chain.is_mockable() {
             return Err(InitError::new("-mocktime is for regression testing (-regtest mode) only"));
@@ -228,7 +232,7 @@ pub(crate) fn run(
         persist_mempool_v1: args.get_bool("persistmempoolv1", false),
         chain_dir,
         rw_settings: Arc::new(std::sync::Mutex::new(rw_settings)),
-        server: args.get_bool("server", true),
+        server: args.get_bool("server", false),
         log,
         cli_name: "hashvive-cli",
         ipc,

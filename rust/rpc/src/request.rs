@@ -136,6 +136,20 @@ pub fn reply(result: Result<Value, RpcError>, id: Option<&Value>, version: JsonR
 }
 
 /// Decodes `%XX` escapes; invalid escapes are kept as written.
+/// The endpoint of `wallet` (`/wallet/<name>`, escaped as the reference
+/// client escapes it), or the node's (`/`).
+pub fn wallet_uri(wallet: Option<&str>) -> String {
+    let Some(name) = wallet else { return "/".to_string() };
+    let escaped: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("/wallet/{escaped}")
+}
+
 pub fn percent_decode(s: &str) -> String {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
@@ -192,6 +206,14 @@ mod tests {
             reply(Err(e), None, JsonRpcVersion::V2),
             json!({"jsonrpc": "2.0", "error": {"code": -1, "message": "bad"}})
         );
+    }
+
+    #[test]
+    fn wallet_names_are_escaped() {
+        assert_eq!(wallet_uri(Some("my wallet/1")), "/wallet/my%20wallet%2F1");
+        assert_eq!(wallet_uri(None), "/");
+        let r = Request { uri: wallet_uri(Some("a b")), ..Default::default() };
+        assert_eq!(r.wallet_name().as_deref(), Some("a b"));
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! disagree with what the parser accepts.
 
 mod cli;
+mod gui;
 mod node;
 mod wallet_tool;
 
 pub use cli::cli_options;
+pub use gui::{gui_options, multiprocess_gui_options, UI_OPTIONS};
 pub use node::node_options;
 pub use wallet_tool::wallet_tool_options;
 

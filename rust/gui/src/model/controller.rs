@@ -1,0 +1,524 @@
+//! The GUI's side of its node, without Qt: starts (or attaches to) the node,
+//! turns its notifications into [`ViewState`]s for the screens, runs console
+//! lines, and shuts down. The GUI only learns of changes from notifications:
+//! an idle GUI makes no calls.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use hashvive_interfaces::{async_trait, Node, NodeNotifications, NodeStatus, RpcFault};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::console::{self, History};
+use super::format;
+use super::peers::{self, PeerRow};
+use super::sync::{SyncTracker, SyncView};
+
+/// Where the GUI is in its node's life.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Phase {
+    /// Waiting for the node: the splash screen.
+    #[default]
+    Starting,
+    Ready,
+    ShuttingDown,
+    /// Over: the process exits with this status.
+    Finished(i32),
+    /// The node could not start or was lost; the message is for a dialog,
+    /// after which the process exits with status 1.
+    Failed(String),
+}
+
+/// Everything the screens show.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewState {
+    pub phase: Phase,
+    /// The last start-up step ("Loading block index…").
+    pub init_message: String,
+    pub sync: Option<SyncView>,
+    pub connections_in: u32,
+    pub connections_out: u32,
+    pub network_active: bool,
+    /// "12 KB" received and sent over P2P.
+    pub traffic_in: String,
+    pub traffic_out: String,
+    /// "3 (2 KB)": transactions in the mempool and their memory.
+    pub mempool: String,
+    pub peers: Vec<PeerRow>,
+}
+
+/// The screens, told of each new state from any thread.
+pub trait View: Send + Sync + 'static {
+    fn show(&self, state: ViewState);
+}
+
+/// Whether this GUI runs its node (and so starts and stops it) or attached
+/// to one that runs on its own (and must leave it running).
+#[derive(Clone, Debug)]
+pub enum NodeRole {
+    /// Start it with this command line (the GUI's options taken out).
+    Owned {
+        args: Vec<String>,
+    },
+    Attached,
+}
+
+/// What happened, in the order the controller handles it.
+#[derive(Debug)]
+enum Event {
+    InitMessage(String),
+    Status(NodeStatus),
+    Connections(u32, u32),
+    NetworkActive(bool),
+    NodeShuttingDown,
+}
+
+/// Notifications from the node go into a queue and return at once: the node
+/// never waits on the GUI's calls.
+struct Listener(mpsc::UnboundedSender<Event>);
+
+#[async_trait]
+impl NodeNotifications for Listener {
+    async fn init_message(&self, message: String) {
+        let _ = self.0.send(Event::InitMessage(message));
+    }
+    async fn block_tip(&self, status: NodeStatus) {
+        let _ = self.0.send(Event::Status(status));
+    }
+    async fn connections_changed(&self, inbound: u32, outbound: u32) {
+        let _ = self.0.send(Event::Connections(inbound, outbound));
+    }
+    async fn network_active_changed(&self, active: bool) {
+        let _ = self.0.send(Event::NetworkActive(active));
+    }
+    async fn shutting_down(&self) {
+        let _ = self.0.send(Event::NodeShuttingDown);
+    }
+}
+
+pub struct Controller {
+    node: Arc<dyn Node>,
+    role: NodeRole,
+    view: Arc<dyn View>,
+    state: Mutex<(ViewState, SyncTracker)>,
+    history: Mutex<History>,
+    started: Instant,
+}
+
+impl Controller {
+    pub fn new(node: Arc<dyn Node>, role: NodeRole, view: Arc<dyn View>) -> Arc<Controller> {
+        Arc::new(Controller {
+            node,
+            role,
+            view,
+            state: Mutex::default(),
+            history: Mutex::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Listens, starts the node if it is ours, then follows it until it shuts
+    /// down or `lost` resolves (its process or connection went away).
+    pub async fn run(self: Arc<Self>, lost: Option<Pin<Box<dyn Future<Output = ()> + Send>>>) {
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let handler = match self.node.handle_notifications(Arc::new(Listener(events_tx))).await {
+            Ok(handler) => handler,
+            Err(e) => return self.fail(format!("Cannot follow the node: {e}")),
+        };
+        if let NodeRole::Owned { args } = &self.role {
+            if let Err(e) = self.node.start(args.clone()).await {
+                return self.fail(e.to_string());
+            }
+        }
+        if let Err(e) = self.refresh().await {
+            return self.fail(format!("Cannot read the node's state: {e}"));
+        }
+        self.edit(|state| state.phase = Phase::Ready);
+        let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
+        tokio::pin!(lost);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Event::NodeShuttingDown) | None => break,
+                    Some(event) => self.handle(event).await,
+                },
+                _ = &mut lost => {
+                    if self.phase() != Phase::ShuttingDown {
+                        return self.fail(self.lost_message());
+                    }
+                    break;
+                }
+            }
+        }
+        drop(handler);
+        self.finish().await;
+    }
+
+    fn lost_message(&self) -> String {
+        match self.role {
+            NodeRole::Owned { .. } => "The node process exited unexpectedly.".into(),
+            NodeRole::Attached => "The connection to the node was lost. The node may have stopped.".into(),
+        }
+    }
+
+    async fn handle(&self, event: Event) {
+        match event {
+            Event::InitMessage(message) => self.edit(|state| state.init_message = message),
+            Event::Status(status) => {
+                self.show_status(&status);
+                self.refresh_peers().await;
+            }
+            Event::Connections(inbound, outbound) => {
+                self.edit(|state| (state.connections_in, state.connections_out) = (inbound, outbound));
+                self.refresh_peers().await;
+            }
+            Event::NetworkActive(active) => self.edit(|state| state.network_active = active),
+            Event::NodeShuttingDown => {}
+        }
+    }
+
+    /// Reads the whole state once (after start, and when asked).
+    pub async fn refresh(&self) -> hashvive_interfaces::Result<()> {
+        let status = self.node.status().await?;
+        self.show_status(&status);
+        let peers = self.node.peers().await?;
+        self.edit(|state| state.peers = peers::rows(&peers, unix_now()));
+        Ok(())
+    }
+
+    async fn refresh_peers(&self) {
+        match self.node.peers().await {
+            Ok(peers) => self.edit(|state| state.peers = peers::rows(&peers, unix_now())),
+            Err(e) => tracing::warn!("cannot list the node's peers: {e}"),
+        }
+    }
+
+    fn show_status(&self, status: &NodeStatus) {
+        let monotonic = self.started.elapsed().as_secs_f64();
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (state, tracker) = &mut *guard;
+        state.sync = Some(tracker.update(status, unix_now(), monotonic));
+        state.connections_in = status.connections_in;
+        state.connections_out = status.connections_out;
+        state.network_active = status.network_active;
+        state.traffic_in = format::bytes(status.bytes_recv);
+        state.traffic_out = format::bytes(status.bytes_sent);
+        state.mempool = format!("{} ({})", status.mempool_transactions, format::bytes(status.mempool_usage));
+        self.view.show(state.clone());
+    }
+
+    fn edit(&self, change: impl FnOnce(&mut ViewState)) {
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut guard.0);
+        self.view.show(guard.0.clone());
+    }
+
+    fn phase(&self) -> Phase {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0.phase.clone()
+    }
+
+    fn fail(&self, message: String) {
+        tracing::error!("{message}");
+        self.edit(|state| state.phase = Phase::Failed(message));
+    }
+
+    /// The window was closed: a node this GUI runs is stopped and waited for;
+    /// an attached one is left running.
+    pub async fn close(&self) {
+        if matches!(self.phase(), Phase::Finished(_) | Phase::Failed(_)) {
+            return;
+        }
+        self.edit(|state| state.phase = Phase::ShuttingDown);
+        self.finish().await;
+    }
+
+    async fn finish(&self) {
+        if let NodeRole::Owned { .. } = self.role {
+            if let Err(e) = self.node.shutdown().await {
+                tracing::warn!("the node did not confirm its shutdown: {e}");
+            }
+        }
+        self.edit(|state| {
+            if !matches!(state.phase, Phase::Failed(_)) {
+                state.phase = Phase::Finished(0);
+            }
+        });
+    }
+
+    pub async fn set_network_active(&self, active: bool) {
+        if let Err(e) = self.node.set_network_active(active).await {
+            tracing::warn!("cannot switch the network: {e}");
+        }
+    }
+
+    /// Runs a console line against `wallet` (or the node) and returns what
+    /// the console prints: the result, or the error as the reference shows it.
+    pub async fn console(&self, line: &str, wallet: Option<&str>) -> String {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        let call = match console::parse(line) {
+            Ok(Some(call)) => call,
+            Ok(None) => return String::new(),
+            Err(e) => return e.to_string(),
+        };
+        if call.method == "help-console" {
+            return console::HELP_CONSOLE.to_string();
+        }
+        let uri = hashvive_rpc::request::wallet_uri(wallet);
+        let execute = |method: String, params: Value| {
+            let (node, uri) = (self.node.clone(), uri.clone());
+            Box::pin(async move {
+                let reply = node
+                    .execute_rpc(method, params.to_string(), uri)
+                    .await
+                    .map_err(|e| RpcFault { code: -1, message: e.to_string() })??;
+                serde_json::from_str(&reply)
+                    .map_err(|e| RpcFault { code: -1, message: format!("unreadable result: {e}") })
+            }) as Pin<Box<dyn Future<Output = Result<Value, RpcFault>> + Send>>
+        };
+        match console::evaluate(&call, &execute).await {
+            Ok(result) => console::render(&result),
+            Err(fault) => format!("{} (code {})", fault.message, fault.code),
+        }
+    }
+
+    /// The console's up and down keys.
+    pub fn history_older(&self) -> Option<String> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).older().map(str::to_string)
+    }
+
+    pub fn history_newer(&self) -> Option<String> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).newer().map(str::to_string)
+    }
+
+    pub async fn rpc_commands(&self) -> Vec<String> {
+        self.node.list_rpc_commands().await.unwrap_or_default()
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hashvive_interfaces::{BlockRef, Error, Handler, PeerSummary, Result};
+
+    use super::*;
+
+    /// A node in memory: records what the GUI asks, and lets the test speak
+    /// as the node through the listener the GUI registered.
+    #[derive(Default)]
+    struct FakeNode {
+        calls: Mutex<Vec<String>>,
+        listener: Mutex<Option<Arc<dyn NodeNotifications>>>,
+        height: std::sync::atomic::AtomicI32,
+        refuse_start: bool,
+    }
+
+    struct NoHandler;
+    impl Handler for NoHandler {
+        fn disconnect(&mut self) {}
+    }
+
+    impl FakeNode {
+        fn record(&self, call: &str) {
+            self.calls.lock().unwrap().push(call.to_string());
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+        fn listener(&self) -> Arc<dyn NodeNotifications> {
+            self.listener.lock().unwrap().clone().expect("the GUI listens")
+        }
+        fn status_now(&self) -> NodeStatus {
+            NodeStatus {
+                tip: BlockRef { hash: [1; 32], height: self.height.load(std::sync::atomic::Ordering::SeqCst) },
+                tip_time: unix_now(),
+                headers: 0,
+                initial_block_download: false,
+                connections_in: 1,
+                connections_out: 0,
+                network_active: true,
+                bytes_recv: 4096,
+                bytes_sent: 10,
+                mempool_transactions: 2,
+                mempool_usage: 2048,
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Node for FakeNode {
+        async fn start(&self, args: Vec<String>) -> Result<()> {
+            self.record(&format!("start {}", args.join(" ")));
+            match self.refuse_start {
+                true => Err(Error::Remote("Cannot obtain a lock on data directory".into())),
+                false => Ok(()),
+            }
+        }
+        async fn status(&self) -> Result<NodeStatus> {
+            self.record("status");
+            Ok(self.status_now())
+        }
+        async fn peers(&self) -> Result<Vec<PeerSummary>> {
+            self.record("peers");
+            Ok(vec![PeerSummary {
+                id: 0,
+                address: "127.0.0.1:5000".into(),
+                user_agent: "/peer/".into(),
+                inbound: true,
+                connection_type: "inbound".into(),
+                ping_seconds: None,
+                bytes_recv: 0,
+                bytes_sent: 0,
+                synced_blocks: -1,
+                connected_since: unix_now(),
+            }])
+        }
+        async fn set_network_active(&self, active: bool) -> Result<()> {
+            self.record(&format!("set_network_active {active}"));
+            Ok(())
+        }
+        async fn execute_rpc(
+            &self,
+            method: String,
+            params: String,
+            uri: String,
+        ) -> Result<std::result::Result<String, RpcFault>> {
+            self.record(&format!("execute_rpc {method} {params} {uri}"));
+            Ok(match method.as_str() {
+                "getblockcount" => Ok("7".into()),
+                _ => Err(RpcFault { code: -32601, message: "Method not found".into() }),
+            })
+        }
+        async fn list_rpc_commands(&self) -> Result<Vec<String>> {
+            Ok(vec!["getblockcount".into()])
+        }
+        async fn handle_notifications(&self, notifications: Arc<dyn NodeNotifications>) -> Result<Box<dyn Handler>> {
+            *self.listener.lock().unwrap() = Some(notifications);
+            Ok(Box::new(NoHandler))
+        }
+        async fn shutdown(&self) -> Result<()> {
+            self.record("shutdown");
+            Ok(())
+        }
+    }
+
+    /// The screens: every state shown, and a way to wait for one.
+    #[derive(Default)]
+    struct Screens {
+        shown: Mutex<Vec<ViewState>>,
+        changed: tokio::sync::Notify,
+    }
+
+    impl View for Screens {
+        fn show(&self, state: ViewState) {
+            self.shown.lock().unwrap().push(state);
+            self.changed.notify_waiters();
+        }
+    }
+
+    impl Screens {
+        async fn until(&self, what: impl Fn(&ViewState) -> bool) -> ViewState {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    let changed = self.changed.notified();
+                    if let Some(state) = self.shown.lock().unwrap().last().filter(|s| what(s)) {
+                        return state.clone();
+                    }
+                    changed.await;
+                }
+            })
+            .await
+            .expect("the screens reach the expected state")
+        }
+    }
+
+    fn setup(role: NodeRole, node: FakeNode) -> (Arc<FakeNode>, Arc<Screens>, Arc<Controller>) {
+        let node = Arc::new(node);
+        let screens = Arc::new(Screens::default());
+        let controller = Controller::new(node.clone(), role, screens.clone());
+        (node, screens, controller)
+    }
+
+    #[tokio::test]
+    async fn an_owned_node_is_started_followed_and_stopped_by_notifications_alone() {
+        let (node, screens, controller) = setup(NodeRole::Owned { args: vec!["-regtest".into()] }, FakeNode::default());
+        let run = tokio::spawn(controller.clone().run(None));
+        let ready = screens.until(|s| s.phase == Phase::Ready).await;
+        assert_eq!(node.calls(), ["start -regtest", "status", "peers"]);
+        assert_eq!(ready.connections_in, 1);
+        assert_eq!(ready.traffic_in, "4 KB");
+        assert_eq!(ready.mempool, "2 (2 KB)");
+        assert_eq!(ready.peers[0].direction, "Inbound");
+        assert!(ready.sync.as_ref().unwrap().synced);
+
+        // Nothing happens, nothing is asked.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(node.calls().len(), 3);
+
+        node.height.store(5, std::sync::atomic::Ordering::SeqCst);
+        node.listener().block_tip(node.status_now()).await;
+        let tip = screens.until(|s| s.sync.as_ref().is_some_and(|v| v.blocks == 5)).await;
+        assert_eq!(tip.sync.unwrap().detail, "Processed 5 blocks of transaction history.");
+        node.listener().network_active_changed(false).await;
+        screens.until(|s| !s.network_active).await;
+        node.listener().init_message("Done loading".into()).await;
+        screens.until(|s| s.init_message == "Done loading").await;
+
+        // `stop` over RPC: the node says it is going; the GUI waits for it and ends.
+        node.listener().shutting_down().await;
+        screens.until(|s| s.phase == Phase::Finished(0)).await;
+        run.await.unwrap();
+        assert_eq!(node.calls().last().map(String::as_str), Some("shutdown"));
+    }
+
+    #[tokio::test]
+    async fn closing_leaves_an_attached_node_running() {
+        let (node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
+        let run = tokio::spawn(controller.clone().run(None));
+        screens.until(|s| s.phase == Phase::Ready).await;
+        controller.close().await;
+        screens.until(|s| s.phase == Phase::Finished(0)).await;
+        assert!(!node.calls().iter().any(|c| c.starts_with("start") || c == "shutdown"));
+        run.abort();
+    }
+
+    #[tokio::test]
+    async fn a_node_that_cannot_start_or_is_lost_fails_with_a_message() {
+        let (_, screens, controller) =
+            setup(NodeRole::Owned { args: vec![] }, FakeNode { refuse_start: true, ..FakeNode::default() });
+        controller.run(None).await;
+        let failed = screens.until(|s| matches!(s.phase, Phase::Failed(_))).await;
+        assert_eq!(failed.phase, Phase::Failed("Cannot obtain a lock on data directory".into()));
+
+        let (_, screens, controller) = setup(NodeRole::Owned { args: vec![] }, FakeNode::default());
+        let (gone_tx, gone) = tokio::sync::oneshot::channel::<()>();
+        let run = tokio::spawn(controller.run(Some(Box::pin(async move {
+            let _ = gone.await;
+        }))));
+        screens.until(|s| s.phase == Phase::Ready).await;
+        drop(gone_tx);
+        run.await.unwrap();
+        let lost = screens.until(|s| matches!(s.phase, Phase::Failed(_))).await;
+        assert_eq!(lost.phase, Phase::Failed("The node process exited unexpectedly.".into()));
+    }
+
+    #[tokio::test]
+    async fn console_lines_go_to_the_node_or_a_wallet_and_errors_read_as_the_reference_prints_them() {
+        let (node, _, controller) = setup(NodeRole::Attached, FakeNode::default());
+        assert_eq!(controller.console("getblockcount", None).await, "7");
+        assert_eq!(controller.console("nosuch 1", Some("my wallet")).await, "Method not found (code -32601)");
+        assert!(node.calls().contains(&r#"execute_rpc nosuch ["1"] /wallet/my%20wallet"#.to_string()));
+        assert!(controller.console("help-console", None).await.starts_with("This console accepts"));
+        assert_eq!(controller.console("getblock(", None).await, "Invalid Syntax: missing ')'");
+        assert_eq!(controller.history_older().as_deref(), Some("getblock("));
+        controller.set_network_active(false).await;
+        assert_eq!(node.calls().last().map(String::as_str), Some("set_network_active false"));
+    }
+}

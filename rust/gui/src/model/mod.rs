@@ -1,0 +1,10 @@
+//! The GUI's logic without Qt: what each screen shows, computed from what the
+//! node reports, so it can be tested against a fake [`Node`] on any machine.
+//!
+//! [`Node`]: hashvive_interfaces::Node
+
+pub mod console;
+pub mod controller;
+pub mod format;
+pub mod peers;
+pub mod sync;
