@@ -1,1 +1,4 @@
+pub mod launch;
 pub mod model;
+#[cfg(feature = "qt")]
+pub mod qt;

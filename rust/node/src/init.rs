@@ -46,7 +46,7 @@ pub const PID_FILENAME: &str = "hashvived.pid";
 const MEMPOOL_FILENAME: &str = "mempool.dat";
 
 /// The executables this crate's `main` runs.
-pub use hashvive_common::programs::{Program as Executable, HASHVIVED, HASHVIVE_NODE};
+pub use hashvive_common::programs::{Program as Executable, HASHVIVED, HASHVIVE_GUI, HASHVIVE_NODE, HASHVIVE_QT};
 
 /// Which implementations this executable plugs in where a component could be
 /// local or in another process.

@@ -1,0 +1,126 @@
+// The main window: a splash while the node starts, then the overview, peers
+// and console screens, and a dialog when the node fails or is lost.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import org.hashvive.gui
+
+ApplicationWindow {
+    id: window
+    width: 860
+    height: 600
+    visible: true
+    visibility: app.startMinimized ? Window.Minimized : Window.AutomaticVisibility
+    title: "Hashvive" + (app.chainName !== "main" && app.chainName !== "" ? " - [" + app.chainName + "]" : "")
+
+    GuiModel {
+        id: app
+        onPhaseChanged: {
+            if (phase === "finished") {
+                Qt.exit(exitCode)
+            } else if (phase === "failed") {
+                // No one can answer a dialog on the offscreen platform.
+                if (Qt.platform.pluginName === "offscreen") Qt.exit(1)
+                else failure.open()
+            } else if (phase === "ready" && screenshotDir !== "") {
+                shots.start()
+            }
+        }
+    }
+
+    Component.onCompleted: app.attach()
+
+    onClosing: (close) => {
+        if (app.phase !== "finished" && app.phase !== "failed") {
+            close.accepted = false
+            app.close()
+        }
+    }
+
+    header: TabBar {
+        id: tabs
+        enabled: app.phase === "ready"
+        TabButton { text: qsTr("Overview") }
+        TabButton { text: qsTr("Peers") }
+        TabButton { text: qsTr("Console") }
+    }
+
+    StackLayout {
+        id: screens
+        anchors.fill: parent
+        currentIndex: tabs.currentIndex
+        Overview { id: overview; gui: app }
+        Peers { id: peers; gui: app }
+        Console { id: console; gui: app }
+    }
+
+    footer: ToolBar {
+        RowLayout {
+            anchors.fill: parent
+            anchors.leftMargin: 8
+            anchors.rightMargin: 8
+            Label {
+                objectName: "statusText"
+                text: app.phase === "shuttingDown" ? qsTr("Shutting down…")
+                    : app.phase === "ready" ? app.syncHeadline : app.initMessage
+                Layout.fillWidth: true
+            }
+            ProgressBar {
+                visible: app.phase === "ready" && !app.synced
+                value: app.progress
+            }
+            Switch {
+                objectName: "networkSwitch"
+                text: qsTr("%1 connections").arg(app.connectionsIn + app.connectionsOut)
+                checked: app.networkActive
+                enabled: app.phase === "ready"
+                onToggled: app.switchNetwork(checked)
+            }
+        }
+    }
+
+    // The splash: what the node is doing while it starts, and shutting down.
+    Rectangle {
+        anchors.fill: parent
+        visible: app.showSplash && (app.phase === "starting" || app.phase === "shuttingDown" || app.phase === "")
+        color: window.palette.window
+        Column {
+            anchors.centerIn: parent
+            spacing: 12
+            Label { text: "Hashvive"; font.pixelSize: 32; anchors.horizontalCenter: parent.horizontalCenter }
+            Label {
+                text: app.phase === "shuttingDown" ? qsTr("Shutting down…") : (app.initMessage || qsTr("Starting the node…"))
+                anchors.horizontalCenter: parent.horizontalCenter
+            }
+            BusyIndicator { running: parent.visible; anchors.horizontalCenter: parent.horizontalCenter }
+        }
+    }
+
+    Dialog {
+        id: failure
+        title: qsTr("Hashvive")
+        modal: true
+        anchors.centerIn: parent
+        standardButtons: Dialog.Ok
+        Label { text: app.errorMessage; wrapMode: Text.Wrap; width: 400 }
+        onClosed: Qt.exit(1)
+    }
+
+    // Pictures of each screen for reviewers of the functional tests.
+    Timer {
+        id: shots
+        property var names: ["overview", "peers", "console"]
+        property int next: 0
+        interval: 300
+        repeat: true
+        onTriggered: {
+            if (next >= names.length) { stop(); tabs.currentIndex = 0; return }
+            const index = next
+            tabs.currentIndex = index
+            next = next + 1
+            Qt.callLater(() => screens.children[index].grabToImage(result => {
+                result.saveToFile(app.screenshotDir + "/" + names[index] + ".png")
+            }))
+        }
+    }
+}

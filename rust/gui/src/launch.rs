@@ -1,0 +1,131 @@
+//! A GUI's command line: the options it handles itself (`-min`, `-splash`,
+//! `-ipcconnect`, …), `-help` and `-version`, and the rest, which is its
+//! node's command line. Read before Qt starts, so a mistyped option ends the
+//! process with the daemon's error and status, and no window.
+
+use std::path::PathBuf;
+
+use hashvive_common::chain::Chain;
+use hashvive_common::datadir::chain_datadir;
+use hashvive_common::help::{format_options, wrap};
+use hashvive_common::options::UI_OPTIONS;
+use hashvive_common::programs::Program;
+use hashvive_common::settings::Settings;
+use hashvive_common::version;
+
+/// What the GUI was asked to do.
+#[derive(Debug)]
+pub enum Command {
+    /// `-help`, `-version`: print this and exit 0.
+    Print(String),
+    Run(GuiSettings),
+}
+
+/// A GUI's settings and the command line it passes on to its node.
+#[derive(Debug)]
+pub struct GuiSettings {
+    /// The command line less the GUI's own options.
+    pub node_args: Vec<String>,
+    pub chain: Chain,
+    /// `<datadir>/<chain>`, where `-ipcconnect=unix` looks for `node.sock`.
+    pub chain_dir: PathBuf,
+    /// `-ipcconnect`, unless `0`.
+    pub ipc_connect: Option<String>,
+    pub start_minimized: bool,
+    pub splash: bool,
+}
+
+/// Reads `argv` (without the program name) for `program`.
+pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
+    let defs = (program.options)();
+    let settings = Settings::read(&defs, argv.clone()).map_err(|e| e.to_string())?;
+    let args = &settings.args;
+    if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
+        return Ok(Command::Print(format!(
+            "{}\n\n{}\n\nUsage:  {} [command-line options] [URI]\n\n{}",
+            version::header(program.title),
+            wrap(program.description, 79, 0),
+            program.name,
+            format_options(&defs, args.is_set("help-debug"))
+        )));
+    }
+    if args.is_set("version") {
+        return Ok(Command::Print(format!("{}\n{}\n", version::header(program.title), version::license_text())));
+    }
+    if let Some(token) = settings.positional.first() {
+        return Err(format!(
+            "Command line contains unexpected token '{token}', see {} -h for a list of options.",
+            program.name
+        ));
+    }
+    let chain_dir = chain_datadir(&settings.datadir, settings.chain).map_err(|e| e.to_string())?;
+    Ok(Command::Run(GuiSettings {
+        node_args: argv.into_iter().filter(|arg| !is_ui_option(arg)).collect(),
+        chain: settings.chain,
+        chain_dir,
+        ipc_connect: args.get("ipcconnect").filter(|a| a != "0"),
+        start_minimized: args.get_bool("min", false),
+        splash: args.get_bool("splash", true),
+    }))
+}
+
+/// `-min`, `--nosplash`, `-ipcconnect=unix`: an option the GUI keeps.
+fn is_ui_option(arg: &str) -> bool {
+    let name = arg.trim_start_matches('-');
+    let name = name.split_once('=').map_or(name, |(name, _)| name);
+    UI_OPTIONS.iter().any(|ui| name == *ui || name.strip_prefix("no") == Some(ui))
+}
+
+#[cfg(test)]
+mod tests {
+    use hashvive_common::programs::{HASHVIVE_GUI, HASHVIVE_QT};
+
+    use super::*;
+
+    fn argv(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn the_node_gets_everything_but_the_gui_options() {
+        let datadir = std::env::temp_dir();
+        let line = argv(&[
+            "-regtest",
+            &format!("-datadir={}", datadir.display()),
+            "-min",
+            "-nosplash",
+            "-minrelaytxfee=0.0001",
+            "-ipcconnect=unix",
+            "-server",
+        ]);
+        let Command::Run(settings) = read(&HASHVIVE_GUI, line).unwrap() else { panic!("runs") };
+        assert_eq!(
+            settings.node_args,
+            argv(&["-regtest", &format!("-datadir={}", datadir.display()), "-minrelaytxfee=0.0001", "-server"])
+        );
+        assert_eq!(settings.chain, Chain::Regtest);
+        assert_eq!(settings.chain_dir, datadir.join("regtest"));
+        assert_eq!(settings.ipc_connect.as_deref(), Some("unix"));
+        assert!(settings.start_minimized && !settings.splash);
+    }
+
+    #[test]
+    fn help_version_and_mistakes() {
+        let Command::Print(help) = read(&HASHVIVE_QT, argv(&["-h"])).unwrap() else { panic!("prints") };
+        assert!(help.contains("UI options:") && help.contains("-min") && !help.contains("-daemonwait"));
+        let Command::Print(help) = read(&HASHVIVE_GUI, argv(&["-help"])).unwrap() else { panic!("prints") };
+        assert!(help.contains("-ipcconnect=<address>"));
+        let Command::Print(version) = read(&HASHVIVE_QT, argv(&["-version"])).unwrap() else { panic!("prints") };
+        assert!(version.starts_with("Hashvive GUI version"));
+        assert_eq!(
+            read(&HASHVIVE_QT, argv(&["-nosuch"])).unwrap_err(),
+            "Error parsing command line arguments: Invalid parameter -nosuch"
+        );
+        assert!(read(&HASHVIVE_QT, argv(&["-ipcconnect=unix"])).is_err());
+        assert!(read(&HASHVIVE_QT, argv(&["-daemon"])).is_err());
+        assert_eq!(
+            read(&HASHVIVE_QT, argv(&["-regtest", "stray"])).unwrap_err(),
+            "Command line contains unexpected token 'stray', see hashvive-qt -h for a list of options."
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! The Qt application: a QML window on the [`Controller`], through one
+//! QObject ([`bridge::qobject::GuiModel`]) that mirrors the controller's
+//! [`ViewState`] as properties and takes the window's requests.
+//!
+//! [`ViewState`]: crate::model::controller::ViewState
+
+mod bridge;
+
+pub use bridge::SCREENSHOT_DIR_ENV;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use cxx_qt_lib::{QGuiApplication, QQmlApplicationEngine, QString, QUrl};
+use hashvive_common::programs::Program;
+use hashvive_interfaces::Node;
+
+use crate::launch::{self, Command, GuiSettings};
+use crate::model::controller::NodeRole;
+
+/// The QML the window starts from, in the module the build script compiles in.
+const MAIN_QML: &str = "qrc:/qt/qml/org/hashvive/gui/qml/Main.qml";
+
+/// How a GUI executable came by its node.
+pub struct Connection {
+    pub node: Arc<dyn Node>,
+    pub role: NodeRole,
+    /// Resolves when the node's process or connection is gone.
+    pub lost: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Run once the window is gone: waits for whatever runs the node to end.
+    pub close: Box<dyn FnOnce(&tokio::runtime::Runtime)>,
+}
+
+/// A GUI executable from `main` to exit: reads the command line, gets a node
+/// through `connect`, runs the window, and closes the node's side.
+pub fn main(
+    program: &Program,
+    connect: impl FnOnce(&GuiSettings, &tokio::runtime::Runtime) -> Result<Connection, String>,
+) -> ExitCode {
+    let argv = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let settings = match launch::read(program, argv) {
+        Ok(Command::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Run(settings)) => settings,
+        Err(message) => return fail(&message),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("hashvive-gui")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("Cannot start the async runtime: {e}")),
+    };
+    let connection = match connect(&settings, &runtime) {
+        Ok(connection) => connection,
+        Err(message) => return fail(&message),
+    };
+    let code = run(Launch {
+        node: connection.node,
+        role: connection.role,
+        lost: connection.lost,
+        runtime: runtime.handle().clone(),
+        chain_name: settings.chain.name().to_string(),
+        start_minimized: settings.start_minimized,
+        splash: settings.splash,
+    });
+    (connection.close)(&runtime);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("Error: {message}");
+    ExitCode::FAILURE
+}
+
+/// What the window's model picks up when QML creates it: the node, and how
+/// this GUI came by it.
+struct Launch {
+    node: Arc<dyn Node>,
+    role: NodeRole,
+    /// Resolves when the node's process or connection is gone.
+    lost: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Where the controller and the node's client calls run.
+    runtime: tokio::runtime::Handle,
+    /// "regtest", shown in the title as the reference GUI shows it.
+    chain_name: String,
+    start_minimized: bool,
+    splash: bool,
+}
+
+/// Handed from [`run`] to the model QML creates; taken once.
+static LAUNCH: Mutex<Option<Launch>> = Mutex::new(None);
+
+/// Opens the window and runs Qt's event loop until the GUI is done; the
+/// process's exit status.
+fn run(launch: Launch) -> ExitCode {
+    *LAUNCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(launch);
+    let mut app = QGuiApplication::new();
+    let mut engine = QQmlApplicationEngine::new();
+    if let Some(mut app) = app.as_mut() {
+        app.as_mut().set_application_name(&QString::from("Hashvive"));
+        app.as_mut().set_organization_name(&QString::from("Hashvive"));
+    }
+    if let Some(engine) = engine.as_mut() {
+        engine.load(&QUrl::from(MAIN_QML));
+    }
+    let status = app.as_mut().map_or(1, |app| app.exec());
+    ExitCode::from(u8::try_from(status).unwrap_or(1))
+}
