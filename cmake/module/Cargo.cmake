@@ -70,6 +70,10 @@ set(CARGO_ENV
 if(CAPNP_EXECUTABLE)
   list(APPEND CARGO_ENV CAPNP_EXECUTABLE=${CAPNP_EXECUTABLE} CAPNP_INCLUDE_DIR=${CAPNP_INCLUDE_DIR})
 endif()
+if(QMAKE_EXECUTABLE)
+  # The GUI's build script (cxx-qt) finds Qt through this qmake.
+  list(APPEND CARGO_ENV QMAKE=${QMAKE_EXECUTABLE})
+endif()
 if(RUST_TARGET)
   # The target's linker and C/C++ compilers (the latter for crates that build C,
   # such as libbitcoinconsensus) are the ones CMake was given.

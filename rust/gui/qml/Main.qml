@@ -102,7 +102,8 @@ ApplicationWindow {
         modal: true
         anchors.centerIn: parent
         standardButtons: Dialog.Ok
-        Label { text: app.errorMessage; wrapMode: Text.Wrap; width: 400 }
+        width: Math.min(window.width - 40, 480)
+        contentItem: Label { text: app.errorMessage; wrapMode: Text.Wrap }
         onClosed: Qt.exit(1)
     }
 

@@ -224,6 +224,20 @@ class HashviveTestFramework:
         if not self.is_ipc_compiled():
             raise SkipTest("ipc has not been compiled")
 
+    def is_gui_compiled(self):
+        return self._component("ENABLE_GUI")
+
+    def is_gui_ipc_compiled(self):
+        return self._component("ENABLE_GUI_IPC")
+
+    def skip_if_no_gui(self):
+        if not self.is_gui_compiled():
+            raise SkipTest("the GUI has not been compiled (-DBUILD_GUI=ON)")
+
+    def gui_path(self, name):
+        """A GUI executable (hashvive-qt, hashvive-gui) of the build."""
+        return os.path.join(self.config["environment"]["BUILDDIR"], "src", name)
+
     def skip_if_no_ipc_client(self):
         """IPC tests also need pycapnp to play the client."""
         self.skip_if_no_ipc()

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hashvive_interfaces::{async_trait, Node, NodeNotifications, NodeStatus, RpcFault};
+use hashvive_interfaces::{async_trait, Error, Node, NodeNotifications, NodeStatus, RpcFault};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -130,11 +130,11 @@ impl Controller {
         };
         if let NodeRole::Owned { args } = &self.role {
             if let Err(e) = self.node.start(args.clone()).await {
-                return self.fail(e.to_string());
+                return self.fail(self.failure(e, ""));
             }
         }
         if let Err(e) = self.refresh().await {
-            return self.fail(format!("Cannot read the node's state: {e}"));
+            return self.fail(self.failure(e, "Cannot read the node's state: "));
         }
         self.edit(|state| state.phase = Phase::Ready);
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
@@ -142,25 +142,39 @@ impl Controller {
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Some(Event::NodeShuttingDown) | None => break,
+                    Some(Event::NodeShuttingDown) => break,
                     Some(event) => self.handle(event).await,
+                    // The node dropped our registration without a word: it is gone.
+                    None => return self.lost(),
                 },
-                _ = &mut lost => {
-                    if self.phase() != Phase::ShuttingDown {
-                        return self.fail(self.lost_message());
-                    }
-                    break;
-                }
+                _ = &mut lost => return self.lost(),
             }
         }
         drop(handler);
         self.finish().await;
     }
 
+    /// The node or the connection to it is gone. While in use that is a
+    /// failure; after the window asked it to close, it is what was asked.
+    fn lost(&self) {
+        if self.phase() == Phase::Ready {
+            self.fail(self.lost_message());
+        }
+    }
+
     fn lost_message(&self) -> String {
         match self.role {
             NodeRole::Owned { .. } => "The node process exited unexpectedly.".into(),
             NodeRole::Attached => "The connection to the node was lost. The node may have stopped.".into(),
+        }
+    }
+
+    /// What to tell the user of a failed call while starting: a node that
+    /// went away is reported as such, whichever call noticed.
+    fn failure(&self, error: Error, context: &str) -> String {
+        match error {
+            Error::Disconnected(_) => self.lost_message(),
+            other => format!("{context}{other}"),
         }
     }
 
@@ -306,7 +320,7 @@ fn unix_now() -> i64 {
 mod tests {
     use std::time::Duration;
 
-    use hashvive_interfaces::{BlockRef, Error, Handler, PeerSummary, Result};
+    use hashvive_interfaces::{BlockRef, Handler, PeerSummary, Result};
 
     use super::*;
 

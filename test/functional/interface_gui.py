@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""The GUIs, started as a user would (on Qt's offscreen platform, so no
+display is needed): hashvive-qt runs its node and wallets in its own process;
+hashvive-gui spawns hashvive-node, which spawns hashvive-wallet, and drives it
+over IPC, or attaches to a running node with -ipcconnect. Closing the window
+(SIGTERM, as the window manager's close does) or `stop` ends an owned node
+with exit 0; an attached node keeps running; a lost node ends the GUI with an
+error. Each GUI saves pictures of its screens under the test's directory."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+from test_framework.test_framework import HashviveTestFramework
+from test_framework.util import assert_equal, assert_greater_than
+
+SCREENS = ["overview.png", "peers.png", "console.png"]
+# A polling GUI would call several times a second.
+IDLE_WATCH_SECONDS = 3
+
+
+def children(pid):
+    """The processes `pid` started, as /proc lists them."""
+    found = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+            found += [int(p) for p in f.read().split()]
+    return found
+
+
+def exe_name(pid):
+    return os.path.basename(os.readlink("/proc/%d/exe" % pid))
+
+
+def read_log(node, offset=0):
+    """The node's debug.log from byte `offset` on."""
+    with open(node.debug_log_path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; only its parent has not reaped it yet.
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class GuiTest(HashviveTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 0
+
+    def skip_test_if_missing_module(self):
+        self.skip_if_no_gui()
+
+    def setup_network(self):
+        pass
+
+    def gui_env(self, name):
+        runtime = os.path.join(self.options.tmpdir, "xdg-runtime")
+        os.makedirs(runtime, mode=0o700, exist_ok=True)
+        shots = os.path.join(self.options.tmpdir, "screens-" + name)
+        os.makedirs(shots, exist_ok=True)
+        return shots, {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": runtime,
+                       "HASHVIVE_GUI_SCREENSHOTS": shots}
+
+    def start_gui(self, name, extra_args=()):
+        index = len(self.nodes)
+        self.add_nodes(1, [list(extra_args)], binary=self.gui_path(name))
+        gui = self.nodes[index]
+        shots, env = self.gui_env("%s-%d" % (name, index))
+        gui.start(env=env)
+        gui.wait_for_rpc_connection()
+        return gui, shots
+
+    def wait_for_screens(self, shots):
+        self.wait_until(lambda: all(os.path.getsize(os.path.join(shots, s)) > 0
+                                    for s in SCREENS if os.path.exists(os.path.join(shots, s)))
+                        and all(os.path.exists(os.path.join(shots, s)) for s in SCREENS))
+
+    def run_test(self):
+        self.test_options()
+        self.test_qt()
+        if self.is_gui_ipc_compiled():
+            self.test_gui_spawned()
+            self.test_gui_attached()
+            self.test_gui_loses_its_node()
+            self.test_gui_killed()
+        else:
+            self.log.info("hashvive-gui not built (needs -DWITH_MULTIPROCESS=ON): its checks skipped")
+
+    def test_options(self):
+        self.log.info("Options: -help lists the UI options, mistakes end with the daemon's error and status")
+        qt = self.gui_path("hashvive-qt")
+        help_text = subprocess.run([qt, "-help"], capture_output=True, text=True, timeout=30)
+        assert_equal(help_text.returncode, 0)
+        assert "UI options:" in help_text.stdout and "-resetguisettings" in help_text.stdout
+        assert "-daemonwait" not in help_text.stdout
+        bad = subprocess.run([qt, "-nosuchoption"], capture_output=True, text=True, timeout=30)
+        assert_equal(bad.returncode, 1)
+        assert_equal(bad.stderr.strip(), "Error: Error parsing command line arguments: Invalid parameter -nosuchoption")
+        version = subprocess.run([qt, "-version"], capture_output=True, text=True, timeout=30)
+        assert version.stdout.startswith("Hashvive GUI version"), version.stdout
+
+    def test_qt(self):
+        self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
+        gui, shots = self.start_gui("hashvive-qt")
+        assert_equal(children(gui.process.pid), [])
+        gui.createwallet("gui")
+        address = gui.getnewaddress()
+        gui.generatetoaddress(101, address)
+        assert_equal(gui.getbalances()["mine"]["trusted"], 50)
+        self.wait_for_screens(shots)
+        gui.send_signal(signal.SIGTERM)
+        gui.wait_until_stopped()
+        log = read_log(gui)
+        assert "(hashvive-qt)" in log and "Shutdown: done" in log
+
+    def test_gui_spawned(self):
+        self.log.info("hashvive-gui: hashvive-gui -> hashvive-node -> hashvive-wallet; -debug=ipc shows the GUI's calls")
+        gui, shots = self.start_gui("hashvive-gui", ["-debug=ipc"])
+        [node_pid] = children(gui.process.pid)
+        assert_equal(exe_name(node_pid), "hashvive-node")
+        gui.createwallet("gui")
+        [wallet_pid] = children(node_pid)
+        assert_equal(exe_name(wallet_pid), "hashvive-wallet")
+        gui.generatetoaddress(3, gui.getnewaddress())
+        # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
+        self.wait_until(lambda: all(line in read_log(gui) for line in [
+            "IPC server send response #3 Node.start$Results", "IPC server recv request  #", "Node.status$Params",
+            "IPC client send request  #", "NodeNotifications.blockTip$Params"]))
+        self.wait_for_screens(shots)
+
+        self.log.info("An idle GUI makes no IPC calls: it hears of changes, it does not poll")
+        # Once the GUI has heard of the last block and read the peers after it, nothing is left to tell it.
+        self.wait_until(lambda: re.search(r"NodeNotifications.blockTip\$Params .*height = 3\).*\n(.*\n)*.*Node.peers\$Results",
+                                          read_log(gui)))
+        offset = gui.debug_log_bytes()
+        # An absence cannot be awaited: watch the node's log for a few seconds.
+        time.sleep(IDLE_WATCH_SECONDS)
+        idle = read_log(gui, offset)
+        assert_equal(re.findall(r"IPC server recv request +#\d+ Node\.\w+", idle), [])
+
+        self.log.info("`stop` over RPC ends the GUI and its processes with exit 0")
+        gui.stop()
+        gui.wait_until_stopped()
+        self.wait_until(lambda: not pid_alive(node_pid) and not pid_alive(wallet_pid))
+
+    def test_gui_attached(self):
+        self.log.info("hashvive-gui -ipcconnect attaches to a running node and leaves it running when closed")
+        self.add_nodes(1, [["-ipcbind=unix", "-debug=ipc"]], binary=self.ipc_node_path)
+        node = self.nodes[-1]
+        node.start()
+        node.wait_for_rpc_connection()
+        node.generatetoaddress(5, "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5")
+        shots, env = self.gui_env("attached")
+        offset = node.debug_log_bytes()
+        gui = subprocess.Popen([self.gui_path("hashvive-gui"), "-datadir=" + node.datadir, "-ipcconnect=unix"],
+                               env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.wait_until(lambda: "Node.peers$Params" in read_log(node, offset))
+        assert_equal(children(gui.pid), [])
+        self.wait_for_screens(shots)
+        gui.send_signal(signal.SIGTERM)
+        out, err = gui.communicate(timeout=60)
+        assert_equal((gui.returncode, err), (0, b""))
+        assert_equal(node.getblockcount(), 5)
+
+        self.log.info("A GUI killed with SIGKILL leaves an attached node running")
+        gui = subprocess.Popen([self.gui_path("hashvive-gui"), "-datadir=" + node.datadir, "-ipcconnect=unix"],
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        offset = node.debug_log_bytes()
+        self.wait_until(lambda: "Node.peers$Params" in read_log(node, offset))
+        gui.kill()
+        gui.wait(timeout=30)
+        self.wait_until(lambda: "IPC server: socket disconnected" in read_log(node, offset))
+        assert_equal(node.getblockcount(), 5)
+
+        self.log.info("-ipcconnect to a socket nobody serves is an error before any window")
+        missing = subprocess.run([self.gui_path("hashvive-gui"), "-datadir=" + node.datadir,
+                                  "-ipcconnect=unix:nobody.sock"], env={**os.environ, **env},
+                                 capture_output=True, text=True, timeout=30)
+        assert_equal(missing.returncode, 1)
+        assert missing.stderr.startswith("Error: Cannot connect to the node at unix:nobody.sock"), missing.stderr
+        node.stop_node()
+
+    def test_gui_loses_its_node(self):
+        self.log.info("A spawned node that dies: the GUI says so and exits 1")
+        gui, shots = self.start_gui("hashvive-gui")
+        [node_pid] = children(gui.process.pid)
+        self.wait_for_screens(shots)
+        os.kill(node_pid, signal.SIGKILL)
+        gui.wait_until_stopped(expected_ret_code=1, expected_stderr="Error: The node process exited unexpectedly.")
+
+    def test_gui_killed(self):
+        self.log.info("A GUI killed with SIGKILL: its spawned node notices and shuts down cleanly")
+        gui, _ = self.start_gui("hashvive-gui")
+        [node_pid] = children(gui.process.pid)
+        gui.kill_process()
+        self.wait_until(lambda: not pid_alive(node_pid))
+        assert_greater_than(read_log(gui).count("Shutdown: done"), 0)
+
+
+if __name__ == "__main__":
+    GuiTest().main()
