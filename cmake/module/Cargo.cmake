@@ -62,10 +62,17 @@ if(RUST_TARGET)
 endif()
 # Keep the build machine's paths out of the executables.
 string(STRIP "${CARGO_RUSTFLAGS} --remap-path-prefix=${PROJECT_SOURCE_DIR}=/hashvive --remap-path-prefix=${PROJECT_BINARY_DIR}=/hashvive-build" _rustflags)
+# The same for the C and C++ that build scripts compile (the GUI's generated
+# C++ names its headers in assertion messages).
+set(_prefix_map "-ffile-prefix-map=${PROJECT_SOURCE_DIR}=/hashvive -ffile-prefix-map=${PROJECT_BINARY_DIR}=/hashvive-build")
+string(STRIP "$ENV{CFLAGS} ${_prefix_map}" _cflags)
+string(STRIP "$ENV{CXXFLAGS} ${_prefix_map}" _cxxflags)
 set(CARGO_ENV
   CARGO_TARGET_DIR=${CARGO_TARGET_DIR}
   RUSTC=${RUSTC_EXECUTABLE}
   "RUSTFLAGS=${_rustflags}"
+  "CFLAGS=${_cflags}"
+  "CXXFLAGS=${_cxxflags}"
 )
 if(CAPNP_EXECUTABLE)
   list(APPEND CARGO_ENV CAPNP_EXECUTABLE=${CAPNP_EXECUTABLE} CAPNP_INCLUDE_DIR=${CAPNP_INCLUDE_DIR})

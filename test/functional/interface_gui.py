@@ -14,20 +14,11 @@ import subprocess
 import time
 
 from test_framework.test_framework import HashviveTestFramework
-from test_framework.util import assert_equal, assert_greater_than
+from test_framework.util import assert_equal, assert_greater_than, child_pids
 
 SCREENS = ["overview.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
-
-
-def children(pid):
-    """The processes `pid` started, as /proc lists them."""
-    found = []
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-            found += [int(p) for p in f.read().split()]
-    return found
 
 
 def exe_name(pid):
@@ -79,9 +70,9 @@ class GuiTest(HashviveTestFramework):
         return gui, shots
 
     def wait_for_screens(self, shots):
-        self.wait_until(lambda: all(os.path.getsize(os.path.join(shots, s)) > 0
-                                    for s in SCREENS if os.path.exists(os.path.join(shots, s)))
-                        and all(os.path.exists(os.path.join(shots, s)) for s in SCREENS))
+        """The window saves its pictures once the node is ready."""
+        paths = [os.path.join(shots, s) for s in SCREENS]
+        self.wait_until(lambda: all(os.path.exists(p) and os.path.getsize(p) > 0 for p in paths))
 
     def run_test(self):
         self.test_options()
@@ -110,7 +101,7 @@ class GuiTest(HashviveTestFramework):
     def test_qt(self):
         self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
         gui, shots = self.start_gui("hashvive-qt")
-        assert_equal(children(gui.process.pid), [])
+        assert_equal(child_pids(gui.process.pid), [])
         gui.createwallet("gui")
         address = gui.getnewaddress()
         gui.generatetoaddress(101, address)
@@ -124,10 +115,10 @@ class GuiTest(HashviveTestFramework):
     def test_gui_spawned(self):
         self.log.info("hashvive-gui: hashvive-gui -> hashvive-node -> hashvive-wallet; -debug=ipc shows the GUI's calls")
         gui, shots = self.start_gui("hashvive-gui", ["-debug=ipc"])
-        [node_pid] = children(gui.process.pid)
+        [node_pid] = child_pids(gui.process.pid)
         assert_equal(exe_name(node_pid), "hashvive-node")
         gui.createwallet("gui")
-        [wallet_pid] = children(node_pid)
+        [wallet_pid] = child_pids(node_pid)
         assert_equal(exe_name(wallet_pid), "hashvive-wallet")
         gui.generatetoaddress(3, gui.getnewaddress())
         # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
@@ -163,7 +154,7 @@ class GuiTest(HashviveTestFramework):
         gui = subprocess.Popen([self.gui_path("hashvive-gui"), "-datadir=" + node.datadir, "-ipcconnect=unix"],
                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.wait_until(lambda: "Node.peers$Params" in read_log(node, offset))
-        assert_equal(children(gui.pid), [])
+        assert_equal(child_pids(gui.pid), [])
         self.wait_for_screens(shots)
         gui.send_signal(signal.SIGTERM)
         out, err = gui.communicate(timeout=60)
@@ -191,7 +182,7 @@ class GuiTest(HashviveTestFramework):
     def test_gui_loses_its_node(self):
         self.log.info("A spawned node that dies: the GUI says so and exits 1")
         gui, shots = self.start_gui("hashvive-gui")
-        [node_pid] = children(gui.process.pid)
+        [node_pid] = child_pids(gui.process.pid)
         self.wait_for_screens(shots)
         os.kill(node_pid, signal.SIGKILL)
         gui.wait_until_stopped(expected_ret_code=1, expected_stderr="Error: The node process exited unexpectedly.")
@@ -199,7 +190,7 @@ class GuiTest(HashviveTestFramework):
     def test_gui_killed(self):
         self.log.info("A GUI killed with SIGKILL: its spawned node notices and shuts down cleanly")
         gui, _ = self.start_gui("hashvive-gui")
-        [node_pid] = children(gui.process.pid)
+        [node_pid] = child_pids(gui.process.pid)
         gui.kill_process()
         self.wait_until(lambda: not pid_alive(node_pid))
         assert_greater_than(read_log(gui).count("Shutdown: done"), 0)

@@ -209,3 +209,12 @@ def append_config(path, lines):
     with open(path, "a", encoding="utf-8") as f:
         for line in lines:
             f.write(line + "\n")
+
+
+def child_pids(pid):
+    """The processes `pid` started (its spawned hashvive processes), as /proc lists them."""
+    found = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+            found += [int(p) for p in f.read().split()]
+    return found

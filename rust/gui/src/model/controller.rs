@@ -234,8 +234,11 @@ impl Controller {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).0.phase.clone()
     }
 
+    /// Ends the GUI with an error: on stderr as the daemon prints its own,
+    /// and in a dialog.
     fn fail(&self, message: String) {
         tracing::error!("{message}");
+        eprintln!("Error: {message}");
         self.edit(|state| state.phase = Phase::Failed(message));
     }
 

@@ -121,9 +121,6 @@ struct QtView(cxx_qt::CxxQtThread<qobject::GuiModel>);
 
 impl View for QtView {
     fn show(&self, state: ViewState) {
-        if let Phase::Failed(message) = &state.phase {
-            eprintln!("Error: {message}");
-        }
         // The window is gone when this fails: nothing left to show.
         let _ = self.0.queue(move |model| apply(model, state));
     }
