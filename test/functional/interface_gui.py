@@ -137,6 +137,19 @@ class GuiTest(HashviveTestFramework):
         idle = read_log(gui, offset)
         assert_equal(re.findall(r"IPC server recv request +#\d+ Node\.\w+", idle), [])
 
+        self.log.info("A peer connecting: the GUI hears of it and reads the peer table")
+        self.add_nodes(1, [[]])
+        peer = self.nodes[-1]
+        peer.start()
+        peer.wait_for_rpc_connection()
+        offset = gui.debug_log_bytes()
+        self.connect_nodes(len(self.nodes) - 1, self.nodes.index(gui))
+        self.wait_until(lambda: re.search(r"NodeNotifications.connectionsChanged\$Params \(context = .*, inbound = 1, "
+                                          r"outbound = 0\)(.*\n)*.*Node.peers\$Results \(result = \[\(id = \d+, "
+                                          r"address = \"127.0.0.1:\d+\", userAgent = \"/Hashvive:[^\"]*\(testnode",
+                                          read_log(gui, offset)))
+        peer.stop_node()
+
         self.log.info("`stop` over RPC ends the GUI and its processes with exit 0")
         gui.stop()
         gui.wait_until_stopped()

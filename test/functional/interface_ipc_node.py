@@ -146,9 +146,10 @@ class NodeInterfaceTest(HashviveTestFramework):
         theirs.close()
         return ours, process, datadir, log
 
-    def node_args(self, datadir):
+    def node_args(self, datadir, server=True):
+        """A GUI's command line; its node serves RPC only with -server, as the reference GUI's."""
         return ["-regtest", "-datadir=" + datadir, "-port=%d" % get_free_port(), "-rpcport=%d" % get_free_port(),
-                "-listen=0", "-debug=ipc"]
+                "-listen=0", "-debug=ipc"] + (["-server"] if server else [])
 
     def rpc_of(self, datadir, args):
         """Whatever the framework uses for RPC, on the spawned node's cookie."""
@@ -218,6 +219,17 @@ class NodeInterfaceTest(HashviveTestFramework):
                     raise AssertionError("started with %s" % args)
                 except capnp.KjException as e:
                     assert error in str(e), str(e)
+
+            self.log.info("Without -server a GUI's node serves no RPC")
+            debug_log = os.path.join(datadir, "regtest", "debug.log")
+            offset = os.path.getsize(debug_log) if os.path.exists(debug_log) else 0
+            await gui.start(c.ctx, self.node_args(datadir, server=False))
+            assert not os.path.exists(os.path.join(datadir, "regtest", ".cookie"))
+            with open(debug_log, encoding="utf-8") as f:
+                f.seek(offset)
+                started = f.read()
+            assert "Loading block index" in started and "Binding RPC on address" not in started
+            await gui.shutdown(c.ctx)
             c.close()
         self.run(routine)
         ours.close()
