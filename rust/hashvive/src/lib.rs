@@ -1,6 +1,6 @@
-//! What the executables plug in where a component may live in this process or
-//! another: the wallets, in-process or in a spawned `hashvive-wallet`. Shared
-//! by the executables that run a node (`hashvived`, `hashvive-node`, `hashvive-qt`).
+//! What the executables that run their wallets in-process plug in
+//! (`hashvived`, `hashvive-qt`); `hashvive-node` spawns `hashvive-wallet`
+//! for them instead (see its `main`).
 
 use hashvive_node::init::WalletFactory;
 

@@ -11,8 +11,12 @@ pub const UI_OPTIONS: [&str; 7] =
 
 /// Every option `hashvive-qt` accepts.
 pub fn gui_options() -> Vec<OptionDef> {
-    let mut options: Vec<OptionDef> =
-        node_options().into_iter().filter(|o| !matches!(o.name, "daemon" | "daemonwait" | "ipcconnect")).collect();
+    // The node accepts the UI options too (hidden, and ignored), so a shared
+    // configuration file works with both; here they are the GUI's own.
+    let mut options: Vec<OptionDef> = node_options()
+        .into_iter()
+        .filter(|o| !matches!(o.name, "daemon" | "daemonwait") && !UI_OPTIONS.contains(&o.name))
+        .collect();
     options.extend(ui_options());
     options
 }

@@ -239,4 +239,4 @@ impl qobject::GuiModel {
 
 /// Where the window saves a picture of each screen once the node is ready,
 /// for reviewers of the functional tests; unset in normal use.
-pub const SCREENSHOT_DIR_ENV: &str = "HASHVIVE_GUI_SCREENSHOTS";
+const SCREENSHOT_DIR_ENV: &str = "HASHVIVE_GUI_SCREENSHOTS";

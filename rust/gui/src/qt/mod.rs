@@ -6,8 +6,6 @@
 
 mod bridge;
 
-pub use bridge::SCREENSHOT_DIR_ENV;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
