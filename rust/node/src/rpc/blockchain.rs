@@ -282,12 +282,18 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
     );
 
     register_waits(table, &chain, cli);
+    let c = chain.clone();
     table.register(Command::new(
         "syncwithvalidationinterfacequeue",
         "hidden",
         "Waits for the validation interface queue to catch up on everything that was there when we started.",
-        // Chain notifications are delivered synchronously, so there is never a queue to wait for.
-        sync_handler(|_| Ok(Value::Null)),
+        // Listeners (wallets, in this process or another) take chain events
+        // on tasks of their own; this returns once each has handled every
+        // event sent before the call.
+        blocking(move |_| {
+            c.flush_events(std::time::Duration::from_secs(60));
+            Ok(Value::Null)
+        }),
     ));
     let c = chain;
     table.register(
