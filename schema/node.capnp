@@ -9,6 +9,7 @@ using Proxy = import "/mp/proxy.capnp";
 using Common = import "common.capnp";
 using Chain = import "chain.capnp";
 using Handler = import "handler.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Node {
     destroy @0 (context :Proxy.Context) -> ();
@@ -27,6 +28,9 @@ interface Node {
     handleNotifications @7 (context :Proxy.Context, notifications :NodeNotifications) -> (result :Handler.Handler);
     # Requests shutdown; returns once a node this process runs has stopped.
     shutdown @8 (context :Proxy.Context) -> ();
+    # The node's wallets (in the wallet process it spawned, if so); fails on
+    # a node without wallets.
+    walletLoader @9 (context :Proxy.Context) -> (result :Wallet.WalletLoader);
 }
 
 interface NodeNotifications {

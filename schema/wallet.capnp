@@ -6,6 +6,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("hashvive::ipc::messages");
 
 using Proxy = import "/mp/proxy.capnp";
+using Handler = import "handler.capnp";
 
 interface WalletLoader {
     destroy @0 (context :Proxy.Context) -> ();
@@ -16,4 +17,30 @@ interface WalletLoader {
     listWallets @2 (context :Proxy.Context) -> (result :List(Text));
     # Closes every wallet and withdraws the RPC methods.
     stop @3 (context :Proxy.Context) -> ();
+    # The loaded wallets, for a GUI.
+    getWallets @4 (context :Proxy.Context) -> (result :List(Wallet));
+}
+
+# One loaded wallet, for a GUI. Calls on a wallet unloaded since fail with
+# the reason.
+interface Wallet {
+    destroy @0 (context :Proxy.Context) -> ();
+    getName @1 (context :Proxy.Context) -> (result :Text);
+    getBalances @2 (context :Proxy.Context) -> (result :WalletBalances);
+    # Tells `notifications` of the wallet's transactions that arrive,
+    # confirm, leave the mempool or are reorganised away, until the handler
+    # is destroyed.
+    handleNotifications @3 (context :Proxy.Context, notifications :WalletNotifications) -> (result :Handler.Handler);
+}
+
+interface WalletNotifications {
+    destroy @0 (context :Proxy.Context) -> ();
+    transactionChanged @1 (context :Proxy.Context, txid :Data) -> ();
+}
+
+# Satoshis, as getbalances counts them ("mine").
+struct WalletBalances {
+    trusted @0 :Int64;
+    untrustedPending @1 :Int64;
+    immature @2 :Int64;
 }

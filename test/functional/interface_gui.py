@@ -5,7 +5,9 @@ hashvive-gui spawns hashvive-node, which spawns hashvive-wallet, and drives it
 over IPC, or attaches to a running node with -ipcconnect. Closing the window
 (SIGTERM, as the window manager's close does) or `stop` ends an owned node
 with exit 0; an attached node keeps running; a lost node ends the GUI with an
-error. Each GUI saves pictures of its screens under the test's directory."""
+error. A payment sent over RPC to a GUI's wallet shows on its overview
+before any block confirms it. Each GUI saves pictures of its screens under
+the test's directory."""
 
 import os
 import re
@@ -69,6 +71,17 @@ class GuiTest(HashviveTestFramework):
         gui.wait_for_rpc_connection()
         return gui, shots
 
+    def wait_for_quiet_log(self, node, quiet_seconds=1):
+        """Until the node's log has not grown for `quiet_seconds`."""
+        last = {"size": -1, "since": time.monotonic()}
+
+        def quiet():
+            size = node.debug_log_bytes()
+            if size != last["size"]:
+                last.update(size=size, since=time.monotonic())
+            return time.monotonic() - last["since"] >= quiet_seconds
+        self.wait_until(quiet)
+
     def wait_for_screens(self, shots):
         """The window saves its pictures once the node is ready."""
         paths = [os.path.join(shots, s) for s in SCREENS]
@@ -98,15 +111,29 @@ class GuiTest(HashviveTestFramework):
         version = subprocess.run([qt, "-version"], capture_output=True, text=True, timeout=30)
         assert version.stdout.startswith("Hashvive GUI version"), version.stdout
 
+    def pay_the_gui(self, gui):
+        """Funds a second wallet of the GUI's node, then pays 1.5 BTC from it
+        to wallet "gui" over RPC, mining nothing after the payment."""
+        gui.createwallet("gui")
+        gui.createwallet("payer")
+        payer = gui.get_wallet_rpc("payer")
+        payer.generatetoaddress(101, payer.getnewaddress())
+        payer.sendtoaddress(gui.get_wallet_rpc("gui").getnewaddress(), 1.5)
+
     def test_qt(self):
         self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
-        gui, shots = self.start_gui("hashvive-qt")
+        gui, shots = self.start_gui("hashvive-qt", ["-debug=qt"])
         assert_equal(child_pids(gui.process.pid), [])
-        gui.createwallet("gui")
-        address = gui.getnewaddress()
-        gui.generatetoaddress(101, address)
-        assert_equal(gui.getbalances()["mine"]["trusted"], 50)
+        self.log.info("A payment sent by RPC appears on the overview as pending")
+        self.pay_the_gui(gui)
+        self.wait_until(lambda: "Wallet gui: available 0.00000000 BTC, pending 1.50000000 BTC, immature 0.00000000 BTC"
+                        in read_log(gui))
+        shown = time.time()
+        assert "Wallet payer: available 48.49" in read_log(gui)
         self.wait_for_screens(shots)
+        # The overview is pictured again with the payment on it.
+        balances = os.path.join(shots, "balances.png")
+        self.wait_until(lambda: os.path.exists(balances) and os.path.getmtime(balances) >= shown - 1)
         gui.send_signal(signal.SIGTERM)
         gui.wait_until_stopped()
         log = read_log(gui)
@@ -117,25 +144,32 @@ class GuiTest(HashviveTestFramework):
         gui, shots = self.start_gui("hashvive-gui", ["-debug=ipc"])
         [node_pid] = child_pids(gui.process.pid)
         assert_equal(exe_name(node_pid), "hashvive-node")
-        gui.createwallet("gui")
+        self.log.info("A payment sent by RPC reaches the GUI: the wallet process tells it, it asks the balances")
+        self.pay_the_gui(gui)
         [wallet_pid] = child_pids(node_pid)
         assert_equal(exe_name(wallet_pid), "hashvive-wallet")
-        gui.generatetoaddress(3, gui.getnewaddress())
+        # The node passes the GUI's Wallet calls on to the wallet process and logs both legs.
+        self.wait_until(lambda: re.search(r"WalletNotifications.transactionChanged\$Params(.*\n)*.*"
+                                          r"Wallet.getBalances\$Results \(result = \(trusted = 0, "
+                                          r"untrustedPending = 150000000, immature = 0\)\)", read_log(gui)))
+        gui.generatetoaddress(3, gui.get_wallet_rpc("gui").getnewaddress())
         # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
         self.wait_until(lambda: all(line in read_log(gui) for line in [
             "IPC server send response #3 Node.start$Results", "IPC server recv request  #", "Node.status$Params",
-            "IPC client send request  #", "NodeNotifications.blockTip$Params"]))
+            "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results"]))
         self.wait_for_screens(shots)
 
         self.log.info("An idle GUI makes no IPC calls: it hears of changes, it does not poll")
-        # Once the GUI has heard of the last block and read the peers after it, nothing is left to tell it.
-        self.wait_until(lambda: re.search(r"NodeNotifications.blockTip\$Params .*height = 3\).*\n(.*\n)*.*Node.peers\$Results",
-                                          read_log(gui)))
+        # The GUI's last balances: the payment confirmed, three coinbases (one with its fee) immature.
+        self.wait_until(lambda: re.search(r"Wallet.getBalances\$Results \(result = \(trusted = 150000000, "
+                                          r"untrustedPending = 0, immature = 150000\d{5}\)\)", read_log(gui)))
+        # The block's tip and wallet notices reach the GUI in either order; let the last settle.
+        self.wait_for_quiet_log(gui)
         offset = gui.debug_log_bytes()
         # An absence cannot be awaited: watch the node's log for a few seconds.
         time.sleep(IDLE_WATCH_SECONDS)
         idle = read_log(gui, offset)
-        assert_equal(re.findall(r"IPC server recv request +#\d+ Node\.\w+", idle), [])
+        assert_equal(re.findall(r"IPC server recv request +#\d+ (?:Node|WalletLoader|Wallet)\.\w+", idle), [])
 
         self.log.info("A peer connecting: the GUI hears of it and reads the peer table")
         self.add_nodes(1, [[]])

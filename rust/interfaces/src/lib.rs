@@ -81,8 +81,42 @@ pub trait WalletLoader: Send + Sync {
     async fn start(&self) -> Result<()>;
     /// Names of the loaded wallets.
     async fn list_wallets(&self) -> Result<Vec<String>>;
+    /// The loaded wallets, for a GUI (the reference's `getWallets`).
+    async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>>;
     /// Withdraws the RPC methods and closes every wallet.
     async fn stop(&self) -> Result<()>;
+}
+
+/// A wallet's own coins, in satoshis, as `getbalances` counts them ("mine").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalletBalances {
+    /// Confirmed, or unconfirmed and sent by the wallet itself: spendable.
+    pub trusted: i64,
+    /// Unconfirmed payments from others.
+    pub untrusted_pending: i64,
+    /// Coinbase outputs not yet mature.
+    pub immature: i64,
+}
+
+/// One loaded wallet, as a GUI sees it: the reference's `interfaces::Wallet`,
+/// cut to what hashvive's GUI uses. A wallet unloaded since answers
+/// [`Error::Remote`] with the reason.
+#[async_trait]
+pub trait Wallet: Send + Sync {
+    /// Its name (`""` for the default wallet).
+    async fn name(&self) -> Result<String>;
+    async fn balances(&self) -> Result<WalletBalances>;
+    /// Tells `notifications` of each transaction of the wallet that arrives,
+    /// confirms, leaves the mempool or is taken back by a reorganisation,
+    /// until the returned handler is dropped.
+    async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>>;
+}
+
+/// What a GUI hears from one wallet. Each call returns before the next is made.
+#[async_trait]
+pub trait WalletNotifications: Send + Sync {
+    /// A transaction of the wallet changed (its balances may have too).
+    async fn transaction_changed(&self, txid: [u8; 32]);
 }
 
 /// A test interface that returns what it is given.
@@ -542,6 +576,9 @@ pub trait Node: Send + Sync {
     /// stopped, when this process runs it; an attached node only hears the
     /// request.
     async fn shutdown(&self) -> Result<()>;
+    /// The node's wallets, wherever they run; [`Error::Unavailable`] for a
+    /// node without them (`-disablewallet`, or built without).
+    async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>>;
 }
 
 /// What a GUI hears from its node. Each call returns before the next is made.

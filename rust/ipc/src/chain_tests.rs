@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
     async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler, Init,
-    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, WalletLoader,
+    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, Wallet, WalletLoader,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -160,6 +160,9 @@ impl WalletLoader for Loader {
     }
     async fn list_wallets(&self) -> Result<Vec<String>> {
         Ok(self.args.iter().filter_map(|a| a.strip_prefix("-wallet=")).map(str::to_string).collect())
+    }
+    async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
+        Ok(Vec::new())
     }
     async fn stop(&self) -> Result<()> {
         Ok(())

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use hashvive_interfaces::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, PeerSummary,
-    RemovalReason, RpcCall, RpcCommand,
+    RemovalReason, RpcCall, RpcCommand, WalletBalances,
 };
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
-use crate::schema::{chain_capnp, common_capnp, node_capnp};
+use crate::schema::{chain_capnp, common_capnp, node_capnp, wallet_capnp};
 
 /// An interface error as a Cap'n Proto error the peer will see.
 pub(crate) fn to_capnp(e: Error) -> capnp::Error {
@@ -259,6 +259,20 @@ pub(crate) fn write_peer_summary(mut b: node_capnp::peer_summary::Builder<'_>, p
     b.set_bytes_sent(peer.bytes_sent);
     b.set_synced_blocks(peer.synced_blocks);
     b.set_connected_since(peer.connected_since);
+}
+
+pub(crate) fn read_wallet_balances(r: wallet_capnp::wallet_balances::Reader<'_>) -> WalletBalances {
+    WalletBalances {
+        trusted: r.get_trusted(),
+        untrusted_pending: r.get_untrusted_pending(),
+        immature: r.get_immature(),
+    }
+}
+
+pub(crate) fn write_wallet_balances(mut b: wallet_capnp::wallet_balances::Builder<'_>, balances: &WalletBalances) {
+    b.set_trusted(balances.trusted);
+    b.set_untrusted_pending(balances.untrusted_pending);
+    b.set_immature(balances.immature);
 }
 
 #[cfg(test)]

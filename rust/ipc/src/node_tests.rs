@@ -1,11 +1,13 @@
 //! What a GUI and its node exchange, through proxies and servers over a real
-//! socket pair: every `Node` call, and `NodeNotifications` crossing back.
+//! socket pair: every `Node` call, `NodeNotifications` crossing back, and the
+//! node's wallets (`WalletLoader`, `Wallet`, `WalletNotifications`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
+    Wallet, WalletBalances, WalletLoader, WalletNotifications,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -95,6 +97,62 @@ impl Node for TestNode {
     async fn shutdown(&self) -> Result<()> {
         Ok(())
     }
+    async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
+        Ok(Arc::new(TestWallets(self.ended.clone())))
+    }
+}
+
+/// Two wallets; the second was unloaded since it was listed.
+struct TestWallets(Arc<AtomicUsize>);
+
+#[async_trait]
+impl WalletLoader for TestWallets {
+    async fn start(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn list_wallets(&self) -> Result<Vec<String>> {
+        Ok(vec!["".into(), "gone".into()])
+    }
+    async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
+        Ok(vec![Arc::new(TestWallet("".into(), self.0.clone())), Arc::new(TestWallet("gone".into(), self.0.clone()))])
+    }
+    async fn stop(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+struct TestWallet(String, Arc<AtomicUsize>);
+
+const BALANCES: WalletBalances = WalletBalances { trusted: 5_000_000_000, untrusted_pending: 1, immature: -1 };
+
+#[async_trait]
+impl Wallet for TestWallet {
+    async fn name(&self) -> Result<String> {
+        Ok(self.0.clone())
+    }
+    async fn balances(&self) -> Result<WalletBalances> {
+        match self.0.as_str() {
+            "gone" => Err(Error::Remote("Wallet \"gone\" is not loaded".into())),
+            _ => Ok(BALANCES),
+        }
+    }
+    async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
+        tokio::spawn(async move {
+            notifications.transaction_changed([7; 32]).await;
+            notifications.transaction_changed([8; 32]).await;
+        });
+        Ok(Box::new(Registration(self.1.clone())))
+    }
+}
+
+#[derive(Default)]
+struct Changed(Mutex<Vec<[u8; 32]>>);
+
+#[async_trait]
+impl WalletNotifications for Changed {
+    async fn transaction_changed(&self, txid: [u8; 32]) {
+        self.0.lock().unwrap().push(txid);
+    }
 }
 
 struct GuiInit(Arc<TestNode>);
@@ -160,6 +218,31 @@ fn node_calls_and_notifications_round_trip() {
         node.shutdown().await.unwrap();
 
         // Dropping the handler ends the registration on the node's side.
+        drop(handler);
+        wait_for(|| served.ended.load(Ordering::SeqCst) == 1).await;
+    });
+}
+
+#[test]
+fn a_nodes_wallets_reach_its_gui() {
+    let served = Arc::new(TestNode::default());
+    let (_server, _client, init) = pair_serving(Arc::new(GuiInit(served.clone())));
+    runtime().block_on(async {
+        let node = init.make_node().await.unwrap();
+        let loader = node.wallet_loader().await.unwrap();
+        assert_eq!(loader.list_wallets().await.unwrap(), ["", "gone"]);
+        let wallets = loader.wallets().await.unwrap();
+        assert_eq!(wallets.len(), 2);
+        assert_eq!(wallets[0].name().await.unwrap(), "");
+        assert_eq!(wallets[0].balances().await.unwrap(), BALANCES);
+        assert_eq!(wallets[1].name().await.unwrap(), "gone");
+        // The wallet's own error, as it said it.
+        assert_eq!(wallets[1].balances().await.unwrap_err(), Error::Remote("Wallet \"gone\" is not loaded".into()));
+
+        let changed = Arc::new(Changed::default());
+        let handler = wallets[0].handle_notifications(changed.clone()).await.unwrap();
+        wait_for(|| changed.0.lock().unwrap().len() == 2).await;
+        assert_eq!(*changed.0.lock().unwrap(), [[7; 32], [8; 32]]);
         drop(handler);
         wait_for(|| served.ended.load(Ordering::SeqCst) == 1).await;
     });

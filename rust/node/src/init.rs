@@ -338,6 +338,7 @@ impl RunningNode {
             shutdown: shutdown.clone(),
             events: events.clone(),
             net: Default::default(),
+            wallets: Default::default(),
             runtime: tokio::runtime::Handle::current(),
         });
         let ipc_listener = match self.start_ipc(context.clone()).await {
@@ -357,6 +358,9 @@ impl RunningNode {
                 return Err(failed(notifier, e));
             }
         };
+        if let Some(wallets) = &wallet {
+            let _ = context.wallets.set(wallets.clone());
+        }
         // Peers come last, once everything they could ask for is ready.
         events.init_message("Starting network threads…");
         let net = match NetManager::start(self.net_config.clone(), chainstate.clone()).await {

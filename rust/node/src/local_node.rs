@@ -12,6 +12,7 @@ use hashvive_chain::Chainstate;
 use hashvive_common::shutdown::Shutdown;
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
+    WalletLoader,
 };
 use hashvive_net::NetManager;
 use hashvive_rpc::request::Request;
@@ -19,6 +20,7 @@ use hashvive_rpc::RpcTable;
 
 use crate::http::execute_json;
 use crate::init::{Embedding, Executable, Wiring};
+use crate::wallets::{NodeWallets, Wallets};
 
 /// During initial block download the tip moves hundreds of times a second;
 /// a GUI hears of it at most this often.
@@ -118,6 +120,8 @@ pub struct NodeContext {
     pub(crate) events: Arc<NodeEvents>,
     /// Set once peers are started (they come last).
     pub(crate) net: OnceLock<NetManager>,
+    /// Set once the wallets are started, if the node has them.
+    pub(crate) wallets: OnceLock<Arc<Wallets>>,
     /// The node's runtime: RPC handlers and deliveries run there, whichever
     /// thread asked.
     pub(crate) runtime: tokio::runtime::Handle,
@@ -399,6 +403,12 @@ impl Node for LocalNode {
             }
         }
         Ok(())
+    }
+
+    async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
+        let context = self.context().await?;
+        let wallets = context.wallets.get().ok_or_else(|| Error::Unavailable("the node runs no wallets".into()))?;
+        Ok(Arc::new(NodeWallets(wallets.clone())))
     }
 }
 

@@ -2,7 +2,8 @@
 //! on the node's `Chain`, stopped at shutdown, and, when they run in a
 //! process of their own that dies, stood in for: the wallet methods answer
 //! that no wallet is loaded, and `loadwallet` or `createwallet` starts a new
-//! wallet process and passes the call on to it.
+//! wallet process and passes the call on to it. A GUI reaches them through
+//! [`NodeWallets`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -11,7 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use hashvive_interfaces::{Chain, Ipc, WalletLoader};
+use hashvive_interfaces::{async_trait, Chain, Error, Ipc, Wallet, WalletLoader};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{BoxFuture, Call, Forwarded};
 use hashvive_rpc::{Command, RpcError, RpcTable};
@@ -144,6 +145,43 @@ impl Wallets {
             Ok(Err(e)) => tracing::warn!("Stopping the wallets: {e}"),
             Err(_) => tracing::warn!("The wallets did not stop within {} s", STOP_TIMEOUT.as_secs()),
         }
+    }
+}
+
+/// The node's wallets as a GUI reaches them (`Node::wallet_loader`): each
+/// call goes to the wallets running at the time, so a wallet process started
+/// again serves the GUI too. Starting and stopping them is the node's own
+/// business.
+pub(crate) struct NodeWallets(pub(crate) Arc<Wallets>);
+
+impl NodeWallets {
+    async fn running(&self) -> Option<Arc<dyn WalletLoader>> {
+        self.0.running.lock().await.clone()
+    }
+}
+
+#[async_trait]
+impl WalletLoader for NodeWallets {
+    async fn start(&self) -> hashvive_interfaces::Result<()> {
+        Err(Error::Remote("the node starts its wallets itself".into()))
+    }
+
+    async fn list_wallets(&self) -> hashvive_interfaces::Result<Vec<String>> {
+        match self.running().await {
+            Some(loader) => loader.list_wallets().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn wallets(&self) -> hashvive_interfaces::Result<Vec<Arc<dyn Wallet>>> {
+        match self.running().await {
+            Some(loader) => loader.wallets().await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn stop(&self) -> hashvive_interfaces::Result<()> {
+        Err(Error::Remote("the node stops its wallets itself".into()))
     }
 }
 

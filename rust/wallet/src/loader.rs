@@ -1,14 +1,18 @@
-//! [`LocalWalletLoader`]: the wallets behind the `WalletLoader` interface.
-//! `hashvived` holds one directly; `hashvive-wallet` serves one to the node
-//! that spawned it, which then cannot tell the two apart.
+//! [`LocalWalletLoader`]: the wallets behind the `WalletLoader` interface,
+//! and each wallet behind the `Wallet` interface. `hashvived` holds one
+//! directly; `hashvive-wallet` serves one to the node that spawned it, which
+//! then cannot tell the two apart.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Mutex as AsyncMutex;
 
-use hashvive_interfaces::{async_trait, Chain, Error, Result, WalletLoader};
+use hashvive_interfaces::{
+    async_trait, Chain, Error, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletNotifications,
+};
 
 use crate::client::{WalletClient, WalletStartup};
+use crate::manager::{SharedWallet, WalletManager};
 
 pub struct LocalWalletLoader {
     chain: Arc<dyn Chain>,
@@ -41,9 +45,59 @@ impl WalletLoader for LocalWalletLoader {
         })
     }
 
+    async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
+        let Some(client) = &*self.running.lock().await else { return Ok(Vec::new()) };
+        let manager = client.manager();
+        Ok(manager
+            .loaded()
+            .into_iter()
+            .map(|(name, _)| Arc::new(LocalWallet { manager: Arc::downgrade(manager), name }) as Arc<dyn Wallet>)
+            .collect())
+    }
+
     async fn stop(&self) -> Result<()> {
         // Dropping the client withdraws the RPC methods, then closes the wallets.
         self.running.lock().await.take();
         Ok(())
+    }
+}
+
+/// One wallet, found by name at each call: unloaded (or the wallets
+/// stopped), it says so.
+struct LocalWallet {
+    manager: std::sync::Weak<WalletManager>,
+    name: String,
+}
+
+impl LocalWallet {
+    fn loaded(&self) -> Result<(Arc<WalletManager>, SharedWallet)> {
+        let unloaded = || Error::Remote(format!("Wallet \"{}\" is not loaded", self.name));
+        let manager = self.manager.upgrade().ok_or_else(unloaded)?;
+        let wallet = manager.get(&self.name).ok_or_else(unloaded)?;
+        Ok((manager, wallet))
+    }
+}
+
+#[async_trait]
+impl Wallet for LocalWallet {
+    async fn name(&self) -> Result<String> {
+        Ok(self.name.clone())
+    }
+
+    async fn balances(&self) -> Result<WalletBalances> {
+        let (manager, wallet) = self.loaded()?;
+        let mut wallet = wallet.lock().await;
+        manager.catch_up(&mut wallet).await.map_err(|e| Error::Remote(e.to_string()))?;
+        let mine = crate::rpc::mine(&wallet);
+        Ok(WalletBalances {
+            trusted: mine.trusted.to_sat() as i64,
+            untrusted_pending: mine.untrusted_pending.to_sat() as i64,
+            immature: mine.immature.to_sat() as i64,
+        })
+    }
+
+    async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
+        let (manager, _) = self.loaded()?;
+        Ok(manager.watch(&self.name, notifications))
     }
 }

@@ -13,7 +13,9 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Network, Transaction};
 use tokio::sync::Mutex as AsyncMutex;
 
-use hashvive_interfaces::{async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
+use hashvive_interfaces::{
+    async_trait, BlockRef, Chain, ChainNotifications, Handler, RemovalReason, WalletNotifications,
+};
 
 use crate::error::WalletError;
 use crate::output_type::OutputType;
@@ -77,6 +79,8 @@ pub struct WalletManager {
     scans: Mutex<BTreeMap<String, Arc<Scan>>>,
     /// Notifications stop when the manager goes.
     notifications: Mutex<Option<Box<dyn Handler>>>,
+    /// Who hears of each wallet's changed transactions (a GUI).
+    watchers: Arc<Watchers>,
 }
 
 impl WalletManager {
@@ -91,6 +95,7 @@ impl WalletManager {
             wallets: Mutex::new(BTreeMap::new()),
             scans: Mutex::new(BTreeMap::new()),
             notifications: Mutex::new(None),
+            watchers: Arc::default(),
         });
         let follower = Arc::new(Follower(Arc::downgrade(&manager)));
         let handler = chain.handle_notifications(follower).await?;
@@ -245,13 +250,76 @@ impl WalletManager {
         lock(&self.scans).get(name).cloned()
     }
 
-    /// Runs `f` on every loaded wallet in turn.
-    async fn for_each(&self, mut f: impl FnMut(&mut Wallet) -> Result<(), WalletError>) {
-        for (name, wallet) in self.loaded() {
-            if let Err(e) = f(&mut *wallet.lock().await) {
-                tracing::error!("Wallet {name}: {e}");
+    /// Tells `notifications` of wallet `name`'s changed transactions until
+    /// the returned handler is dropped.
+    pub fn watch(&self, name: &str, notifications: Arc<dyn WalletNotifications>) -> Box<dyn Handler> {
+        self.watchers.add(name, notifications)
+    }
+
+    /// Tells the watchers of wallet `name` which of `txs` concern it.
+    fn changed<'a>(&self, name: &str, wallet: &Wallet, txs: impl IntoIterator<Item = &'a Transaction>) {
+        let senders = self.watchers.of(name);
+        if senders.is_empty() {
+            return;
+        }
+        for tx in txs.into_iter().filter(|tx| wallet.concerns(tx, &[])) {
+            let txid = tx.compute_txid().to_byte_array();
+            for sender in &senders {
+                let _ = sender.send(txid);
             }
         }
+    }
+}
+
+/// The [`WalletNotifications`] registered per wallet, each served in order by
+/// a task of its own, so a slow GUI delays no wallet and no other listener.
+#[derive(Default)]
+struct Watchers {
+    list: Mutex<Vec<Watcher>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+struct Watcher {
+    id: u64,
+    wallet: String,
+    sender: tokio::sync::mpsc::UnboundedSender<[u8; 32]>,
+}
+
+impl Watchers {
+    fn add(self: &Arc<Self>, wallet: &str, notifications: Arc<dyn WalletNotifications>) -> Box<dyn Handler> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        lock(&self.list).push(Watcher { id, wallet: wallet.to_string(), sender });
+        tokio::spawn(async move {
+            while let Some(txid) = receiver.recv().await {
+                notifications.transaction_changed(txid).await;
+            }
+        });
+        Box::new(Watching { watchers: Arc::downgrade(self), id })
+    }
+
+    fn of(&self, wallet: &str) -> Vec<tokio::sync::mpsc::UnboundedSender<[u8; 32]>> {
+        lock(&self.list).iter().filter(|w| w.wallet == wallet).map(|w| w.sender.clone()).collect()
+    }
+}
+
+/// A [`WalletNotifications`] registration; dropping it ends the deliveries.
+struct Watching {
+    watchers: Weak<Watchers>,
+    id: u64,
+}
+
+impl Handler for Watching {
+    fn disconnect(&mut self) {
+        if let Some(watchers) = self.watchers.upgrade() {
+            lock(&watchers.list).retain(|w| w.id != self.id);
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.disconnect();
     }
 }
 
@@ -352,8 +420,10 @@ impl ChainNotifications for Follower {
         }
         let now = hashvive_common::time::now().max(0) as u64;
         for (name, wallet) in concerned {
-            if let Err(e) = wallet.lock().await.apply_unconfirmed(tx.clone(), now) {
-                tracing::error!("Wallet {name}: {e}");
+            let mut wallet = wallet.lock().await;
+            match wallet.apply_unconfirmed(tx.clone(), now) {
+                Ok(()) => m.changed(&name, &wallet, [&tx]),
+                Err(e) => tracing::error!("Wallet {name}: {e}"),
             }
         }
     }
@@ -366,7 +436,13 @@ impl ChainNotifications for Follower {
         let (Some(m), Ok(tx)) = (self.0.upgrade(), decode::<Transaction>(&tx)) else { return };
         let now = hashvive_common::time::now().max(0) as u64;
         let txid = tx.compute_txid();
-        m.for_each(|w| w.apply_evicted(txid, now)).await;
+        for (name, wallet) in m.loaded() {
+            let mut wallet = wallet.lock().await;
+            match wallet.apply_evicted(txid, now) {
+                Ok(()) => m.changed(&name, &wallet, [&tx]),
+                Err(e) => tracing::error!("Wallet {name}: {e}"),
+            }
+        }
     }
 
     async fn block_connected(&self, block: Vec<u8>, height: i32) {
@@ -380,8 +456,9 @@ impl ChainNotifications for Follower {
                 Ok(false) => m.catch_up(&mut wallet).await,
                 Err(e) => Err(e),
             };
-            if let Err(e) = result {
-                tracing::error!("Wallet {name}: block {}: {e}", block.block_hash());
+            match result {
+                Ok(()) => m.changed(&name, &wallet, &block.txdata),
+                Err(e) => tracing::error!("Wallet {name}: block {}: {e}", block.block_hash()),
             }
         }
     }
@@ -391,7 +468,13 @@ impl ChainNotifications for Follower {
         let id = BlockId { height: height.max(0) as u32, hash: block.block_hash() };
         // Its transactions are unconfirmed from now (those the node takes
         // back into its mempool come back as such).
-        m.for_each(|w| w.disconnect_block(id)).await;
+        for (name, wallet) in m.loaded() {
+            let mut wallet = wallet.lock().await;
+            match wallet.disconnect_block(id) {
+                Ok(()) => m.changed(&name, &wallet, &block.txdata),
+                Err(e) => tracing::error!("Wallet {name}: {e}"),
+            }
+        }
     }
 
     async fn updated_block_tip(&self, _tip: BlockRef) {

@@ -1,6 +1,7 @@
 //! Wallets on the node's real `Chain` implementation over a real chain state
 //! in a temporary directory: following blocks and the mempool, the RPC
-//! methods as the node's table serves them, a reorganisation, and reloading.
+//! methods as the node's table serves them, a reorganisation, reloading, and
+//! the `Wallet` interface a GUI follows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,10 +13,11 @@ use hashvive_chain::mempool::MempoolOptions;
 use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_common::rw_settings::RwSettings;
 use hashvive_consensus::ChainParams;
+use hashvive_interfaces::{Chain, WalletBalances, WalletLoader, WalletNotifications};
 use hashvive_node::chain_client::NodeChain;
 use hashvive_policy::PolicyOptions;
 use hashvive_rpc::{Request, RpcError, RpcTable};
-use hashvive_wallet::{WalletClient, WalletOptions, WalletStartup};
+use hashvive_wallet::{LocalWalletLoader, WalletClient, WalletOptions, WalletStartup};
 
 struct Node {
     _dir: tempfile::TempDir,
@@ -44,7 +46,8 @@ fn node() -> Node {
 }
 
 impl Node {
-    async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
+    /// The node's `Chain`, and how wallets `wallets` start on it.
+    fn wallet_startup(&self, wallets: &[&str]) -> (Arc<dyn Chain>, WalletStartup) {
         let settings = RwSettings::load(Some(self._dir.path().join("settings.json"))).unwrap();
         let chain =
             Arc::new(NodeChain::new(self.chainstate.clone(), self.table.clone(), Arc::new(Mutex::new(settings))));
@@ -53,7 +56,11 @@ impl Node {
             keypool: 50,
             ..WalletOptions::new(self.wallets_dir.clone(), Network::Regtest)
         };
-        let startup = WalletStartup { options, wallets: wallets.iter().map(|w| w.to_string()).collect() };
+        (chain, WalletStartup { options, wallets: wallets.iter().map(|w| w.to_string()).collect() })
+    }
+
+    async fn start_wallets(&self, wallets: &[&str]) -> WalletClient {
+        let (chain, startup) = self.wallet_startup(wallets);
         WalletClient::start(chain, startup).await.unwrap()
     }
 
@@ -214,4 +221,62 @@ async fn fee_rates_fees_from_recipients_and_sendall() {
     assert_eq!(btc(&tx["amount"]), everything - fee);
     let balances = node.call("alice", "getbalances", json!([])).await.unwrap();
     assert_eq!(btc(&balances["mine"]["trusted"]), Amount::ZERO);
+}
+
+/// What a GUI hears from a wallet.
+#[derive(Default)]
+struct Heard(Mutex<Vec<bitcoin::Txid>>);
+
+#[hashvive_interfaces::async_trait]
+impl WalletNotifications for Heard {
+    async fn transaction_changed(&self, txid: [u8; 32]) {
+        self.0.lock().unwrap().push(bitcoin::hashes::Hash::from_byte_array(txid));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
+    let node = node();
+    let (chain, startup) = node.wallet_startup(&[]);
+    let loader = LocalWalletLoader::new(chain, startup);
+    loader.start().await.unwrap();
+    assert!(loader.wallets().await.unwrap().is_empty());
+    node.call("", "createwallet", json!(["payer"])).await.unwrap();
+    node.call("", "createwallet", json!(["gui"])).await.unwrap();
+    let wallets = loader.wallets().await.unwrap();
+    let gui = &wallets[0];
+    assert_eq!(gui.name().await.unwrap(), "gui");
+    assert_eq!(gui.balances().await.unwrap(), WalletBalances::default());
+    let heard = Arc::new(Heard::default());
+    let handler = gui.handle_notifications(heard.clone()).await.unwrap();
+
+    // Mining to another wallet tells this one nothing.
+    let payer = node.call("payer", "getnewaddress", json!([])).await.unwrap();
+    node.mine(payer.as_str().unwrap(), 101);
+    let to_gui = node.call("gui", "getnewaddress", json!([])).await.unwrap();
+    let txid = node.call("payer", "sendtoaddress", json!([to_gui, 1.5])).await.unwrap();
+    let txid: bitcoin::Txid = txid.as_str().unwrap().parse().unwrap();
+    eventually(async || heard.0.lock().unwrap().clone() == [txid]).await;
+    assert_eq!(
+        gui.balances().await.unwrap(),
+        WalletBalances { trusted: 0, untrusted_pending: 150_000_000, immature: 0 }
+    );
+
+    // Confirmed: heard again, and the payment is trusted.
+    node.mine(to_gui.as_str().unwrap(), 1);
+    eventually(async || heard.0.lock().unwrap().len() == 3).await;
+    assert!(heard.0.lock().unwrap()[1..].contains(&txid), "the payment's confirmation and the coinbase");
+    let balances = gui.balances().await.unwrap();
+    assert_eq!((balances.trusted, balances.untrusted_pending), (150_000_000, 0));
+    assert!(balances.immature > 5_000_000_000, "the coinbase, with the payment's fee");
+
+    // Unloaded, the wallet says so; its listener hears no more.
+    drop(handler);
+    node.call("", "unloadwallet", json!(["gui"])).await.unwrap();
+    assert_eq!(
+        gui.balances().await.unwrap_err(),
+        hashvive_interfaces::Error::Remote("Wallet \"gui\" is not loaded".into())
+    );
+    assert_eq!(loader.wallets().await.unwrap().len(), 1);
+    loader.stop().await.unwrap();
 }

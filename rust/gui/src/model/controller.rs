@@ -1,14 +1,18 @@
 //! The GUI's side of its node, without Qt: starts (or attaches to) the node,
-//! turns its notifications into [`ViewState`]s for the screens, runs console
-//! lines, and shuts down. The GUI only learns of changes from notifications:
-//! an idle GUI makes no calls.
+//! follows its wallets, turns their notifications into [`ViewState`]s for the
+//! screens, runs console lines, and shuts down. The GUI only learns of changes
+//! from notifications: an idle GUI makes no calls.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hashvive_interfaces::{async_trait, Error, Node, NodeNotifications, NodeStatus, RpcFault};
+use hashvive_interfaces::{
+    async_trait, Error, Handler, Node, NodeNotifications, NodeStatus, RpcFault, Wallet, WalletLoader,
+    WalletNotifications,
+};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -16,6 +20,7 @@ use super::console::{self, History};
 use super::format;
 use super::peers::{self, PeerRow};
 use super::sync::{SyncTracker, SyncView};
+use super::wallets::WalletView;
 
 /// Where the GUI is in its node's life.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -48,6 +53,8 @@ pub struct ViewState {
     /// "3 (2 KB)": transactions in the mempool and their memory.
     pub mempool: String,
     pub peers: Vec<PeerRow>,
+    /// The loaded wallets' balances, in the order the node lists them.
+    pub wallets: Vec<WalletView>,
 }
 
 /// The screens, told of each new state from any thread.
@@ -74,6 +81,8 @@ enum Event {
     Connections(u32, u32),
     NetworkActive(bool),
     NodeShuttingDown,
+    /// A transaction of a followed wallet changed.
+    WalletChanged,
 }
 
 /// Notifications from the node go into a queue and return at once: the node
@@ -99,6 +108,29 @@ impl NodeNotifications for Listener {
     }
 }
 
+/// A wallet's notifications go into the same queue. A burst of them (a
+/// block full of the wallet's payments) is one event until it is handled.
+struct WalletListener {
+    events: mpsc::UnboundedSender<Event>,
+    queued: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl WalletNotifications for WalletListener {
+    async fn transaction_changed(&self, _txid: [u8; 32]) {
+        if !self.queued.swap(true, Ordering::SeqCst) {
+            let _ = self.events.send(Event::WalletChanged);
+        }
+    }
+}
+
+/// A wallet the overview shows; its notifications last as long as this.
+struct Followed {
+    name: String,
+    wallet: Arc<dyn Wallet>,
+    _notifications: Box<dyn Handler>,
+}
+
 pub struct Controller {
     node: Arc<dyn Node>,
     role: NodeRole,
@@ -106,10 +138,18 @@ pub struct Controller {
     state: Mutex<(ViewState, SyncTracker)>,
     history: Mutex<History>,
     started: Instant,
+    /// Where wallets' notifications go; the receiver is taken by [`Controller::run`].
+    wallet_events_tx: mpsc::UnboundedSender<Event>,
+    wallet_events: Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
+    /// The node's wallets, once asked for; `None` inside while it has none.
+    loader: tokio::sync::OnceCell<Option<Arc<dyn WalletLoader>>>,
+    wallets: Mutex<Vec<Followed>>,
+    wallet_event_queued: Arc<AtomicBool>,
 }
 
 impl Controller {
     pub fn new(node: Arc<dyn Node>, role: NodeRole, view: Arc<dyn View>) -> Arc<Controller> {
+        let (wallet_events_tx, wallet_events) = mpsc::unbounded_channel();
         Arc::new(Controller {
             node,
             role,
@@ -117,12 +157,18 @@ impl Controller {
             state: Mutex::default(),
             history: Mutex::default(),
             started: Instant::now(),
+            wallet_events_tx,
+            wallet_events: Mutex::new(Some(wallet_events)),
+            loader: tokio::sync::OnceCell::new(),
+            wallets: Mutex::default(),
+            wallet_event_queued: Arc::default(),
         })
     }
 
     /// Listens, starts the node if it is ours, then follows it until it shuts
     /// down or `lost` resolves (its process or connection went away).
     pub async fn run(self: Arc<Self>, lost: Option<Pin<Box<dyn Future<Output = ()> + Send>>>) {
+        let Some(mut wallet_events) = lock(&self.wallet_events).take() else { return };
         let (events_tx, mut events) = mpsc::unbounded_channel();
         let handler = match self.node.handle_notifications(Arc::new(Listener(events_tx))).await {
             Ok(handler) => handler,
@@ -136,6 +182,7 @@ impl Controller {
         if let Err(e) = self.refresh().await {
             return self.fail(self.failure(e, "Cannot read the node's state: "));
         }
+        self.follow_wallets().await;
         self.edit(|state| state.phase = Phase::Ready);
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
         tokio::pin!(lost);
@@ -147,10 +194,12 @@ impl Controller {
                     // The node dropped our registration without a word: it is gone.
                     None => return self.lost(),
                 },
+                Some(event) = wallet_events.recv() => self.handle(event).await,
                 _ = &mut lost => return self.lost(),
             }
         }
         drop(handler);
+        lock(&self.wallets).clear();
         self.finish().await;
     }
 
@@ -184,6 +233,10 @@ impl Controller {
             Event::Status(status) => {
                 self.show_status(&status);
                 self.refresh_peers().await;
+                // A new block matures coins and confirms payments; a wallet
+                // loaded over RPC since is picked up here.
+                self.check_wallets().await;
+                self.refresh_balances().await;
             }
             Event::Connections(inbound, outbound) => {
                 self.edit(|state| (state.connections_in, state.connections_out) = (inbound, outbound));
@@ -191,7 +244,91 @@ impl Controller {
             }
             Event::NetworkActive(active) => self.edit(|state| state.network_active = active),
             Event::NodeShuttingDown => {}
+            Event::WalletChanged => {
+                self.wallet_event_queued.store(false, Ordering::SeqCst);
+                self.refresh_balances().await;
+            }
         }
+    }
+
+    /// The node's wallets, asked for once; a node without them has none.
+    async fn loader(&self) -> Option<Arc<dyn WalletLoader>> {
+        let loader = self
+            .loader
+            .get_or_init(|| async {
+                match self.node.wallet_loader().await {
+                    Ok(loader) => Some(loader),
+                    Err(Error::Unavailable(_)) => None,
+                    Err(e) => {
+                        tracing::warn!("cannot reach the node's wallets: {e}");
+                        None
+                    }
+                }
+            })
+            .await;
+        loader.clone()
+    }
+
+    /// Follows the wallets the node has loaded now, in place of those
+    /// followed before, and shows their balances.
+    async fn follow_wallets(&self) {
+        let Some(loader) = self.loader().await else { return };
+        let wallets = match loader.wallets().await {
+            Ok(wallets) => wallets,
+            Err(e) => return tracing::warn!("cannot list the node's wallets: {e}"),
+        };
+        let mut followed = Vec::new();
+        for wallet in wallets {
+            let listener =
+                WalletListener { events: self.wallet_events_tx.clone(), queued: self.wallet_event_queued.clone() };
+            // A wallet unloaded meanwhile is left out.
+            let (Ok(name), Ok(notifications)) =
+                (wallet.name().await, wallet.handle_notifications(Arc::new(listener)).await)
+            else {
+                continue;
+            };
+            followed.push(Followed { name, wallet, _notifications: notifications });
+        }
+        *lock(&self.wallets) = followed;
+        self.refresh_balances().await;
+    }
+
+    /// Follows the wallets again if the node's list is not the one followed.
+    async fn check_wallets(&self) {
+        let Some(loader) = self.loader().await else { return };
+        let Ok(names) = loader.list_wallets().await else { return };
+        let followed: Vec<String> = lock(&self.wallets).iter().map(|f| f.name.clone()).collect();
+        if names != followed {
+            self.follow_wallets().await;
+        }
+    }
+
+    async fn refresh_balances(&self) {
+        let wallets: Vec<(String, Arc<dyn Wallet>)> =
+            lock(&self.wallets).iter().map(|f| (f.name.clone(), f.wallet.clone())).collect();
+        let mut views = Vec::with_capacity(wallets.len());
+        for (name, wallet) in wallets {
+            match wallet.balances().await {
+                Ok(balances) => views.push(WalletView::new(&name, &balances)),
+                // Unloaded: the next check of the list drops it.
+                Err(e) => tracing::debug!(target: "qt", "Wallet {name}: {e}"),
+            }
+        }
+        self.edit(|state| {
+            if state.wallets != views {
+                for view in &views {
+                    tracing::debug!(
+                        target: "qt",
+                        "Wallet {}: available {}, pending {}, immature {}",
+                        view.name,
+                        view.available,
+                        view.pending,
+                        view.immature
+                    );
+                }
+                state.wallets = views;
+            }
+        });
     }
 
     /// Reads the whole state once (after start, and when asked).
@@ -295,10 +432,14 @@ impl Controller {
                     .map_err(|e| RpcFault { code: -1, message: format!("unreadable result: {e}") })
             }) as Pin<Box<dyn Future<Output = Result<Value, RpcFault>> + Send>>
         };
-        match console::evaluate(&call, &execute).await {
+        let reply = match console::evaluate(&call, &execute).await {
             Ok(result) => console::render(&result),
             Err(fault) => format!("{} (code {})", fault.message, fault.code),
+        };
+        if WALLET_LIST_METHODS.contains(&call.method.as_str()) {
+            self.follow_wallets().await;
         }
+        reply
     }
 
     /// The console's up and down keys.
@@ -315,6 +456,13 @@ impl Controller {
     }
 }
 
+/// Console methods after which the loaded wallets may be others.
+const WALLET_LIST_METHODS: [&str; 4] = ["createwallet", "loadwallet", "restorewallet", "unloadwallet"];
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -323,7 +471,7 @@ fn unix_now() -> i64 {
 mod tests {
     use std::time::Duration;
 
-    use hashvive_interfaces::{BlockRef, Handler, PeerSummary, Result};
+    use hashvive_interfaces::{BlockRef, Handler, PeerSummary, Result, WalletBalances, WalletLoader};
 
     use super::*;
 
@@ -335,6 +483,77 @@ mod tests {
         listener: Mutex<Option<Arc<dyn NodeNotifications>>>,
         height: std::sync::atomic::AtomicI32,
         refuse_start: bool,
+        /// The node's wallets; none (a node without them) if unset.
+        wallets: Option<Arc<FakeWallets>>,
+    }
+
+    /// Wallets in memory; the test loads them, changes their balances and
+    /// speaks as them through the listeners the GUI registered.
+    #[derive(Default)]
+    struct FakeWallets {
+        loaded: Mutex<Vec<Arc<FakeWallet>>>,
+        balance_calls: std::sync::atomic::AtomicUsize,
+    }
+
+    struct FakeWallet {
+        name: String,
+        balances: Mutex<WalletBalances>,
+        listener: Mutex<Option<Arc<dyn WalletNotifications>>>,
+        wallets: std::sync::Weak<FakeWallets>,
+    }
+
+    impl FakeWallets {
+        fn load(self: &Arc<Self>, name: &str) -> Arc<FakeWallet> {
+            let wallet = Arc::new(FakeWallet {
+                name: name.into(),
+                balances: Mutex::default(),
+                listener: Mutex::default(),
+                wallets: Arc::downgrade(self),
+            });
+            self.loaded.lock().unwrap().push(wallet.clone());
+            wallet
+        }
+    }
+
+    #[async_trait]
+    impl WalletLoader for FakeWallets {
+        async fn start(&self) -> Result<()> {
+            Ok(())
+        }
+        async fn list_wallets(&self) -> Result<Vec<String>> {
+            Ok(self.loaded.lock().unwrap().iter().map(|w| w.name.clone()).collect())
+        }
+        async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
+            Ok(self.loaded.lock().unwrap().iter().map(|w| w.clone() as Arc<dyn Wallet>).collect())
+        }
+        async fn stop(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl Wallet for FakeWallet {
+        async fn name(&self) -> Result<String> {
+            Ok(self.name.clone())
+        }
+        async fn balances(&self) -> Result<WalletBalances> {
+            if let Some(wallets) = self.wallets.upgrade() {
+                wallets.balance_calls.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(*self.balances.lock().unwrap())
+        }
+        async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
+            *self.listener.lock().unwrap() = Some(notifications);
+            Ok(Box::new(NoHandler))
+        }
+    }
+
+    impl FakeWallet {
+        async fn receives(&self, balances: WalletBalances) {
+            *self.balances.lock().unwrap() = balances;
+            let listener = self.listener.lock().unwrap().clone().expect("the GUI listens to the wallet");
+            listener.transaction_changed([3; 32]).await;
+        }
     }
 
     struct NoHandler;
@@ -424,6 +643,13 @@ mod tests {
             self.record("shutdown");
             Ok(())
         }
+        async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
+            self.record("wallet_loader");
+            match &self.wallets {
+                Some(wallets) => Ok(wallets.clone()),
+                None => Err(Error::Unavailable("no wallets".into())),
+            }
+        }
     }
 
     /// The screens: every state shown, and a way to wait for one.
@@ -468,7 +694,7 @@ mod tests {
         let (node, screens, controller) = setup(NodeRole::Owned { args: vec!["-regtest".into()] }, FakeNode::default());
         let run = tokio::spawn(controller.clone().run(None));
         let ready = screens.until(|s| s.phase == Phase::Ready).await;
-        assert_eq!(node.calls(), ["start -regtest", "status", "peers"]);
+        assert_eq!(node.calls(), ["start -regtest", "status", "peers", "wallet_loader"]);
         assert_eq!(ready.connections_in, 1);
         assert_eq!(ready.traffic_in, "4 KB");
         assert_eq!(ready.mempool, "2 (2 KB)");
@@ -477,7 +703,7 @@ mod tests {
 
         // Nothing happens, nothing is asked.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(node.calls().len(), 3);
+        assert_eq!(node.calls().len(), 4);
 
         node.height.store(5, std::sync::atomic::Ordering::SeqCst);
         node.listener().block_tip(node.status_now()).await;
@@ -537,5 +763,40 @@ mod tests {
         assert_eq!(controller.history_older().as_deref(), Some("getblock("));
         controller.set_network_active(false).await;
         assert_eq!(node.calls().last().map(String::as_str), Some("set_network_active false"));
+    }
+
+    #[tokio::test]
+    async fn wallet_balances_follow_the_wallets_notifications_and_new_blocks() {
+        let wallets = Arc::new(FakeWallets::default());
+        let first = wallets.load("");
+        *first.balances.lock().unwrap() = WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 };
+        let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
+        let (node, screens, controller) = setup(NodeRole::Attached, node);
+        let run = tokio::spawn(controller.clone().run(None));
+        let ready = screens.until(|s| s.phase == Phase::Ready).await;
+        assert_eq!(
+            ready.wallets,
+            [WalletView::new("", &WalletBalances { trusted: 5_000_000_000, ..Default::default() })]
+        );
+
+        // A payment arrives: the wallet says so, the overview shows it pending.
+        let paid = WalletBalances { trusted: 5_000_000_000, untrusted_pending: 100_000_000, immature: 0 };
+        first.receives(paid).await;
+        let shown = screens.until(|s| s.wallets.first().is_some_and(|w| w.pending == "1.00000000 BTC")).await;
+        assert_eq!(shown.wallets[0].total, "51.00000000 BTC");
+
+        // Quiet wallets are not asked.
+        let calls = wallets.balance_calls.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(wallets.balance_calls.load(Ordering::SeqCst), calls);
+
+        // A wallet loaded over RPC shows from the next block on.
+        let second = wallets.load("savings");
+        *second.balances.lock().unwrap() = WalletBalances { trusted: 1, untrusted_pending: 0, immature: 2 };
+        node.listener().block_tip(node.status_now()).await;
+        let both = screens.until(|s| s.wallets.len() == 2).await;
+        assert_eq!((both.wallets[1].name.as_str(), both.wallets[1].immature.as_str()), ("savings", "0.00000002 BTC"));
+        controller.close().await;
+        run.abort();
     }
 }

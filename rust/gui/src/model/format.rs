@@ -43,6 +43,14 @@ pub fn bytes(count: u64) -> String {
     }
 }
 
+/// "1.50000000 BTC": an amount in satoshis as the reference GUI writes one
+/// in its default unit, all eight decimals shown.
+pub fn btc(sats: i64) -> String {
+    let sign = if sats < 0 { "-" } else { "" };
+    let abs = sats.unsigned_abs();
+    format!("{sign}{}.{:08} BTC", abs / 100_000_000, abs % 100_000_000)
+}
+
 /// "23 ms", or "N/A" before the first pong.
 pub fn ping(seconds: Option<f64>) -> String {
     match seconds {
@@ -78,6 +86,15 @@ mod tests {
         assert_eq!(nice_time_offset(20 * 86_400), "2 weeks");
         assert_eq!(nice_time_offset(31_556_952 + 3 * 7 * 86_400), "1 year and 3 weeks");
         assert_eq!(nice_time_offset(-5), "0 seconds");
+    }
+
+    #[test]
+    fn amounts_show_every_decimal_in_btc() {
+        assert_eq!(btc(0), "0.00000000 BTC");
+        assert_eq!(btc(1), "0.00000001 BTC");
+        assert_eq!(btc(5_000_000_000), "50.00000000 BTC");
+        assert_eq!(btc(-150_000_000), "-1.50000000 BTC");
+        assert_eq!(btc(2_100_000_000_000_000), "21000000.00000000 BTC");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The GUI's logic without Qt: what each screen shows, computed from what the
-//! node reports, so it can be tested against a fake [`Node`] on any machine.
+//! node and its wallets report, so it can be tested against a fake [`Node`]
+//! on any machine.
 //!
 //! [`Node`]: hashvive_interfaces::Node
 
@@ -8,3 +9,4 @@ pub mod controller;
 pub mod format;
 pub mod peers;
 pub mod sync;
+pub mod wallets;

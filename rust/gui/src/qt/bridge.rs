@@ -40,6 +40,7 @@ pub mod qobject {
         #[qproperty(QString, traffic_out, cxx_name = "trafficOut")]
         #[qproperty(QString, mempool)]
         #[qproperty(QString, peers_json, cxx_name = "peersJson")]
+        #[qproperty(QString, wallets_json, cxx_name = "walletsJson")]
         #[qproperty(bool, attached)]
         #[qproperty(QString, chain_name, cxx_name = "chainName")]
         #[qproperty(bool, start_minimized, cxx_name = "startMinimized")]
@@ -102,6 +103,7 @@ pub struct GuiModelRust {
     traffic_out: QString,
     mempool: QString,
     peers_json: QString,
+    wallets_json: QString,
     attached: bool,
     chain_name: QString,
     start_minimized: bool,
@@ -154,6 +156,8 @@ fn apply(mut model: Pin<&mut qobject::GuiModel>, state: ViewState) {
     model.as_mut().set_mempool(text(&state.mempool));
     let peers = Value::Array(state.peers.iter().map(|p| p.to_json()).collect());
     model.as_mut().set_peers_json(text(&peers.to_string()));
+    let wallets = Value::Array(state.wallets.iter().map(|w| w.to_json()).collect());
+    model.as_mut().set_wallets_json(text(&wallets.to_string()));
     // The phase last: QML reacts to it, and should see the rest in place.
     let (phase, code, error) = match &state.phase {
         Phase::Starting => ("starting", 0, ""),

@@ -1,12 +1,12 @@
 //! Proxies for what a node and its wallets exchange: [`Chain`],
-//! [`ChainNotifications`], [`RpcActor`], [`Handler`] and [`WalletLoader`].
+//! [`ChainNotifications`], [`RpcActor`] and [`Handler`].
 
 use std::rc::Rc;
 use std::sync::Arc;
 
 use hashvive_interfaces::{
     async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler,
-    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, WalletLoader,
+    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault,
 };
 
 use super::{block_ref, caller, stored, text, ClientConnection, Proxy};
@@ -15,7 +15,6 @@ use crate::event_loop::Remote;
 use crate::log;
 use crate::schema::chain_capnp::{self, chain, chain_notifications, rpc_actor};
 use crate::schema::handler_capnp::handler;
-use crate::schema::wallet_capnp::wallet_loader;
 use crate::server::{ChainNotificationsServer, RpcActorServer};
 
 fn hash(data: capnp::Result<capnp::data::Reader<'_>>, what: &str) -> Result<[u8; 32]> {
@@ -356,28 +355,5 @@ impl Handler for HandlerProxy {
             let outcome: Result<()> = async { exchange!(request, "Handler.disconnect", |results| Ok(())) }.await;
             super::missed(outcome, "Handler.disconnect");
         });
-    }
-}
-
-/// The wallets of a process the node started.
-pub(crate) struct WalletLoaderProxy {
-    pub(super) remote: Remote<Proxy<wallet_loader::Client>>,
-}
-
-#[async_trait]
-impl WalletLoader for WalletLoaderProxy {
-    async fn start(&self) -> Result<()> {
-        call!(self, p, start_request, "WalletLoader.start", |params| {}, |results| Ok(()))
-    }
-
-    async fn list_wallets(&self) -> Result<Vec<String>> {
-        call!(self, p, list_wallets_request, "WalletLoader.listWallets", |params| {}, |results| {
-            let list = results.get_result().map_err(from_capnp)?;
-            list.iter().map(text).collect()
-        })
-    }
-
-    async fn stop(&self) -> Result<()> {
-        call!(self, p, stop_request, "WalletLoader.stop", |params| {}, |results| Ok(()))
     }
 }

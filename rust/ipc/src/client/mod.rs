@@ -131,6 +131,8 @@ destroy_on_drop!(crate::schema::chain_capnp::chain_notifications::Client);
 destroy_on_drop!(crate::schema::chain_capnp::rpc_actor::Client);
 destroy_on_drop!(crate::schema::handler_capnp::handler::Client);
 destroy_on_drop!(crate::schema::wallet_capnp::wallet_loader::Client);
+destroy_on_drop!(crate::schema::wallet_capnp::wallet::Client);
+destroy_on_drop!(crate::schema::wallet_capnp::wallet_notifications::Client);
 destroy_on_drop!(crate::schema::node_capnp::node::Client);
 destroy_on_drop!(crate::schema::node_capnp::node_notifications::Client);
 
@@ -214,10 +216,12 @@ macro_rules! call_now {
 }
 
 mod chain;
-pub(crate) use chain::{ChainNotificationsProxy, ChainProxy, RpcActorProxy, WalletLoaderProxy};
+pub(crate) use chain::{ChainNotificationsProxy, ChainProxy, RpcActorProxy};
 mod node;
 pub(crate) use node::NodeNotificationsProxy;
 use node::NodeProxy;
+mod wallet;
+pub(crate) use wallet::{WalletLoaderProxy, WalletNotificationsProxy};
 
 /// A peer's [`Init`].
 pub(crate) struct InitProxy {

@@ -3,9 +3,12 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashvive_interfaces::{async_trait, Handler, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault};
+use hashvive_interfaces::{
+    async_trait, Handler, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault, WalletLoader,
+};
 
 use super::chain::handler_proxy;
+use super::wallet::WalletLoaderProxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
 use crate::convert::{from_capnp, read_node_status, read_peer_summary, write_node_status};
 use crate::event_loop::Remote;
@@ -106,6 +109,13 @@ impl Node for NodeProxy {
 
     async fn shutdown(&self) -> Result<()> {
         call!(self, p, shutdown_request, "Node.shutdown", |params| {}, |results| Ok(()))
+    }
+
+    async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
+        call!(self, p, wallet_loader_request, "Node.walletLoader", |params| {}, |results| {
+            let client = results.get_result().map_err(from_capnp)?;
+            Ok(Arc::new(WalletLoaderProxy { remote: stored(&p.conn, client) }) as Arc<dyn WalletLoader>)
+        })
     }
 }
 

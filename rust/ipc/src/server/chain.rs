@@ -1,12 +1,12 @@
 //! Servers for what a node and its wallets exchange: [`Chain`] (node to
 //! wallet), [`ChainNotifications`] and [`RpcActor`] (wallet to node, as
-//! callbacks), [`Handler`] (either way) and [`WalletLoader`].
+//! callbacks) and [`Handler`] (either way).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashvive_interfaces::{BroadcastError, Chain, ChainNotifications, Handler, RpcActor, WalletLoader};
+use hashvive_interfaces::{BroadcastError, Chain, ChainNotifications, Handler, RpcActor};
 
 use super::{log_results, ConnectionState, Held};
 use crate::client::{ChainNotificationsProxy, RpcActorProxy};
@@ -16,7 +16,6 @@ use crate::convert::{
 use crate::log;
 use crate::schema::chain_capnp::{self, chain, chain_notifications, rpc_actor};
 use crate::schema::handler_capnp::handler;
-use crate::schema::wallet_capnp::wallet_loader;
 
 /// Serves a [`Chain`] until the client calls `destroy`.
 pub(crate) struct ChainServer {
@@ -486,66 +485,6 @@ impl handler::Server for HandlerServer {
         let request = log::next_request();
         log::message("IPC server recv request ", request, "Handler.disconnect$Params", &params.get()?);
         self.end("Handler.disconnect$Results", request);
-        Ok(())
-    }
-}
-
-/// Serves a [`WalletLoader`] until the client calls `destroy`.
-pub(crate) struct WalletLoaderServer {
-    loader: Held<dyn WalletLoader>,
-    conn: Rc<ConnectionState>,
-}
-
-impl WalletLoaderServer {
-    pub(crate) fn client(loader: Arc<dyn WalletLoader>, conn: &Rc<ConnectionState>) -> wallet_loader::Client {
-        capnp_rpc::new_client(WalletLoaderServer { loader: Held::new(loader, "WalletLoader"), conn: conn.clone() })
-    }
-}
-
-impl wallet_loader::Server for WalletLoaderServer {
-    async fn destroy(
-        self: Rc<Self>,
-        params: wallet_loader::DestroyParams,
-        _: wallet_loader::DestroyResults,
-    ) -> Result<(), capnp::Error> {
-        serve_destroy!(params, "WalletLoader.destroy", self.loader)
-    }
-
-    async fn start(
-        self: Rc<Self>,
-        params: wallet_loader::StartParams,
-        _: wallet_loader::StartResults,
-    ) -> Result<(), capnp::Error> {
-        let loader = self.loader.get()?;
-        let (request, ()) = serve!(self, params, "WalletLoader.start", async move { loader.start().await });
-        log::event(&format!("IPC server send response #{request} WalletLoader.start$Results ()"));
-        Ok(())
-    }
-
-    async fn list_wallets(
-        self: Rc<Self>,
-        params: wallet_loader::ListWalletsParams,
-        mut results: wallet_loader::ListWalletsResults,
-    ) -> Result<(), capnp::Error> {
-        let loader = self.loader.get()?;
-        let (request, names) =
-            serve!(self, params, "WalletLoader.listWallets", async move { loader.list_wallets().await });
-        let mut list = results.get().init_result(names.len() as u32);
-        for (i, name) in names.iter().enumerate() {
-            list.set(i as u32, name);
-        }
-        log_results(request, "WalletLoader.listWallets$Results", &results.get().into_reader());
-        Ok(())
-    }
-
-    async fn stop(
-        self: Rc<Self>,
-        params: wallet_loader::StopParams,
-        _: wallet_loader::StopResults,
-    ) -> Result<(), capnp::Error> {
-        let loader = self.loader.get()?;
-        let (request, ()) = serve!(self, params, "WalletLoader.stop", async move { loader.stop().await });
-        log::event(&format!("IPC server send response #{request} WalletLoader.stop$Results ()"));
         Ok(())
     }
 }

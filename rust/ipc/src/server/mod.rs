@@ -261,11 +261,13 @@ macro_rules! notify {
 }
 
 mod chain;
-use chain::WalletLoaderServer;
 pub(crate) use chain::{ChainNotificationsServer, ChainServer, RpcActorServer};
 mod node;
 pub(crate) use node::NodeNotificationsServer;
 use node::NodeServer;
+mod wallet;
+use wallet::WalletLoaderServer;
+pub(crate) use wallet::WalletNotificationsServer;
 
 fn log_results(request: u64, name: &str, results: &dyn std::fmt::Debug) {
     log::message("IPC server send response", request, name, results);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use hashvive_interfaces::{Node, NodeNotifications};
 
 use super::chain::HandlerServer;
+use super::wallet::WalletLoaderServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::NodeNotificationsProxy;
 use crate::convert::{read_node_status, text, write_node_status, write_peer_summary};
@@ -148,6 +149,18 @@ impl node::Server for NodeServer {
         let node = self.node.get()?;
         let (request, ()) = serve!(self, params, "Node.shutdown", async move { node.shutdown().await });
         log::event(&format!("IPC server send response #{request} Node.shutdown$Results ()"));
+        Ok(())
+    }
+
+    async fn wallet_loader(
+        self: Rc<Self>,
+        params: node::WalletLoaderParams,
+        mut results: node::WalletLoaderResults,
+    ) -> Result<(), capnp::Error> {
+        let node = self.node.get()?;
+        let (request, loader) = serve!(self, params, "Node.walletLoader", async move { node.wallet_loader().await });
+        results.get().set_result(WalletLoaderServer::client(loader, &self.conn));
+        log_results(request, "Node.walletLoader$Results", &results.get().into_reader());
         Ok(())
     }
 }

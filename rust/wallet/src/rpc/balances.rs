@@ -146,16 +146,32 @@ async fn getbalance(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError
     Ok(amount_to_json(total))
 }
 
-async fn getbalances(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
-    let wallet = request_wallet(&m, &call).await?;
-    let coins = unspent(&wallet);
+/// The wallet's own coins by kind, as `getbalances` reports them under "mine".
+pub(crate) struct Mine {
+    pub(crate) trusted: Amount,
+    pub(crate) untrusted_pending: Amount,
+    pub(crate) immature: Amount,
+}
+
+pub(crate) fn mine(wallet: &Wallet) -> Mine {
+    let coins = unspent(wallet);
     let sum =
         |f: &dyn Fn(&Coin) -> bool| -> Amount { coins.iter().filter(|c| f(c)).map(|c| c.output.txout.value).sum() };
+    Mine {
+        trusted: sum(&|c| c.trusted() && !c.immature()),
+        untrusted_pending: sum(&|c| !c.trusted()),
+        immature: sum(&|c| c.immature()),
+    }
+}
+
+async fn getbalances(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
+    let wallet = request_wallet(&m, &call).await?;
+    let mine = mine(&wallet);
     Ok(json!({
         "mine": {
-            "trusted": amount_to_json(sum(&|c| c.trusted() && !c.immature())),
-            "untrusted_pending": amount_to_json(sum(&|c| !c.trusted())),
-            "immature": amount_to_json(sum(&|c| c.immature())),
+            "trusted": amount_to_json(mine.trusted),
+            "untrusted_pending": amount_to_json(mine.untrusted_pending),
+            "immature": amount_to_json(mine.immature),
         },
         "lastprocessedblock": last_processed_block(&wallet),
     }))

@@ -21,6 +21,7 @@ use crate::wallet::Wallet;
 
 mod addresses;
 mod balances;
+pub(crate) use balances::mine;
 mod coins;
 mod descriptors;
 mod encrypt;

@@ -1,0 +1,101 @@
+//! Proxies for the wallets' side: [`WalletLoader`] (a wallet process as its
+//! node sees it, or a node's wallets as a GUI sees them), [`Wallet`] and
+//! [`WalletNotifications`] (a GUI's callback, as the wallet calls it).
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hashvive_interfaces::{async_trait, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletNotifications};
+
+use super::chain::handler_proxy;
+use super::{caller, stored, text, ClientConnection, Proxy};
+use crate::convert::{from_capnp, read_wallet_balances};
+use crate::event_loop::Remote;
+use crate::log;
+use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_notifications};
+use crate::server::WalletNotificationsServer;
+
+/// The wallets of another process.
+pub(crate) struct WalletLoaderProxy {
+    pub(super) remote: Remote<Proxy<wallet_loader::Client>>,
+}
+
+#[async_trait]
+impl WalletLoader for WalletLoaderProxy {
+    async fn start(&self) -> Result<()> {
+        call!(self, p, start_request, "WalletLoader.start", |params| {}, |results| Ok(()))
+    }
+
+    async fn list_wallets(&self) -> Result<Vec<String>> {
+        call!(self, p, list_wallets_request, "WalletLoader.listWallets", |params| {}, |results| {
+            let list = results.get_result().map_err(from_capnp)?;
+            list.iter().map(text).collect()
+        })
+    }
+
+    async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
+        call!(self, p, get_wallets_request, "WalletLoader.getWallets", |params| {}, |results| {
+            let list = results.get_result().map_err(from_capnp)?;
+            list.iter()
+                .map(|client| {
+                    let client = client.map_err(from_capnp)?;
+                    Ok(Arc::new(WalletProxy { remote: stored(&p.conn, client) }) as Arc<dyn Wallet>)
+                })
+                .collect()
+        })
+    }
+
+    async fn stop(&self) -> Result<()> {
+        call!(self, p, stop_request, "WalletLoader.stop", |params| {}, |results| Ok(()))
+    }
+}
+
+/// One wallet of another process; dropping it destroys the server's object.
+pub(crate) struct WalletProxy {
+    remote: Remote<Proxy<wallet::Client>>,
+}
+
+#[async_trait]
+impl Wallet for WalletProxy {
+    async fn name(&self) -> Result<String> {
+        call!(self, p, get_name_request, "Wallet.getName", |params| {}, |results| text(results.get_result()))
+    }
+
+    async fn balances(&self) -> Result<WalletBalances> {
+        call!(self, p, get_balances_request, "Wallet.getBalances", |params| {}, |results| {
+            Ok(read_wallet_balances(results.get_result().map_err(from_capnp)?))
+        })
+    }
+
+    async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
+        call!(
+            self,
+            p,
+            handle_notifications_request,
+            "Wallet.handleNotifications",
+            |params| { params.set_notifications(WalletNotificationsServer::client(notifications, p.conn.local())) },
+            |results| handler_proxy(&p.conn, results.get_result())
+        )
+    }
+}
+
+/// A GUI's [`WalletNotifications`], as the wallet calls them. A GUI that went
+/// away misses them; the wallet carries on.
+pub(crate) struct WalletNotificationsProxy {
+    remote: Remote<Proxy<wallet_notifications::Client>>,
+}
+
+impl WalletNotificationsProxy {
+    pub(crate) fn new(conn: &Rc<ClientConnection>, client: wallet_notifications::Client) -> WalletNotificationsProxy {
+        WalletNotificationsProxy { remote: stored(conn, client) }
+    }
+}
+
+#[async_trait]
+impl WalletNotifications for WalletNotificationsProxy {
+    async fn transaction_changed(&self, txid: [u8; 32]) {
+        notify!(self, transaction_changed_request, "WalletNotifications.transactionChanged", |params| {
+            params.set_txid(&txid)
+        })
+    }
+}

@@ -1,0 +1,189 @@
+//! Servers for the wallets' side: [`WalletLoader`] (a wallet process to its
+//! node, a node's wallets to a GUI), [`Wallet`], and [`WalletNotifications`]
+//! (a GUI's callback, called by the wallet).
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hashvive_interfaces::{Wallet, WalletLoader, WalletNotifications};
+
+use super::chain::HandlerServer;
+use super::{log_results, ConnectionState, Held};
+use crate::client::WalletNotificationsProxy;
+use crate::convert::{hash32, write_wallet_balances};
+use crate::log;
+use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_notifications};
+
+/// Serves a [`WalletLoader`] until the client calls `destroy`.
+pub(crate) struct WalletLoaderServer {
+    loader: Held<dyn WalletLoader>,
+    conn: Rc<ConnectionState>,
+}
+
+impl WalletLoaderServer {
+    pub(crate) fn client(loader: Arc<dyn WalletLoader>, conn: &Rc<ConnectionState>) -> wallet_loader::Client {
+        capnp_rpc::new_client(WalletLoaderServer { loader: Held::new(loader, "WalletLoader"), conn: conn.clone() })
+    }
+}
+
+impl wallet_loader::Server for WalletLoaderServer {
+    async fn destroy(
+        self: Rc<Self>,
+        params: wallet_loader::DestroyParams,
+        _: wallet_loader::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        serve_destroy!(params, "WalletLoader.destroy", self.loader)
+    }
+
+    async fn start(
+        self: Rc<Self>,
+        params: wallet_loader::StartParams,
+        _: wallet_loader::StartResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (request, ()) = serve!(self, params, "WalletLoader.start", async move { loader.start().await });
+        log::event(&format!("IPC server send response #{request} WalletLoader.start$Results ()"));
+        Ok(())
+    }
+
+    async fn list_wallets(
+        self: Rc<Self>,
+        params: wallet_loader::ListWalletsParams,
+        mut results: wallet_loader::ListWalletsResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (request, names) =
+            serve!(self, params, "WalletLoader.listWallets", async move { loader.list_wallets().await });
+        let mut list = results.get().init_result(names.len() as u32);
+        for (i, name) in names.iter().enumerate() {
+            list.set(i as u32, name);
+        }
+        log_results(request, "WalletLoader.listWallets$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_wallets(
+        self: Rc<Self>,
+        params: wallet_loader::GetWalletsParams,
+        mut results: wallet_loader::GetWalletsResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (request, wallets) = serve!(self, params, "WalletLoader.getWallets", async move { loader.wallets().await });
+        let mut list = results.get().init_result(wallets.len() as u32);
+        for (i, wallet) in wallets.into_iter().enumerate() {
+            list.set(i as u32, WalletServer::client(wallet, &self.conn).client.hook);
+        }
+        log_results(request, "WalletLoader.getWallets$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn stop(
+        self: Rc<Self>,
+        params: wallet_loader::StopParams,
+        _: wallet_loader::StopResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (request, ()) = serve!(self, params, "WalletLoader.stop", async move { loader.stop().await });
+        log::event(&format!("IPC server send response #{request} WalletLoader.stop$Results ()"));
+        Ok(())
+    }
+}
+
+/// Serves one [`Wallet`] until the client calls `destroy`.
+pub(crate) struct WalletServer {
+    wallet: Held<dyn Wallet>,
+    conn: Rc<ConnectionState>,
+}
+
+impl WalletServer {
+    pub(crate) fn client(wallet: Arc<dyn Wallet>, conn: &Rc<ConnectionState>) -> wallet::Client {
+        capnp_rpc::new_client(WalletServer { wallet: Held::new(wallet, "Wallet"), conn: conn.clone() })
+    }
+}
+
+impl wallet::Server for WalletServer {
+    async fn destroy(
+        self: Rc<Self>,
+        params: wallet::DestroyParams,
+        _: wallet::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        serve_destroy!(params, "Wallet.destroy", self.wallet)
+    }
+
+    async fn get_name(
+        self: Rc<Self>,
+        params: wallet::GetNameParams,
+        mut results: wallet::GetNameResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, name) = serve!(self, params, "Wallet.getName", async move { wallet.name().await });
+        results.get().set_result(&name);
+        log_results(request, "Wallet.getName$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_balances(
+        self: Rc<Self>,
+        params: wallet::GetBalancesParams,
+        mut results: wallet::GetBalancesResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, balances) = serve!(self, params, "Wallet.getBalances", async move { wallet.balances().await });
+        write_wallet_balances(results.get().init_result(), &balances);
+        log_results(request, "Wallet.getBalances$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn handle_notifications(
+        self: Rc<Self>,
+        params: wallet::HandleNotificationsParams,
+        mut results: wallet::HandleNotificationsResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let notifications: Arc<dyn WalletNotifications> =
+            Arc::new(WalletNotificationsProxy::new(&self.conn.peer()?, params.get()?.get_notifications()?));
+        let (request, registration) = serve!(self, params, "Wallet.handleNotifications", async move {
+            wallet.handle_notifications(notifications).await
+        });
+        results.get().set_result(HandlerServer::client(registration));
+        log_results(request, "Wallet.handleNotifications$Results", &results.get().into_reader());
+        Ok(())
+    }
+}
+
+/// Serves [`WalletNotifications`]: a GUI's, called by a wallet.
+pub(crate) struct WalletNotificationsServer {
+    notifications: Held<dyn WalletNotifications>,
+    conn: Rc<ConnectionState>,
+}
+
+impl WalletNotificationsServer {
+    pub(crate) fn client(
+        notifications: Arc<dyn WalletNotifications>,
+        conn: &Rc<ConnectionState>,
+    ) -> wallet_notifications::Client {
+        capnp_rpc::new_client(WalletNotificationsServer {
+            notifications: Held::new(notifications, "WalletNotifications"),
+            conn: conn.clone(),
+        })
+    }
+}
+
+impl wallet_notifications::Server for WalletNotificationsServer {
+    async fn destroy(
+        self: Rc<Self>,
+        params: wallet_notifications::DestroyParams,
+        _: wallet_notifications::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        serve_destroy!(params, "WalletNotifications.destroy", self.notifications)
+    }
+
+    async fn transaction_changed(
+        self: Rc<Self>,
+        params: wallet_notifications::TransactionChangedParams,
+        _: wallet_notifications::TransactionChangedResults,
+    ) -> Result<(), capnp::Error> {
+        let txid = hash32(params.get()?.get_txid()?, "txid")?;
+        notify!(self, params, "WalletNotifications.transactionChanged", |n| n.transaction_changed(txid))
+    }
+}
