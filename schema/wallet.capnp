@@ -19,6 +19,14 @@ interface WalletLoader {
     stop @3 (context :Proxy.Context) -> ();
     # The loaded wallets, for a GUI.
     getWallets @4 (context :Proxy.Context) -> (result :List(Wallet));
+    # Tells `notifications` of each wallet loaded from now on, until the
+    # handler is destroyed.
+    handleLoadWallet @5 (context :Proxy.Context, notifications :WalletLoaderNotifications) -> (result :Handler.Handler);
+}
+
+interface WalletLoaderNotifications {
+    destroy @0 (context :Proxy.Context) -> ();
+    walletLoaded @1 (context :Proxy.Context, wallet :Wallet) -> ();
 }
 
 # One loaded wallet, for a GUI. Calls on a wallet unloaded since fail with
@@ -36,6 +44,8 @@ interface Wallet {
 interface WalletNotifications {
     destroy @0 (context :Proxy.Context) -> ();
     transactionChanged @1 (context :Proxy.Context, txid :Data) -> ();
+    # The wallet was unloaded; nothing more comes.
+    unloaded @2 (context :Proxy.Context) -> ();
 }
 
 # Satoshis, as getbalances counts them ("mine").

@@ -156,7 +156,8 @@ class GuiTest(HashviveTestFramework):
         # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
         self.wait_until(lambda: all(line in read_log(gui) for line in [
             "IPC server send response #3 Node.start$Results", "IPC server recv request  #", "Node.status$Params",
-            "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results"]))
+            "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results",
+            "WalletLoaderNotifications.walletLoaded$Params"]))
         self.wait_for_screens(shots)
 
         self.log.info("An idle GUI makes no IPC calls: it hears of changes, it does not poll")

@@ -83,6 +83,10 @@ pub trait WalletLoader: Send + Sync {
     async fn list_wallets(&self) -> Result<Vec<String>>;
     /// The loaded wallets, for a GUI (the reference's `getWallets`).
     async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>>;
+    /// Tells `notifications` of each wallet loaded from now on (created,
+    /// loaded or restored) until the returned handler is dropped (the
+    /// reference's `handleLoadWallet`).
+    async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>>;
     /// Withdraws the RPC methods and closes every wallet.
     async fn stop(&self) -> Result<()>;
 }
@@ -117,6 +121,14 @@ pub trait Wallet: Send + Sync {
 pub trait WalletNotifications: Send + Sync {
     /// A transaction of the wallet changed (its balances may have too).
     async fn transaction_changed(&self, txid: [u8; 32]);
+    /// The wallet was unloaded: nothing more comes.
+    async fn unloaded(&self);
+}
+
+/// What a GUI hears from the wallets' loader.
+#[async_trait]
+pub trait WalletLoaderNotifications: Send + Sync {
+    async fn wallet_loaded(&self, wallet: Arc<dyn Wallet>);
 }
 
 /// A test interface that returns what it is given.

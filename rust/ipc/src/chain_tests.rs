@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
     async_trait, BlockRef, BroadcastError, Chain, ChainNotifications, Error, FeeEstimate, FoundBlock, Handler, Init,
-    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, Wallet, WalletLoader,
+    RemovalReason, Result, RpcActor, RpcCall, RpcCommand, RpcFault, Wallet, WalletLoader, WalletLoaderNotifications,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -163,6 +163,9 @@ impl WalletLoader for Loader {
     }
     async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
         Ok(Vec::new())
+    }
+    async fn handle_load_wallet(&self, _: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>> {
+        Err(Error::Unavailable("no GUI here".into()))
     }
     async fn stop(&self) -> Result<()> {
         Ok(())

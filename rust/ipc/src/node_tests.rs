@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
-    Wallet, WalletBalances, WalletLoader, WalletNotifications,
+    Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications, WalletNotifications,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -116,6 +116,11 @@ impl WalletLoader for TestWallets {
     async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
         Ok(vec![Arc::new(TestWallet("".into(), self.0.clone())), Arc::new(TestWallet("gone".into(), self.0.clone()))])
     }
+    async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>> {
+        let ended = self.0.clone();
+        tokio::spawn(async move { notifications.wallet_loaded(Arc::new(TestWallet("late".into(), ended))).await });
+        Ok(Box::new(Registration(self.0.clone())))
+    }
     async fn stop(&self) -> Result<()> {
         Ok(())
     }
@@ -140,18 +145,33 @@ impl Wallet for TestWallet {
         tokio::spawn(async move {
             notifications.transaction_changed([7; 32]).await;
             notifications.transaction_changed([8; 32]).await;
+            notifications.unloaded().await;
         });
         Ok(Box::new(Registration(self.1.clone())))
     }
 }
 
 #[derive(Default)]
-struct Changed(Mutex<Vec<[u8; 32]>>);
+struct Changed(Mutex<Vec<String>>);
 
 #[async_trait]
 impl WalletNotifications for Changed {
     async fn transaction_changed(&self, txid: [u8; 32]) {
-        self.0.lock().unwrap().push(txid);
+        self.0.lock().unwrap().push(format!("changed {}", txid[0]));
+    }
+    async fn unloaded(&self) {
+        self.0.lock().unwrap().push("unloaded".into());
+    }
+}
+
+/// Keeps the wallets it hears of, to call them back.
+#[derive(Default)]
+struct Loaded(Mutex<Vec<Arc<dyn Wallet>>>);
+
+#[async_trait]
+impl WalletLoaderNotifications for Loaded {
+    async fn wallet_loaded(&self, wallet: Arc<dyn Wallet>) {
+        self.0.lock().unwrap().push(wallet);
     }
 }
 
@@ -241,9 +261,18 @@ fn a_nodes_wallets_reach_its_gui() {
 
         let changed = Arc::new(Changed::default());
         let handler = wallets[0].handle_notifications(changed.clone()).await.unwrap();
-        wait_for(|| changed.0.lock().unwrap().len() == 2).await;
-        assert_eq!(*changed.0.lock().unwrap(), [[7; 32], [8; 32]]);
+        wait_for(|| changed.0.lock().unwrap().len() == 3).await;
+        assert_eq!(*changed.0.lock().unwrap(), ["changed 7", "changed 8", "unloaded"]);
         drop(handler);
         wait_for(|| served.ended.load(Ordering::SeqCst) == 1).await;
+
+        // A wallet loaded later arrives as a capability in the callback, and answers.
+        let loaded = Arc::new(Loaded::default());
+        let loads = loader.handle_load_wallet(loaded.clone()).await.unwrap();
+        wait_for(|| loaded.0.lock().unwrap().len() == 1).await;
+        let late = loaded.0.lock().unwrap()[0].clone();
+        assert_eq!(late.name().await.unwrap(), "late");
+        drop(loads);
+        wait_for(|| served.ended.load(Ordering::SeqCst) == 2).await;
     });
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use hashvive_interfaces::{async_trait, Chain, Error, Ipc, Wallet, WalletLoader};
+use hashvive_interfaces::{async_trait, Chain, Error, Handler, Ipc, Wallet, WalletLoader, WalletLoaderNotifications};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{BoxFuture, Call, Forwarded};
 use hashvive_rpc::{Command, RpcError, RpcTable};
@@ -177,6 +177,18 @@ impl WalletLoader for NodeWallets {
         match self.running().await {
             Some(loader) => loader.wallets().await,
             None => Ok(Vec::new()),
+        }
+    }
+
+    /// Heard from the wallets running now: loads in a wallet process started
+    /// again after one died are not heard of.
+    async fn handle_load_wallet(
+        &self,
+        notifications: Arc<dyn WalletLoaderNotifications>,
+    ) -> hashvive_interfaces::Result<Box<dyn Handler>> {
+        match self.running().await {
+            Some(loader) => loader.handle_load_wallet(notifications).await,
+            None => Err(Error::Remote("the wallet process exited".into())),
         }
     }
 

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Mutex as AsyncMutex;
 
 use hashvive_interfaces::{
-    async_trait, Chain, Error, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletNotifications,
+    async_trait, Chain, Error, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications,
+    WalletNotifications,
 };
 
 use crate::client::{WalletClient, WalletStartup};
@@ -53,6 +54,21 @@ impl WalletLoader for LocalWalletLoader {
             .into_iter()
             .map(|(name, _)| Arc::new(LocalWallet { manager: Arc::downgrade(manager), name }) as Arc<dyn Wallet>)
             .collect())
+    }
+
+    async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>> {
+        let running = self.running.lock().await;
+        let client = running.as_ref().ok_or_else(|| Error::Remote("the wallets are not started".into()))?;
+        let manager = Arc::downgrade(client.manager());
+        let (loaded, mut names) = tokio::sync::mpsc::unbounded_channel();
+        let handler = client.manager().watch_loads(loaded);
+        // In order, from a task of its own: a slow listener holds up no load.
+        tokio::spawn(async move {
+            while let Some(name) = names.recv().await {
+                notifications.wallet_loaded(Arc::new(LocalWallet { manager: manager.clone(), name })).await;
+            }
+        });
+        Ok(handler)
     }
 
     async fn stop(&self) -> Result<()> {

@@ -81,6 +81,8 @@ pub struct WalletManager {
     notifications: Mutex<Option<Box<dyn Handler>>>,
     /// Who hears of each wallet's changed transactions (a GUI).
     watchers: Arc<Watchers>,
+    /// Who hears the name of each wallet loaded (a GUI, through its loader).
+    load_watchers: Mutex<Vec<(u64, tokio::sync::mpsc::UnboundedSender<String>)>>,
 }
 
 impl WalletManager {
@@ -96,6 +98,7 @@ impl WalletManager {
             scans: Mutex::new(BTreeMap::new()),
             notifications: Mutex::new(None),
             watchers: Arc::default(),
+            load_watchers: Mutex::default(),
         });
         let follower = Arc::new(Follower(Arc::downgrade(&manager)));
         let handler = chain.handle_notifications(follower).await?;
@@ -146,7 +149,11 @@ impl WalletManager {
 
     /// Takes the wallet out; it is closed once requests under way finish.
     pub fn unload_wallet(&self, name: &str) -> Option<SharedWallet> {
-        lock(&self.wallets).remove(name)
+        let unloaded = lock(&self.wallets).remove(name);
+        if unloaded.is_some() {
+            self.watchers.send(name, WalletEvent::Unloaded);
+        }
+        unloaded
     }
 
     pub fn get(&self, name: &str) -> Option<SharedWallet> {
@@ -185,6 +192,7 @@ impl WalletManager {
             lock(&self.wallets).remove(name);
             return Err(e);
         }
+        lock(&self.load_watchers).retain(|(_, sender)| sender.send(name.to_string()).is_ok());
         Ok(wallet)
     }
 
@@ -250,25 +258,41 @@ impl WalletManager {
         lock(&self.scans).get(name).cloned()
     }
 
-    /// Tells `notifications` of wallet `name`'s changed transactions until
-    /// the returned handler is dropped.
+    /// Tells `notifications` of wallet `name`'s changed transactions, and
+    /// of its unloading, until the returned handler is dropped.
     pub fn watch(&self, name: &str, notifications: Arc<dyn WalletNotifications>) -> Box<dyn Handler> {
         self.watchers.add(name, notifications)
     }
 
+    /// Sends `loaded` the name of each wallet loaded from now on, until the
+    /// returned handler is dropped.
+    pub fn watch_loads(self: &Arc<Self>, loaded: tokio::sync::mpsc::UnboundedSender<String>) -> Box<dyn Handler> {
+        let id = self.watchers.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.load_watchers).push((id, loaded));
+        let manager = Arc::downgrade(self);
+        Box::new(OnDrop(Some(Box::new(move || {
+            if let Some(manager) = manager.upgrade() {
+                lock(&manager.load_watchers).retain(|(watcher, _)| *watcher != id);
+            }
+        }))))
+    }
+
     /// Tells the watchers of wallet `name` which of `txs` concern it.
     fn changed<'a>(&self, name: &str, wallet: &Wallet, txs: impl IntoIterator<Item = &'a Transaction>) {
-        let senders = self.watchers.of(name);
-        if senders.is_empty() {
+        if !self.watchers.any_of(name) {
             return;
         }
         for tx in txs.into_iter().filter(|tx| wallet.concerns(tx, &[])) {
-            let txid = tx.compute_txid().to_byte_array();
-            for sender in &senders {
-                let _ = sender.send(txid);
-            }
+            self.watchers.send(name, WalletEvent::Changed(tx.compute_txid().to_byte_array()));
         }
     }
+}
+
+/// What a wallet's watchers hear.
+#[derive(Clone, Copy)]
+enum WalletEvent {
+    Changed([u8; 32]),
+    Unloaded,
 }
 
 /// The [`WalletNotifications`] registered per wallet, each served in order by
@@ -282,7 +306,7 @@ struct Watchers {
 struct Watcher {
     id: u64,
     wallet: String,
-    sender: tokio::sync::mpsc::UnboundedSender<[u8; 32]>,
+    sender: tokio::sync::mpsc::UnboundedSender<WalletEvent>,
 }
 
 impl Watchers {
@@ -291,33 +315,44 @@ impl Watchers {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         lock(&self.list).push(Watcher { id, wallet: wallet.to_string(), sender });
         tokio::spawn(async move {
-            while let Some(txid) = receiver.recv().await {
-                notifications.transaction_changed(txid).await;
+            while let Some(event) = receiver.recv().await {
+                match event {
+                    WalletEvent::Changed(txid) => notifications.transaction_changed(txid).await,
+                    WalletEvent::Unloaded => return notifications.unloaded().await,
+                }
             }
         });
-        Box::new(Watching { watchers: Arc::downgrade(self), id })
+        let watchers = Arc::downgrade(self);
+        Box::new(OnDrop(Some(Box::new(move || {
+            if let Some(watchers) = watchers.upgrade() {
+                lock(&watchers.list).retain(|w| w.id != id);
+            }
+        }))))
     }
 
-    fn of(&self, wallet: &str) -> Vec<tokio::sync::mpsc::UnboundedSender<[u8; 32]>> {
-        lock(&self.list).iter().filter(|w| w.wallet == wallet).map(|w| w.sender.clone()).collect()
+    fn any_of(&self, wallet: &str) -> bool {
+        lock(&self.list).iter().any(|w| w.wallet == wallet)
     }
-}
 
-/// A [`WalletNotifications`] registration; dropping it ends the deliveries.
-struct Watching {
-    watchers: Weak<Watchers>,
-    id: u64,
-}
-
-impl Handler for Watching {
-    fn disconnect(&mut self) {
-        if let Some(watchers) = self.watchers.upgrade() {
-            lock(&watchers.list).retain(|w| w.id != self.id);
+    fn send(&self, wallet: &str, event: WalletEvent) {
+        for watcher in lock(&self.list).iter().filter(|w| w.wallet == wallet) {
+            let _ = watcher.sender.send(event);
         }
     }
 }
 
-impl Drop for Watching {
+/// A registration that ends when its handler is disconnected or dropped.
+struct OnDrop(Option<Box<dyn FnOnce() + Send>>);
+
+impl Handler for OnDrop {
+    fn disconnect(&mut self) {
+        if let Some(end) = self.0.take() {
+            end();
+        }
+    }
+}
+
+impl Drop for OnDrop {
     fn drop(&mut self) {
         self.disconnect();
     }

@@ -13,7 +13,7 @@ use hashvive_chain::mempool::MempoolOptions;
 use hashvive_chain::{ChainConfig, Chainstate};
 use hashvive_common::rw_settings::RwSettings;
 use hashvive_consensus::ChainParams;
-use hashvive_interfaces::{Chain, WalletBalances, WalletLoader, WalletNotifications};
+use hashvive_interfaces::{Chain, WalletBalances, WalletLoader, WalletLoaderNotifications, WalletNotifications};
 use hashvive_node::chain_client::NodeChain;
 use hashvive_policy::PolicyOptions;
 use hashvive_rpc::{Request, RpcError, RpcTable};
@@ -225,12 +225,27 @@ async fn fee_rates_fees_from_recipients_and_sendall() {
 
 /// What a GUI hears from a wallet.
 #[derive(Default)]
-struct Heard(Mutex<Vec<bitcoin::Txid>>);
+struct Heard(Mutex<Vec<bitcoin::Txid>>, Mutex<bool>);
 
 #[hashvive_interfaces::async_trait]
 impl WalletNotifications for Heard {
     async fn transaction_changed(&self, txid: [u8; 32]) {
         self.0.lock().unwrap().push(bitcoin::hashes::Hash::from_byte_array(txid));
+    }
+    async fn unloaded(&self) {
+        *self.1.lock().unwrap() = true;
+    }
+}
+
+/// The names of the wallets a GUI hears were loaded.
+#[derive(Default)]
+struct Loads(Mutex<Vec<String>>);
+
+#[hashvive_interfaces::async_trait]
+impl WalletLoaderNotifications for Loads {
+    async fn wallet_loaded(&self, wallet: Arc<dyn hashvive_interfaces::Wallet>) {
+        let name = wallet.name().await.unwrap();
+        self.0.lock().unwrap().push(name);
     }
 }
 
@@ -241,8 +256,12 @@ async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
     let loader = LocalWalletLoader::new(chain, startup);
     loader.start().await.unwrap();
     assert!(loader.wallets().await.unwrap().is_empty());
+    let loads = Arc::new(Loads::default());
+    let loads_handler = loader.handle_load_wallet(loads.clone()).await.unwrap();
     node.call("", "createwallet", json!(["payer"])).await.unwrap();
     node.call("", "createwallet", json!(["gui"])).await.unwrap();
+    eventually(async || loads.0.lock().unwrap().clone() == ["payer", "gui"]).await;
+    drop(loads_handler);
     let wallets = loader.wallets().await.unwrap();
     let gui = &wallets[0];
     assert_eq!(gui.name().await.unwrap(), "gui");
@@ -270,9 +289,10 @@ async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
     assert_eq!((balances.trusted, balances.untrusted_pending), (150_000_000, 0));
     assert!(balances.immature > 5_000_000_000, "the coinbase, with the payment's fee");
 
-    // Unloaded, the wallet says so; its listener hears no more.
-    drop(handler);
+    // Unloaded: its listener hears so, and the wallet says so when asked.
     node.call("", "unloadwallet", json!(["gui"])).await.unwrap();
+    eventually(async || *heard.1.lock().unwrap()).await;
+    drop(handler);
     assert_eq!(
         gui.balances().await.unwrap_err(),
         hashvive_interfaces::Error::Remote("Wallet \"gui\" is not loaded".into())

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use hashvive_interfaces::{
     async_trait, Error, Handler, Node, NodeNotifications, NodeStatus, RpcFault, Wallet, WalletLoader,
-    WalletNotifications,
+    WalletLoaderNotifications, WalletNotifications,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -83,6 +83,8 @@ enum Event {
     NodeShuttingDown,
     /// A transaction of a followed wallet changed.
     WalletChanged,
+    /// A wallet was loaded or unloaded.
+    WalletsChanged,
 }
 
 /// Notifications from the node go into a queue and return at once: the node
@@ -122,6 +124,19 @@ impl WalletNotifications for WalletListener {
             let _ = self.events.send(Event::WalletChanged);
         }
     }
+    async fn unloaded(&self) {
+        let _ = self.events.send(Event::WalletsChanged);
+    }
+}
+
+/// Loads go into the same queue; the wallets are then listed again.
+struct LoadListener(mpsc::UnboundedSender<Event>);
+
+#[async_trait]
+impl WalletLoaderNotifications for LoadListener {
+    async fn wallet_loaded(&self, _wallet: Arc<dyn Wallet>) {
+        let _ = self.0.send(Event::WalletsChanged);
+    }
 }
 
 /// A wallet the overview shows; its notifications last as long as this.
@@ -145,6 +160,8 @@ pub struct Controller {
     loader: tokio::sync::OnceCell<Option<Arc<dyn WalletLoader>>>,
     wallets: Mutex<Vec<Followed>>,
     wallet_event_queued: Arc<AtomicBool>,
+    /// The registration for wallets loaded later.
+    loads: Mutex<Option<Box<dyn Handler>>>,
 }
 
 impl Controller {
@@ -162,6 +179,7 @@ impl Controller {
             loader: tokio::sync::OnceCell::new(),
             wallets: Mutex::default(),
             wallet_event_queued: Arc::default(),
+            loads: Mutex::default(),
         })
     }
 
@@ -182,6 +200,7 @@ impl Controller {
         if let Err(e) = self.refresh().await {
             return self.fail(self.failure(e, "Cannot read the node's state: "));
         }
+        self.listen_for_loads().await;
         self.follow_wallets().await;
         self.edit(|state| state.phase = Phase::Ready);
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
@@ -199,6 +218,7 @@ impl Controller {
             }
         }
         drop(handler);
+        lock(&self.loads).take();
         lock(&self.wallets).clear();
         self.finish().await;
     }
@@ -233,9 +253,7 @@ impl Controller {
             Event::Status(status) => {
                 self.show_status(&status);
                 self.refresh_peers().await;
-                // A new block matures coins and confirms payments; a wallet
-                // loaded over RPC since is picked up here.
-                self.check_wallets().await;
+                // A new block matures coins.
                 self.refresh_balances().await;
             }
             Event::Connections(inbound, outbound) => {
@@ -248,6 +266,7 @@ impl Controller {
                 self.wallet_event_queued.store(false, Ordering::SeqCst);
                 self.refresh_balances().await;
             }
+            Event::WalletsChanged => self.follow_wallets().await,
         }
     }
 
@@ -293,13 +312,12 @@ impl Controller {
         self.refresh_balances().await;
     }
 
-    /// Follows the wallets again if the node's list is not the one followed.
-    async fn check_wallets(&self) {
+    /// Hears of wallets loaded from now on (over RPC, from the console).
+    async fn listen_for_loads(&self) {
         let Some(loader) = self.loader().await else { return };
-        let Ok(names) = loader.list_wallets().await else { return };
-        let followed: Vec<String> = lock(&self.wallets).iter().map(|f| f.name.clone()).collect();
-        if names != followed {
-            self.follow_wallets().await;
+        match loader.handle_load_wallet(Arc::new(LoadListener(self.wallet_events_tx.clone()))).await {
+            Ok(handler) => *lock(&self.loads) = Some(handler),
+            Err(e) => tracing::warn!("cannot hear of wallets loaded: {e}"),
         }
     }
 
@@ -432,14 +450,10 @@ impl Controller {
                     .map_err(|e| RpcFault { code: -1, message: format!("unreadable result: {e}") })
             }) as Pin<Box<dyn Future<Output = Result<Value, RpcFault>> + Send>>
         };
-        let reply = match console::evaluate(&call, &execute).await {
+        match console::evaluate(&call, &execute).await {
             Ok(result) => console::render(&result),
             Err(fault) => format!("{} (code {})", fault.message, fault.code),
-        };
-        if WALLET_LIST_METHODS.contains(&call.method.as_str()) {
-            self.follow_wallets().await;
         }
-        reply
     }
 
     /// The console's up and down keys.
@@ -455,9 +469,6 @@ impl Controller {
         self.node.list_rpc_commands().await.unwrap_or_default()
     }
 }
-
-/// Console methods after which the loaded wallets may be others.
-const WALLET_LIST_METHODS: [&str; 4] = ["createwallet", "loadwallet", "restorewallet", "unloadwallet"];
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -493,6 +504,7 @@ mod tests {
     struct FakeWallets {
         loaded: Mutex<Vec<Arc<FakeWallet>>>,
         balance_calls: std::sync::atomic::AtomicUsize,
+        load_listener: Mutex<Option<Arc<dyn WalletLoaderNotifications>>>,
     }
 
     struct FakeWallet {
@@ -503,14 +515,22 @@ mod tests {
     }
 
     impl FakeWallets {
-        fn load(self: &Arc<Self>, name: &str) -> Arc<FakeWallet> {
+        fn load(self: &Arc<Self>, name: &str, balances: WalletBalances) -> Arc<FakeWallet> {
             let wallet = Arc::new(FakeWallet {
                 name: name.into(),
-                balances: Mutex::default(),
+                balances: Mutex::new(balances),
                 listener: Mutex::default(),
                 wallets: Arc::downgrade(self),
             });
             self.loaded.lock().unwrap().push(wallet.clone());
+            wallet
+        }
+
+        /// Loaded after the GUI started: it hears of it.
+        async fn load_later(self: &Arc<Self>, name: &str, balances: WalletBalances) -> Arc<FakeWallet> {
+            let wallet = self.load(name, balances);
+            let listener = self.load_listener.lock().unwrap().clone().expect("the GUI listens for loads");
+            listener.wallet_loaded(wallet.clone()).await;
             wallet
         }
     }
@@ -525,6 +545,13 @@ mod tests {
         }
         async fn wallets(&self) -> Result<Vec<Arc<dyn Wallet>>> {
             Ok(self.loaded.lock().unwrap().iter().map(|w| w.clone() as Arc<dyn Wallet>).collect())
+        }
+        async fn handle_load_wallet(
+            &self,
+            notifications: Arc<dyn WalletLoaderNotifications>,
+        ) -> Result<Box<dyn Handler>> {
+            *self.load_listener.lock().unwrap() = Some(notifications);
+            Ok(Box::new(NoHandler))
         }
         async fn stop(&self) -> Result<()> {
             Ok(())
@@ -768,8 +795,7 @@ mod tests {
     #[tokio::test]
     async fn wallet_balances_follow_the_wallets_notifications_and_new_blocks() {
         let wallets = Arc::new(FakeWallets::default());
-        let first = wallets.load("");
-        *first.balances.lock().unwrap() = WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 };
+        let first = wallets.load("", WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 });
         let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
         let (node, screens, controller) = setup(NodeRole::Attached, node);
         let run = tokio::spawn(controller.clone().run(None));
@@ -790,12 +816,22 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(wallets.balance_calls.load(Ordering::SeqCst), calls);
 
-        // A wallet loaded over RPC shows from the next block on.
-        let second = wallets.load("savings");
-        *second.balances.lock().unwrap() = WalletBalances { trusted: 1, untrusted_pending: 0, immature: 2 };
-        node.listener().block_tip(node.status_now()).await;
+        // A wallet loaded over RPC shows at once.
+        let second =
+            wallets.load_later("savings", WalletBalances { trusted: 1, untrusted_pending: 0, immature: 2 }).await;
         let both = screens.until(|s| s.wallets.len() == 2).await;
         assert_eq!((both.wallets[1].name.as_str(), both.wallets[1].immature.as_str()), ("savings", "0.00000002 BTC"));
+
+        // A new block matures coins: the balances are read again.
+        *second.balances.lock().unwrap() = WalletBalances { trusted: 3, untrusted_pending: 0, immature: 0 };
+        node.listener().block_tip(node.status_now()).await;
+        screens.until(|s| s.wallets.get(1).is_some_and(|w| w.available == "0.00000003 BTC")).await;
+
+        // Unloaded: it leaves the overview.
+        wallets.loaded.lock().unwrap().retain(|w| w.name != "savings");
+        let listener = second.listener.lock().unwrap().clone().unwrap();
+        listener.unloaded().await;
+        screens.until(|s| s.wallets.len() == 1).await;
         controller.close().await;
         run.abort();
     }

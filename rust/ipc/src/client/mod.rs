@@ -133,6 +133,7 @@ destroy_on_drop!(crate::schema::handler_capnp::handler::Client);
 destroy_on_drop!(crate::schema::wallet_capnp::wallet_loader::Client);
 destroy_on_drop!(crate::schema::wallet_capnp::wallet::Client);
 destroy_on_drop!(crate::schema::wallet_capnp::wallet_notifications::Client);
+destroy_on_drop!(crate::schema::wallet_capnp::wallet_loader_notifications::Client);
 destroy_on_drop!(crate::schema::node_capnp::node::Client);
 destroy_on_drop!(crate::schema::node_capnp::node_notifications::Client);
 
@@ -221,7 +222,7 @@ mod node;
 pub(crate) use node::NodeNotificationsProxy;
 use node::NodeProxy;
 mod wallet;
-pub(crate) use wallet::{WalletLoaderProxy, WalletNotificationsProxy};
+pub(crate) use wallet::{WalletLoaderNotificationsProxy, WalletLoaderProxy, WalletNotificationsProxy, WalletProxy};
 
 /// A peer's [`Init`].
 pub(crate) struct InitProxy {

@@ -1,19 +1,22 @@
 //! Proxies for the wallets' side: [`WalletLoader`] (a wallet process as its
-//! node sees it, or a node's wallets as a GUI sees them), [`Wallet`] and
-//! [`WalletNotifications`] (a GUI's callback, as the wallet calls it).
+//! node sees it, or a node's wallets as a GUI sees them), [`Wallet`], and a
+//! GUI's callbacks as the wallets call them: [`WalletNotifications`] and
+//! [`WalletLoaderNotifications`].
 
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashvive_interfaces::{async_trait, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletNotifications};
+use hashvive_interfaces::{
+    async_trait, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications, WalletNotifications,
+};
 
 use super::chain::handler_proxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
 use crate::convert::{from_capnp, read_wallet_balances};
 use crate::event_loop::Remote;
 use crate::log;
-use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_notifications};
-use crate::server::WalletNotificationsServer;
+use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
+use crate::server::{WalletLoaderNotificationsServer, WalletNotificationsServer, WalletServer};
 
 /// The wallets of another process.
 pub(crate) struct WalletLoaderProxy {
@@ -37,12 +40,22 @@ impl WalletLoader for WalletLoaderProxy {
         call!(self, p, get_wallets_request, "WalletLoader.getWallets", |params| {}, |results| {
             let list = results.get_result().map_err(from_capnp)?;
             list.iter()
-                .map(|client| {
-                    let client = client.map_err(from_capnp)?;
-                    Ok(Arc::new(WalletProxy { remote: stored(&p.conn, client) }) as Arc<dyn Wallet>)
-                })
+                .map(|client| Ok(WalletProxy::new(&p.conn, client.map_err(from_capnp)?) as Arc<dyn Wallet>))
                 .collect()
         })
+    }
+
+    async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>> {
+        call!(
+            self,
+            p,
+            handle_load_wallet_request,
+            "WalletLoader.handleLoadWallet",
+            |params| {
+                params.set_notifications(WalletLoaderNotificationsServer::client(notifications, p.conn.local()))
+            },
+            |results| handler_proxy(&p.conn, results.get_result())
+        )
     }
 
     async fn stop(&self) -> Result<()> {
@@ -53,6 +66,12 @@ impl WalletLoader for WalletLoaderProxy {
 /// One wallet of another process; dropping it destroys the server's object.
 pub(crate) struct WalletProxy {
     remote: Remote<Proxy<wallet::Client>>,
+}
+
+impl WalletProxy {
+    pub(crate) fn new(conn: &Rc<ClientConnection>, client: wallet::Client) -> Arc<WalletProxy> {
+        Arc::new(WalletProxy { remote: stored(conn, client) })
+    }
 }
 
 #[async_trait]
@@ -97,5 +116,38 @@ impl WalletNotifications for WalletNotificationsProxy {
         notify!(self, transaction_changed_request, "WalletNotifications.transactionChanged", |params| {
             params.set_txid(&txid)
         })
+    }
+
+    async fn unloaded(&self) {
+        notify!(self, unloaded_request, "WalletNotifications.unloaded", |params| {})
+    }
+}
+
+/// A GUI's [`WalletLoaderNotifications`], as the wallets call them.
+pub(crate) struct WalletLoaderNotificationsProxy {
+    remote: Remote<Proxy<wallet_loader_notifications::Client>>,
+}
+
+impl WalletLoaderNotificationsProxy {
+    pub(crate) fn new(
+        conn: &Rc<ClientConnection>,
+        client: wallet_loader_notifications::Client,
+    ) -> WalletLoaderNotificationsProxy {
+        WalletLoaderNotificationsProxy { remote: stored(conn, client) }
+    }
+}
+
+#[async_trait]
+impl WalletLoaderNotifications for WalletLoaderNotificationsProxy {
+    async fn wallet_loaded(&self, wallet: Arc<dyn Wallet>) {
+        let outcome: Result<()> = call!(
+            self,
+            p,
+            wallet_loaded_request,
+            "WalletLoaderNotifications.walletLoaded",
+            |params| { params.set_wallet(WalletServer::client(wallet, p.conn.local())) },
+            |results| Ok(())
+        );
+        super::missed(outcome, "WalletLoaderNotifications.walletLoaded");
     }
 }

@@ -267,7 +267,7 @@ pub(crate) use node::NodeNotificationsServer;
 use node::NodeServer;
 mod wallet;
 use wallet::WalletLoaderServer;
-pub(crate) use wallet::WalletNotificationsServer;
+pub(crate) use wallet::{WalletLoaderNotificationsServer, WalletNotificationsServer, WalletServer};
 
 fn log_results(request: u64, name: &str, results: &dyn std::fmt::Debug) {
     log::message("IPC server send response", request, name, results);

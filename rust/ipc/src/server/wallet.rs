@@ -1,18 +1,18 @@
 //! Servers for the wallets' side: [`WalletLoader`] (a wallet process to its
-//! node, a node's wallets to a GUI), [`Wallet`], and [`WalletNotifications`]
-//! (a GUI's callback, called by the wallet).
+//! node, a node's wallets to a GUI), [`Wallet`], and a GUI's callbacks, called
+//! by the wallets: [`WalletNotifications`] and [`WalletLoaderNotifications`].
 
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashvive_interfaces::{Wallet, WalletLoader, WalletNotifications};
+use hashvive_interfaces::{Wallet, WalletLoader, WalletLoaderNotifications, WalletNotifications};
 
 use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
-use crate::client::WalletNotificationsProxy;
+use crate::client::{WalletLoaderNotificationsProxy, WalletNotificationsProxy, WalletProxy};
 use crate::convert::{hash32, write_wallet_balances};
 use crate::log;
-use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_notifications};
+use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
 
 /// Serves a [`WalletLoader`] until the client calls `destroy`.
 pub(crate) struct WalletLoaderServer {
@@ -74,6 +74,22 @@ impl wallet_loader::Server for WalletLoaderServer {
             list.set(i as u32, WalletServer::client(wallet, &self.conn).client.hook);
         }
         log_results(request, "WalletLoader.getWallets$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn handle_load_wallet(
+        self: Rc<Self>,
+        params: wallet_loader::HandleLoadWalletParams,
+        mut results: wallet_loader::HandleLoadWalletResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let notifications: Arc<dyn WalletLoaderNotifications> =
+            Arc::new(WalletLoaderNotificationsProxy::new(&self.conn.peer()?, params.get()?.get_notifications()?));
+        let (request, registration) = serve!(self, params, "WalletLoader.handleLoadWallet", async move {
+            loader.handle_load_wallet(notifications).await
+        });
+        results.get().set_result(HandlerServer::client(registration));
+        log_results(request, "WalletLoader.handleLoadWallet$Results", &results.get().into_reader());
         Ok(())
     }
 
@@ -185,5 +201,50 @@ impl wallet_notifications::Server for WalletNotificationsServer {
     ) -> Result<(), capnp::Error> {
         let txid = hash32(params.get()?.get_txid()?, "txid")?;
         notify!(self, params, "WalletNotifications.transactionChanged", |n| n.transaction_changed(txid))
+    }
+
+    async fn unloaded(
+        self: Rc<Self>,
+        params: wallet_notifications::UnloadedParams,
+        _: wallet_notifications::UnloadedResults,
+    ) -> Result<(), capnp::Error> {
+        notify!(self, params, "WalletNotifications.unloaded", |n| n.unloaded())
+    }
+}
+
+/// Serves [`WalletLoaderNotifications`]: a GUI's, called by the wallets.
+pub(crate) struct WalletLoaderNotificationsServer {
+    notifications: Held<dyn WalletLoaderNotifications>,
+    conn: Rc<ConnectionState>,
+}
+
+impl WalletLoaderNotificationsServer {
+    pub(crate) fn client(
+        notifications: Arc<dyn WalletLoaderNotifications>,
+        conn: &Rc<ConnectionState>,
+    ) -> wallet_loader_notifications::Client {
+        capnp_rpc::new_client(WalletLoaderNotificationsServer {
+            notifications: Held::new(notifications, "WalletLoaderNotifications"),
+            conn: conn.clone(),
+        })
+    }
+}
+
+impl wallet_loader_notifications::Server for WalletLoaderNotificationsServer {
+    async fn destroy(
+        self: Rc<Self>,
+        params: wallet_loader_notifications::DestroyParams,
+        _: wallet_loader_notifications::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        serve_destroy!(params, "WalletLoaderNotifications.destroy", self.notifications)
+    }
+
+    async fn wallet_loaded(
+        self: Rc<Self>,
+        params: wallet_loader_notifications::WalletLoadedParams,
+        _: wallet_loader_notifications::WalletLoadedResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet: Arc<dyn Wallet> = WalletProxy::new(&self.conn.peer()?, params.get()?.get_wallet()?);
+        notify!(self, params, "WalletLoaderNotifications.walletLoaded", |n| n.wallet_loaded(wallet))
     }
 }
