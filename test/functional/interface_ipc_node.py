@@ -2,7 +2,10 @@
 """The Node interface a GUI drives, over Cap'n Proto, from pycapnp: attached
 to a running node's -ipcbind socket, and in a `hashvive-node -ipcfd` spawned
 over a socket pair and started with Node.start, as hashvive-gui does. A
-parent that goes away without a word leaves its node to shut down cleanly."""
+parent that goes away without a word leaves its node to shut down cleanly.
+The node's wallets (in the hashvive-wallet process it spawned) reach the
+client through Node.walletLoader: wallets loaded later, balances, and the
+notices of their transactions and of their unloading."""
 
 import asyncio
 import json
@@ -56,6 +59,8 @@ class NodeInterfaceTest(HashviveTestFramework):
 
     def run_test(self):
         self.test_attached()
+        if self.is_wallet_compiled():
+            self.test_wallets()
         self.test_spawned()
         self.test_spawned_bad_args()
         self.test_parent_vanishes()
@@ -126,6 +131,59 @@ class NodeInterfaceTest(HashviveTestFramework):
         self.run(routine)
         # The node goes on after the GUI left.
         assert_equal(node.getblockcount(), 6)
+
+    def test_wallets(self):
+        self.log.info("The node's wallets, from its wallet process: loads, balances, transaction and unload notices")
+        node = self.nodes[0]
+        schemas = self.schemas
+
+        async def routine():
+            c = await IpcClient(schemas).connect(self.socket)
+            gui = (await c.init.makeNode(c.ctx)).result
+            loader = (await gui.walletLoader(c.ctx)).result
+            assert_equal(list((await loader.listWallets(c.ctx)).result), [])
+            heard = {"loaded": [], "changed": [], "unloaded": 0}
+
+            class Loads(schemas["wallet"].WalletLoaderNotifications.Server):
+                async def walletLoaded(self, wallet, **kwargs):
+                    heard["loaded"].append(wallet)
+
+            class Changes(schemas["wallet"].WalletNotifications.Server):
+                async def transactionChanged(self, txid, **kwargs):
+                    heard["changed"].append(bytes(txid)[::-1].hex())
+
+                async def unloaded(self, **kwargs):
+                    heard["unloaded"] += 1
+
+            loads = (await loader.handleLoadWallet(c.ctx, Loads())).result
+            node.createwallet("w")
+            await self.until(lambda: len(heard["loaded"]) == 1)
+            wallet = heard["loaded"][0]
+            assert_equal((await wallet.getName(c.ctx)).result, "w")
+            zero = (await wallet.getBalances(c.ctx)).result
+            assert_equal((zero.trusted, zero.untrustedPending, zero.immature), (0, 0, 0))
+            [listed] = (await loader.getWallets(c.ctx)).result
+            assert_equal((await listed.getName(c.ctx)).result, "w")
+
+            changes = (await wallet.handleNotifications(c.ctx, Changes())).result
+            w = node.get_wallet_rpc("w")
+            block = node.generatetoaddress(1, w.getnewaddress())[0]
+            coinbase = node.getblock(block)["tx"][0]
+            await self.until(lambda: heard["changed"] == [coinbase], what=heard)
+            mined = (await wallet.getBalances(c.ctx)).result
+            assert_equal((mined.trusted, mined.untrustedPending, mined.immature), (0, 0, 50 * 100_000_000))
+
+            node.unloadwallet("w")
+            await self.until(lambda: heard["unloaded"] == 1)
+            try:
+                await wallet.getBalances(c.ctx)
+                raise AssertionError("an unloaded wallet answered")
+            except capnp.KjException as e:
+                assert 'Wallet "w" is not loaded' in str(e), str(e)
+            for held in (changes, loads, wallet, listed, loader, gui):
+                await held.destroy(c.ctx)
+            c.close()
+        self.run(routine)
 
     async def until(self, predicate, timeout=30, what=None):
         """Waits on the event loop, so pycapnp can serve callbacks meanwhile."""

@@ -26,7 +26,8 @@ def load_schemas(srcdir):
     return {
         name: capnp.load(os.path.join(schema, path), imports=imports)
         for name, path in [("proxy", "mp/proxy.capnp"), ("init", "init.capnp"), ("echo", "echo.capnp"),
-                           ("mining", "mining.capnp"), ("rpc", "rpc.capnp"), ("node", "node.capnp")]
+                           ("mining", "mining.capnp"), ("rpc", "rpc.capnp"), ("node", "node.capnp"),
+                           ("wallet", "wallet.capnp")]
     }
 
 
