@@ -151,7 +151,7 @@ impl WalletManager {
     pub fn unload_wallet(&self, name: &str) -> Option<SharedWallet> {
         let unloaded = lock(&self.wallets).remove(name);
         if unloaded.is_some() {
-            self.watchers.send(name, WalletEvent::Unloaded);
+            self.watchers.unloaded(name);
         }
         unloaded
     }
@@ -338,6 +338,13 @@ impl Watchers {
         for watcher in lock(&self.list).iter().filter(|w| w.wallet == wallet) {
             let _ = watcher.sender.send(event);
         }
+    }
+
+    /// The last word to a wallet's watchers: a wallet loaded again under the
+    /// same name has watchers of its own.
+    fn unloaded(&self, wallet: &str) {
+        self.send(wallet, WalletEvent::Unloaded);
+        lock(&self.list).retain(|w| w.wallet != wallet);
     }
 }
 
