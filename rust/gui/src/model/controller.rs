@@ -328,7 +328,7 @@ impl Controller {
         for (name, wallet) in wallets {
             match wallet.balances().await {
                 Ok(balances) => views.push(WalletView::new(&name, &balances)),
-                // Unloaded: the next check of the list drops it.
+                // Unloaded: its `unloaded` notice lists the wallets again.
                 Err(e) => tracing::debug!(target: "qt", "Wallet {name}: {e}"),
             }
         }
