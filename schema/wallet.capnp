@@ -39,6 +39,12 @@ interface Wallet {
     # confirm, leave the mempool or are reorganised away, until the handler
     # is destroyed.
     handleNotifications @3 (context :Proxy.Context, notifications :WalletNotifications) -> (result :Handler.Handler);
+    # A new receiving address of the wallet's default type, with a label.
+    getNewAddress @4 (context :Proxy.Context, label :Text) -> (result :Text);
+    # Builds and signs a payment without sending it.
+    createTransaction @5 (context :Proxy.Context, payment :Payment) -> (result :PreparedTransaction);
+    # Sends a transaction createTransaction made and records it; its txid.
+    commitTransaction @6 (context :Proxy.Context, tx :Data) -> (result :Data);
 }
 
 interface WalletNotifications {
@@ -53,4 +59,32 @@ struct WalletBalances {
     trusted @0 :Int64;
     untrustedPending @1 :Int64;
     immature @2 :Int64;
+}
+
+struct Payment {
+    recipients @0 :List(Recipient);
+    fee :union {
+        # The wallet's settxfee rate, else an estimate for -txconfirmtarget.
+        walletDefault @1 :Void;
+        # An estimate for confirmation within this many blocks.
+        confTarget @2 :UInt32;
+        satPerKvb @3 :UInt64;
+    }
+    # BIP125 replaceable.
+    replaceable @4 :Bool;
+}
+
+struct Recipient {
+    address @0 :Text;
+    # Satoshis.
+    amount @1 :Int64;
+    # The recipient pays (a share of) the fee out of the amount.
+    subtractFee @2 :Bool;
+}
+
+# A signed transaction not yet sent.
+struct PreparedTransaction {
+    tx @0 :Data;
+    # Satoshis.
+    fee @1 :Int64;
 }

@@ -14,7 +14,15 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 4] = ["qml/Main.qml", "qml/Overview.qml", "qml/Peers.qml", "qml/Console.qml"];
+        const QML: [&str; 7] = [
+            "qml/Main.qml",
+            "qml/Overview.qml",
+            "qml/Send.qml",
+            "qml/Receive.qml",
+            "qml/WalletChooser.qml",
+            "qml/Peers.qml",
+            "qml/Console.qml",
+        ];
         let mut module = QmlModule::new("org.hashvive.gui");
         for file in QML {
             module = module.qml_file(file);

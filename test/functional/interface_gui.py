@@ -18,7 +18,7 @@ import time
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_greater_than, child_pids
 
-SCREENS = ["overview.png", "peers.png", "console.png"]
+SCREENS = ["overview.png", "send.png", "receive.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
 
@@ -120,6 +120,13 @@ class GuiTest(HashviveTestFramework):
         payer.generatetoaddress(101, payer.getnewaddress())
         payer.sendtoaddress(gui.get_wallet_rpc("gui").getnewaddress(), 1.5)
 
+    def check_payment_request(self, gui, shots, address):
+        """The request the window makes for its pictures: a new address of
+        wallet "gui" with the label typed, and the receive screen pictured."""
+        info = gui.get_wallet_rpc("gui").getaddressinfo(address)
+        assert info["ismine"] and info["labels"] == ["Pictured"], info
+        self.wait_until(lambda: os.path.exists(os.path.join(shots, "request.png")))
+
     def test_qt(self):
         self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
         gui, shots = self.start_gui("hashvive-qt", ["-debug=qt"])
@@ -134,6 +141,10 @@ class GuiTest(HashviveTestFramework):
         # The overview is pictured again with the payment on it.
         balances = os.path.join(shots, "balances.png")
         self.wait_until(lambda: os.path.exists(balances) and os.path.getmtime(balances) >= shown - 1)
+        self.log.info("The receive screen asks the wallet for a new address and shows its payment request")
+        self.wait_until(lambda: "Payment request: bcrt1" in read_log(gui))
+        [address] = re.findall(r"Payment request: (bcrt1\w+)", read_log(gui))
+        self.check_payment_request(gui, shots, address)
         gui.send_signal(signal.SIGTERM)
         gui.wait_until_stopped()
         log = read_log(gui)
@@ -159,6 +170,10 @@ class GuiTest(HashviveTestFramework):
             "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results",
             "WalletLoaderNotifications.walletLoaded$Params"]))
         self.wait_for_screens(shots)
+        self.log.info("The receive screen's new address comes from the wallet process, through the node")
+        self.wait_until(lambda: "Wallet.getNewAddress$Results" in read_log(gui))
+        [address] = re.findall(r"Wallet.getNewAddress\$Results \(result = \"(bcrt1\w+)\"\)", read_log(gui))[:1]
+        self.check_payment_request(gui, shots, address)
 
         self.log.info("An idle GUI makes no IPC calls: it hears of changes, it does not poll")
         # The GUI's last balances: the payment confirmed, three coinbases (one with its fee) immature.

@@ -1,5 +1,5 @@
-// The main window: a splash while the node starts, then the overview, peers
-// and console screens, and a dialog when the node fails or is lost.
+// The main window: a splash while the node starts, then the overview, send,
+// receive, peers and console screens, and a dialog when the node fails or is lost.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -29,11 +29,27 @@ ApplicationWindow {
         // The overview again whenever balances change, for the tests'
         // reviewers (the first picture may precede any wallet).
         onWalletsJsonChanged: {
-            if (phase === "ready" && screenshotDir !== "" && !shots.running && tabs.currentIndex === 0) {
+            if (phase !== "ready" || screenshotDir === "" || shots.running) return
+            if (tabs.currentIndex === 0) {
                 Qt.callLater(() => screens.children[0].grabToImage(result => {
                     result.saveToFile(app.screenshotDir + "/balances.png")
                 }))
             }
+            // And once, a payment request of the first wallet to arrive, so
+            // the receive screen is pictured with an address and its QR code.
+            const wallets = JSON.parse(walletsJson)
+            if (!shots.requested && wallets.length > 0) {
+                shots.requested = true
+                requestPayment(wallets[0].id, "Pictured", "0.5", "BTC", "For the reviewers")
+            }
+        }
+        onPaymentRequested: (error, request) => {
+            if (screenshotDir === "" || error !== "") return
+            tabs.currentIndex = 2
+            Qt.callLater(() => screens.children[2].grabToImage(result => {
+                result.saveToFile(app.screenshotDir + "/request.png")
+                tabs.currentIndex = 0
+            }))
         }
     }
 
@@ -50,6 +66,8 @@ ApplicationWindow {
         id: tabs
         enabled: app.phase === "ready"
         TabButton { text: qsTr("Overview") }
+        TabButton { text: qsTr("Send") }
+        TabButton { text: qsTr("Receive") }
         TabButton { text: qsTr("Peers") }
         TabButton { text: qsTr("Console") }
     }
@@ -59,6 +77,8 @@ ApplicationWindow {
         anchors.fill: parent
         currentIndex: tabs.currentIndex
         Overview { id: overview; gui: app }
+        Send { id: sending; gui: app }
+        Receive { id: receiving; gui: app }
         Peers { id: peers; gui: app }
         Console { id: console; gui: app }
     }
@@ -119,7 +139,8 @@ ApplicationWindow {
     // Pictures of each screen for reviewers of the functional tests.
     Timer {
         id: shots
-        property var names: ["overview", "peers", "console"]
+        property var names: ["overview", "send", "receive", "peers", "console"]
+        property bool requested: false
         property int next: 0
         interval: 300
         repeat: true

@@ -102,6 +102,46 @@ pub struct WalletBalances {
     pub immature: i64,
 }
 
+/// A payment a GUI asks a wallet to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub recipients: Vec<Recipient>,
+    pub fee: PaymentFee,
+    /// Signal BIP125 replaceability.
+    pub replaceable: bool,
+}
+
+/// How a [`Payment`]'s fee rate is chosen. Whatever the choice, the wallet
+/// pays no less than its and the node's minimum rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentFee {
+    /// The wallet's own: its `settxfee` rate, else an estimate for `-txconfirmtarget`.
+    WalletDefault,
+    /// The node's estimate for confirmation within this many blocks (1 to 1008).
+    ConfTarget(u32),
+    /// This rate, in sat/kvB.
+    SatPerKvb(u64),
+}
+
+/// One output of a [`Payment`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub address: String,
+    /// Satoshis.
+    pub amount: i64,
+    /// The recipient pays (a share of) the fee out of `amount`.
+    pub subtract_fee: bool,
+}
+
+/// A signed payment not yet sent, and what it pays in fees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedTransaction {
+    /// The transaction, consensus-serialised.
+    pub tx: Vec<u8>,
+    /// Satoshis.
+    pub fee: i64,
+}
+
 /// One loaded wallet, as a GUI sees it: the reference's `interfaces::Wallet`,
 /// cut to what hashvive's GUI uses. A wallet unloaded since answers
 /// [`Error::Remote`] with the reason.
@@ -110,6 +150,16 @@ pub trait Wallet: Send + Sync {
     /// Its name (`""` for the default wallet).
     async fn name(&self) -> Result<String>;
     async fn balances(&self) -> Result<WalletBalances>;
+    /// A new receiving address of the wallet's default type, filed under
+    /// `label` (`""` for none), as `getnewaddress` hands one out.
+    async fn new_address(&self, label: String) -> Result<String>;
+    /// Builds and signs a payment without sending it, so its fee can be
+    /// shown before the user agrees (the reference's `createTransaction`).
+    async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction>;
+    /// Sends a transaction [`Wallet::create_transaction`] made and records it
+    /// in the wallet; its txid. A transaction the node refuses is kept, as
+    /// `sendtoaddress` keeps it, until it is abandoned.
+    async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]>;
     /// Tells `notifications` of each transaction of the wallet that arrives,
     /// confirms, leaves the mempool or is taken back by a reorganisation,
     /// until the returned handler is dropped.

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use hashvive_interfaces::{
-    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, PeerSummary,
-    RemovalReason, RpcCall, RpcCommand, WalletBalances,
+    BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, Payment,
+    PaymentFee, PeerSummary, PreparedTransaction, Recipient, RemovalReason, RpcCall, RpcCommand, WalletBalances,
 };
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
@@ -273,6 +273,58 @@ pub(crate) fn write_wallet_balances(mut b: wallet_capnp::wallet_balances::Builde
     b.set_trusted(balances.trusted);
     b.set_untrusted_pending(balances.untrusted_pending);
     b.set_immature(balances.immature);
+}
+
+pub(crate) fn write_payment(mut b: wallet_capnp::payment::Builder<'_>, payment: &Payment) {
+    let mut list = b.reborrow().init_recipients(payment.recipients.len() as u32);
+    for (i, r) in payment.recipients.iter().enumerate() {
+        let mut item = list.reborrow().get(i as u32);
+        item.set_address(&r.address);
+        item.set_amount(r.amount);
+        item.set_subtract_fee(r.subtract_fee);
+    }
+    let mut fee = b.reborrow().init_fee();
+    match payment.fee {
+        PaymentFee::WalletDefault => fee.set_wallet_default(()),
+        PaymentFee::ConfTarget(blocks) => fee.set_conf_target(blocks),
+        PaymentFee::SatPerKvb(rate) => fee.set_sat_per_kvb(rate),
+    }
+    b.set_replaceable(payment.replaceable);
+}
+
+pub(crate) fn read_payment(r: wallet_capnp::payment::Reader<'_>) -> Result<Payment, capnp::Error> {
+    use wallet_capnp::payment::fee::Which;
+    let recipients = r
+        .get_recipients()?
+        .iter()
+        .map(|item| {
+            Ok(Recipient {
+                address: text(item.get_address())?,
+                amount: item.get_amount(),
+                subtract_fee: item.get_subtract_fee(),
+            })
+        })
+        .collect::<Result<_, capnp::Error>>()?;
+    let fee = match r.get_fee().which()? {
+        Which::WalletDefault(()) => PaymentFee::WalletDefault,
+        Which::ConfTarget(blocks) => PaymentFee::ConfTarget(blocks),
+        Which::SatPerKvb(rate) => PaymentFee::SatPerKvb(rate),
+    };
+    Ok(Payment { recipients, fee, replaceable: r.get_replaceable() })
+}
+
+pub(crate) fn write_prepared_transaction(
+    mut b: wallet_capnp::prepared_transaction::Builder<'_>,
+    prepared: &PreparedTransaction,
+) {
+    b.set_tx(&prepared.tx);
+    b.set_fee(prepared.fee);
+}
+
+pub(crate) fn read_prepared_transaction(
+    r: wallet_capnp::prepared_transaction::Reader<'_>,
+) -> Result<PreparedTransaction, capnp::Error> {
+    Ok(PreparedTransaction { tx: r.get_tx()?.to_vec(), fee: r.get_fee() })
 }
 
 #[cfg(test)]

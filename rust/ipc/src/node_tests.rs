@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
-    async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, PeerSummary, Result, RpcFault,
-    Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications, WalletNotifications,
+    async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, Payment, PaymentFee, PeerSummary,
+    PreparedTransaction, Recipient, Result, RpcFault, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications,
+    WalletNotifications,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -141,6 +142,16 @@ impl Wallet for TestWallet {
             _ => Ok(BALANCES),
         }
     }
+    async fn new_address(&self, label: String) -> Result<String> {
+        Ok(format!("bcrt1-for-{label}"))
+    }
+    /// The payment as it arrived, to be compared with the one sent.
+    async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
+        Ok(PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 })
+    }
+    async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
+        tx.try_into().map_err(|_| Error::Remote("TX decode failed".into()))
+    }
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
         tokio::spawn(async move {
             notifications.transaction_changed([7; 32]).await;
@@ -258,6 +269,23 @@ fn a_nodes_wallets_reach_its_gui() {
         assert_eq!(wallets[1].name().await.unwrap(), "gone");
         // The wallet's own error, as it said it.
         assert_eq!(wallets[1].balances().await.unwrap_err(), Error::Remote("Wallet \"gone\" is not loaded".into()));
+
+        // Receiving and paying: every field crosses, each fee choice too.
+        assert_eq!(wallets[0].new_address("rent".into()).await.unwrap(), "bcrt1-for-rent");
+        for fee in [PaymentFee::WalletDefault, PaymentFee::ConfTarget(6), PaymentFee::SatPerKvb(u64::MAX)] {
+            let payment = Payment {
+                recipients: vec![
+                    Recipient { address: "bcrt1qa".into(), amount: 1, subtract_fee: true },
+                    Recipient { address: "bcrt1qb".into(), amount: i64::MAX, subtract_fee: false },
+                ],
+                fee,
+                replaceable: fee != PaymentFee::WalletDefault,
+            };
+            let prepared = wallets[0].create_transaction(payment.clone()).await.unwrap();
+            assert_eq!(prepared, PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 });
+        }
+        assert_eq!(wallets[0].commit_transaction(vec![9; 32]).await.unwrap(), [9; 32]);
+        assert_eq!(wallets[0].commit_transaction(vec![9]).await.unwrap_err(), Error::Remote("TX decode failed".into()));
 
         let changed = Arc::new(Changed::default());
         let handler = wallets[0].handle_notifications(changed.clone()).await.unwrap();

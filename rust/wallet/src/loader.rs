@@ -5,12 +5,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Mutex as AsyncMutex;
+use bitcoin::hashes::Hash as _;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use hashvive_interfaces::{
-    async_trait, Chain, Error, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications,
-    WalletNotifications,
+    async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
+    WalletLoaderNotifications, WalletNotifications,
 };
+use hashvive_rpc::RpcError;
 
 use crate::client::{WalletClient, WalletStartup};
 use crate::manager::{SharedWallet, WalletManager};
@@ -92,6 +94,14 @@ impl LocalWallet {
         let wallet = manager.get(&self.name).ok_or_else(unloaded)?;
         Ok((manager, wallet))
     }
+
+    /// The wallet, locked and caught up with the chain.
+    async fn current(&self) -> Result<(Arc<WalletManager>, OwnedMutexGuard<crate::wallet::Wallet>)> {
+        let (manager, wallet) = self.loaded()?;
+        let mut wallet = wallet.lock_owned().await;
+        manager.catch_up(&mut wallet).await.map_err(|e| Error::Remote(e.to_string()))?;
+        Ok((manager, wallet))
+    }
 }
 
 #[async_trait]
@@ -101,9 +111,7 @@ impl Wallet for LocalWallet {
     }
 
     async fn balances(&self) -> Result<WalletBalances> {
-        let (manager, wallet) = self.loaded()?;
-        let mut wallet = wallet.lock().await;
-        manager.catch_up(&mut wallet).await.map_err(|e| Error::Remote(e.to_string()))?;
+        let (_, wallet) = self.current().await?;
         let mine = crate::rpc::mine(&wallet);
         Ok(WalletBalances {
             trusted: mine.trusted.to_sat() as i64,
@@ -112,8 +120,32 @@ impl Wallet for LocalWallet {
         })
     }
 
+    async fn new_address(&self, label: String) -> Result<String> {
+        let (manager, wallet) = self.loaded()?;
+        let mut wallet = wallet.lock().await;
+        let output_type = manager.options().address_type;
+        let address = crate::rpc::next_address(&manager, &mut wallet, output_type, false, &label).map_err(refused)?;
+        Ok(address.to_string())
+    }
+
+    async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
+        let (manager, mut wallet) = self.current().await?;
+        crate::rpc::create_payment(&manager, &mut wallet, &payment).await.map_err(refused)
+    }
+
+    async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
+        let (manager, mut wallet) = self.current().await?;
+        let txid = crate::rpc::commit_payment(&manager, &mut wallet, &tx).await.map_err(refused)?;
+        Ok(txid.to_byte_array())
+    }
+
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
         let (manager, _) = self.loaded()?;
         Ok(manager.watch(&self.name, notifications))
     }
+}
+
+/// A wallet's refusal, in the words its RPC methods give.
+fn refused(e: RpcError) -> Error {
+    Error::Remote(e.message)
 }

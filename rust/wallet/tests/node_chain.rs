@@ -300,3 +300,80 @@ async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
     assert_eq!(loader.wallets().await.unwrap().len(), 1);
     loader.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gui_receives_and_pays_through_the_wallet_interface() {
+    use bitcoin::hashes::Hash as _;
+    use hashvive_interfaces::{Error, Payment, PaymentFee, Recipient};
+    let node = node();
+    let (chain, startup) = node.wallet_startup(&[]);
+    let loader = LocalWalletLoader::new(chain, startup);
+    loader.start().await.unwrap();
+    node.call("", "createwallet", json!(["gui"])).await.unwrap();
+    node.call("", "createwallet", json!(["other"])).await.unwrap();
+    let gui = loader.wallets().await.unwrap().remove(0);
+    assert_eq!(gui.name().await.unwrap(), "gui");
+
+    // Receiving: a new address of the default type, filed under its label.
+    let address = gui.new_address("salary".into()).await.unwrap();
+    assert!(address.starts_with("bcrt1q"), "{address}");
+    let labelled = node.call("gui", "getaddressesbylabel", json!(["salary"])).await.unwrap();
+    assert_eq!(labelled, json!({ address.clone(): { "purpose": "receive" } }));
+    assert_ne!(gui.new_address(String::new()).await.unwrap(), address, "each call hands out another");
+    node.mine(&address, 101);
+    eventually(async || gui.balances().await.unwrap().trusted == 5_000_000_000).await;
+
+    let to_other = node.call("other", "getnewaddress", json!([])).await.unwrap().as_str().unwrap().to_string();
+    let pay = |address: &str, amount: i64, fee: PaymentFee| Payment {
+        recipients: vec![Recipient { address: address.into(), amount, subtract_fee: false }],
+        fee,
+        replaceable: true,
+    };
+    // What the wallet refuses, in its RPC methods' words.
+    let refused = async |payment: Payment| gui.create_transaction(payment).await.unwrap_err();
+    let remote = |text: &str| Error::Remote(text.into());
+    assert_eq!(refused(pay("nope", 1, PaymentFee::WalletDefault)).await, remote("Invalid Bitcoin address: nope"));
+    assert_eq!(refused(pay(&to_other, 0, PaymentFee::WalletDefault)).await, remote("Invalid amount for send"));
+    assert_eq!(
+        refused(pay(&to_other, 1000, PaymentFee::ConfTarget(0))).await,
+        remote("Invalid conf_target, must be between 1 and 1008")
+    );
+    assert_eq!(
+        refused(pay(&to_other, 1000, PaymentFee::SatPerKvb(1))).await,
+        remote("Fee rate (0.001 sat/vB) is lower than the minimum fee rate setting (0.100 sat/vB)")
+    );
+    assert_eq!(refused(pay(&to_other, 6_000_000_000, PaymentFee::WalletDefault)).await, remote("Insufficient funds"));
+    assert_eq!(
+        refused(Payment { recipients: vec![], ..pay(&to_other, 1, PaymentFee::WalletDefault) }).await,
+        remote("Transaction must have at least one recipient")
+    );
+
+    // Prepared: signed, paying what was asked at the rate asked, and not sent.
+    let prepared = gui.create_transaction(pay(&to_other, 100_000_000, PaymentFee::SatPerKvb(3_000))).await.unwrap();
+    let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(&prepared.tx).unwrap();
+    assert!(tx.is_explicitly_rbf());
+    assert!(tx.output.iter().any(|o| o.value == Amount::ONE_BTC && o.script_pubkey == script(&to_other)));
+    let vsize = tx.vsize() as i64;
+    assert!((3 * vsize..=3 * vsize + 3).contains(&prepared.fee), "fee {} for {vsize} vB", prepared.fee);
+    let txid = tx.compute_txid();
+    assert!(node.call("gui", "gettransaction", json!([txid.to_string()])).await.is_err(), "not recorded yet");
+
+    // Committed: sent, recorded with its fee, and the recipient hears of it.
+    assert_eq!(gui.commit_transaction(prepared.tx.clone()).await.unwrap(), txid.to_byte_array());
+    let recorded = node.call("gui", "gettransaction", json!([txid.to_string()])).await.unwrap();
+    assert_eq!(recorded["fee"].as_f64(), Some(-(prepared.fee as f64) / 1e8));
+    eventually(async || {
+        node.call("other", "getbalances", json!([])).await.unwrap()["mine"]["untrusted_pending"].as_f64() == Some(1.0)
+    })
+    .await;
+
+    // What is not a transaction of the wallet's is refused.
+    assert_eq!(gui.commit_transaction(vec![1, 2, 3]).await.unwrap_err(), remote("TX decode failed"));
+    let foreign = bitcoin::Transaction {
+        output: vec![bitcoin::TxOut { value: Amount::ONE_SAT, script_pubkey: ScriptBuf::new() }],
+        ..tx
+    };
+    let foreign = bitcoin::consensus::serialize(&bitcoin::Transaction { input: vec![], ..foreign });
+    assert_eq!(gui.commit_transaction(foreign).await.unwrap_err(), remote("The transaction is not the wallet's"));
+    loader.stop().await.unwrap();
+}

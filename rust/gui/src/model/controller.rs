@@ -16,9 +16,12 @@ use hashvive_interfaces::{
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::amount::{self, Unit};
 use super::console::{self, History};
 use super::format;
 use super::peers::{self, PeerRow};
+use super::receive::PaymentRequest;
+use super::send::{self, SendForm};
 use super::sync::{SyncTracker, SyncView};
 use super::wallets::WalletView;
 
@@ -162,6 +165,13 @@ pub struct Controller {
     wallet_event_queued: Arc<AtomicBool>,
     /// The registration for wallets loaded later.
     loads: Mutex<Option<Box<dyn Handler>>>,
+    /// A payment signed and shown for confirmation, not yet sent.
+    pending_send: Mutex<Option<PendingSend>>,
+}
+
+struct PendingSend {
+    wallet: Arc<dyn Wallet>,
+    tx: Vec<u8>,
 }
 
 impl Controller {
@@ -180,6 +190,7 @@ impl Controller {
             wallets: Mutex::default(),
             wallet_event_queued: Arc::default(),
             loads: Mutex::default(),
+            pending_send: Mutex::default(),
         })
     }
 
@@ -456,6 +467,61 @@ impl Controller {
         }
     }
 
+    /// A loaded wallet by its name.
+    fn wallet(&self, name: &str) -> Result<Arc<dyn Wallet>, String> {
+        let found = lock(&self.wallets).iter().find(|f| f.name == name).map(|f| f.wallet.clone());
+        found.ok_or_else(|| format!("Wallet \"{name}\" is not loaded"))
+    }
+
+    /// The receive screen's request: a new address of `wallet` under `label`,
+    /// asking for `amount` (in `unit`, none if blank) with `message`.
+    pub async fn request_payment(
+        &self,
+        wallet: &str,
+        label: &str,
+        amount: &str,
+        unit: Unit,
+        message: &str,
+    ) -> Result<PaymentRequest, String> {
+        let amount = match amount.trim() {
+            "" => None,
+            text => Some(amount::parse(text, unit)?),
+        };
+        let address = self.wallet(wallet)?.new_address(label.to_string()).await.map_err(|e| e.to_string())?;
+        tracing::debug!(target: "qt", "Payment request: {address}");
+        PaymentRequest::new(address, amount, label, message)
+    }
+
+    /// The send screen's first step: the payment built and signed by
+    /// `wallet`, kept for [`Controller::confirm_send`]; what to ask the user.
+    pub async fn prepare_send(
+        &self,
+        wallet: &str,
+        form: &SendForm,
+        network: bitcoin::Network,
+    ) -> Result<String, String> {
+        let payment = form.payment(network)?;
+        let wallet = self.wallet(wallet)?;
+        let prepared = wallet.create_transaction(payment.clone()).await.map_err(|e| e.to_string())?;
+        let question = send::confirmation(&payment, &prepared, form.unit);
+        *lock(&self.pending_send) = Some(PendingSend { wallet, tx: prepared.tx });
+        Ok(question)
+    }
+
+    /// The user agreed: sends the prepared payment; its txid.
+    pub async fn confirm_send(&self) -> Result<String, String> {
+        let pending = lock(&self.pending_send).take().ok_or("There is no payment to send.")?;
+        let txid = pending.wallet.commit_transaction(pending.tx).await.map_err(|e| e.to_string())?;
+        let txid = <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array(txid).to_string();
+        tracing::debug!(target: "qt", "Sent {txid}");
+        Ok(txid)
+    }
+
+    /// The user declined: the prepared payment is dropped unsent.
+    pub fn cancel_send(&self) {
+        lock(&self.pending_send).take();
+    }
+
     /// The console's up and down keys.
     pub fn history_older(&self) -> Option<String> {
         self.history.lock().unwrap_or_else(|e| e.into_inner()).older().map(str::to_string)
@@ -482,7 +548,9 @@ fn unix_now() -> i64 {
 mod tests {
     use std::time::Duration;
 
-    use hashvive_interfaces::{BlockRef, Handler, PeerSummary, Result, WalletBalances, WalletLoader};
+    use hashvive_interfaces::{
+        BlockRef, Handler, Payment, PeerSummary, PreparedTransaction, Result, WalletBalances, WalletLoader,
+    };
 
     use super::*;
 
@@ -568,6 +636,25 @@ mod tests {
                 wallets.balance_calls.fetch_add(1, Ordering::SeqCst);
             }
             Ok(*self.balances.lock().unwrap())
+        }
+        async fn new_address(&self, label: String) -> Result<String> {
+            match label.as_str() {
+                "*" => Err(Error::Remote("Invalid label name".into())),
+                _ => Ok(REGTEST_ADDRESS.into()),
+            }
+        }
+        async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
+            let amount = payment.recipients[0].amount;
+            match amount > self.balances.lock().unwrap().trusted {
+                true => Err(Error::Remote("Insufficient funds".into())),
+                false => Ok(PreparedTransaction { tx: amount.to_le_bytes().to_vec(), fee: 141 }),
+            }
+        }
+        /// Pays: the balance falls by the amount and the fee.
+        async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
+            let amount = i64::from_le_bytes(tx.try_into().map_err(|_| Error::Remote("TX decode failed".into()))?);
+            self.balances.lock().unwrap().trusted -= amount + 141;
+            Ok([0xab; 32])
         }
         async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
             *self.listener.lock().unwrap() = Some(notifications);
@@ -832,6 +919,55 @@ mod tests {
         let listener = second.listener.lock().unwrap().clone().unwrap();
         listener.unloaded().await;
         screens.until(|s| s.wallets.len() == 1).await;
+        controller.close().await;
+        run.abort();
+    }
+
+    const REGTEST_ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+
+    #[tokio::test]
+    async fn receiving_and_sending_go_through_the_chosen_wallet() {
+        let wallets = Arc::new(FakeWallets::default());
+        let wallet = wallets.load("", WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 });
+        let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
+        let (_node, screens, controller) = setup(NodeRole::Attached, node);
+        let run = tokio::spawn(controller.clone().run(None));
+        screens.until(|s| s.phase == Phase::Ready && s.wallets.len() == 1).await;
+
+        // Receive: the wallet's new address, as a BIP21 request.
+        let request = controller.request_payment("", "rent", "1.5", Unit::Btc, "March").await.unwrap();
+        assert_eq!(request.uri, format!("bitcoin:{REGTEST_ADDRESS}?amount=1.50000000&label=rent&message=March"));
+        let no_amount = controller.request_payment("", "", " ", Unit::Btc, "").await.unwrap();
+        assert_eq!((no_amount.uri, no_amount.amount), (format!("bitcoin:{REGTEST_ADDRESS}"), None));
+        let refused = controller.request_payment("", "*", "", Unit::Btc, "").await.unwrap_err();
+        assert_eq!(refused, "Invalid label name", "the wallet's own words");
+        let bad_amount = controller.request_payment("", "", "1.5.", Unit::Btc, "").await.unwrap_err();
+        assert!(bad_amount.contains("not an amount"), "{bad_amount}");
+        let unknown = controller.request_payment("nope", "", "", Unit::Btc, "").await.unwrap_err();
+        assert_eq!(unknown, "Wallet \"nope\" is not loaded");
+
+        // Send: prepared and shown, sent only once the user agrees.
+        let form = SendForm {
+            address: REGTEST_ADDRESS.into(),
+            amount: "100".into(),
+            unit: Unit::Btc,
+            subtract_fee: false,
+            fee: send::FeeField::Recommended { conf_target: 6 },
+            replaceable: true,
+        };
+        let regtest = bitcoin::Network::Regtest;
+        assert_eq!(controller.prepare_send("", &form, regtest).await.unwrap_err(), "Insufficient funds");
+        let form = SendForm { amount: "1".into(), ..form };
+        let question = controller.prepare_send("", &form, regtest).await.unwrap();
+        assert!(question.contains("Transaction fee: 0.00000141 BTC\nTotal amount: 1.00000141 BTC"), "{question}");
+        controller.cancel_send();
+        assert_eq!(controller.confirm_send().await.unwrap_err(), "There is no payment to send.");
+        assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000, "nothing sent when declined");
+
+        controller.prepare_send("", &form, regtest).await.unwrap();
+        assert_eq!(controller.confirm_send().await.unwrap(), "ab".repeat(32));
+        assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000 - 100_000_000 - 141);
+        assert!(controller.confirm_send().await.is_err(), "sent once");
         controller.close().await;
         run.abort();
     }

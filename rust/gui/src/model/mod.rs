@@ -4,9 +4,12 @@
 //!
 //! [`Node`]: hashvive_interfaces::Node
 
+pub mod amount;
 pub mod console;
 pub mod controller;
 pub mod format;
 pub mod peers;
+pub mod receive;
+pub mod send;
 pub mod sync;
 pub mod wallets;

@@ -9,6 +9,8 @@ use super::format;
 /// One wallet's line on the overview.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WalletView {
+    /// The wallet's name as the node knows it (`""` for the default wallet).
+    pub id: String,
     /// The wallet's name, or the reference GUI's words for the unnamed one.
     pub name: String,
     /// Spendable now.
@@ -24,6 +26,7 @@ impl WalletView {
     pub fn new(name: &str, balances: &WalletBalances) -> WalletView {
         let total = balances.trusted.saturating_add(balances.untrusted_pending).saturating_add(balances.immature);
         WalletView {
+            id: name.to_string(),
             name: if name.is_empty() { "[default wallet]".to_string() } else { name.to_string() },
             available: format::btc(balances.trusted),
             pending: format::btc(balances.untrusted_pending),
@@ -34,6 +37,7 @@ impl WalletView {
 
     pub fn to_json(&self) -> Value {
         json!({
+            "id": self.id,
             "name": self.name,
             "available": self.available,
             "pending": self.pending,

@@ -9,7 +9,9 @@ use cxx_qt::{CxxQtType, Threading};
 use cxx_qt_lib::QString;
 use serde_json::Value;
 
+use crate::model::amount::Unit;
 use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
+use crate::model::send::{self, FeeField, SendForm};
 
 #[cxx_qt::bridge]
 pub mod qobject {
@@ -77,6 +79,67 @@ pub mod qobject {
         #[qsignal]
         #[cxx_name = "consoleReply"]
         fn console_reply(self: Pin<&mut GuiModel>, text: QString);
+
+        /// The amount units, comma-separated, the default first.
+        #[qinvokable]
+        #[cxx_name = "unitNames"]
+        fn unit_names(self: &GuiModel) -> QString;
+
+        /// Why `text` is not an address to pay on the node's network; empty if it is one.
+        #[qinvokable]
+        #[cxx_name = "addressProblem"]
+        fn address_problem(self: &GuiModel, text: &QString) -> QString;
+
+        /// A new address of `wallet` as a payment request; answered by `paymentRequested`.
+        #[qinvokable]
+        #[cxx_name = "requestPayment"]
+        fn request_payment(
+            self: Pin<&mut GuiModel>,
+            wallet: &QString,
+            label: &QString,
+            amount: &QString,
+            unit: &QString,
+            message: &QString,
+        );
+
+        /// The request (JSON: address, uri, qr rows, amount), or why there is none.
+        #[qsignal]
+        #[cxx_name = "paymentRequested"]
+        fn payment_requested(self: Pin<&mut GuiModel>, error: QString, request: QString);
+
+        /// Builds and signs the payment the send screen describes (a custom
+        /// rate in sat/vB, or the estimate for `conf_target` when blank);
+        /// answered by `sendPrepared` with the question to confirm.
+        #[qinvokable]
+        #[cxx_name = "prepareSend"]
+        fn prepare_send(
+            self: Pin<&mut GuiModel>,
+            wallet: &QString,
+            address: &QString,
+            amount: &QString,
+            unit: &QString,
+            subtract_fee: bool,
+            conf_target: i32,
+            custom_rate: &QString,
+            replaceable: bool,
+        );
+
+        #[qsignal]
+        #[cxx_name = "sendPrepared"]
+        fn send_prepared(self: Pin<&mut GuiModel>, error: QString, question: QString);
+
+        /// Sends the prepared payment; answered by `sendFinished` with its txid.
+        #[qinvokable]
+        #[cxx_name = "confirmSend"]
+        fn confirm_send(self: Pin<&mut GuiModel>);
+
+        #[qinvokable]
+        #[cxx_name = "cancelSend"]
+        fn cancel_send(self: Pin<&mut GuiModel>);
+
+        #[qsignal]
+        #[cxx_name = "sendFinished"]
+        fn send_finished(self: Pin<&mut GuiModel>, error: QString, txid: QString);
     }
 
     impl cxx_qt::Threading for GuiModel {}
@@ -116,6 +179,8 @@ pub struct GuiModelRust {
 struct Backend {
     controller: Arc<Controller>,
     runtime: tokio::runtime::Handle,
+    /// Whose addresses the send screen accepts.
+    network: bitcoin::Network,
 }
 
 /// The controller's screens: each state is queued onto Qt's thread.
@@ -203,7 +268,9 @@ impl qobject::GuiModel {
             }
             closing.close().await;
         });
-        self.as_mut().rust_mut().backend = Some(Backend { controller, runtime: launch.runtime });
+        // The chain names the node accepts are the ones rust-bitcoin reads.
+        let network = bitcoin::Network::from_core_arg(&launch.chain_name).unwrap_or(bitcoin::Network::Regtest);
+        self.as_mut().rust_mut().backend = Some(Backend { controller, runtime: launch.runtime, network });
     }
 
     fn close(self: Pin<&mut Self>) {
@@ -232,12 +299,99 @@ impl qobject::GuiModel {
         });
     }
 
+    fn unit_names(&self) -> QString {
+        text(&Unit::ALL.map(Unit::name).join(","))
+    }
+
+    fn address_problem(&self, address: &QString) -> QString {
+        let network = self.backend.as_ref().map_or(bitcoin::Network::Regtest, |b| b.network);
+        text(&send::address_problem(&address.to_string(), network).unwrap_or_default())
+    }
+
+    fn request_payment(
+        self: Pin<&mut Self>,
+        wallet: &QString,
+        label: &QString,
+        amount: &QString,
+        unit: &QString,
+        message: &QString,
+    ) {
+        let Some(backend) = &self.backend else { return };
+        let (wallet, label, amount, message) =
+            (wallet.to_string(), label.to_string(), amount.to_string(), message.to_string());
+        let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
+        let controller = backend.controller.clone();
+        let thread = self.qt_thread();
+        backend.runtime.spawn(async move {
+            let reply = controller.request_payment(&wallet, &label, &amount, unit, &message).await;
+            let (error, request) = split(reply.map(|r| r.to_json().to_string()));
+            let _ = thread.queue(move |model| model.payment_requested(text(&error), text(&request)));
+        });
+    }
+
+    fn prepare_send(
+        self: Pin<&mut Self>,
+        wallet: &QString,
+        address: &QString,
+        amount: &QString,
+        unit: &QString,
+        subtract_fee: bool,
+        conf_target: i32,
+        custom_rate: &QString,
+        replaceable: bool,
+    ) {
+        let Some(backend) = &self.backend else { return };
+        let custom_rate = custom_rate.to_string();
+        let form = SendForm {
+            address: address.to_string(),
+            amount: amount.to_string(),
+            unit: Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc),
+            subtract_fee,
+            fee: match custom_rate.trim() {
+                "" => FeeField::Recommended { conf_target: conf_target.max(1) as u32 },
+                _ => FeeField::Custom { sat_per_vb: custom_rate },
+            },
+            replaceable,
+        };
+        let (wallet, network) = (wallet.to_string(), backend.network);
+        let controller = backend.controller.clone();
+        let thread = self.qt_thread();
+        backend.runtime.spawn(async move {
+            let (error, question) = split(controller.prepare_send(&wallet, &form, network).await);
+            let _ = thread.queue(move |model| model.send_prepared(text(&error), text(&question)));
+        });
+    }
+
+    fn confirm_send(self: Pin<&mut Self>) {
+        let Some(backend) = &self.backend else { return };
+        let controller = backend.controller.clone();
+        let thread = self.qt_thread();
+        backend.runtime.spawn(async move {
+            let (error, txid) = split(controller.confirm_send().await);
+            let _ = thread.queue(move |model| model.send_finished(text(&error), text(&txid)));
+        });
+    }
+
+    fn cancel_send(self: Pin<&mut Self>) {
+        if let Some(backend) = &self.backend {
+            backend.controller.cancel_send();
+        }
+    }
+
     fn history_older(&self) -> QString {
         self.backend.as_ref().and_then(|b| b.controller.history_older()).map_or_else(QString::default, |l| text(&l))
     }
 
     fn history_newer(&self) -> QString {
         self.backend.as_ref().and_then(|b| b.controller.history_newer()).map_or_else(QString::default, |l| text(&l))
+    }
+}
+
+/// A reply as the signals carry it: (error, value), one of them empty.
+fn split(reply: Result<String, String>) -> (String, String) {
+    match reply {
+        Ok(value) => (String::new(), value),
+        Err(e) => (e, String::new()),
     }
 }
 

@@ -7,12 +7,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use hashvive_interfaces::{
-    async_trait, Handler, Result, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications, WalletNotifications,
+    async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
+    WalletLoaderNotifications, WalletNotifications,
 };
 
 use super::chain::handler_proxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
-use crate::convert::{from_capnp, read_wallet_balances};
+use crate::convert::{from_capnp, read_prepared_transaction, read_wallet_balances, write_payment};
 use crate::event_loop::Remote;
 use crate::log;
 use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
@@ -84,6 +85,42 @@ impl Wallet for WalletProxy {
         call!(self, p, get_balances_request, "Wallet.getBalances", |params| {}, |results| {
             Ok(read_wallet_balances(results.get_result().map_err(from_capnp)?))
         })
+    }
+
+    async fn new_address(&self, label: String) -> Result<String> {
+        call!(
+            self,
+            p,
+            get_new_address_request,
+            "Wallet.getNewAddress",
+            |params| { params.set_label(&label) },
+            |results| text(results.get_result())
+        )
+    }
+
+    async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
+        call!(
+            self,
+            p,
+            create_transaction_request,
+            "Wallet.createTransaction",
+            |params| { write_payment(params.init_payment(), &payment) },
+            |results| read_prepared_transaction(results.get_result().map_err(from_capnp)?).map_err(from_capnp)
+        )
+    }
+
+    async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
+        call!(
+            self,
+            p,
+            commit_transaction_request,
+            "Wallet.commitTransaction",
+            |params| { params.set_tx(&tx) },
+            |results| {
+                let txid = results.get_result().map_err(from_capnp)?;
+                txid.try_into().map_err(|_| Error::Remote("the txid must be a 32-byte hash".into()))
+            }
+        )
     }
 
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {

@@ -10,7 +10,7 @@ use hashvive_interfaces::{Wallet, WalletLoader, WalletLoaderNotifications, Walle
 use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::{WalletLoaderNotificationsProxy, WalletNotificationsProxy, WalletProxy};
-use crate::convert::{hash32, write_wallet_balances};
+use crate::convert::{hash32, read_payment, text, write_prepared_transaction, write_wallet_balances};
 use crate::log;
 use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
 
@@ -147,6 +147,48 @@ impl wallet::Server for WalletServer {
         let (request, balances) = serve!(self, params, "Wallet.getBalances", async move { wallet.balances().await });
         write_wallet_balances(results.get().init_result(), &balances);
         log_results(request, "Wallet.getBalances$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_new_address(
+        self: Rc<Self>,
+        params: wallet::GetNewAddressParams,
+        mut results: wallet::GetNewAddressResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let label = text(params.get()?.get_label())?;
+        let (request, address) =
+            serve!(self, params, "Wallet.getNewAddress", async move { wallet.new_address(label).await });
+        results.get().set_result(&address);
+        log_results(request, "Wallet.getNewAddress$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn create_transaction(
+        self: Rc<Self>,
+        params: wallet::CreateTransactionParams,
+        mut results: wallet::CreateTransactionResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let payment = read_payment(params.get()?.get_payment()?)?;
+        let (request, prepared) =
+            serve!(self, params, "Wallet.createTransaction", async move { wallet.create_transaction(payment).await });
+        write_prepared_transaction(results.get().init_result(), &prepared);
+        log_results(request, "Wallet.createTransaction$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn commit_transaction(
+        self: Rc<Self>,
+        params: wallet::CommitTransactionParams,
+        mut results: wallet::CommitTransactionResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let tx = params.get()?.get_tx()?.to_vec();
+        let (request, txid) =
+            serve!(self, params, "Wallet.commitTransaction", async move { wallet.commit_transaction(tx).await });
+        results.get().set_result(&txid);
+        log_results(request, "Wallet.commitTransaction$Results", &results.get().into_reader());
         Ok(())
     }
 

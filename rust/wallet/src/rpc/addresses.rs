@@ -19,6 +19,7 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 use super::{address_for, method, request_wallet};
 use crate::manager::WalletManager;
 use crate::output_type::OutputType;
+use crate::wallet::Wallet;
 
 pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
     table.register(
@@ -219,6 +220,19 @@ async fn address(m: Arc<WalletManager>, call: Call, internal: bool, type_param: 
     };
     let label = if internal { "" } else { call.param(0).and_then(Value::as_str).unwrap_or_default() };
     let mut wallet = request_wallet(&m, &call).await?;
+    let address = next_address(&m, &mut wallet, output_type, internal, label)?;
+    Ok(json!(address.to_string()))
+}
+
+/// Hands out `wallet`'s next address of `output_type` (a change address when
+/// `internal`), filed under `label`.
+pub(crate) fn next_address(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    output_type: OutputType,
+    internal: bool,
+    label: &str,
+) -> Result<bitcoin::Address, RpcError> {
     if wallet.descriptors().values().all(|d| d.internal != internal || !d.active) {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Error: This wallet has no available keys"));
     }
@@ -229,7 +243,7 @@ async fn address(m: Arc<WalletManager>, call: Call, internal: bool, type_param: 
     if !label.is_empty() {
         wallet.set_label(&address, label)?;
     }
-    Ok(json!(address.to_string()))
+    Ok(address)
 }
 
 fn label_param(call: &Call, i: usize) -> Result<String, RpcError> {

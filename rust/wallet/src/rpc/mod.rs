@@ -21,6 +21,7 @@ use crate::wallet::Wallet;
 
 mod addresses;
 mod balances;
+pub(crate) use addresses::next_address;
 pub(crate) use balances::mine;
 mod coins;
 mod descriptors;
@@ -32,6 +33,7 @@ mod message;
 mod psbt;
 mod rescan;
 mod send;
+pub(crate) use send::{commit_payment, create_payment};
 mod sendall;
 
 /// Registers every wallet method with the node; the methods stay while the

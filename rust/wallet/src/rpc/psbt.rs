@@ -20,7 +20,7 @@ use hashvive_script::sign_raw::{parse_prevouts, parse_sighash, sign_transaction}
 use hashvive_script::transaction::{construct, decode_hex_tx, serialize_tx};
 
 use super::fund::{as_wallet_error, fund, FundOptions, Funded};
-use super::send::{choose_fee, FeeParams};
+use super::send::{choose_fee, FeeParams, FeeRequest};
 use super::{ensure_unlocked, method, node, request_wallet};
 use crate::manager::WalletManager;
 
@@ -92,7 +92,7 @@ async fn fundrawtransaction(m: Arc<WalletManager>, call: Call) -> Result<Value, 
     let lock_time = Some(tx.lock_time);
     let funding = fund_options.funding(tx, true, lock_time)?;
     let mut wallet = request_wallet(&m, &call).await?;
-    let fee = choose_fee(&m, &fee_call, FUND_FEE_PARAMS, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(&m, &FeeRequest::from_call(&fee_call, FUND_FEE_PARAMS)?, wallet.pay_tx_fee()).await?;
     let funded = fund(&m, &mut wallet, funding, &fee).await.map_err(as_wallet_error)?;
     let (fee, changepos) = funded_fields(&funded);
     Ok(json!({ "hex": encode_hex(&serialize_tx(&funded.psbt.unsigned_tx)), "fee": fee, "changepos": changepos }))
@@ -116,7 +116,7 @@ async fn walletcreatefundedpsbt(m: Arc<WalletManager>, call: Call) -> Result<Val
     let lock_time = Some(tx.lock_time);
     let funding = fund_options.funding(tx, !has_inputs, lock_time)?;
     let mut wallet = request_wallet(&m, &call).await?;
-    let fee = choose_fee(&m, &fee_call, FUND_FEE_PARAMS, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(&m, &FeeRequest::from_call(&fee_call, FUND_FEE_PARAMS)?, wallet.pay_tx_fee()).await?;
     let mut funded = fund(&m, &mut wallet, funding, &fee).await.map_err(as_wallet_error)?;
     let bip32derivs = flag(&call, 4, true);
     wallet.update_psbt(&mut funded.psbt, bip32derivs);

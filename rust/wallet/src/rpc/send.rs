@@ -9,7 +9,7 @@ use bitcoin::secp256k1::rand::seq::SliceRandom;
 use bitcoin::{Address, Amount, FeeRate, Psbt, Sequence, Transaction, TxIn, TxOut};
 use serde_json::{json, Map, Value};
 
-use hashvive_interfaces::BroadcastError;
+use hashvive_interfaces::{BroadcastError, Payment, PaymentFee, PreparedTransaction};
 use hashvive_rpc::amount::{amount_to_json, parse_amount, parse_fixed_point};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
@@ -98,9 +98,12 @@ async fn send(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let lock_time = options.get("locktime").map(|_| tx.lock_time);
     let funding = fund_options.funding(tx, !has_inputs, lock_time)?;
     let mut wallet = request_wallet(&m, &call).await?;
-    let fee =
-        choose_fee(&m, &fee_call, FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 }, wallet.pay_tx_fee())
-            .await?;
+    let fee = choose_fee(
+        &m,
+        &FeeRequest::from_call(&fee_call, FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 })?,
+        wallet.pay_tx_fee(),
+    )
+    .await?;
     if !fee_call.params[2].is_null() {
         require_min_rate(&m, &fee, codes::RPC_WALLET_ERROR).await?;
     }
@@ -137,33 +140,69 @@ pub(super) struct FeeParams {
     pub(super) fee_rate: usize,
 }
 
+/// What a caller asked of a send's fee: a target, how to estimate, or a rate.
+pub(super) struct FeeRequest {
+    conf_target: Option<u32>,
+    conservative: bool,
+    /// sat/kvB.
+    sat_per_kvb: Option<u64>,
+}
+
+impl FeeRequest {
+    /// The call's fee parameters, checked as the reference checks them.
+    pub(super) fn from_call(call: &Call, at: FeeParams) -> Result<FeeRequest, RpcError> {
+        let conf_target = call.param(at.conf_target);
+        let sat_per_kvb = match call.param(at.fee_rate) {
+            None => None,
+            Some(_) if conf_target.is_some() => {
+                return Err(RpcError::invalid_parameter("Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate."));
+            }
+            Some(rate) => {
+                let text = match rate {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                // sat/vB with up to three decimals is a whole number of sat/kvB.
+                let rate = parse_fixed_point(&text, 3)
+                    .filter(|r| *r >= 0)
+                    .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+                Some(rate as u64)
+            }
+        };
+        let conf_target = conf_target.map(|v| v.as_u64().and_then(|t| u32::try_from(t).ok())).map(valid_target);
+        Ok(FeeRequest {
+            conf_target: conf_target.transpose()?,
+            conservative: call
+                .param(at.estimate_mode)
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.eq_ignore_ascii_case("conservative")),
+            sat_per_kvb,
+        })
+    }
+}
+
+/// A confirmation target the fee estimator answers for.
+fn valid_target(blocks: Option<u32>) -> Result<u32, RpcError> {
+    blocks
+        .filter(|t| (1..=1008).contains(t))
+        .ok_or_else(|| RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"))
+}
+
 /// The fee rate for a send (the reference's `GetMinimumFeeRate`): an
-/// explicit `fee_rate` as given; else the wallet's `settxfee` rate
+/// explicit rate as given; else the wallet's `settxfee` rate
 /// (`pay_tx_fee`) unless a `conf_target` asks for an estimate; else the node's estimate or
 /// `-fallbackfee`; never below `-mintxfee`, the relay minimum or the mempool's.
 pub(super) async fn choose_fee(
     m: &WalletManager,
-    call: &Call,
-    at: FeeParams,
+    request: &FeeRequest,
     pay_tx_fee: u64,
 ) -> Result<FeeChoice, RpcError> {
-    let conf_target = call.param(at.conf_target);
-    if let Some(rate) = call.param(at.fee_rate) {
-        if conf_target.is_some() {
-            return Err(RpcError::invalid_parameter("Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate."));
-        }
-        let text = match rate {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        // sat/vB with up to three decimals is a whole number of sat/kvB.
-        let sat_per_kvb =
-            parse_fixed_point(&text, 3).filter(|r| *r >= 0).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
-        return Ok(FeeChoice { sat_per_kvb: sat_per_kvb as u64, reason: "PayTxFee set" });
+    if let Some(sat_per_kvb) = request.sat_per_kvb {
+        return Ok(FeeChoice { sat_per_kvb, reason: "PayTxFee set" });
     }
-    let chosen = match (conf_target, pay_tx_fee) {
+    let chosen = match (request.conf_target, pay_tx_fee) {
         (None, rate) if rate > 0 => FeeChoice { sat_per_kvb: rate, reason: "PayTxFee set" },
-        _ => estimate_fee(m, call, at).await?,
+        _ => estimate_fee(m, request).await?,
     };
     let chain = m.chain();
     let floor = m
@@ -194,20 +233,11 @@ pub(super) async fn require_min_rate(m: &WalletManager, fee: &FeeChoice, code: i
     }
 }
 
-/// The node's estimate for the call's `conf_target` (or `-txconfirmtarget`),
+/// The node's estimate for the request's `conf_target` (or `-txconfirmtarget`),
 /// else `-fallbackfee`.
-async fn estimate_fee(m: &WalletManager, call: &Call, at: FeeParams) -> Result<FeeChoice, RpcError> {
-    let target = match call.param(at.conf_target) {
-        Some(v) => v
-            .as_u64()
-            .filter(|t| (1..=1008).contains(t))
-            .ok_or_else(|| RpcError::invalid_parameter("Invalid conf_target, must be between 1 and 1008"))?
-            as u32,
-        None => m.options().confirm_target,
-    };
-    let conservative =
-        call.param(at.estimate_mode).and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("conservative"));
-    match m.chain().estimate_smart_fee(target, conservative).await.map_err(node)? {
+async fn estimate_fee(m: &WalletManager, request: &FeeRequest) -> Result<FeeChoice, RpcError> {
+    let target = request.conf_target.unwrap_or(m.options().confirm_target);
+    match m.chain().estimate_smart_fee(target, request.conservative).await.map_err(node)? {
         Some(estimate) => Ok(FeeChoice { sat_per_kvb: estimate.sat_per_kvb, reason: "Double Target 85% Threshold" }),
         None if m.options().fallback_fee > 0 => {
             Ok(FeeChoice { sat_per_kvb: m.options().fallback_fee, reason: "Fallback fee" })
@@ -320,8 +350,12 @@ async fn sendtoaddress(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcEr
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
     let mut wallet = request_wallet(&m, &call).await?;
     ensure_unlocked(&wallet)?;
-    let fee =
-        choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 }, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(
+        &m,
+        &FeeRequest::from_call(&call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 9 })?,
+        wallet.pay_tx_fee(),
+    )
+    .await?;
     if call.param(9).is_some() {
         require_min_rate(&m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
     }
@@ -342,16 +376,11 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
         call.param(4).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let mut recipients: Vec<Recipient> = Vec::new();
     for (text, value) in &amounts {
-        let address = parse_address(m.options().network, text)?;
-        if recipients.iter().any(|r| r.address == address) {
-            return Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}")));
-        }
+        let address = recipient_address(m.options().network, &recipients, text)?;
         let subtract_fee = subtract_from.contains(&text.as_str());
         recipients.push(Recipient { address, amount: send_amount(value)?, subtract_fee });
     }
-    if recipients.is_empty() {
-        return Err(RpcError::invalid_parameter("Transaction must have at least one recipient"));
-    }
+    require_recipients(&recipients)?;
     if let Some(unknown) = subtract_from.iter().find(|a| !amounts.contains_key(**a)) {
         return Err(RpcError::invalid_parameter(format!(
             "Invalid parameter 'subtract fee from output', destination {unknown} not found in tx outputs"
@@ -360,8 +389,12 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
     let replaceable = call.param(5).and_then(Value::as_bool).unwrap_or(true);
     let mut wallet = request_wallet(&m, &call).await?;
     ensure_unlocked(&wallet)?;
-    let fee =
-        choose_fee(&m, &call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 }, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(
+        &m,
+        &FeeRequest::from_call(&call, FeeParams { conf_target: 6, estimate_mode: 7, fee_rate: 8 })?,
+        wallet.pay_tx_fee(),
+    )
+    .await?;
     if call.param(8).is_some() {
         require_min_rate(&m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
     }
@@ -370,6 +403,72 @@ async fn sendmany(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> 
         Some(true) => json!({ "txid": txid.to_string(), "fee_reason": fee.reason }),
         _ => json!(txid.to_string()),
     })
+}
+
+/// `text` as the address of a payment's next recipient: one of the wallets'
+/// network, and none of those before.
+fn recipient_address(network: bitcoin::Network, recipients: &[Recipient], text: &str) -> Result<Address, RpcError> {
+    let address = parse_address(network, text)?;
+    match recipients.iter().any(|r| r.address == address) {
+        true => Err(RpcError::invalid_parameter(format!("Invalid parameter, duplicated address: {text}"))),
+        false => Ok(address),
+    }
+}
+
+fn require_recipients(recipients: &[Recipient]) -> Result<(), RpcError> {
+    match recipients.is_empty() {
+        true => Err(RpcError::invalid_parameter("Transaction must have at least one recipient")),
+        false => Ok(()),
+    }
+}
+
+/// A GUI's payment (the `Wallet` interface's `createTransaction`), checked as
+/// `sendmany` checks its own: built and signed, not sent.
+pub(crate) async fn create_payment(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    payment: &Payment,
+) -> Result<PreparedTransaction, RpcError> {
+    let mut recipients: Vec<Recipient> = Vec::new();
+    for r in &payment.recipients {
+        let address = recipient_address(m.options().network, &recipients, &r.address)?;
+        let amount = u64::try_from(r.amount)
+            .ok()
+            .filter(|a| (1..=hashvive_rpc::amount::MAX_MONEY).contains(a))
+            .ok_or_else(|| RpcError::type_error("Invalid amount for send"))?;
+        recipients.push(Recipient { address, amount: Amount::from_sat(amount), subtract_fee: r.subtract_fee });
+    }
+    require_recipients(&recipients)?;
+    ensure_unlocked(wallet)?;
+    let request = match payment.fee {
+        PaymentFee::WalletDefault => FeeRequest { conf_target: None, conservative: false, sat_per_kvb: None },
+        PaymentFee::ConfTarget(blocks) => {
+            FeeRequest { conf_target: Some(valid_target(Some(blocks))?), conservative: false, sat_per_kvb: None }
+        }
+        PaymentFee::SatPerKvb(rate) => FeeRequest { conf_target: None, conservative: false, sat_per_kvb: Some(rate) },
+    };
+    let fee = choose_fee(m, &request, wallet.pay_tx_fee()).await?;
+    if request.sat_per_kvb.is_some() {
+        require_min_rate(m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
+    }
+    let (tx, fee) = prepare_payment(m, wallet, &recipients, &fee, payment.replaceable).await?;
+    Ok(PreparedTransaction { tx: serialize(&tx), fee: fee.to_sat() as i64 })
+}
+
+/// Sends and records a transaction [`create_payment`] made (the `Wallet`
+/// interface's `commitTransaction`); one that neither pays nor spends the
+/// wallet's coins is refused.
+pub(crate) async fn commit_payment(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    tx: &[u8],
+) -> Result<bitcoin::Txid, RpcError> {
+    let tx: Transaction = bitcoin::consensus::deserialize(tx)
+        .map_err(|_| RpcError::new(codes::RPC_DESERIALIZATION_ERROR, "TX decode failed"))?;
+    if !wallet.concerns(&tx, &[]) {
+        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "The transaction is not the wallet's"));
+    }
+    broadcast(m, wallet, tx, None).await
 }
 
 /// Builds, signs, broadcasts and records a payment to `recipients` from
@@ -382,6 +481,19 @@ async fn pay(
     fee: &FeeChoice,
     replaceable: bool,
 ) -> Result<bitcoin::Txid, RpcError> {
+    let (tx, _) = prepare_payment(m, wallet, recipients, fee, replaceable).await?;
+    broadcast(m, wallet, tx, None).await
+}
+
+/// Builds and signs a payment to `recipients` from `wallet` without sending
+/// it; the transaction and its fee.
+async fn prepare_payment(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    recipients: &[Recipient],
+    fee: &FeeChoice,
+    replaceable: bool,
+) -> Result<(Transaction, Amount), RpcError> {
     // In no telling order, as the reference does for privacy.
     let mut order: Vec<&Recipient> = recipients.iter().collect();
     order.shuffle(&mut bitcoin::secp256k1::rand::thread_rng());
@@ -397,21 +509,26 @@ async fn pay(
         ..Funding::outputs(tx)
     };
     let funded = fund(m, wallet, funding, fee).await?;
-    commit(m, wallet, funded.psbt, None).await
+    Ok((signed(wallet, funded.psbt)?, funded.fee))
 }
 
-/// Signs `psbt`, broadcasts the transaction and records it in `wallet`;
+/// Signs `psbt` and broadcasts the transaction and records it in `wallet`;
 /// `replaces` names the transaction it takes the place of (a fee bump).
 async fn commit(
     m: &WalletManager,
     wallet: &mut Wallet,
-    mut psbt: Psbt,
+    psbt: Psbt,
     replaces: Option<bitcoin::Txid>,
 ) -> Result<bitcoin::Txid, RpcError> {
-    if !wallet.sign(&mut psbt)? {
-        return Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed"));
+    broadcast(m, wallet, signed(wallet, psbt)?, replaces).await
+}
+
+/// The transaction of `psbt` with every signature the wallet owes it.
+fn signed(wallet: &Wallet, mut psbt: Psbt) -> Result<Transaction, RpcError> {
+    match wallet.sign(&mut psbt)? {
+        true => Ok(psbt.extract_tx_unchecked_fee_rate()),
+        false => Err(RpcError::new(codes::RPC_WALLET_ERROR, "Signing transaction failed")),
     }
-    broadcast(m, wallet, psbt.extract_tx_unchecked_fee_rate(), replaces).await
 }
 
 /// Signs `psbt` and answers as the reference's `send` and `sendall` do: the
@@ -492,7 +609,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let explicit_rate = !as_call.params[2].is_null();
     let mut wallet = request_wallet(&m, &call).await?;
     ensure_unlocked(&wallet)?;
-    let fee = choose_fee(&m, &as_call, at, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(&m, &FeeRequest::from_call(&as_call, at)?, wallet.pay_tx_fee()).await?;
     let wtx = wallet
         .ledger()
         .transactions()

@@ -15,7 +15,7 @@ use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::balances::unspent;
 use super::fund::{anti_fee_sniping, estimated_vsize, input_vsize};
-use super::send::{choose_fee, fee_instructions, finish, parse_address, require_min_rate, FeeParams};
+use super::send::{choose_fee, fee_instructions, finish, parse_address, require_min_rate, FeeParams, FeeRequest};
 use super::{method, request_wallet};
 use crate::manager::WalletManager;
 use crate::wallet::Wallet;
@@ -149,7 +149,7 @@ async fn sendall(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
 
     let mut wallet = request_wallet(&m, &call).await?;
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
-    let fee = choose_fee(&m, &fee_call, at, wallet.pay_tx_fee()).await?;
+    let fee = choose_fee(&m, &FeeRequest::from_call(&fee_call, at)?, wallet.pay_tx_fee()).await?;
     if !fee_call.params[2].is_null() {
         require_min_rate(&m, &fee, codes::RPC_INVALID_PARAMETER).await?;
     }
