@@ -45,6 +45,10 @@ interface Wallet {
     createTransaction @5 (context :Proxy.Context, payment :Payment) -> (result :PreparedTransaction);
     # Sends a transaction createTransaction made and records it; its txid.
     commitTransaction @6 (context :Proxy.Context, tx :Data) -> (result :Data);
+    # Every transaction of the wallet, oldest first.
+    getTransactions @7 (context :Proxy.Context) -> (result :List(WalletTransaction));
+    # One transaction as it stands now; an empty list if the wallet has none such.
+    getTransaction @8 (context :Proxy.Context, txid :Data) -> (result :List(WalletTransaction));
 }
 
 interface WalletNotifications {
@@ -87,4 +91,36 @@ struct PreparedTransaction {
     tx @0 :Data;
     # Satoshis.
     fee @1 :Int64;
+}
+
+# One transaction of a wallet as its history lists it.
+struct WalletTransaction {
+    txid @0 :Data;
+    kind @1 :Kind;
+    # Who was paid, or the wallet's address paid; empty without one.
+    address @2 :Text;
+    label @3 :Text;
+    # What it did to the wallet's balance, fee included, in satoshis.
+    amount @4 :Int64;
+    # The fee the wallet paid; 0 when others paid it.
+    fee @5 :Int64;
+    # Unix seconds: first seen, else the block's time.
+    time @6 :Int64;
+    # The holding block's height; -1 without one.
+    height @7 :Int32;
+    state @8 :State;
+    replaceable @9 :Bool;
+
+    enum Kind {
+        received @0;
+        sent @1;
+        toSelf @2;
+        mined @3;
+    }
+
+    enum State {
+        active @0;
+        abandoned @1;
+        conflicted @2;
+    }
 }

@@ -14,11 +14,12 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 7] = [
+        const QML: [&str; 8] = [
             "qml/Main.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
             "qml/Receive.qml",
+            "qml/Transactions.qml",
             "qml/WalletChooser.qml",
             "qml/Peers.qml",
             "qml/Console.qml",

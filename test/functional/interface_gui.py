@@ -18,7 +18,7 @@ import time
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_greater_than, child_pids
 
-SCREENS = ["overview.png", "send.png", "receive.png", "peers.png", "console.png"]
+SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
 
@@ -113,12 +113,14 @@ class GuiTest(HashviveTestFramework):
 
     def pay_the_gui(self, gui):
         """Funds a second wallet of the GUI's node, then pays 1.5 BTC from it
-        to wallet "gui" over RPC, mining nothing after the payment."""
+        to wallet "gui" over RPC, mining nothing after the payment; the
+        payment's txid and address."""
         gui.createwallet("gui")
         gui.createwallet("payer")
         payer = gui.get_wallet_rpc("payer")
         payer.generatetoaddress(101, payer.getnewaddress())
-        payer.sendtoaddress(gui.get_wallet_rpc("gui").getnewaddress(), 1.5)
+        address = gui.get_wallet_rpc("gui").getnewaddress()
+        return payer.sendtoaddress(address, 1.5), address
 
     def check_payment_request(self, gui, shots, address):
         """The request the window makes for its pictures: a new address of
@@ -132,15 +134,20 @@ class GuiTest(HashviveTestFramework):
         gui, shots = self.start_gui("hashvive-qt", ["-debug=qt"])
         assert_equal(child_pids(gui.process.pid), [])
         self.log.info("A payment sent by RPC appears on the overview as pending")
-        self.pay_the_gui(gui)
+        txid, address = self.pay_the_gui(gui)
         self.wait_until(lambda: "Wallet gui: available 0.00000000 BTC, pending 1.50000000 BTC, immature 0.00000000 BTC"
                         in read_log(gui))
+        # The transactions screen lists it, read alone by the txid the wallet named.
+        assert "Wallet gui: %s Received with %s +1.50000000 BTC, 0/unconfirmed, in memory pool" % (txid, address) \
+            in read_log(gui)
         shown = time.time()
         assert "Wallet payer: available 48.49" in read_log(gui)
         self.wait_for_screens(shots)
-        # The overview is pictured again with the payment on it.
-        balances = os.path.join(shots, "balances.png")
-        self.wait_until(lambda: os.path.exists(balances) and os.path.getmtime(balances) >= shown - 1)
+        # The overview and the transactions are pictured again with the
+        # payment, once the window's state settles after it.
+        for name in ["balances.png", "history.png"]:
+            path = os.path.join(shots, name)
+            self.wait_until(lambda: os.path.exists(path) and os.path.getmtime(path) >= shown)
         self.log.info("The receive screen asks the wallet for a new address and shows its payment request")
         self.wait_until(lambda: "Payment request: bcrt1" in read_log(gui))
         [address] = re.findall(r"Payment request: (bcrt1\w+)", read_log(gui))
@@ -156,13 +163,17 @@ class GuiTest(HashviveTestFramework):
         [node_pid] = child_pids(gui.process.pid)
         assert_equal(exe_name(node_pid), "hashvive-node")
         self.log.info("A payment sent by RPC reaches the GUI: the wallet process tells it, it asks the balances")
-        self.pay_the_gui(gui)
+        _, address = self.pay_the_gui(gui)
         [wallet_pid] = child_pids(node_pid)
         assert_equal(exe_name(wallet_pid), "hashvive-wallet")
         # The node passes the GUI's Wallet calls on to the wallet process and logs both legs.
         self.wait_until(lambda: re.search(r"WalletNotifications.transactionChanged\$Params(.*\n)*.*"
                                           r"Wallet.getBalances\$Results \(result = \(trusted = 0, "
                                           r"untrustedPending = 150000000, immature = 0\)\)", read_log(gui)))
+        # And reads that one transaction for its transactions screen.
+        self.wait_until(lambda: re.search(r"Wallet.getTransaction\$Results \(result = \[\(txid = .*, kind = received, "
+                                          r"address = \"%s\", label = \"\", amount = 150000000, fee = 0, " % address,
+                                          read_log(gui)))
         gui.generatetoaddress(3, gui.get_wallet_rpc("gui").getnewaddress())
         # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
         self.wait_until(lambda: all(line in read_log(gui) for line in [

@@ -1,5 +1,5 @@
 // The main window: a splash while the node starts, then the overview, send,
-// receive, peers and console screens, and a dialog when the node fails or is lost.
+// receive, transactions, peers and console screens, and a dialog when the node fails or is lost.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -23,34 +23,56 @@ ApplicationWindow {
                 if (Qt.platform.pluginName === "offscreen") Qt.exit(1)
                 else failure.open()
             } else if (phase === "ready" && screenshotDir !== "") {
-                shots.start()
+                // The overview first: its picture marks the moment the
+                // window became usable (test/bench/gui_bench.py).
+                ["overview", "send", "receive", "transactions", "peers", "console"]
+                    .forEach((name, index) => window.picture(index, name))
             }
         }
-        // The overview again whenever balances change, for the tests'
-        // reviewers (the first picture may precede any wallet).
+        // Then pictures of what changed, once it settles: the overview with
+        // new balances and the transactions list; and once, a payment
+        // request of the first wallet to arrive, so the receive screen is
+        // pictured with an address and its QR code.
         onWalletsJsonChanged: {
-            if (phase !== "ready" || screenshotDir === "" || shots.running) return
-            if (tabs.currentIndex === 0) {
-                Qt.callLater(() => screens.children[0].grabToImage(result => {
-                    result.saveToFile(app.screenshotDir + "/balances.png")
-                }))
-            }
-            // And once, a payment request of the first wallet to arrive, so
-            // the receive screen is pictured with an address and its QR code.
+            if (phase !== "ready" || screenshotDir === "") return
+            settled.restart()
             const wallets = JSON.parse(walletsJson)
-            if (!shots.requested && wallets.length > 0) {
-                shots.requested = true
+            if (!window.requested && wallets.length > 0) {
+                window.requested = true
                 requestPayment(wallets[0].id, "Pictured", "0.5", "BTC", "For the reviewers")
             }
         }
-        onPaymentRequested: (error, request) => {
-            if (screenshotDir === "" || error !== "") return
-            tabs.currentIndex = 2
-            Qt.callLater(() => screens.children[2].grabToImage(result => {
-                result.saveToFile(app.screenshotDir + "/request.png")
-                tabs.currentIndex = 0
-            }))
+        onTransactionsJsonChanged: {
+            if (phase === "ready" && screenshotDir !== "") settled.restart()
         }
+        onPaymentRequested: (error, request) => {
+            if (screenshotDir !== "" && error === "") window.picture(2, "request")
+        }
+    }
+
+    // Pictures of the screens for reviewers of the functional tests, one at
+    // a time: each shows its screen until it is saved.
+    property var pictures: []
+    property bool requested: false
+    function picture(index, name) {
+        pictures.push([index, name])
+        if (pictures.length === 1) takePicture()
+    }
+    function takePicture() {
+        const [index, name] = pictures[0]
+        tabs.currentIndex = index
+        Qt.callLater(() => screens.children[index].grabToImage(result => {
+            result.saveToFile(app.screenshotDir + "/" + name + ".png")
+            pictures.shift()
+            if (pictures.length > 0) takePicture()
+            else tabs.currentIndex = 0
+        }))
+    }
+
+    Timer {
+        id: settled
+        interval: 500
+        onTriggered: { window.picture(0, "balances"); window.picture(3, "history") }
     }
 
     Component.onCompleted: app.attach()
@@ -68,6 +90,7 @@ ApplicationWindow {
         TabButton { text: qsTr("Overview") }
         TabButton { text: qsTr("Send") }
         TabButton { text: qsTr("Receive") }
+        TabButton { text: qsTr("Transactions") }
         TabButton { text: qsTr("Peers") }
         TabButton { text: qsTr("Console") }
     }
@@ -79,6 +102,7 @@ ApplicationWindow {
         Overview { id: overview; gui: app }
         Send { id: sending; gui: app }
         Receive { id: receiving; gui: app }
+        Transactions { id: history; gui: app }
         Peers { id: peers; gui: app }
         Console { id: console; gui: app }
     }
@@ -134,27 +158,5 @@ ApplicationWindow {
         width: Math.min(window.width - 40, 480)
         contentItem: Label { text: app.errorMessage; wrapMode: Text.Wrap }
         onClosed: Qt.exit(1)
-    }
-
-    // Pictures of each screen for reviewers of the functional tests.
-    Timer {
-        id: shots
-        property var names: ["overview", "send", "receive", "peers", "console"]
-        property bool requested: false
-        property int next: 0
-        interval: 300
-        repeat: true
-        // The overview first, as soon as the window is ready: its picture
-        // marks the moment the window became usable (test/bench/gui_bench.py).
-        triggeredOnStart: true
-        onTriggered: {
-            if (next >= names.length) { stop(); tabs.currentIndex = 0; return }
-            const index = next
-            tabs.currentIndex = index
-            next = next + 1
-            Qt.callLater(() => screens.children[index].grabToImage(result => {
-                result.saveToFile(app.screenshotDir + "/" + names[index] + ".png")
-            }))
-        }
     }
 }

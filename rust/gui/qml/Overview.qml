@@ -1,5 +1,5 @@
-// The overview: each wallet's balances, sync progress, network and mempool
-// at a glance.
+// The overview: each wallet's balances, the latest transactions, sync
+// progress, network and mempool at a glance.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -7,6 +7,7 @@ import QtQuick.Layouts
 Pane {
     property var gui
     readonly property var wallets: gui.walletsJson === "" ? [] : JSON.parse(gui.walletsJson)
+    readonly property var recent: (gui.transactionsJson === "" ? [] : JSON.parse(gui.transactionsJson)).slice(0, 5)
     RowLayout {
         spacing: 48
         ColumnLayout {
@@ -34,6 +35,26 @@ Pane {
                     Label { text: modelData.immature; font.family: "monospace" }
                     Label { text: qsTr("Total:"); font.bold: true }
                     Label { text: modelData.total; font.bold: true; font.family: "monospace" }
+                }
+            }
+            Label { text: qsTr("Recent transactions"); font.bold: true; visible: recent.length > 0 }
+            Repeater {
+                objectName: "recentTransactions"
+                model: recent
+                ColumnLayout {
+                    required property var modelData
+                    spacing: 0
+                    RowLayout {
+                        Label { text: modelData.date; font.family: "monospace" }
+                        Label { text: modelData.amount; font.family: "monospace"; color: modelData.amount.startsWith("-") ? "firebrick" : palette.text }
+                    }
+                    Label {
+                        text: modelData.kind + " " + (modelData.label !== "" ? modelData.label : modelData.address)
+                            + (modelData.confirmations < 6 ? " — " + modelData.status : "")
+                        elide: Text.ElideRight
+                        Layout.maximumWidth: 420
+                        opacity: 0.8
+                    }
                 }
             }
         }

@@ -142,6 +142,50 @@ pub struct PreparedTransaction {
     pub fee: i64,
 }
 
+/// One transaction of a wallet as its history lists it (the reference
+/// GUI's `TransactionRecord`, one per transaction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletTransaction {
+    pub txid: [u8; 32],
+    pub kind: TransactionKind,
+    /// Who was paid (a send) or the wallet's address paid (a receipt); `""`
+    /// for an output without an address.
+    pub address: String,
+    /// That address's label in the wallet's address book.
+    pub label: String,
+    /// What it did to the wallet's balance, fee included, in satoshis.
+    pub amount: i64,
+    /// The fee the wallet paid, in satoshis; 0 when others paid it.
+    pub fee: i64,
+    /// When the wallet first saw it, else its block's time; Unix seconds.
+    pub time: i64,
+    /// The height of the block holding it, if one does.
+    pub height: Option<u32>,
+    pub state: TransactionState,
+    /// Unconfirmed and signalling BIP125.
+    pub replaceable: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionKind {
+    Received,
+    Sent,
+    /// Every output the wallet's own.
+    ToSelf,
+    /// A coinbase paying the wallet.
+    Mined,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionState {
+    /// In the chain or the wallet's view of the mempool.
+    Active,
+    /// Given up by the user (`abandontransaction`).
+    Abandoned,
+    /// Spends what a transaction that won spent.
+    Conflicted,
+}
+
 /// One loaded wallet, as a GUI sees it: the reference's `interfaces::Wallet`,
 /// cut to what hashvive's GUI uses. A wallet unloaded since answers
 /// [`Error::Remote`] with the reason.
@@ -160,6 +204,11 @@ pub trait Wallet: Send + Sync {
     /// in the wallet; its txid. A transaction the node refuses is kept, as
     /// `sendtoaddress` keeps it, until it is abandoned.
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]>;
+    /// Every transaction of the wallet, oldest first (the reference's `getWalletTxs`).
+    async fn transactions(&self) -> Result<Vec<WalletTransaction>>;
+    /// One transaction of the wallet as it stands now; `None` if the wallet
+    /// holds no such transaction (any more).
+    async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>>;
     /// Tells `notifications` of each transaction of the wallet that arrives,
     /// confirms, leaves the mempool or is taken back by a reorganisation,
     /// until the returned handler is dropped.

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use hashvive_interfaces::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, Payment,
-    PaymentFee, PeerSummary, PreparedTransaction, Recipient, RemovalReason, RpcCall, RpcCommand, WalletBalances,
+    PaymentFee, PeerSummary, PreparedTransaction, Recipient, RemovalReason, RpcCall, RpcCommand, TransactionKind,
+    TransactionState, WalletBalances, WalletTransaction,
 };
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
@@ -325,6 +326,71 @@ pub(crate) fn read_prepared_transaction(
     r: wallet_capnp::prepared_transaction::Reader<'_>,
 ) -> Result<PreparedTransaction, capnp::Error> {
     Ok(PreparedTransaction { tx: r.get_tx()?.to_vec(), fee: r.get_fee() })
+}
+
+pub(crate) fn write_wallet_transaction(mut b: wallet_capnp::wallet_transaction::Builder<'_>, t: &WalletTransaction) {
+    use wallet_capnp::wallet_transaction::{Kind, State};
+    b.set_txid(&t.txid);
+    b.set_kind(match t.kind {
+        TransactionKind::Received => Kind::Received,
+        TransactionKind::Sent => Kind::Sent,
+        TransactionKind::ToSelf => Kind::ToSelf,
+        TransactionKind::Mined => Kind::Mined,
+    });
+    b.set_address(&t.address);
+    b.set_label(&t.label);
+    b.set_amount(t.amount);
+    b.set_fee(t.fee);
+    b.set_time(t.time);
+    b.set_height(t.height.and_then(|h| i32::try_from(h).ok()).unwrap_or(-1));
+    b.set_state(match t.state {
+        TransactionState::Active => State::Active,
+        TransactionState::Abandoned => State::Abandoned,
+        TransactionState::Conflicted => State::Conflicted,
+    });
+    b.set_replaceable(t.replaceable);
+}
+
+pub(crate) fn read_wallet_transaction(
+    r: wallet_capnp::wallet_transaction::Reader<'_>,
+) -> Result<WalletTransaction, capnp::Error> {
+    use wallet_capnp::wallet_transaction::{Kind, State};
+    Ok(WalletTransaction {
+        txid: hash32(r.get_txid()?, "txid")?,
+        kind: match r.get_kind()? {
+            Kind::Received => TransactionKind::Received,
+            Kind::Sent => TransactionKind::Sent,
+            Kind::ToSelf => TransactionKind::ToSelf,
+            Kind::Mined => TransactionKind::Mined,
+        },
+        address: text(r.get_address())?,
+        label: text(r.get_label())?,
+        amount: r.get_amount(),
+        fee: r.get_fee(),
+        time: r.get_time(),
+        height: u32::try_from(r.get_height()).ok(),
+        state: match r.get_state()? {
+            State::Active => TransactionState::Active,
+            State::Abandoned => TransactionState::Abandoned,
+            State::Conflicted => TransactionState::Conflicted,
+        },
+        replaceable: r.get_replaceable(),
+    })
+}
+
+pub(crate) fn write_wallet_transactions(
+    mut list: capnp::struct_list::Builder<'_, wallet_capnp::wallet_transaction::Owned>,
+    transactions: &[WalletTransaction],
+) {
+    for (i, t) in transactions.iter().enumerate() {
+        write_wallet_transaction(list.reborrow().get(i as u32), t);
+    }
+}
+
+pub(crate) fn read_wallet_transactions(
+    list: capnp::struct_list::Reader<'_, wallet_capnp::wallet_transaction::Owned>,
+) -> Result<Vec<WalletTransaction>, capnp::Error> {
+    list.iter().map(read_wallet_transaction).collect()
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, Payment, PaymentFee, PeerSummary,
-    PreparedTransaction, Recipient, Result, RpcFault, Wallet, WalletBalances, WalletLoader, WalletLoaderNotifications,
-    WalletNotifications,
+    PreparedTransaction, Recipient, Result, RpcFault, TransactionKind, TransactionState, Wallet, WalletBalances,
+    WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -152,6 +152,12 @@ impl Wallet for TestWallet {
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
         tx.try_into().map_err(|_| Error::Remote("TX decode failed".into()))
     }
+    async fn transactions(&self) -> Result<Vec<WalletTransaction>> {
+        Ok(history())
+    }
+    async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
+        Ok(history().into_iter().find(|t| t.txid == txid))
+    }
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
         tokio::spawn(async move {
             notifications.transaction_changed([7; 32]).await;
@@ -160,6 +166,28 @@ impl Wallet for TestWallet {
         });
         Ok(Box::new(Registration(self.1.clone())))
     }
+}
+
+/// A transaction of each kind and state, the extremes of each number.
+fn history() -> Vec<WalletTransaction> {
+    let kinds = [TransactionKind::Received, TransactionKind::Sent, TransactionKind::ToSelf, TransactionKind::Mined];
+    let states = [TransactionState::Active, TransactionState::Abandoned, TransactionState::Conflicted];
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| WalletTransaction {
+            txid: [i as u8; 32],
+            kind,
+            address: format!("bcrt1-{i}"),
+            label: if i == 0 { String::new() } else { "läbel".into() },
+            amount: if i % 2 == 0 { i64::MIN } else { i64::MAX },
+            fee: i as i64,
+            time: 1_700_000_000 + i as i64,
+            height: [None, Some(0), Some(u32::MAX >> 1), Some(7)][i],
+            state: states[i % 3],
+            replaceable: i == 1,
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -285,6 +313,9 @@ fn a_nodes_wallets_reach_its_gui() {
             assert_eq!(prepared, PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 });
         }
         assert_eq!(wallets[0].commit_transaction(vec![9; 32]).await.unwrap(), [9; 32]);
+        assert_eq!(wallets[0].transactions().await.unwrap(), history());
+        assert_eq!(wallets[0].transaction([3; 32]).await.unwrap(), Some(history()[3].clone()));
+        assert_eq!(wallets[0].transaction([9; 32]).await.unwrap(), None);
         assert_eq!(wallets[0].commit_transaction(vec![9]).await.unwrap_err(), Error::Remote("TX decode failed".into()));
 
         let changed = Arc::new(Changed::default());

@@ -10,7 +10,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use hashvive_interfaces::{
     async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
-    WalletLoaderNotifications, WalletNotifications,
+    WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 use hashvive_rpc::RpcError;
 
@@ -137,6 +137,16 @@ impl Wallet for LocalWallet {
         let (manager, mut wallet) = self.current().await?;
         let txid = crate::rpc::commit_payment(&manager, &mut wallet, &tx).await.map_err(refused)?;
         Ok(txid.to_byte_array())
+    }
+
+    async fn transactions(&self) -> Result<Vec<WalletTransaction>> {
+        let (manager, wallet) = self.current().await?;
+        Ok(crate::rpc::summaries(&wallet, manager.options().network))
+    }
+
+    async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
+        let (manager, wallet) = self.current().await?;
+        Ok(crate::rpc::summary_of(&wallet, manager.options().network, bitcoin::Txid::from_byte_array(txid)))
     }
 
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {

@@ -304,7 +304,9 @@ async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gui_receives_and_pays_through_the_wallet_interface() {
     use bitcoin::hashes::Hash as _;
-    use hashvive_interfaces::{Error, Payment, PaymentFee, Recipient};
+    use hashvive_interfaces::{
+        Error, Payment, PaymentFee, Recipient, TransactionKind, TransactionState, WalletTransaction,
+    };
     let node = node();
     let (chain, startup) = node.wallet_startup(&[]);
     let loader = LocalWalletLoader::new(chain, startup);
@@ -366,6 +368,32 @@ async fn a_gui_receives_and_pays_through_the_wallet_interface() {
         node.call("other", "getbalances", json!([])).await.unwrap()["mine"]["untrusted_pending"].as_f64() == Some(1.0)
     })
     .await;
+
+    // The history: the payment as sent, with its fee, and as received by the other wallet.
+    let history = gui.transactions().await.unwrap();
+    assert_eq!(history.len(), 102);
+    let mined = history.iter().filter(|t| t.kind == TransactionKind::Mined && t.height.is_some()).count();
+    assert_eq!(mined, 101, "{history:?}");
+    let sent = WalletTransaction {
+        txid: txid.to_byte_array(),
+        kind: TransactionKind::Sent,
+        address: to_other.clone(),
+        label: String::new(),
+        amount: -100_000_000 - prepared.fee,
+        fee: prepared.fee,
+        time: history.iter().find(|t| t.kind == TransactionKind::Sent).unwrap().time,
+        height: None,
+        state: TransactionState::Active,
+        replaceable: true,
+    };
+    assert!(history.contains(&sent), "{history:?}");
+    assert_eq!(gui.transaction(txid.to_byte_array()).await.unwrap(), Some(sent));
+    assert_eq!(gui.transaction([0; 32]).await.unwrap(), None);
+    let other = loader.wallets().await.unwrap().remove(1);
+    let received = other.transaction(txid.to_byte_array()).await.unwrap().unwrap();
+    assert_eq!((received.kind, received.amount, received.fee), (TransactionKind::Received, 100_000_000, 0));
+    node.mine(&address, 1);
+    eventually(async || gui.transaction(txid.to_byte_array()).await.unwrap().unwrap().height == Some(102)).await;
 
     // What is not a transaction of the wallet's is refused.
     assert_eq!(gui.commit_transaction(vec![1, 2, 3]).await.unwrap_err(), remote("TX decode failed"));

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use hashvive_interfaces::{
     async_trait, Error, Handler, Node, NodeNotifications, NodeStatus, RpcFault, Wallet, WalletLoader,
-    WalletLoaderNotifications, WalletNotifications,
+    WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -23,6 +23,7 @@ use super::peers::{self, PeerRow};
 use super::receive::PaymentRequest;
 use super::send::{self, SendForm};
 use super::sync::{SyncTracker, SyncView};
+use super::transactions::{self, TransactionRow};
 use super::wallets::WalletView;
 
 /// Where the GUI is in its node's life.
@@ -58,6 +59,8 @@ pub struct ViewState {
     pub peers: Vec<PeerRow>,
     /// The loaded wallets' balances, in the order the node lists them.
     pub wallets: Vec<WalletView>,
+    /// Every loaded wallet's transactions, newest first.
+    pub transactions: Vec<TransactionRow>,
 }
 
 /// The screens, told of each new state from any thread.
@@ -113,16 +116,23 @@ impl NodeNotifications for Listener {
     }
 }
 
+/// Transactions the wallets named, by wallet name, not yet read again.
+type ChangedTransactions = Arc<Mutex<Vec<(String, [u8; 32])>>>;
+
 /// A wallet's notifications go into the same queue. A burst of them (a
-/// block full of the wallet's payments) is one event until it is handled.
+/// block full of the wallet's payments) is one event until it is handled,
+/// with the transactions it named.
 struct WalletListener {
+    wallet: String,
     events: mpsc::UnboundedSender<Event>,
     queued: Arc<AtomicBool>,
+    changed: ChangedTransactions,
 }
 
 #[async_trait]
 impl WalletNotifications for WalletListener {
-    async fn transaction_changed(&self, _txid: [u8; 32]) {
+    async fn transaction_changed(&self, txid: [u8; 32]) {
+        lock(&self.changed).push((self.wallet.clone(), txid));
         if !self.queued.swap(true, Ordering::SeqCst) {
             let _ = self.events.send(Event::WalletChanged);
         }
@@ -146,6 +156,8 @@ impl WalletLoaderNotifications for LoadListener {
 struct Followed {
     name: String,
     wallet: Arc<dyn Wallet>,
+    /// Its transactions, kept current from its notifications.
+    history: Vec<WalletTransaction>,
     _notifications: Box<dyn Handler>,
 }
 
@@ -163,6 +175,8 @@ pub struct Controller {
     loader: tokio::sync::OnceCell<Option<Arc<dyn WalletLoader>>>,
     wallets: Mutex<Vec<Followed>>,
     wallet_event_queued: Arc<AtomicBool>,
+    /// Transactions the wallets named since their last event was handled.
+    changed_transactions: ChangedTransactions,
     /// The registration for wallets loaded later.
     loads: Mutex<Option<Box<dyn Handler>>>,
     /// A payment signed and shown for confirmation, not yet sent.
@@ -189,6 +203,7 @@ impl Controller {
             loader: tokio::sync::OnceCell::new(),
             wallets: Mutex::default(),
             wallet_event_queued: Arc::default(),
+            changed_transactions: Arc::default(),
             loads: Mutex::default(),
             pending_send: Mutex::default(),
         })
@@ -264,8 +279,9 @@ impl Controller {
             Event::Status(status) => {
                 self.show_status(&status);
                 self.refresh_peers().await;
-                // A new block matures coins.
+                // A new block matures coins, and deepens transactions.
                 self.refresh_balances().await;
+                self.show_transactions();
             }
             Event::Connections(inbound, outbound) => {
                 self.edit(|state| (state.connections_in, state.connections_out) = (inbound, outbound));
@@ -275,6 +291,7 @@ impl Controller {
             Event::NodeShuttingDown => {}
             Event::WalletChanged => {
                 self.wallet_event_queued.store(false, Ordering::SeqCst);
+                self.refresh_transactions().await;
                 self.refresh_balances().await;
             }
             Event::WalletsChanged => self.follow_wallets().await,
@@ -309,18 +326,76 @@ impl Controller {
         };
         let mut followed = Vec::new();
         for wallet in wallets {
-            let listener =
-                WalletListener { events: self.wallet_events_tx.clone(), queued: self.wallet_event_queued.clone() };
             // A wallet unloaded meanwhile is left out.
-            let (Ok(name), Ok(notifications)) =
-                (wallet.name().await, wallet.handle_notifications(Arc::new(listener)).await)
-            else {
-                continue;
+            let Ok(name) = wallet.name().await else { continue };
+            let listener = WalletListener {
+                wallet: name.clone(),
+                events: self.wallet_events_tx.clone(),
+                queued: self.wallet_event_queued.clone(),
+                changed: self.changed_transactions.clone(),
             };
-            followed.push(Followed { name, wallet, _notifications: notifications });
+            // Listening first: what changes while the history is read is read again.
+            let Ok(notifications) = wallet.handle_notifications(Arc::new(listener)).await else { continue };
+            let Ok(history) = wallet.transactions().await else { continue };
+            followed.push(Followed { name, wallet, history, _notifications: notifications });
         }
         *lock(&self.wallets) = followed;
         self.refresh_balances().await;
+        self.show_transactions();
+    }
+
+    /// Reads again each transaction the wallets said changed.
+    async fn refresh_transactions(&self) {
+        let mut changed = std::mem::take(&mut *lock(&self.changed_transactions));
+        changed.sort_unstable();
+        changed.dedup();
+        for (name, txid) in changed {
+            let Ok(wallet) = self.wallet(&name) else { continue };
+            let found = match wallet.transaction(txid).await {
+                Ok(found) => found,
+                // Unloaded: its `unloaded` notice lists the wallets again.
+                Err(e) => {
+                    tracing::debug!(target: "qt", "Wallet {name}: {e}");
+                    continue;
+                }
+            };
+            let tip = self.tip();
+            if let Some(t) = &found {
+                let row = TransactionRow::new(&name, t, tip);
+                tracing::debug!(target: "qt", "Wallet {name}: {} {} {} {}, {}", row.txid, row.kind, row.address, row.amount, row.status);
+            }
+            let mut wallets = lock(&self.wallets);
+            let Some(followed) = wallets.iter_mut().find(|f| f.name == name) else { continue };
+            let at = followed.history.iter().position(|t| t.txid == txid);
+            match (at, found) {
+                (Some(i), Some(t)) => followed.history[i] = t,
+                (None, Some(t)) => followed.history.push(t),
+                (Some(i), None) => {
+                    followed.history.remove(i);
+                }
+                (None, None) => {}
+            }
+        }
+        self.show_transactions();
+    }
+
+    /// The height of the node's tip, as last reported.
+    fn tip(&self) -> i32 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0.sync.as_ref().map_or(0, |s| s.blocks)
+    }
+
+    /// The transactions' rows from the histories held and the tip: no calls.
+    fn show_transactions(&self) {
+        let tip = self.tip();
+        let rows = {
+            let wallets = lock(&self.wallets);
+            transactions::rows(wallets.iter().map(|f| (f.name.as_str(), f.history.as_slice())), tip)
+        };
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.0.transactions != rows {
+            guard.0.transactions = rows;
+            self.view.show(guard.0.clone());
+        }
     }
 
     /// Hears of wallets loaded from now on (over RPC, from the console).
@@ -578,6 +653,7 @@ mod tests {
     struct FakeWallet {
         name: String,
         balances: Mutex<WalletBalances>,
+        history: Mutex<Vec<WalletTransaction>>,
         listener: Mutex<Option<Arc<dyn WalletNotifications>>>,
         wallets: std::sync::Weak<FakeWallets>,
     }
@@ -587,6 +663,7 @@ mod tests {
             let wallet = Arc::new(FakeWallet {
                 name: name.into(),
                 balances: Mutex::new(balances),
+                history: Mutex::default(),
                 listener: Mutex::default(),
                 wallets: Arc::downgrade(self),
             });
@@ -656,6 +733,12 @@ mod tests {
             self.balances.lock().unwrap().trusted -= amount + 141;
             Ok([0xab; 32])
         }
+        async fn transactions(&self) -> Result<Vec<WalletTransaction>> {
+            Ok(self.history.lock().unwrap().clone())
+        }
+        async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
+            Ok(self.history.lock().unwrap().iter().find(|t| t.txid == txid).cloned())
+        }
         async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
             *self.listener.lock().unwrap() = Some(notifications);
             Ok(Box::new(NoHandler))
@@ -663,8 +746,21 @@ mod tests {
     }
 
     impl FakeWallet {
+        /// A payment of what `balances` has pending, as transaction 3…3.
         async fn receives(&self, balances: WalletBalances) {
             *self.balances.lock().unwrap() = balances;
+            self.history.lock().unwrap().push(WalletTransaction {
+                txid: [3; 32],
+                kind: hashvive_interfaces::TransactionKind::Received,
+                address: REGTEST_ADDRESS.into(),
+                label: "rent".into(),
+                amount: balances.untrusted_pending,
+                fee: 0,
+                time: 1_800_000_000,
+                height: None,
+                state: hashvive_interfaces::TransactionState::Active,
+                replaceable: false,
+            });
             let listener = self.listener.lock().unwrap().clone().expect("the GUI listens to the wallet");
             listener.transaction_changed([3; 32]).await;
         }
@@ -897,6 +993,12 @@ mod tests {
         first.receives(paid).await;
         let shown = screens.until(|s| s.wallets.first().is_some_and(|w| w.pending == "1.00000000 BTC")).await;
         assert_eq!(shown.wallets[0].total, "51.00000000 BTC");
+        // And its transactions list it, read alone by its txid.
+        let row = screens.until(|s| !s.transactions.is_empty()).await.transactions.remove(0);
+        assert_eq!(
+            (row.kind, row.label.as_str(), row.amount.as_str(), row.status.as_str()),
+            ("Received with", "rent", "+1.00000000 BTC", "0/unconfirmed, in memory pool")
+        );
 
         // Quiet wallets are not asked.
         let calls = wallets.balance_calls.load(Ordering::SeqCst);

@@ -12,4 +12,5 @@ pub mod peers;
 pub mod receive;
 pub mod send;
 pub mod sync;
+pub mod transactions;
 pub mod wallets;

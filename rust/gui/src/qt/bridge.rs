@@ -43,6 +43,7 @@ pub mod qobject {
         #[qproperty(QString, mempool)]
         #[qproperty(QString, peers_json, cxx_name = "peersJson")]
         #[qproperty(QString, wallets_json, cxx_name = "walletsJson")]
+        #[qproperty(QString, transactions_json, cxx_name = "transactionsJson")]
         #[qproperty(bool, attached)]
         #[qproperty(QString, chain_name, cxx_name = "chainName")]
         #[qproperty(bool, start_minimized, cxx_name = "startMinimized")]
@@ -167,6 +168,7 @@ pub struct GuiModelRust {
     mempool: QString,
     peers_json: QString,
     wallets_json: QString,
+    transactions_json: QString,
     attached: bool,
     chain_name: QString,
     start_minimized: bool,
@@ -223,6 +225,8 @@ fn apply(mut model: Pin<&mut qobject::GuiModel>, state: ViewState) {
     model.as_mut().set_peers_json(text(&peers.to_string()));
     let wallets = Value::Array(state.wallets.iter().map(|w| w.to_json()).collect());
     model.as_mut().set_wallets_json(text(&wallets.to_string()));
+    let transactions = Value::Array(state.transactions.iter().map(|t| t.to_json()).collect());
+    model.as_mut().set_transactions_json(text(&transactions.to_string()));
     // The phase last: QML reacts to it, and should see the rest in place.
     let (phase, code, error) = match &state.phase {
         Phase::Starting => ("starting", 0, ""),

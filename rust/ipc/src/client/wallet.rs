@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use hashvive_interfaces::{
     async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
-    WalletLoaderNotifications, WalletNotifications,
+    WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 
 use super::chain::handler_proxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
-use crate::convert::{from_capnp, read_prepared_transaction, read_wallet_balances, write_payment};
+use crate::convert::{
+    from_capnp, read_prepared_transaction, read_wallet_balances, read_wallet_transactions, write_payment,
+};
 use crate::event_loop::Remote;
 use crate::log;
 use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
@@ -119,6 +121,26 @@ impl Wallet for WalletProxy {
             |results| {
                 let txid = results.get_result().map_err(from_capnp)?;
                 txid.try_into().map_err(|_| Error::Remote("the txid must be a 32-byte hash".into()))
+            }
+        )
+    }
+
+    async fn transactions(&self) -> Result<Vec<WalletTransaction>> {
+        call!(self, p, get_transactions_request, "Wallet.getTransactions", |params| {}, |results| {
+            read_wallet_transactions(results.get_result().map_err(from_capnp)?).map_err(from_capnp)
+        })
+    }
+
+    async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
+        call!(
+            self,
+            p,
+            get_transaction_request,
+            "Wallet.getTransaction",
+            |params| { params.set_txid(&txid) },
+            |results| {
+                let found = read_wallet_transactions(results.get_result().map_err(from_capnp)?).map_err(from_capnp)?;
+                Ok(found.into_iter().next())
             }
         )
     }

@@ -10,7 +10,9 @@ use hashvive_interfaces::{Wallet, WalletLoader, WalletLoaderNotifications, Walle
 use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::{WalletLoaderNotificationsProxy, WalletNotificationsProxy, WalletProxy};
-use crate::convert::{hash32, read_payment, text, write_prepared_transaction, write_wallet_balances};
+use crate::convert::{
+    hash32, read_payment, text, write_prepared_transaction, write_wallet_balances, write_wallet_transactions,
+};
 use crate::log;
 use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
 
@@ -175,6 +177,34 @@ impl wallet::Server for WalletServer {
             serve!(self, params, "Wallet.createTransaction", async move { wallet.create_transaction(payment).await });
         write_prepared_transaction(results.get().init_result(), &prepared);
         log_results(request, "Wallet.createTransaction$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_transactions(
+        self: Rc<Self>,
+        params: wallet::GetTransactionsParams,
+        mut results: wallet::GetTransactionsResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, transactions) =
+            serve!(self, params, "Wallet.getTransactions", async move { wallet.transactions().await });
+        write_wallet_transactions(results.get().init_result(transactions.len() as u32), &transactions);
+        log_results(request, "Wallet.getTransactions$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_transaction(
+        self: Rc<Self>,
+        params: wallet::GetTransactionParams,
+        mut results: wallet::GetTransactionResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let txid = hash32(params.get()?.get_txid()?, "txid")?;
+        let (request, found) =
+            serve!(self, params, "Wallet.getTransaction", async move { wallet.transaction(txid).await });
+        let found: Vec<_> = found.into_iter().collect();
+        write_wallet_transactions(results.get().init_result(found.len() as u32), &found);
+        log_results(request, "Wallet.getTransaction$Results", &results.get().into_reader());
         Ok(())
     }
 

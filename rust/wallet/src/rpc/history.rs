@@ -12,6 +12,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Address, Block, BlockHash, SignedAmount, Txid};
 use serde_json::{json, Map, Value};
 
+use hashvive_interfaces::{TransactionKind, TransactionState, WalletTransaction};
 use hashvive_rpc::amount::signed_amount_to_json;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::Call;
@@ -333,6 +334,49 @@ fn sorted_views(wallet: &Wallet, network: bitcoin::Network, wanted: impl Fn(&TxV
         wallet.ledger().history().iter().map(|t| view(wallet, t, network)).filter(wanted).collect();
     views.sort_by_key(|v| (v.time, v.block.map(|b| b.block_id.height)));
     views
+}
+
+/// The wallet's transactions as a GUI lists them (the `Wallet` interface's
+/// `getTransactions`), oldest first.
+pub(crate) fn summaries(wallet: &Wallet, network: bitcoin::Network) -> Vec<WalletTransaction> {
+    sorted_views(wallet, network, |_| true).iter().map(summary).collect()
+}
+
+/// One of them (the `Wallet` interface's `getTransaction`).
+pub(crate) fn summary_of(wallet: &Wallet, network: bitcoin::Network, txid: Txid) -> Option<WalletTransaction> {
+    wallet.ledger().history().iter().find(|t| t.txid == txid).map(|t| summary(&view(wallet, t, network)))
+}
+
+/// A transaction as one line of the GUI's history: who was paid, or which
+/// of the wallet's addresses was, and what it did to the balance.
+fn summary(v: &TxView) -> WalletTransaction {
+    let (sends, receives): (Vec<&Line>, Vec<&Line>) = v.lines.iter().partition(|l| l.category == "send");
+    // A send line whose output is also a receive line paid the wallet itself.
+    let external: Vec<&&Line> = sends.iter().filter(|s| !receives.iter().any(|r| r.vout == s.vout)).collect();
+    let (kind, line) = match (v.coinbase, v.fee.is_some()) {
+        (true, _) => (TransactionKind::Mined, receives.first().copied()),
+        (false, true) if external.is_empty() => (TransactionKind::ToSelf, sends.first().copied()),
+        (false, true) => (TransactionKind::Sent, external.first().map(|l| **l)),
+        (false, false) => (TransactionKind::Received, receives.first().copied()),
+    };
+    let state = match (v.abandoned, v.in_view && v.confirmations >= 0) {
+        (true, _) => TransactionState::Abandoned,
+        (false, false) => TransactionState::Conflicted,
+        (false, true) => TransactionState::Active,
+    };
+    WalletTransaction {
+        txid: v.txid.to_byte_array(),
+        kind,
+        address: line.and_then(|l| l.address.clone()).unwrap_or_default(),
+        label: line.and_then(|l| l.label.clone()).unwrap_or_default(),
+        // `amount` leaves the fee out, as `gettransaction` does; the GUI counts it.
+        amount: (v.amount + v.fee.unwrap_or(SignedAmount::ZERO)).to_sat(),
+        fee: v.fee.map_or(0, |f| -f.to_sat()),
+        time: v.time as i64,
+        height: v.block.map(|b| b.block_id.height),
+        state,
+        replaceable: v.replaceable,
+    }
 }
 
 /// The height up to which the chain still holds `hash`'s history (its own,

@@ -28,6 +28,7 @@ mod descriptors;
 mod encrypt;
 mod fund;
 mod history;
+pub(crate) use history::{summaries, summary_of};
 mod load;
 mod message;
 mod psbt;
