@@ -22,6 +22,19 @@ interface WalletLoader {
     # Tells `notifications` of each wallet loaded from now on, until the
     # handler is destroyed.
     handleLoadWallet @5 (context :Proxy.Context, notifications :WalletLoaderNotifications) -> (result :Handler.Handler);
+    # Creates and loads a wallet, loaded at start from now on.
+    createWallet @6 (context :Proxy.Context, name :Text, options :WalletCreation) -> (result :Wallet);
+    # Loads a wallet, and at start from now on.
+    loadWallet @7 (context :Proxy.Context, name :Text) -> (result :Wallet);
+    # The wallets in the wallet directory, loaded or not.
+    listWalletDir @8 (context :Proxy.Context) -> (result :List(Text));
+}
+
+struct WalletCreation {
+    # Encrypted from the start under this passphrase; none if empty.
+    passphrase @0 :Text;
+    disablePrivateKeys @1 :Bool;
+    blank @2 :Bool;
 }
 
 interface WalletLoaderNotifications {
@@ -49,6 +62,20 @@ interface Wallet {
     getTransactions @7 (context :Proxy.Context) -> (result :List(WalletTransaction));
     # One transaction as it stands now; an empty list if the wallet has none such.
     getTransaction @8 (context :Proxy.Context, txid :Data) -> (result :List(WalletTransaction));
+    getEncryption @9 (context :Proxy.Context) -> (result :Encryption);
+    encrypt @10 (context :Proxy.Context, passphrase :Text) -> ();
+    unlock @11 (context :Proxy.Context, passphrase :Text, seconds :UInt32) -> ();
+    lock @12 (context :Proxy.Context) -> ();
+    # Copies the wallet's file to a file or into a directory.
+    backup @13 (context :Proxy.Context, destination :Text) -> ();
+    # Unloads the wallet; it is no longer loaded at start.
+    unload @14 (context :Proxy.Context) -> ();
+
+    enum Encryption {
+        unencrypted @0;
+        locked @1;
+        unlocked @2;
+    }
 }
 
 interface WalletNotifications {

@@ -14,12 +14,13 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 8] = [
+        const QML: [&str; 9] = [
             "qml/Main.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
             "qml/Receive.qml",
             "qml/Transactions.qml",
+            "qml/Wallets.qml",
             "qml/WalletChooser.qml",
             "qml/Peers.qml",
             "qml/Console.qml",

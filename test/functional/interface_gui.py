@@ -18,7 +18,7 @@ import time
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_greater_than, child_pids
 
-SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "peers.png", "console.png"]
+SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "wallets.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
 
@@ -179,7 +179,9 @@ class GuiTest(HashviveTestFramework):
         self.wait_until(lambda: all(line in read_log(gui) for line in [
             "IPC server send response #3 Node.start$Results", "IPC server recv request  #", "Node.status$Params",
             "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results",
-            "WalletLoaderNotifications.walletLoaded$Params"]))
+            "WalletLoaderNotifications.walletLoaded$Params",
+            # The wallets screen lists what could be opened, from the wallet process.
+            "WalletLoader.listWalletDir$Results"]))
         self.wait_for_screens(shots)
         self.log.info("The receive screen's new address comes from the wallet process, through the node")
         self.wait_until(lambda: "Wallet.getNewAddress$Results" in read_log(gui))

@@ -1,5 +1,5 @@
 // The main window: a splash while the node starts, then the overview, send,
-// receive, transactions, peers and console screens, and a dialog when the node fails or is lost.
+// receive, transactions, wallets, peers and console screens, and a dialog when the node fails or is lost.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -25,7 +25,7 @@ ApplicationWindow {
             } else if (phase === "ready" && screenshotDir !== "") {
                 // The overview first: its picture marks the moment the
                 // window became usable (test/bench/gui_bench.py).
-                ["overview", "send", "receive", "transactions", "peers", "console"]
+                ["overview", "send", "receive", "transactions", "wallets", "peers", "console"]
                     .forEach((name, index) => window.picture(index, name))
             }
         }
@@ -91,6 +91,7 @@ ApplicationWindow {
         TabButton { text: qsTr("Send") }
         TabButton { text: qsTr("Receive") }
         TabButton { text: qsTr("Transactions") }
+        TabButton { text: qsTr("Wallets") }
         TabButton { text: qsTr("Peers") }
         TabButton { text: qsTr("Console") }
     }
@@ -103,6 +104,7 @@ ApplicationWindow {
         Send { id: sending; gui: app }
         Receive { id: receiving; gui: app }
         Transactions { id: history; gui: app }
+        Wallets { id: walletManager; gui: app }
         Peers { id: peers; gui: app }
         Console { id: console; gui: app }
     }

@@ -26,7 +26,11 @@ Pane {
                     columns: 2
                     columnSpacing: 24
                     rowSpacing: 6
-                    Label { text: modelData.name; font.italic: true; Layout.columnSpan: 2 }
+                    Label {
+                        text: modelData.name + (modelData.encryption !== "" ? " (" + modelData.encryption + ")" : "")
+                        font.italic: true
+                        Layout.columnSpan: 2
+                    }
                     Label { text: qsTr("Available:") }
                     Label { text: modelData.available; font.family: "monospace" }
                     Label { text: qsTr("Pending:") }

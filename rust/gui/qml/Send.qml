@@ -12,6 +12,8 @@ Pane {
     readonly property string addressProblem: address.text === "" ? "" : gui.addressProblem(address.text)
     property string outcome: ""
     property bool busy: false
+    readonly property bool locked: wallets.length > 0 && wallet.currentIndex >= 0
+        && wallet.currentIndex < wallets.length && wallets[wallet.currentIndex].encryption === "locked"
 
     Connections {
         target: gui
@@ -68,6 +70,14 @@ Pane {
                 text: qsTr("Enable Replace-By-Fee (the fee can be raised later)")
             }
         }
+        Label { text: qsTr("Passphrase"); visible: locked }
+        TextField {
+            id: passphrase
+            visible: locked
+            echoMode: TextInput.Password
+            placeholderText: qsTr("The wallet is locked: its passphrase signs this payment")
+            Layout.preferredWidth: 480
+        }
         Label { text: "" }
         Button {
             objectName: "sendButton"
@@ -77,7 +87,9 @@ Pane {
                 busy = true
                 outcome = ""
                 gui.prepareSend(wallet.walletId, address.text, amount.text, unit.currentText, subtractFee.checked,
-                                target.value, custom.checked ? rate.text : "", replaceable.checked)
+                                target.value, custom.checked ? rate.text : "", replaceable.checked,
+                                locked ? passphrase.text : "")
+                passphrase.text = ""
             }
         }
         Label { text: "" ; visible: outcome !== "" }

@@ -87,8 +87,41 @@ pub trait WalletLoader: Send + Sync {
     /// loaded or restored) until the returned handler is dropped (the
     /// reference's `handleLoadWallet`).
     async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>>;
+    /// Creates wallet `name` and loads it, and the node loads it at start
+    /// from now on, as the reference's GUI does. (A loader only a node
+    /// uses, as in tests, need not offer the GUI's calls.)
+    async fn create_wallet(&self, _name: String, _options: WalletCreation) -> Result<Arc<dyn Wallet>> {
+        Err(unavailable("WalletLoader.createWallet"))
+    }
+    /// Loads wallet `name` from the wallet directory, and at start from now on.
+    async fn load_wallet(&self, _name: String) -> Result<Arc<dyn Wallet>> {
+        Err(unavailable("WalletLoader.loadWallet"))
+    }
+    /// Names of the wallets in the wallet directory, loaded or not.
+    async fn list_wallet_dir(&self) -> Result<Vec<String>> {
+        Err(unavailable("WalletLoader.listWalletDir"))
+    }
     /// Withdraws the RPC methods and closes every wallet.
     async fn stop(&self) -> Result<()>;
+}
+
+/// How a GUI's new wallet is made (`createwallet`'s options).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WalletCreation {
+    /// Encrypt it under this passphrase from the start; none if empty.
+    pub passphrase: String,
+    /// Watch-only: it never holds private keys.
+    pub disable_private_keys: bool,
+    /// No keys or descriptors at first.
+    pub blank: bool,
+}
+
+/// Whether a wallet's keys are encrypted, and if so whether they are open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalletEncryption {
+    Unencrypted,
+    Locked,
+    Unlocked,
 }
 
 /// A wallet's own coins, in satoshis, as `getbalances` counts them ("mine").
@@ -209,6 +242,18 @@ pub trait Wallet: Send + Sync {
     /// One transaction of the wallet as it stands now; `None` if the wallet
     /// holds no such transaction (any more).
     async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>>;
+    /// Whether its keys are encrypted and open.
+    async fn encryption(&self) -> Result<WalletEncryption>;
+    /// Encrypts its keys under `passphrase` and locks it (`encryptwallet`).
+    async fn encrypt(&self, passphrase: String) -> Result<()>;
+    /// Opens its keys for `seconds` (`walletpassphrase`).
+    async fn unlock(&self, passphrase: String, seconds: u32) -> Result<()>;
+    /// Closes its keys (`walletlock`).
+    async fn lock(&self) -> Result<()>;
+    /// Copies its file to `destination`, a file or a directory (`backupwallet`).
+    async fn backup(&self, destination: String) -> Result<()>;
+    /// Unloads it, and the node no longer loads it at start (the reference's `remove`).
+    async fn unload(&self) -> Result<()>;
     /// Tells `notifications` of each transaction of the wallet that arrives,
     /// confirms, leaves the mempool or is taken back by a reorganisation,
     /// until the returned handler is dropped.

@@ -41,7 +41,7 @@ pub fn next_request() -> u64 {
 }
 
 fn payload(message: &dyn Debug) -> String {
-    let mut text = format!("{message:?}");
+    let mut text = redact(format!("{message:?}"));
     if text.len() > MAX_PAYLOAD {
         let mut cut = MAX_PAYLOAD;
         while !text.is_char_boundary(cut) {
@@ -51,6 +51,37 @@ fn payload(message: &dyn Debug) -> String {
         text.push_str("...");
     }
     text
+}
+
+/// Fields whose text never goes into a log.
+const SECRET_FIELDS: [&str; 1] = ["passphrase"];
+
+/// `text` with each secret field's string shown as `"***"`.
+fn redact(text: String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    'scan: while !rest.is_empty() {
+        for field in SECRET_FIELDS {
+            let opening = format!("{field} = \"");
+            if let Some(tail) = rest.strip_prefix(opening.as_str()) {
+                // The string ends at the first quote that is not escaped.
+                let mut escaped = false;
+                let end = tail.char_indices().find(|&(_, c)| {
+                    let closes = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    closes
+                });
+                out.push_str(&opening);
+                out.push_str("***\"");
+                rest = end.map_or("", |(i, _)| &tail[i + 1..]);
+                continue 'scan;
+            }
+        }
+        let next = rest.chars().next().map_or(1, char::len_utf8);
+        out.push_str(&rest[..next]);
+        rest = &rest[next..];
+    }
+    out
 }
 
 /// One line about a message: `event` is e.g. "IPC server recv request",
@@ -65,5 +96,19 @@ pub fn message(event: &str, request: u64, name: &str, message: &dyn Debug) {
 pub fn event(text: &str) {
     if enabled() {
         tracing::debug!(target: "ipc", "{{{}}} {text}", thread_tag());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passphrases_stay_out_of_the_log() {
+        let logged = redact(r#"(context = (), passphrase = "s3cr\"et é", seconds = 60)"#.to_string());
+        assert_eq!(logged, r#"(context = (), passphrase = "***", seconds = 60)"#);
+        let nested = redact(r#"(name = "w", options = (passphrase = "x", blank = false))"#.to_string());
+        assert_eq!(nested, r#"(name = "w", options = (passphrase = "***", blank = false))"#);
+        assert_eq!(redact("passphrase = \"cut".to_string()), "passphrase = \"***\"");
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, Payment, PaymentFee, PeerSummary,
     PreparedTransaction, Recipient, Result, RpcFault, TransactionKind, TransactionState, Wallet, WalletBalances,
-    WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -122,6 +122,20 @@ impl WalletLoader for TestWallets {
         tokio::spawn(async move { notifications.wallet_loaded(Arc::new(TestWallet("late".into(), ended))).await });
         Ok(Box::new(Registration(self.0.clone())))
     }
+    /// Named after what it was given, so a test sees every field crossed.
+    async fn create_wallet(&self, name: String, options: WalletCreation) -> Result<Arc<dyn Wallet>> {
+        let named = format!("{name}|{}|{}|{}", options.passphrase, options.disable_private_keys, options.blank);
+        Ok(Arc::new(TestWallet(named, self.0.clone())))
+    }
+    async fn load_wallet(&self, name: String) -> Result<Arc<dyn Wallet>> {
+        match name.as_str() {
+            "missing" => Err(Error::Remote("Wallet file verification failed.".into())),
+            _ => Ok(Arc::new(TestWallet(name, self.0.clone()))),
+        }
+    }
+    async fn list_wallet_dir(&self) -> Result<Vec<String>> {
+        Ok(vec!["".into(), "nested/w".into()])
+    }
     async fn stop(&self) -> Result<()> {
         Ok(())
     }
@@ -157,6 +171,25 @@ impl Wallet for TestWallet {
     }
     async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
         Ok(history().into_iter().find(|t| t.txid == txid))
+    }
+    async fn encryption(&self) -> Result<WalletEncryption> {
+        Ok(WalletEncryption::Locked)
+    }
+    /// Refusals that repeat what arrived.
+    async fn encrypt(&self, passphrase: String) -> Result<()> {
+        Err(Error::Remote(format!("encrypt with {passphrase}")))
+    }
+    async fn unlock(&self, passphrase: String, seconds: u32) -> Result<()> {
+        Err(Error::Remote(format!("unlock with {passphrase} for {seconds}")))
+    }
+    async fn lock(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn backup(&self, destination: String) -> Result<()> {
+        Err(Error::Remote(format!("backup to {destination}")))
+    }
+    async fn unload(&self) -> Result<()> {
+        Ok(())
     }
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {
         tokio::spawn(async move {
@@ -316,6 +349,22 @@ fn a_nodes_wallets_reach_its_gui() {
         assert_eq!(wallets[0].transactions().await.unwrap(), history());
         assert_eq!(wallets[0].transaction([3; 32]).await.unwrap(), Some(history()[3].clone()));
         assert_eq!(wallets[0].transaction([9; 32]).await.unwrap(), None);
+
+        // Managing wallets: each call and its arguments cross, and so do refusals.
+        assert_eq!(wallets[0].encryption().await.unwrap(), WalletEncryption::Locked);
+        let refused = |text: &str| Error::Remote(text.into());
+        assert_eq!(wallets[0].encrypt("pässword".into()).await.unwrap_err(), refused("encrypt with pässword"));
+        assert_eq!(wallets[0].unlock("pw".into(), 60).await.unwrap_err(), refused("unlock with pw for 60"));
+        wallets[0].lock().await.unwrap();
+        assert_eq!(wallets[0].backup("/tmp/b".into()).await.unwrap_err(), refused("backup to /tmp/b"));
+        wallets[0].unload().await.unwrap();
+        let options = WalletCreation { passphrase: "pw".into(), disable_private_keys: true, blank: false };
+        let created = loader.create_wallet("new".into(), options).await.unwrap();
+        assert_eq!(created.name().await.unwrap(), "new|pw|true|false");
+        assert_eq!(loader.load_wallet("old".into()).await.unwrap().name().await.unwrap(), "old");
+        let missing = loader.load_wallet("missing".into()).await.err();
+        assert_eq!(missing, Some(refused("Wallet file verification failed.")));
+        assert_eq!(loader.list_wallet_dir().await.unwrap(), ["", "nested/w"]);
         assert_eq!(wallets[0].commit_transaction(vec![9]).await.unwrap_err(), Error::Remote("TX decode failed".into()));
 
         let changed = Arc::new(Changed::default());

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use hashvive_interfaces::{async_trait, Chain, Error, Handler, Ipc, Wallet, WalletLoader, WalletLoaderNotifications};
+use hashvive_interfaces::{
+    async_trait, Chain, Error, Handler, Ipc, Wallet, WalletCreation, WalletLoader, WalletLoaderNotifications,
+};
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{BoxFuture, Call, Forwarded};
 use hashvive_rpc::{Command, RpcError, RpcTable};
@@ -158,6 +160,16 @@ impl NodeWallets {
     async fn running(&self) -> Option<Arc<dyn WalletLoader>> {
         self.0.running.lock().await.clone()
     }
+
+    /// The wallets running, started again if their process died: a wallet
+    /// created or loaded from the GUI brings them back, as `loadwallet` does.
+    async fn running_or_started(&self) -> hashvive_interfaces::Result<Arc<dyn WalletLoader>> {
+        let mut running = self.0.running.lock().await;
+        if running.is_none() {
+            self.0.launch(&mut running).await.map_err(Error::Remote)?;
+        }
+        running.clone().ok_or_else(|| Error::Remote("the wallets did not start".into()))
+    }
 }
 
 #[async_trait]
@@ -190,6 +202,22 @@ impl WalletLoader for NodeWallets {
             Some(loader) => loader.handle_load_wallet(notifications).await,
             None => Err(Error::Remote("the wallet process exited".into())),
         }
+    }
+
+    async fn create_wallet(
+        &self,
+        name: String,
+        options: WalletCreation,
+    ) -> hashvive_interfaces::Result<Arc<dyn Wallet>> {
+        self.running_or_started().await?.create_wallet(name, options).await
+    }
+
+    async fn load_wallet(&self, name: String) -> hashvive_interfaces::Result<Arc<dyn Wallet>> {
+        self.running_or_started().await?.load_wallet(name).await
+    }
+
+    async fn list_wallet_dir(&self) -> hashvive_interfaces::Result<Vec<String>> {
+        self.running_or_started().await?.list_wallet_dir().await
     }
 
     async fn stop(&self) -> hashvive_interfaces::Result<()> {

@@ -9,8 +9,8 @@ use bitcoin::hashes::Hash as _;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use hashvive_interfaces::{
-    async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
-    WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCreation,
+    WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 use hashvive_rpc::RpcError;
 
@@ -59,11 +59,10 @@ impl WalletLoader for LocalWalletLoader {
     }
 
     async fn handle_load_wallet(&self, notifications: Arc<dyn WalletLoaderNotifications>) -> Result<Box<dyn Handler>> {
-        let running = self.running.lock().await;
-        let client = running.as_ref().ok_or_else(|| Error::Remote("the wallets are not started".into()))?;
-        let manager = Arc::downgrade(client.manager());
+        let running = self.manager().await?;
+        let manager = Arc::downgrade(&running);
         let (loaded, mut names) = tokio::sync::mpsc::unbounded_channel();
-        let handler = client.manager().watch_loads(loaded);
+        let handler = running.watch_loads(loaded);
         // In order, from a task of its own: a slow listener holds up no load.
         tokio::spawn(async move {
             while let Some(name) = names.recv().await {
@@ -73,11 +72,50 @@ impl WalletLoader for LocalWalletLoader {
         Ok(handler)
     }
 
+    async fn create_wallet(&self, name: String, options: WalletCreation) -> Result<Arc<dyn Wallet>> {
+        let manager = self.manager().await?;
+        let creation = crate::wallet::CreateOptions {
+            passphrase: Some(options.passphrase.as_str()).filter(|p| !p.is_empty()),
+            disable_private_keys: options.disable_private_keys,
+            blank: options.blank,
+            ..crate::wallet::CreateOptions::default()
+        };
+        manager.create_wallet(&name, creation).await.map_err(|e| refused(e.into()))?;
+        Ok(loaded_at_start(manager, name).await)
+    }
+
+    async fn load_wallet(&self, name: String) -> Result<Arc<dyn Wallet>> {
+        let manager = self.manager().await?;
+        manager.load_wallet(&name).await.map_err(|e| refused(e.into()))?;
+        Ok(loaded_at_start(manager, name).await)
+    }
+
+    async fn list_wallet_dir(&self) -> Result<Vec<String>> {
+        Ok(self.manager().await?.list_wallet_dir())
+    }
+
     async fn stop(&self) -> Result<()> {
         // Dropping the client withdraws the RPC methods, then closes the wallets.
         self.running.lock().await.take();
         Ok(())
     }
+}
+
+impl LocalWalletLoader {
+    async fn manager(&self) -> Result<Arc<WalletManager>> {
+        let running = self.running.lock().await;
+        let client = running.as_ref().ok_or_else(|| Error::Remote("the wallets are not started".into()))?;
+        Ok(client.manager().clone())
+    }
+}
+
+/// Wallet `name`, just loaded through a GUI, which the node loads at start
+/// from now on (as the reference's GUI has it).
+async fn loaded_at_start(manager: Arc<WalletManager>, name: String) -> Arc<dyn Wallet> {
+    for warning in crate::rpc::update_startup(&manager, &name, Some(true)).await {
+        tracing::warn!("{warning}");
+    }
+    Arc::new(LocalWallet { manager: Arc::downgrade(&manager), name })
 }
 
 /// One wallet, found by name at each call: unloaded (or the wallets
@@ -147,6 +185,47 @@ impl Wallet for LocalWallet {
     async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
         let (manager, wallet) = self.current().await?;
         Ok(crate::rpc::summary_of(&wallet, manager.options().network, bitcoin::Txid::from_byte_array(txid)))
+    }
+
+    async fn encryption(&self) -> Result<WalletEncryption> {
+        let (_, wallet) = self.loaded()?;
+        let wallet = wallet.lock().await;
+        Ok(match (wallet.is_encrypted(), wallet.has_keys()) {
+            (false, _) => WalletEncryption::Unencrypted,
+            (true, false) => WalletEncryption::Locked,
+            (true, true) => WalletEncryption::Unlocked,
+        })
+    }
+
+    async fn encrypt(&self, passphrase: String) -> Result<()> {
+        let (_, mut wallet) = self.current().await?;
+        crate::rpc::encrypt(&mut wallet, &passphrase).map_err(refused)
+    }
+
+    async fn unlock(&self, passphrase: String, seconds: u32) -> Result<()> {
+        let (_, shared) = self.loaded()?;
+        let mut wallet = shared.lock().await;
+        crate::rpc::unlock(&shared, &mut wallet, &passphrase, i64::from(seconds)).map_err(refused)
+    }
+
+    async fn lock(&self) -> Result<()> {
+        let (_, wallet) = self.loaded()?;
+        let mut wallet = wallet.lock().await;
+        crate::rpc::lock(&mut wallet).map_err(refused)
+    }
+
+    async fn backup(&self, destination: String) -> Result<()> {
+        let (_, wallet) = self.current().await?;
+        crate::rpc::backup(&wallet, std::path::Path::new(&destination)).map_err(refused)
+    }
+
+    async fn unload(&self) -> Result<()> {
+        let (manager, _) = self.loaded()?;
+        manager.unload_wallet(&self.name);
+        for warning in crate::rpc::update_startup(&manager, &self.name, Some(false)).await {
+            tracing::warn!("{warning}");
+        }
+        Ok(())
     }
 
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {

@@ -405,3 +405,67 @@ async fn a_gui_receives_and_pays_through_the_wallet_interface() {
     assert_eq!(gui.commit_transaction(foreign).await.unwrap_err(), remote("The transaction is not the wallet's"));
     loader.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gui_creates_opens_encrypts_backs_up_and_closes_wallets() {
+    use hashvive_interfaces::{Error, WalletCreation, WalletEncryption};
+    let node = node();
+    let (chain, startup) = node.wallet_startup(&[]);
+    let loader = LocalWalletLoader::new(chain, startup);
+    loader.start().await.unwrap();
+    assert!(loader.list_wallet_dir().await.unwrap().is_empty());
+    let remote = |text: &str| Error::Remote(text.into());
+
+    // Created encrypted: locked until unlocked with its passphrase.
+    let options = WalletCreation { passphrase: "pw".into(), ..WalletCreation::default() };
+    let vault = loader.create_wallet("vault".into(), options).await.unwrap();
+    assert_eq!(vault.name().await.unwrap(), "vault");
+    assert_eq!(vault.encryption().await.unwrap(), WalletEncryption::Locked);
+    assert_eq!(
+        vault.unlock("wrong".into(), 60).await.unwrap_err(),
+        remote("Error: The wallet passphrase entered was incorrect.")
+    );
+    vault.unlock("pw".into(), 60).await.unwrap();
+    assert_eq!(vault.encryption().await.unwrap(), WalletEncryption::Unlocked);
+    vault.lock().await.unwrap();
+    assert_eq!(vault.encryption().await.unwrap(), WalletEncryption::Locked);
+    // The node loads it at start from now on.
+    let settings = std::fs::read_to_string(node._dir.path().join("settings.json")).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&settings).unwrap()["wallet"], json!(["vault"]));
+
+    // Created plain, then encrypted.
+    let plain = loader.create_wallet("plain".into(), WalletCreation::default()).await.unwrap();
+    assert_eq!(plain.encryption().await.unwrap(), WalletEncryption::Unencrypted);
+    assert_eq!(
+        plain.lock().await.unwrap_err(),
+        remote("Error: running with an unencrypted wallet, but walletlock was called.")
+    );
+    assert_eq!(plain.encrypt(String::new()).await.unwrap_err(), remote("passphrase cannot be empty"));
+    plain.encrypt("pw2".into()).await.unwrap();
+    assert_eq!(plain.encryption().await.unwrap(), WalletEncryption::Locked);
+    assert_eq!(
+        plain.encrypt("pw3".into()).await.unwrap_err(),
+        remote("Error: running with an encrypted wallet, but encryptwallet was called.")
+    );
+
+    // Backed up into a directory, under the wallet file's own name; a place
+    // that cannot be written says so.
+    let backups = tempfile::tempdir().unwrap();
+    plain.backup(backups.path().display().to_string()).await.unwrap();
+    assert!(backups.path().join("wallet.dat").is_file());
+    assert_eq!(plain.backup("/nonexistent/dir/file".into()).await.unwrap_err(), remote("Error: Wallet backup failed!"));
+
+    // Closed: gone from the loaded wallets and the start-up list, still in the
+    // directory, and opened again.
+    plain.unload().await.unwrap();
+    assert_eq!(plain.encryption().await.unwrap_err(), remote("Wallet \"plain\" is not loaded"));
+    assert_eq!(loader.list_wallets().await.unwrap(), ["vault"]);
+    assert_eq!(loader.list_wallet_dir().await.unwrap(), ["plain", "vault"]);
+    let settings = std::fs::read_to_string(node._dir.path().join("settings.json")).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&settings).unwrap()["wallet"], json!(["vault"]));
+    let reopened = loader.load_wallet("plain".into()).await.unwrap();
+    assert_eq!(reopened.encryption().await.unwrap(), WalletEncryption::Locked);
+    assert!(loader.load_wallet("plain".into()).await.is_err(), "loaded already");
+    assert!(loader.load_wallet("nope".into()).await.is_err(), "no such wallet");
+    loader.stop().await.unwrap();
+}

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use hashvive_interfaces::{
-    async_trait, Error, Handler, Node, NodeNotifications, NodeStatus, RpcFault, Wallet, WalletLoader,
+    async_trait, Error, Handler, Node, NodeNotifications, NodeStatus, RpcFault, Wallet, WalletCreation, WalletLoader,
     WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 use serde_json::Value;
@@ -182,6 +182,10 @@ pub struct Controller {
     /// A payment signed and shown for confirmation, not yet sent.
     pending_send: Mutex<Option<PendingSend>>,
 }
+
+/// How long a wallet unlocked to sign a payment stays open at most (it is
+/// locked again as soon as the payment is signed).
+const SIGNING_UNLOCK_SECONDS: u32 = 60;
 
 struct PendingSend {
     wallet: Arc<dyn Wallet>,
@@ -412,8 +416,8 @@ impl Controller {
             lock(&self.wallets).iter().map(|f| (f.name.clone(), f.wallet.clone())).collect();
         let mut views = Vec::with_capacity(wallets.len());
         for (name, wallet) in wallets {
-            match wallet.balances().await {
-                Ok(balances) => views.push(WalletView::new(&name, &balances)),
+            match async { Ok::<_, Error>((wallet.balances().await?, wallet.encryption().await?)) }.await {
+                Ok((balances, encryption)) => views.push(WalletView::new(&name, &balances, encryption)),
                 // Unloaded: its `unloaded` notice lists the wallets again.
                 Err(e) => tracing::debug!(target: "qt", "Wallet {name}: {e}"),
             }
@@ -569,15 +573,28 @@ impl Controller {
 
     /// The send screen's first step: the payment built and signed by
     /// `wallet`, kept for [`Controller::confirm_send`]; what to ask the user.
+    /// A locked wallet is unlocked with `passphrase` just to sign, then
+    /// locked again, as the reference GUI does.
     pub async fn prepare_send(
         &self,
         wallet: &str,
         form: &SendForm,
         network: bitcoin::Network,
+        passphrase: &str,
     ) -> Result<String, String> {
         let payment = form.payment(network)?;
         let wallet = self.wallet(wallet)?;
-        let prepared = wallet.create_transaction(payment.clone()).await.map_err(|e| e.to_string())?;
+        let unlocked = !passphrase.is_empty();
+        if unlocked {
+            wallet.unlock(passphrase.to_string(), SIGNING_UNLOCK_SECONDS).await.map_err(|e| e.to_string())?;
+        }
+        let prepared = wallet.create_transaction(payment.clone()).await;
+        if unlocked {
+            if let Err(e) = wallet.lock().await {
+                tracing::warn!("cannot lock the wallet again: {e}");
+            }
+        }
+        let prepared = prepared.map_err(|e| e.to_string())?;
         let question = send::confirmation(&payment, &prepared, form.unit);
         *lock(&self.pending_send) = Some(PendingSend { wallet, tx: prepared.tx });
         Ok(question)
@@ -590,6 +607,67 @@ impl Controller {
         let txid = <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array(txid).to_string();
         tracing::debug!(target: "qt", "Sent {txid}");
         Ok(txid)
+    }
+
+    /// The wallet screen's actions; each answers with what to tell the user.
+    pub async fn create_wallet(&self, name: &str, options: WalletCreation) -> Result<String, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        loader.create_wallet(name.to_string(), options).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" created."))
+    }
+
+    pub async fn open_wallet(&self, name: &str) -> Result<String, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        loader.load_wallet(name.to_string()).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" opened."))
+    }
+
+    /// The wallets in the wallet directory that are not loaded.
+    pub async fn closed_wallets(&self) -> Result<Vec<String>, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        let all = loader.list_wallet_dir().await.map_err(|e| e.to_string())?;
+        let wallets = lock(&self.wallets);
+        Ok(all.into_iter().filter(|name| !wallets.iter().any(|f| &f.name == name)).collect())
+    }
+
+    pub async fn close_wallet(&self, name: &str) -> Result<String, String> {
+        self.wallet(name)?.unload().await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" closed."))
+    }
+
+    pub async fn encrypt_wallet(&self, name: &str, passphrase: &str) -> Result<String, String> {
+        self.wallet(name)?.encrypt(passphrase.to_string()).await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        // The reference GUI's reminder: copies made before hold the keys in the clear.
+        Ok("Wallet encrypted. Remember that earlier backups of it are not encrypted: make a new backup.".into())
+    }
+
+    /// Opens the wallet's keys for `seconds`, and shows it locked again after.
+    pub async fn unlock_wallet(self: &Arc<Self>, name: &str, passphrase: &str, seconds: u32) -> Result<String, String> {
+        self.wallet(name)?.unlock(passphrase.to_string(), seconds).await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        let controller = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds) + 1)).await;
+            if let Some(controller) = controller.upgrade() {
+                controller.refresh_balances().await;
+            }
+        });
+        Ok(format!("Wallet \"{name}\" unlocked for {seconds} seconds."))
+    }
+
+    pub async fn lock_wallet(&self, name: &str) -> Result<String, String> {
+        self.wallet(name)?.lock().await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        Ok(format!("Wallet \"{name}\" locked."))
+    }
+
+    pub async fn backup_wallet(&self, name: &str, destination: &str) -> Result<String, String> {
+        if destination.trim().is_empty() {
+            return Err("Enter where to write the backup.".into());
+        }
+        self.wallet(name)?.backup(destination.to_string()).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" backed up to {destination}."))
     }
 
     /// The user declined: the prepared payment is dropped unsent.
@@ -624,7 +702,8 @@ mod tests {
     use std::time::Duration;
 
     use hashvive_interfaces::{
-        BlockRef, Handler, Payment, PeerSummary, PreparedTransaction, Result, WalletBalances, WalletLoader,
+        BlockRef, Handler, Payment, PeerSummary, PreparedTransaction, Result, WalletBalances, WalletEncryption,
+        WalletLoader,
     };
 
     use super::*;
@@ -648,22 +727,32 @@ mod tests {
         loaded: Mutex<Vec<Arc<FakeWallet>>>,
         balance_calls: std::sync::atomic::AtomicUsize,
         load_listener: Mutex<Option<Arc<dyn WalletLoaderNotifications>>>,
+        /// Itself, for the loader's calls that load wallets.
+        myself: Mutex<std::sync::Weak<FakeWallets>>,
     }
 
     struct FakeWallet {
         name: String,
         balances: Mutex<WalletBalances>,
         history: Mutex<Vec<WalletTransaction>>,
+        encryption: Mutex<WalletEncryption>,
         listener: Mutex<Option<Arc<dyn WalletNotifications>>>,
         wallets: std::sync::Weak<FakeWallets>,
     }
 
     impl FakeWallets {
+        fn new() -> Arc<FakeWallets> {
+            let wallets = Arc::new(FakeWallets::default());
+            *wallets.myself.lock().unwrap() = Arc::downgrade(&wallets);
+            wallets
+        }
+
         fn load(self: &Arc<Self>, name: &str, balances: WalletBalances) -> Arc<FakeWallet> {
             let wallet = Arc::new(FakeWallet {
                 name: name.into(),
                 balances: Mutex::new(balances),
                 history: Mutex::default(),
+                encryption: Mutex::new(WalletEncryption::Unencrypted),
                 listener: Mutex::default(),
                 wallets: Arc::downgrade(self),
             });
@@ -697,6 +786,21 @@ mod tests {
         ) -> Result<Box<dyn Handler>> {
             *self.load_listener.lock().unwrap() = Some(notifications);
             Ok(Box::new(NoHandler))
+        }
+        async fn create_wallet(&self, name: String, options: WalletCreation) -> Result<Arc<dyn Wallet>> {
+            let wallets = self.myself.lock().unwrap().upgrade().expect("alive");
+            let wallet = wallets.load_later(&name, WalletBalances::default()).await;
+            if !options.passphrase.is_empty() {
+                *wallet.encryption.lock().unwrap() = WalletEncryption::Locked;
+            }
+            Ok(wallet)
+        }
+        async fn load_wallet(&self, name: String) -> Result<Arc<dyn Wallet>> {
+            let wallets = self.myself.lock().unwrap().upgrade().expect("alive");
+            Ok(wallets.load_later(&name, WalletBalances::default()).await)
+        }
+        async fn list_wallet_dir(&self) -> Result<Vec<String>> {
+            Ok(vec!["".into(), "archive".into()])
         }
         async fn stop(&self) -> Result<()> {
             Ok(())
@@ -735,6 +839,40 @@ mod tests {
         }
         async fn transactions(&self) -> Result<Vec<WalletTransaction>> {
             Ok(self.history.lock().unwrap().clone())
+        }
+        async fn encryption(&self) -> Result<WalletEncryption> {
+            Ok(*self.encryption.lock().unwrap())
+        }
+        async fn encrypt(&self, _passphrase: String) -> Result<()> {
+            *self.encryption.lock().unwrap() = WalletEncryption::Locked;
+            Ok(())
+        }
+        async fn unlock(&self, passphrase: String, _seconds: u32) -> Result<()> {
+            match passphrase.as_str() {
+                "pw" => {
+                    *self.encryption.lock().unwrap() = WalletEncryption::Unlocked;
+                    Ok(())
+                }
+                _ => Err(Error::Remote("Error: The wallet passphrase entered was incorrect.".into())),
+            }
+        }
+        async fn lock(&self) -> Result<()> {
+            *self.encryption.lock().unwrap() = WalletEncryption::Locked;
+            Ok(())
+        }
+        async fn backup(&self, destination: String) -> Result<()> {
+            Err(Error::Remote(format!("cannot write {destination}")))
+        }
+        /// Gone from the loaded wallets; its listener hears so.
+        async fn unload(&self) -> Result<()> {
+            if let Some(wallets) = self.wallets.upgrade() {
+                wallets.loaded.lock().unwrap().retain(|w| w.name != self.name);
+            }
+            let listener = self.listener.lock().unwrap().clone();
+            if let Some(listener) = listener {
+                listener.unloaded().await;
+            }
+            Ok(())
         }
         async fn transaction(&self, txid: [u8; 32]) -> Result<Option<WalletTransaction>> {
             Ok(self.history.lock().unwrap().iter().find(|t| t.txid == txid).cloned())
@@ -977,7 +1115,7 @@ mod tests {
 
     #[tokio::test]
     async fn wallet_balances_follow_the_wallets_notifications_and_new_blocks() {
-        let wallets = Arc::new(FakeWallets::default());
+        let wallets = FakeWallets::new();
         let first = wallets.load("", WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 });
         let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
         let (node, screens, controller) = setup(NodeRole::Attached, node);
@@ -985,7 +1123,11 @@ mod tests {
         let ready = screens.until(|s| s.phase == Phase::Ready).await;
         assert_eq!(
             ready.wallets,
-            [WalletView::new("", &WalletBalances { trusted: 5_000_000_000, ..Default::default() })]
+            [WalletView::new(
+                "",
+                &WalletBalances { trusted: 5_000_000_000, ..Default::default() },
+                WalletEncryption::Unencrypted
+            )]
         );
 
         // A payment arrives: the wallet says so, the overview shows it pending.
@@ -1029,7 +1171,7 @@ mod tests {
 
     #[tokio::test]
     async fn receiving_and_sending_go_through_the_chosen_wallet() {
-        let wallets = Arc::new(FakeWallets::default());
+        let wallets = FakeWallets::new();
         let wallet = wallets.load("", WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 });
         let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
         let (_node, screens, controller) = setup(NodeRole::Attached, node);
@@ -1058,18 +1200,71 @@ mod tests {
             replaceable: true,
         };
         let regtest = bitcoin::Network::Regtest;
-        assert_eq!(controller.prepare_send("", &form, regtest).await.unwrap_err(), "Insufficient funds");
+        assert_eq!(controller.prepare_send("", &form, regtest, "").await.unwrap_err(), "Insufficient funds");
         let form = SendForm { amount: "1".into(), ..form };
-        let question = controller.prepare_send("", &form, regtest).await.unwrap();
+        let question = controller.prepare_send("", &form, regtest, "").await.unwrap();
         assert!(question.contains("Transaction fee: 0.00000141 BTC\nTotal amount: 1.00000141 BTC"), "{question}");
         controller.cancel_send();
         assert_eq!(controller.confirm_send().await.unwrap_err(), "There is no payment to send.");
         assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000, "nothing sent when declined");
 
-        controller.prepare_send("", &form, regtest).await.unwrap();
+        controller.prepare_send("", &form, regtest, "").await.unwrap();
         assert_eq!(controller.confirm_send().await.unwrap(), "ab".repeat(32));
         assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000 - 100_000_000 - 141);
         assert!(controller.confirm_send().await.is_err(), "sent once");
+        controller.close().await;
+        run.abort();
+    }
+
+    #[tokio::test]
+    async fn wallets_are_created_opened_encrypted_backed_up_and_closed() {
+        let wallets = FakeWallets::new();
+        let first = wallets.load("", WalletBalances { trusted: 5_000_000_000, untrusted_pending: 0, immature: 0 });
+        let node = FakeNode { wallets: Some(wallets.clone()), ..FakeNode::default() };
+        let (_node, screens, controller) = setup(NodeRole::Attached, node);
+        let run = tokio::spawn(controller.clone().run(None));
+        screens.until(|s| s.phase == Phase::Ready && s.wallets.len() == 1).await;
+
+        // Created encrypted: it arrives locked.
+        let options = WalletCreation { passphrase: "pw".into(), ..WalletCreation::default() };
+        assert_eq!(controller.create_wallet("vault", options).await.unwrap(), "Wallet \"vault\" created.");
+        screens.until(|s| s.wallets.get(1).is_some_and(|w| w.name == "vault" && w.encryption == "locked")).await;
+
+        // Encrypted, then paid from: unlocked only to sign, and locked again.
+        let said = controller.encrypt_wallet("", "pw").await.unwrap();
+        assert!(said.contains("make a new backup"), "{said}");
+        screens.until(|s| s.wallets[0].encryption == "locked").await;
+        let form = SendForm {
+            address: REGTEST_ADDRESS.into(),
+            amount: "1".into(),
+            unit: Unit::Btc,
+            subtract_fee: false,
+            fee: send::FeeField::Recommended { conf_target: 6 },
+            replaceable: true,
+        };
+        let regtest = bitcoin::Network::Regtest;
+        let wrong = controller.prepare_send("", &form, regtest, "nope").await.unwrap_err();
+        assert_eq!(wrong, "Error: The wallet passphrase entered was incorrect.");
+        assert!(controller.prepare_send("", &form, regtest, "pw").await.is_ok());
+        assert_eq!(*first.encryption.lock().unwrap(), WalletEncryption::Locked, "locked again once signed");
+
+        // Unlocked for a while, and locked by hand.
+        controller.unlock_wallet("", "pw", 60).await.unwrap();
+        screens.until(|s| s.wallets[0].encryption == "unlocked").await;
+        assert_eq!(controller.lock_wallet("").await.unwrap(), "Wallet \"\" locked.");
+        screens.until(|s| s.wallets[0].encryption == "locked").await;
+
+        // Backups: the wallet's refusal, and a blank destination refused first.
+        assert_eq!(controller.backup_wallet("", " ").await.unwrap_err(), "Enter where to write the backup.");
+        assert_eq!(controller.backup_wallet("", "/x").await.unwrap_err(), "cannot write /x");
+
+        // Closed, and another opened from the wallet directory.
+        assert_eq!(controller.closed_wallets().await.unwrap(), ["archive"]);
+        controller.close_wallet("vault").await.unwrap();
+        screens.until(|s| s.wallets.len() == 1).await;
+        controller.open_wallet("archive").await.unwrap();
+        screens.until(|s| s.wallets.iter().any(|w| w.name == "archive")).await;
+        assert_eq!(controller.close_wallet("gone").await.unwrap_err(), "Wallet \"gone\" is not loaded");
         controller.close().await;
         run.abort();
     }

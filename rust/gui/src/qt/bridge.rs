@@ -9,6 +9,8 @@ use cxx_qt::{CxxQtType, Threading};
 use cxx_qt_lib::QString;
 use serde_json::Value;
 
+use hashvive_interfaces::WalletCreation;
+
 use crate::model::amount::Unit;
 use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
 use crate::model::send::{self, FeeField, SendForm};
@@ -123,6 +125,7 @@ pub mod qobject {
             conf_target: i32,
             custom_rate: &QString,
             replaceable: bool,
+            passphrase: &QString,
         );
 
         #[qsignal]
@@ -141,6 +144,51 @@ pub mod qobject {
         #[qsignal]
         #[cxx_name = "sendFinished"]
         fn send_finished(self: Pin<&mut GuiModel>, error: QString, txid: QString);
+
+        /// The wallets screen's actions; each is answered by `walletReply`
+        /// with its name ("create", "open", …) and what to tell the user.
+        #[qinvokable]
+        #[cxx_name = "createWallet"]
+        fn create_wallet(
+            self: Pin<&mut GuiModel>,
+            name: &QString,
+            passphrase: &QString,
+            disable_private_keys: bool,
+            blank: bool,
+        );
+
+        #[qinvokable]
+        #[cxx_name = "openWallet"]
+        fn open_wallet(self: Pin<&mut GuiModel>, name: &QString);
+
+        /// Answered with the JSON list of the wallets that could be opened.
+        #[qinvokable]
+        #[cxx_name = "listClosedWallets"]
+        fn list_closed_wallets(self: Pin<&mut GuiModel>);
+
+        #[qinvokable]
+        #[cxx_name = "closeWallet"]
+        fn close_wallet(self: Pin<&mut GuiModel>, name: &QString);
+
+        #[qinvokable]
+        #[cxx_name = "encryptWallet"]
+        fn encrypt_wallet(self: Pin<&mut GuiModel>, name: &QString, passphrase: &QString);
+
+        #[qinvokable]
+        #[cxx_name = "unlockWallet"]
+        fn unlock_wallet(self: Pin<&mut GuiModel>, name: &QString, passphrase: &QString, seconds: i32);
+
+        #[qinvokable]
+        #[cxx_name = "lockWallet"]
+        fn lock_wallet(self: Pin<&mut GuiModel>, name: &QString);
+
+        #[qinvokable]
+        #[cxx_name = "backupWallet"]
+        fn backup_wallet(self: Pin<&mut GuiModel>, name: &QString, destination: &QString);
+
+        #[qsignal]
+        #[cxx_name = "walletReply"]
+        fn wallet_reply(self: Pin<&mut GuiModel>, action: QString, error: QString, message: QString);
     }
 
     impl cxx_qt::Threading for GuiModel {}
@@ -343,9 +391,10 @@ impl qobject::GuiModel {
         conf_target: i32,
         custom_rate: &QString,
         replaceable: bool,
+        passphrase: &QString,
     ) {
         let Some(backend) = &self.backend else { return };
-        let custom_rate = custom_rate.to_string();
+        let (custom_rate, passphrase) = (custom_rate.to_string(), passphrase.to_string());
         let form = SendForm {
             address: address.to_string(),
             amount: amount.to_string(),
@@ -361,7 +410,7 @@ impl qobject::GuiModel {
         let controller = backend.controller.clone();
         let thread = self.qt_thread();
         backend.runtime.spawn(async move {
-            let (error, question) = split(controller.prepare_send(&wallet, &form, network).await);
+            let (error, question) = split(controller.prepare_send(&wallet, &form, network, &passphrase).await);
             let _ = thread.queue(move |model| model.send_prepared(text(&error), text(&question)));
         });
     }
@@ -374,6 +423,69 @@ impl qobject::GuiModel {
             let (error, txid) = split(controller.confirm_send().await);
             let _ = thread.queue(move |model| model.send_finished(text(&error), text(&txid)));
         });
+    }
+
+    /// Runs a wallet action on the runtime and answers with `walletReply`.
+    fn wallet_action<F, Fut>(self: Pin<&mut Self>, action: &'static str, run: F)
+    where
+        F: FnOnce(Arc<Controller>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
+    {
+        let Some(backend) = &self.backend else { return };
+        let controller = backend.controller.clone();
+        let thread = self.qt_thread();
+        backend.runtime.spawn(async move {
+            let (error, message) = split(run(controller).await);
+            let _ = thread.queue(move |model| model.wallet_reply(text(action), text(&error), text(&message)));
+        });
+    }
+
+    fn create_wallet(
+        self: Pin<&mut Self>,
+        name: &QString,
+        passphrase: &QString,
+        disable_private_keys: bool,
+        blank: bool,
+    ) {
+        let name = name.to_string();
+        let options = WalletCreation { passphrase: passphrase.to_string(), disable_private_keys, blank };
+        self.wallet_action("create", move |c| async move { c.create_wallet(&name, options).await });
+    }
+
+    fn open_wallet(self: Pin<&mut Self>, name: &QString) {
+        let name = name.to_string();
+        self.wallet_action("open", move |c| async move { c.open_wallet(&name).await });
+    }
+
+    fn list_closed_wallets(self: Pin<&mut Self>) {
+        self.wallet_action("closed", move |c| async move {
+            c.closed_wallets().await.map(|names| Value::from(names).to_string())
+        });
+    }
+
+    fn close_wallet(self: Pin<&mut Self>, name: &QString) {
+        let name = name.to_string();
+        self.wallet_action("close", move |c| async move { c.close_wallet(&name).await });
+    }
+
+    fn encrypt_wallet(self: Pin<&mut Self>, name: &QString, passphrase: &QString) {
+        let (name, passphrase) = (name.to_string(), passphrase.to_string());
+        self.wallet_action("encrypt", move |c| async move { c.encrypt_wallet(&name, &passphrase).await });
+    }
+
+    fn unlock_wallet(self: Pin<&mut Self>, name: &QString, passphrase: &QString, seconds: i32) {
+        let (name, passphrase, seconds) = (name.to_string(), passphrase.to_string(), seconds.max(1) as u32);
+        self.wallet_action("unlock", move |c| async move { c.unlock_wallet(&name, &passphrase, seconds).await });
+    }
+
+    fn lock_wallet(self: Pin<&mut Self>, name: &QString) {
+        let name = name.to_string();
+        self.wallet_action("lock", move |c| async move { c.lock_wallet(&name).await });
+    }
+
+    fn backup_wallet(self: Pin<&mut Self>, name: &QString, destination: &QString) {
+        let (name, destination) = (name.to_string(), destination.to_string());
+        self.wallet_action("backup", move |c| async move { c.backup_wallet(&name, &destination).await });
     }
 
     fn cancel_send(self: Pin<&mut Self>) {

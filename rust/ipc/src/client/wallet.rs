@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use hashvive_interfaces::{
-    async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletLoader,
-    WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCreation,
+    WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 
 use super::chain::handler_proxy;
@@ -59,6 +59,36 @@ impl WalletLoader for WalletLoaderProxy {
             },
             |results| handler_proxy(&p.conn, results.get_result())
         )
+    }
+
+    async fn create_wallet(&self, name: String, options: WalletCreation) -> Result<Arc<dyn Wallet>> {
+        call!(
+            self,
+            p,
+            create_wallet_request,
+            "WalletLoader.createWallet",
+            |params| {
+                params.set_name(&name);
+                let mut o = params.init_options();
+                o.set_passphrase(&options.passphrase);
+                o.set_disable_private_keys(options.disable_private_keys);
+                o.set_blank(options.blank);
+            },
+            |results| Ok(WalletProxy::new(&p.conn, results.get_result().map_err(from_capnp)?) as Arc<dyn Wallet>)
+        )
+    }
+
+    async fn load_wallet(&self, name: String) -> Result<Arc<dyn Wallet>> {
+        call!(self, p, load_wallet_request, "WalletLoader.loadWallet", |params| { params.set_name(&name) }, |results| {
+            Ok(WalletProxy::new(&p.conn, results.get_result().map_err(from_capnp)?) as Arc<dyn Wallet>)
+        })
+    }
+
+    async fn list_wallet_dir(&self) -> Result<Vec<String>> {
+        call!(self, p, list_wallet_dir_request, "WalletLoader.listWalletDir", |params| {}, |results| {
+            let list = results.get_result().map_err(from_capnp)?;
+            list.iter().map(text).collect()
+        })
     }
 
     async fn stop(&self) -> Result<()> {
@@ -143,6 +173,50 @@ impl Wallet for WalletProxy {
                 Ok(found.into_iter().next())
             }
         )
+    }
+
+    async fn encryption(&self) -> Result<WalletEncryption> {
+        call!(self, p, get_encryption_request, "Wallet.getEncryption", |params| {}, |results| {
+            Ok(match results.get_result().map_err(|e| from_capnp(e.into()))? {
+                wallet::Encryption::Unencrypted => WalletEncryption::Unencrypted,
+                wallet::Encryption::Locked => WalletEncryption::Locked,
+                wallet::Encryption::Unlocked => WalletEncryption::Unlocked,
+            })
+        })
+    }
+
+    async fn encrypt(&self, passphrase: String) -> Result<()> {
+        call!(self, p, encrypt_request, "Wallet.encrypt", |params| { params.set_passphrase(&passphrase) }, |results| {
+            Ok(())
+        })
+    }
+
+    async fn unlock(&self, passphrase: String, seconds: u32) -> Result<()> {
+        call!(
+            self,
+            p,
+            unlock_request,
+            "Wallet.unlock",
+            |params| {
+                params.set_passphrase(&passphrase);
+                params.set_seconds(seconds);
+            },
+            |results| Ok(())
+        )
+    }
+
+    async fn lock(&self) -> Result<()> {
+        call!(self, p, lock_request, "Wallet.lock", |params| {}, |results| Ok(()))
+    }
+
+    async fn backup(&self, destination: String) -> Result<()> {
+        call!(self, p, backup_request, "Wallet.backup", |params| { params.set_destination(&destination) }, |results| {
+            Ok(())
+        })
+    }
+
+    async fn unload(&self) -> Result<()> {
+        call!(self, p, unload_request, "Wallet.unload", |params| {}, |results| Ok(()))
     }
 
     async fn handle_notifications(&self, notifications: Arc<dyn WalletNotifications>) -> Result<Box<dyn Handler>> {

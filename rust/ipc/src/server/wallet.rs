@@ -5,7 +5,9 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashvive_interfaces::{Wallet, WalletLoader, WalletLoaderNotifications, WalletNotifications};
+use hashvive_interfaces::{
+    Wallet, WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications,
+};
 
 use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
@@ -92,6 +94,59 @@ impl wallet_loader::Server for WalletLoaderServer {
         });
         results.get().set_result(HandlerServer::client(registration));
         log_results(request, "WalletLoader.handleLoadWallet$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn create_wallet(
+        self: Rc<Self>,
+        params: wallet_loader::CreateWalletParams,
+        mut results: wallet_loader::CreateWalletResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (name, options) = {
+            let p = params.get()?;
+            let o = p.get_options()?;
+            let options = WalletCreation {
+                passphrase: text(o.get_passphrase())?,
+                disable_private_keys: o.get_disable_private_keys(),
+                blank: o.get_blank(),
+            };
+            (text(p.get_name())?, options)
+        };
+        let (request, wallet) =
+            serve!(self, params, "WalletLoader.createWallet", async move { loader.create_wallet(name, options).await });
+        results.get().set_result(WalletServer::client(wallet, &self.conn));
+        log_results(request, "WalletLoader.createWallet$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn load_wallet(
+        self: Rc<Self>,
+        params: wallet_loader::LoadWalletParams,
+        mut results: wallet_loader::LoadWalletResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let name = text(params.get()?.get_name())?;
+        let (request, wallet) =
+            serve!(self, params, "WalletLoader.loadWallet", async move { loader.load_wallet(name).await });
+        results.get().set_result(WalletServer::client(wallet, &self.conn));
+        log_results(request, "WalletLoader.loadWallet$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn list_wallet_dir(
+        self: Rc<Self>,
+        params: wallet_loader::ListWalletDirParams,
+        mut results: wallet_loader::ListWalletDirResults,
+    ) -> Result<(), capnp::Error> {
+        let loader = self.loader.get()?;
+        let (request, names) =
+            serve!(self, params, "WalletLoader.listWalletDir", async move { loader.list_wallet_dir().await });
+        let mut list = results.get().init_result(names.len() as u32);
+        for (i, name) in names.iter().enumerate() {
+            list.set(i as u32, name);
+        }
+        log_results(request, "WalletLoader.listWalletDir$Results", &results.get().into_reader());
         Ok(())
     }
 
@@ -205,6 +260,77 @@ impl wallet::Server for WalletServer {
         let found: Vec<_> = found.into_iter().collect();
         write_wallet_transactions(results.get().init_result(found.len() as u32), &found);
         log_results(request, "Wallet.getTransaction$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn get_encryption(
+        self: Rc<Self>,
+        params: wallet::GetEncryptionParams,
+        mut results: wallet::GetEncryptionResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, state) = serve!(self, params, "Wallet.getEncryption", async move { wallet.encryption().await });
+        results.get().set_result(match state {
+            WalletEncryption::Unencrypted => wallet::Encryption::Unencrypted,
+            WalletEncryption::Locked => wallet::Encryption::Locked,
+            WalletEncryption::Unlocked => wallet::Encryption::Unlocked,
+        });
+        log_results(request, "Wallet.getEncryption$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn encrypt(
+        self: Rc<Self>,
+        params: wallet::EncryptParams,
+        _: wallet::EncryptResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let passphrase = text(params.get()?.get_passphrase())?;
+        let (request, ()) = serve!(self, params, "Wallet.encrypt", async move { wallet.encrypt(passphrase).await });
+        log::event(&format!("IPC server send response #{request} Wallet.encrypt$Results ()"));
+        Ok(())
+    }
+
+    async fn unlock(
+        self: Rc<Self>,
+        params: wallet::UnlockParams,
+        _: wallet::UnlockResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (passphrase, seconds) = (text(params.get()?.get_passphrase())?, params.get()?.get_seconds());
+        let (request, ()) =
+            serve!(self, params, "Wallet.unlock", async move { wallet.unlock(passphrase, seconds).await });
+        log::event(&format!("IPC server send response #{request} Wallet.unlock$Results ()"));
+        Ok(())
+    }
+
+    async fn lock(self: Rc<Self>, params: wallet::LockParams, _: wallet::LockResults) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, ()) = serve!(self, params, "Wallet.lock", async move { wallet.lock().await });
+        log::event(&format!("IPC server send response #{request} Wallet.lock$Results ()"));
+        Ok(())
+    }
+
+    async fn backup(
+        self: Rc<Self>,
+        params: wallet::BackupParams,
+        _: wallet::BackupResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let destination = text(params.get()?.get_destination())?;
+        let (request, ()) = serve!(self, params, "Wallet.backup", async move { wallet.backup(destination).await });
+        log::event(&format!("IPC server send response #{request} Wallet.backup$Results ()"));
+        Ok(())
+    }
+
+    async fn unload(
+        self: Rc<Self>,
+        params: wallet::UnloadParams,
+        _: wallet::UnloadResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, ()) = serve!(self, params, "Wallet.unload", async move { wallet.unload().await });
+        log::event(&format!("IPC server send response #{request} Wallet.unload$Results ()"));
         Ok(())
     }
 

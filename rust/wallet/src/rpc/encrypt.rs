@@ -11,7 +11,7 @@ use hashvive_rpc::table::Call;
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::{method, request_wallet, selected_wallet};
-use crate::manager::WalletManager;
+use crate::manager::{SharedWallet, WalletManager};
 use crate::wallet::Wallet;
 
 /// `walletpassphrase`'s longest unlock, about three years.
@@ -52,9 +52,13 @@ pub(super) fn register(table: &RpcTable, manager: &Arc<WalletManager>) {
 
 /// A passphrase parameter, which may not be empty.
 fn passphrase(call: &Call, i: usize) -> Result<&str, RpcError> {
-    match call.param(i).and_then(Value::as_str) {
-        Some(p) if !p.is_empty() => Ok(p),
-        _ => Err(RpcError::invalid_parameter("passphrase cannot be empty")),
+    nonempty(call.param(i).and_then(Value::as_str).unwrap_or_default())
+}
+
+fn nonempty(passphrase: &str) -> Result<&str, RpcError> {
+    match passphrase.is_empty() {
+        false => Ok(passphrase),
+        true => Err(RpcError::invalid_parameter("passphrase cannot be empty")),
     }
 }
 
@@ -71,51 +75,74 @@ fn require_encrypted(wallet: &Wallet, method: &str) -> Result<(), RpcError> {
 
 async fn encryptwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let mut wallet = request_wallet(&m, &call).await?;
+    encrypt(&mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default())?;
+    Ok(json!(
+        "wallet encrypted; The wallet keeps its keys, so copies made before hold them unencrypted. You need to make a new backup with the backupwallet RPC."
+    ))
+}
+
+/// Encrypts `wallet`'s keys under `passphrase` (`encryptwallet`).
+pub(crate) fn encrypt(wallet: &mut Wallet, passphrase: &str) -> Result<(), RpcError> {
     if wallet.is_encrypted() {
         return Err(RpcError::new(
             codes::RPC_WALLET_WRONG_ENC_STATE,
             "Error: running with an encrypted wallet, but encryptwallet was called.",
         ));
     }
-    let passphrase = passphrase(&call, 0)?;
+    let passphrase = nonempty(passphrase)?;
     wallet.encrypt(passphrase).map_err(|e| {
         tracing::error!("Encrypting wallet {}: {e}", wallet.name());
         RpcError::new(codes::RPC_WALLET_ENCRYPTION_FAILED, "Error: Failed to encrypt the wallet.")
-    })?;
-    Ok(json!(
-        "wallet encrypted; The wallet keeps its keys, so copies made before hold them unencrypted. You need to make a new backup with the backupwallet RPC."
-    ))
+    })
 }
 
 async fn walletpassphrase(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let (_, shared) = selected_wallet(&m, &call)?;
     let mut wallet = request_wallet(&m, &call).await?;
-    require_encrypted(&wallet, "walletpassphrase")?;
     let timeout = call.param(1).and_then(Value::as_i64).unwrap_or(0);
+    unlock(&shared, &mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default(), timeout)?;
+    Ok(Value::Null)
+}
+
+/// Opens `wallet`'s keys for `timeout` seconds (`walletpassphrase`);
+/// `shared` is the same wallet, to lock again later.
+pub(crate) fn unlock(
+    shared: &SharedWallet,
+    wallet: &mut Wallet,
+    passphrase: &str,
+    timeout: i64,
+) -> Result<(), RpcError> {
+    require_encrypted(wallet, "walletpassphrase")?;
     if timeout < 0 {
         return Err(RpcError::invalid_parameter("Timeout cannot be negative."));
     }
     let timeout = timeout.min(MAX_UNLOCK_SECONDS) as u64;
-    let passphrase = passphrase(&call, 0)?;
+    let passphrase = nonempty(passphrase)?;
     let now = hashvive_common::time::now().max(0) as u64;
     let unlock = wallet.unlock(passphrase, now + timeout)?;
     // Locks again when the time is up, unless a later unlock set another
     // time; a wallet unloaded meanwhile is gone with its keys.
-    let weak = Arc::downgrade(&shared);
+    let weak = Arc::downgrade(shared);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(timeout)).await;
         if let Some(wallet) = weak.upgrade() {
             wallet.lock().await.relock_after(unlock);
         }
     });
-    Ok(Value::Null)
+    Ok(())
 }
 
 async fn walletlock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let mut wallet = request_wallet(&m, &call).await?;
-    require_encrypted(&wallet, "walletlock")?;
-    wallet.lock();
+    lock(&mut wallet)?;
     Ok(Value::Null)
+}
+
+/// Closes `wallet`'s keys (`walletlock`).
+pub(crate) fn lock(wallet: &mut Wallet) -> Result<(), RpcError> {
+    require_encrypted(wallet, "walletlock")?;
+    wallet.lock();
+    Ok(())
 }
 
 async fn walletpassphrasechange(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {

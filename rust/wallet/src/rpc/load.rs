@@ -92,7 +92,7 @@ fn str_param(call: &Call, i: usize) -> Option<&str> {
 
 /// Adds wallet `name` to the node's start-up list (`load_on_startup` true)
 /// or takes it out (false); null leaves the list alone. The warnings to give.
-async fn update_startup(m: &WalletManager, name: &str, load_on_startup: Option<bool>) -> Vec<&'static str> {
+pub(crate) async fn update_startup(m: &WalletManager, name: &str, load_on_startup: Option<bool>) -> Vec<&'static str> {
     let Some(present) = load_on_startup else { return Vec::new() };
     match m.chain().edit_settings_list("wallet".into(), name.to_string(), present).await {
         Ok(true) => Vec::new(),
@@ -183,16 +183,21 @@ async fn unloadwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcErr
 async fn backupwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let destination = std::path::PathBuf::from(str_param(&call, 0).unwrap_or_default());
     let wallet = super::request_wallet(&m, &call).await?;
+    backup(&wallet, &destination)?;
+    Ok(Value::Null)
+}
+
+/// Copies `wallet`'s file to `destination`, a file or a directory (`backupwallet`).
+pub(crate) fn backup(wallet: &crate::wallet::Wallet, destination: &std::path::Path) -> Result<(), RpcError> {
     // A directory gets the wallet file's own name inside it, as in the reference.
     let file = match destination.is_dir() {
         true => destination.join(crate::wallet::WALLET_FILE),
-        false => destination,
+        false => destination.to_path_buf(),
     };
     wallet.backup_to(&file).map_err(|e| {
         tracing::warn!("Backing up wallet {} to {}: {e}", wallet.name(), file.display());
         RpcError::new(codes::RPC_WALLET_ERROR, "Error: Wallet backup failed!")
-    })?;
-    Ok(Value::Null)
+    })
 }
 
 async fn restorewallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
