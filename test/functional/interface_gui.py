@@ -18,6 +18,8 @@ import time
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal, assert_greater_than, child_pids
 
+# A regtest address of BIP173's test vectors, for a payment URI.
+URI_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "wallets.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
@@ -131,8 +133,10 @@ class GuiTest(HashviveTestFramework):
 
     def test_qt(self):
         self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
-        gui, shots = self.start_gui("hashvive-qt", ["-debug=qt"])
+        # A payment URI after the options opens the send screen filled in.
+        gui, shots = self.start_gui("hashvive-qt", ["-debug=qt", "hashvive:%s?amount=0.25&label=Shop" % URI_ADDRESS])
         assert_equal(child_pids(gui.process.pid), [])
+        self.wait_until(lambda: "Payment URI: pay 0.25000000 BTC to %s" % URI_ADDRESS in read_log(gui))
         self.log.info("A payment sent by RPC appears on the overview as pending")
         txid, address = self.pay_the_gui(gui)
         self.wait_until(lambda: "Wallet gui: available 0.00000000 BTC, pending 1.50000000 BTC, immature 0.00000000 BTC"

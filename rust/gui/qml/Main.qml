@@ -22,7 +22,11 @@ ApplicationWindow {
                 // No one can answer a dialog on the offscreen platform.
                 if (Qt.platform.pluginName === "offscreen") Qt.exit(1)
                 else failure.open()
-            } else if (phase === "ready" && screenshotDir !== "") {
+            } else if (phase === "ready" && (paymentUriJson !== "" || paymentUriError !== "")) {
+                window.home = 1
+                tabs.currentIndex = 1
+            }
+            if (phase === "ready" && screenshotDir !== "") {
                 // The overview first: its picture marks the moment the
                 // window became usable (test/bench/gui_bench.py).
                 ["overview", "send", "receive", "transactions", "wallets", "peers", "console"]
@@ -54,6 +58,8 @@ ApplicationWindow {
     // a time: each shows its screen until it is saved.
     property var pictures: []
     property bool requested: false
+    // The screen shown once pictures are taken: the send screen for a payment URI.
+    property int home: 0
     function picture(index, name) {
         pictures.push([index, name])
         if (pictures.length === 1) takePicture()
@@ -65,7 +71,7 @@ ApplicationWindow {
             result.saveToFile(app.screenshotDir + "/" + name + ".png")
             pictures.shift()
             if (pictures.length > 0) takePicture()
-            else tabs.currentIndex = 0
+            else tabs.currentIndex = window.home
         }))
     }
 

@@ -17,6 +17,15 @@ Pane {
 
     Connections {
         target: gui
+        // A payment URI from the command line fills the form.
+        function onPaymentUriJsonChanged() {
+            const uri = JSON.parse(gui.paymentUriJson)
+            address.text = uri.address
+            amount.text = uri.amount
+            unit.currentIndex = 0
+            outcome = [uri.label, uri.message].filter(t => t !== "").join(": ")
+        }
+        function onPaymentUriErrorChanged() { outcome = gui.paymentUriError }
         function onSendPrepared(error, question) {
             busy = false
             if (error !== "") { outcome = error; return }

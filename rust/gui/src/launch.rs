@@ -33,6 +33,8 @@ pub struct GuiSettings {
     pub ipc_connect: Option<String>,
     pub start_minimized: bool,
     pub splash: bool,
+    /// A payment URI to open the send screen with (`bitcoin:` or `hashvive:`).
+    pub payment_uri: Option<String>,
 }
 
 /// Reads `argv` (without the program name) for `program`.
@@ -52,20 +54,25 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
     if args.is_set("version") {
         return Ok(Command::Print(format!("{}\n{}\n", version::header(program.title), version::license_text())));
     }
-    if let Some(token) = settings.positional.first() {
+    // One payment URI may follow the options, as a `hashvive:` link opens the GUI.
+    let (uris, others): (Vec<&String>, Vec<&String>) =
+        settings.positional.iter().partition(|token| crate::model::bip21::is_payment_uri(token));
+    if let Some(token) = others.first().or(uris.get(1)) {
         return Err(format!(
             "Command line contains unexpected token '{token}', see {} -h for a list of options.",
             program.name
         ));
     }
     let chain_dir = chain_datadir(&settings.datadir, settings.chain).map_err(|e| e.to_string())?;
+    let payment_uri = uris.first().map(|uri| uri.to_string());
     Ok(Command::Run(GuiSettings {
-        node_args: argv.into_iter().filter(|arg| !is_ui_option(arg)).collect(),
+        node_args: argv.into_iter().filter(|arg| !is_ui_option(arg) && Some(arg) != payment_uri.as_ref()).collect(),
         chain: settings.chain,
         chain_dir,
         ipc_connect: args.get("ipcconnect").filter(|a| a != "0"),
         start_minimized: args.get_bool("min", false),
         splash: args.get_bool("splash", true),
+        payment_uri,
     }))
 }
 
@@ -107,6 +114,17 @@ mod tests {
         assert_eq!(settings.chain_dir, datadir.join("regtest"));
         assert_eq!(settings.ipc_connect.as_deref(), Some("unix"));
         assert!(settings.start_minimized && !settings.splash);
+        assert_eq!(settings.payment_uri, None);
+    }
+
+    #[test]
+    fn a_payment_uri_is_the_guis_not_the_nodes() {
+        let uri = "hashvive:bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080?amount=1";
+        let Command::Run(settings) = read(&HASHVIVE_QT, argv(&["-regtest", uri])).unwrap() else { panic!("runs") };
+        assert_eq!((settings.payment_uri.as_deref(), settings.node_args), (Some(uri), argv(&["-regtest"])));
+        assert!(read(&HASHVIVE_QT, argv(&["-regtest", uri, "bitcoin:x"]))
+            .unwrap_err()
+            .contains("unexpected token 'bitcoin:x'"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::amount::{self, Unit};
+use super::bip21::PaymentUri;
 use super::console::{self, History};
 use super::format;
 use super::peers::{self, PeerRow};
@@ -61,6 +62,9 @@ pub struct ViewState {
     pub wallets: Vec<WalletView>,
     /// Every loaded wallet's transactions, newest first.
     pub transactions: Vec<TransactionRow>,
+    /// The payment URI the GUI was started with, read once the node is
+    /// ready, or why it cannot be used.
+    pub payment_uri: Option<Result<PaymentUri, String>>,
 }
 
 /// The screens, told of each new state from any thread.
@@ -181,6 +185,8 @@ pub struct Controller {
     loads: Mutex<Option<Box<dyn Handler>>>,
     /// A payment signed and shown for confirmation, not yet sent.
     pending_send: Mutex<Option<PendingSend>>,
+    /// The command line's payment URI, and the network its address must be of.
+    payment_uri: Mutex<Option<(String, bitcoin::Network)>>,
 }
 
 /// How long a wallet unlocked to sign a payment stays open at most (it is
@@ -210,6 +216,7 @@ impl Controller {
             changed_transactions: Arc::default(),
             loads: Mutex::default(),
             pending_send: Mutex::default(),
+            payment_uri: Mutex::default(),
         })
     }
 
@@ -232,7 +239,11 @@ impl Controller {
         }
         self.listen_for_loads().await;
         self.follow_wallets().await;
-        self.edit(|state| state.phase = Phase::Ready);
+        let payment_uri = lock(&self.payment_uri).take().map(|(uri, network)| read_payment_uri(&uri, network));
+        self.edit(|state| {
+            state.payment_uri = payment_uri;
+            state.phase = Phase::Ready;
+        });
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
         tokio::pin!(lost);
         loop {
@@ -546,6 +557,11 @@ impl Controller {
         }
     }
 
+    /// Opens the send screen with `uri` once the node is ready.
+    pub fn set_payment_uri(&self, uri: String, network: bitcoin::Network) {
+        *lock(&self.payment_uri) = Some((uri, network));
+    }
+
     /// A loaded wallet by its name.
     fn wallet(&self, name: &str) -> Result<Arc<dyn Wallet>, String> {
         let found = lock(&self.wallets).iter().find(|f| f.name == name).map(|f| f.wallet.clone());
@@ -687,6 +703,19 @@ impl Controller {
     pub async fn rpc_commands(&self) -> Vec<String> {
         self.node.list_rpc_commands().await.unwrap_or_default()
     }
+}
+
+/// A payment URI read, and said in the log (which the node has set up by now).
+fn read_payment_uri(uri: &str, network: bitcoin::Network) -> Result<PaymentUri, String> {
+    let read = PaymentUri::parse(uri, network);
+    match &read {
+        Ok(payment) => {
+            let amount = payment.amount.map_or("any amount".into(), |sats| amount::format(sats, Unit::Btc));
+            tracing::debug!(target: "qt", "Payment URI: pay {amount} to {}", payment.address);
+        }
+        Err(e) => tracing::warn!("{e}"),
+    }
+    read
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -1267,5 +1296,25 @@ mod tests {
         assert_eq!(controller.close_wallet("gone").await.unwrap_err(), "Wallet \"gone\" is not loaded");
         controller.close().await;
         run.abort();
+    }
+
+    #[tokio::test]
+    async fn a_payment_uri_from_the_command_line_is_read_once_ready() {
+        for (uri, expected) in [
+            (format!("hashvive:{REGTEST_ADDRESS}?amount=0.5"), Ok(Some(50_000_000))),
+            ("bitcoin:nope".to_string(), Err("The payment URI cannot be used")),
+        ] {
+            let (_node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
+            controller.set_payment_uri(uri, bitcoin::Network::Regtest);
+            let run = tokio::spawn(controller.clone().run(None));
+            let ready = screens.until(|s| s.phase == Phase::Ready).await;
+            match (ready.payment_uri, expected) {
+                (Some(Ok(payment)), Ok(amount)) => assert_eq!(payment.amount, amount),
+                (Some(Err(why)), Err(start)) => assert!(why.starts_with(start), "{why}"),
+                (other, _) => panic!("{other:?}"),
+            }
+            controller.close().await;
+            run.abort();
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! [`Node`]: hashvive_interfaces::Node
 
 pub mod amount;
+pub mod bip21;
 pub mod console;
 pub mod controller;
 pub mod format;

@@ -5,6 +5,7 @@ use qrcode::{Color, QrCode};
 use serde_json::{json, Value};
 
 use super::amount::{self, Unit};
+use super::bip21;
 
 /// What the screen shows for one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +20,7 @@ pub struct PaymentRequest {
 
 impl PaymentRequest {
     pub fn new(address: String, amount: Option<i64>, label: &str, message: &str) -> Result<PaymentRequest, String> {
-        let uri = bip21_uri(&address, amount, label, message);
+        let uri = bip21::uri(&address, amount, label, message);
         let qr_rows = qr_rows(&uri)?;
         Ok(PaymentRequest { address, uri, qr_rows, amount: amount.map(|sats| amount::format(sats, Unit::Btc)) })
     }
@@ -27,35 +28,6 @@ impl PaymentRequest {
     pub fn to_json(&self) -> Value {
         json!({ "address": self.address, "uri": self.uri, "qr": self.qr_rows, "amount": self.amount })
     }
-}
-
-/// `bitcoin:<address>?amount=…&label=…&message=…` (BIP21), the amount in
-/// BTC as the reference GUI writes it, label and message percent-encoded.
-pub fn bip21_uri(address: &str, amount: Option<i64>, label: &str, message: &str) -> String {
-    let mut query = Vec::new();
-    if let Some(sats) = amount {
-        query.push(format!("amount={}", amount::format_plain(sats, Unit::Btc)));
-    }
-    if !label.is_empty() {
-        query.push(format!("label={}", percent_encode(label)));
-    }
-    if !message.is_empty() {
-        query.push(format!("message={}", percent_encode(message)));
-    }
-    match query.is_empty() {
-        true => format!("bitcoin:{address}"),
-        false => format!("bitcoin:{address}?{}", query.join("&")),
-    }
-}
-
-/// Every byte but RFC 3986's unreserved characters as `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The QR code of `text` as rows of modules; too long a text says so (the
@@ -80,16 +52,6 @@ mod tests {
     use super::*;
 
     const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-
-    #[test]
-    fn uris_carry_amount_label_and_message_encoded() {
-        assert_eq!(bip21_uri(ADDRESS, None, "", ""), format!("bitcoin:{ADDRESS}"));
-        assert_eq!(
-            bip21_uri(ADDRESS, Some(150_000_000), "Rent & bills", "März 2026"),
-            format!("bitcoin:{ADDRESS}?amount=1.50000000&label=Rent%20%26%20bills&message=M%C3%A4rz%202026")
-        );
-        assert_eq!(bip21_uri(ADDRESS, None, "", "hi"), format!("bitcoin:{ADDRESS}?message=hi"));
-    }
 
     #[test]
     fn a_request_has_a_square_qr_code_of_its_uri() {

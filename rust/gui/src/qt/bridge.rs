@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use hashvive_interfaces::WalletCreation;
 
-use crate::model::amount::Unit;
+use crate::model::amount::{format_plain, Unit};
 use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
 use crate::model::send::{self, FeeField, SendForm};
 
@@ -51,6 +51,10 @@ pub mod qobject {
         #[qproperty(bool, start_minimized, cxx_name = "startMinimized")]
         #[qproperty(bool, show_splash, cxx_name = "showSplash")]
         #[qproperty(QString, screenshot_dir, cxx_name = "screenshotDir")]
+        /// The command line's payment URI (JSON: address, amount, label,
+        /// message), or why it cannot be used.
+        #[qproperty(QString, payment_uri_json, cxx_name = "paymentUriJson")]
+        #[qproperty(QString, payment_uri_error, cxx_name = "paymentUriError")]
         type GuiModel = super::GuiModelRust;
 
         /// Picks up the node and starts following it; QML calls it once the
@@ -222,6 +226,8 @@ pub struct GuiModelRust {
     start_minimized: bool,
     show_splash: bool,
     screenshot_dir: QString,
+    payment_uri_json: QString,
+    payment_uri_error: QString,
     backend: Option<Backend>,
 }
 
@@ -275,6 +281,20 @@ fn apply(mut model: Pin<&mut qobject::GuiModel>, state: ViewState) {
     model.as_mut().set_wallets_json(text(&wallets.to_string()));
     let transactions = Value::Array(state.transactions.iter().map(|t| t.to_json()).collect());
     model.as_mut().set_transactions_json(text(&transactions.to_string()));
+    match &state.payment_uri {
+        Some(Ok(payment)) => {
+            let amount = payment.amount.map(|sats| format_plain(sats, Unit::Btc)).unwrap_or_default();
+            let json = serde_json::json!({
+                "address": payment.address,
+                "amount": amount,
+                "label": payment.label,
+                "message": payment.message,
+            });
+            model.as_mut().set_payment_uri_json(text(&json.to_string()));
+        }
+        Some(Err(e)) => model.as_mut().set_payment_uri_error(text(e)),
+        None => {}
+    }
     // The phase last: QML reacts to it, and should see the rest in place.
     let (phase, code, error) = match &state.phase {
         Phase::Starting => ("starting", 0, ""),
@@ -305,7 +325,12 @@ impl qobject::GuiModel {
         }
         self.as_mut().set_phase(text("starting"));
         let view = Arc::new(QtView(self.qt_thread()));
+        // The chain names the node accepts are the ones rust-bitcoin reads.
+        let network = bitcoin::Network::from_core_arg(&launch.chain_name).unwrap_or(bitcoin::Network::Regtest);
         let controller = Controller::new(launch.node, launch.role, view);
+        if let Some(uri) = launch.payment_uri {
+            controller.set_payment_uri(uri, network);
+        }
         launch.runtime.spawn(controller.clone().run(launch.lost));
         // SIGINT and SIGTERM close the window, as the reference GUI does.
         let closing = controller.clone();
@@ -320,8 +345,6 @@ impl qobject::GuiModel {
             }
             closing.close().await;
         });
-        // The chain names the node accepts are the ones rust-bitcoin reads.
-        let network = bitcoin::Network::from_core_arg(&launch.chain_name).unwrap_or(bitcoin::Network::Regtest);
         self.as_mut().rust_mut().backend = Some(Backend { controller, runtime: launch.runtime, network });
     }
 

@@ -70,6 +70,7 @@ pub fn main(
         chain_name: settings.chain.name().to_string(),
         start_minimized: settings.start_minimized,
         splash: settings.splash,
+        payment_uri: settings.payment_uri.clone(),
     });
     (connection.close)(&runtime);
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -94,6 +95,8 @@ struct Launch {
     chain_name: String,
     start_minimized: bool,
     splash: bool,
+    /// To open the send screen with.
+    payment_uri: Option<String>,
 }
 
 /// Handed from [`run`] to the model QML creates; taken once.
