@@ -31,6 +31,10 @@ interface Node {
     # The node's wallets (in the wallet process it spawned, if so); fails on
     # a node without wallets.
     walletLoader @9 (context :Proxy.Context) -> (result :Wallet.WalletLoader);
+    # A setting of the node's settings.json as JSON text; none if unset.
+    getSetting @10 (context :Proxy.Context, name :Text) -> (result :List(Text));
+    # Sets a setting (JSON text), or removes it when value is empty (no list entry).
+    updateSetting @11 (context :Proxy.Context, name :Text, value :List(Text)) -> ();
 }
 
 interface NodeNotifications {

@@ -14,13 +14,14 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 9] = [
+        const QML: [&str; 10] = [
             "qml/Main.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
             "qml/Receive.qml",
             "qml/Transactions.qml",
             "qml/Wallets.qml",
+            "qml/Settings.qml",
             "qml/WalletChooser.qml",
             "qml/Peers.qml",
             "qml/Console.qml",

@@ -20,7 +20,7 @@ from test_framework.util import assert_equal, assert_greater_than, child_pids
 
 # A regtest address of BIP173's test vectors, for a payment URI.
 URI_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
-SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "wallets.png", "peers.png", "console.png"]
+SCREENS = ["overview.png", "send.png", "receive.png", "transactions.png", "wallets.png", "settings.png", "peers.png", "console.png"]
 # A polling GUI would call several times a second.
 IDLE_WATCH_SECONDS = 3
 
@@ -112,6 +112,16 @@ class GuiTest(HashviveTestFramework):
         assert_equal(bad.stderr.strip(), "Error: Error parsing command line arguments: Invalid parameter -nosuchoption")
         version = subprocess.run([qt, "-version"], capture_output=True, text=True, timeout=30)
         assert version.stdout.startswith("Hashvive GUI version"), version.stdout
+        # Two payment URIs are one too many; the first is the GUI's, the second a stray token.
+        uris = subprocess.run([qt, "-regtest", "bitcoin:%s" % URI_ADDRESS, "bitcoin:x"], capture_output=True,
+                              text=True, timeout=30)
+        assert_equal(uris.returncode, 1)
+        assert "unexpected token 'bitcoin:x'" in uris.stderr, uris.stderr
+        if self.is_gui_ipc_compiled():
+            reset = subprocess.run([self.gui_path("hashvive-gui"), "-regtest", "-ipcconnect=unix", "-resetguisettings"],
+                                   capture_output=True, text=True, timeout=30)
+            assert_equal(reset.returncode, 1)
+            assert "-resetguisettings resets the settings of a node this GUI starts" in reset.stderr, reset.stderr
 
     def pay_the_gui(self, gui):
         """Funds a second wallet of the GUI's node, then pays 1.5 BTC from it
@@ -185,7 +195,9 @@ class GuiTest(HashviveTestFramework):
             "IPC client send request  #", "NodeNotifications.blockTip$Params", "WalletLoader.getWallets$Results",
             "WalletLoaderNotifications.walletLoaded$Params",
             # The wallets screen lists what could be opened, from the wallet process.
-            "WalletLoader.listWalletDir$Results"]))
+            "WalletLoader.listWalletDir$Results",
+            # The settings screen reads the node's settings.json.
+            "Node.getSetting$Results"]))
         self.wait_for_screens(shots)
         self.log.info("The receive screen's new address comes from the wallet process, through the node")
         self.wait_until(lambda: "Wallet.getNewAddress$Results" in read_log(gui))

@@ -114,6 +114,15 @@ impl RwSettings {
         self.write()
     }
 
+    /// Sets `name` to `value`, or removes it (`None`), and writes the file.
+    pub fn set(&mut self, name: &str, value: Option<Value>) -> Result<(), RwSettingsError> {
+        match value {
+            Some(value) => self.values.insert(name.to_string(), value),
+            None => self.values.remove(name),
+        };
+        self.write()
+    }
+
     /// Writes the file (a new file moved into place, so a crash leaves the
     /// old one or the new one), indented as the reference writes it.
     pub fn write(&self) -> Result<(), RwSettingsError> {

@@ -1,5 +1,5 @@
 // The main window: a splash while the node starts, then the overview, send,
-// receive, transactions, wallets, peers and console screens, and a dialog when the node fails or is lost.
+// receive, transactions, wallets, settings, peers and console screens, and a dialog when the node fails or is lost.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -29,7 +29,7 @@ ApplicationWindow {
             if (phase === "ready" && screenshotDir !== "") {
                 // The overview first: its picture marks the moment the
                 // window became usable (test/bench/gui_bench.py).
-                ["overview", "send", "receive", "transactions", "wallets", "peers", "console"]
+                ["overview", "send", "receive", "transactions", "wallets", "settings", "peers", "console"]
                     .forEach((name, index) => window.picture(index, name))
             }
         }
@@ -98,6 +98,7 @@ ApplicationWindow {
         TabButton { text: qsTr("Receive") }
         TabButton { text: qsTr("Transactions") }
         TabButton { text: qsTr("Wallets") }
+        TabButton { text: qsTr("Settings") }
         TabButton { text: qsTr("Peers") }
         TabButton { text: qsTr("Console") }
     }
@@ -111,6 +112,7 @@ ApplicationWindow {
         Receive { id: receiving; gui: app }
         Transactions { id: history; gui: app }
         Wallets { id: walletManager; gui: app }
+        Settings { id: options; gui: app }
         Peers { id: peers; gui: app }
         Console { id: console; gui: app }
     }

@@ -15,7 +15,8 @@ Pane {
     onVisibleChanged: if (visible) gui.listClosedWallets()
     Connections {
         target: gui
-        function onWalletReply(action, error, message) {
+        function onActionReply(action, error, message) {
+            if (["create", "open", "close", "encrypt", "unlock", "lock", "backup", "closed"].indexOf(action) < 0) return
             if (action === "closed") {
                 if (error === "") closed = JSON.parse(message)
                 return

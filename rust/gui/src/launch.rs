@@ -10,6 +10,7 @@ use hashvive_common::datadir::chain_datadir;
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::options::UI_OPTIONS;
 use hashvive_common::programs::Program;
+use hashvive_common::rw_settings::RwSettings;
 use hashvive_common::settings::Settings;
 use hashvive_common::version;
 
@@ -35,6 +36,23 @@ pub struct GuiSettings {
     pub splash: bool,
     /// A payment URI to open the send screen with (`bitcoin:` or `hashvive:`).
     pub payment_uri: Option<String>,
+    /// `-resetguisettings`: the node's settings file, set aside before it starts.
+    pub reset_settings: Option<PathBuf>,
+}
+
+impl GuiSettings {
+    /// Sets the settings file aside as `<file>.bak` (the reference keeps a
+    /// backup too), so the node starts from its defaults.
+    pub fn reset_settings(&self) -> Result<(), String> {
+        let Some(file) = &self.reset_settings else { return Ok(()) };
+        let backup = file.with_extension("json.bak");
+        match std::fs::rename(file, &backup) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(format!("Cannot reset the settings: moving {} aside: {e}", file.display()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Reads `argv` (without the program name) for `program`.
@@ -65,14 +83,25 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
     }
     let chain_dir = chain_datadir(&settings.datadir, settings.chain).map_err(|e| e.to_string())?;
     let payment_uri = uris.first().map(|uri| uri.to_string());
+    let ipc_connect = args.get("ipcconnect").filter(|a| a != "0");
+    let reset_settings = match args.get_bool("resetguisettings", false) {
+        false => None,
+        true if ipc_connect.is_some() => {
+            return Err("-resetguisettings resets the settings of a node this GUI starts, not of one it attaches to \
+                        with -ipcconnect"
+                .into())
+        }
+        true => RwSettings::path(args.get("settings").as_deref(), args.is_negated("settings"), &chain_dir),
+    };
     Ok(Command::Run(GuiSettings {
         node_args: argv.into_iter().filter(|arg| !is_ui_option(arg) && Some(arg) != payment_uri.as_ref()).collect(),
         chain: settings.chain,
         chain_dir,
-        ipc_connect: args.get("ipcconnect").filter(|a| a != "0"),
+        ipc_connect,
         start_minimized: args.get_bool("min", false),
         splash: args.get_bool("splash", true),
         payment_uri,
+        reset_settings,
     }))
 }
 
@@ -114,7 +143,27 @@ mod tests {
         assert_eq!(settings.chain_dir, datadir.join("regtest"));
         assert_eq!(settings.ipc_connect.as_deref(), Some("unix"));
         assert!(settings.start_minimized && !settings.splash);
-        assert_eq!(settings.payment_uri, None);
+        assert_eq!((settings.payment_uri, settings.reset_settings), (None, None));
+    }
+
+    #[test]
+    fn resetting_sets_the_settings_file_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let datadir = format!("-datadir={}", dir.path().display());
+        let Command::Run(settings) = read(&HASHVIVE_QT, argv(&["-regtest", &datadir, "-resetguisettings"])).unwrap()
+        else {
+            panic!("runs")
+        };
+        let file = dir.path().join("regtest").join("settings.json");
+        assert_eq!(settings.reset_settings.as_deref(), Some(file.as_path()));
+        settings.reset_settings().unwrap();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "{\"dbcache\": 600}").unwrap();
+        settings.reset_settings().unwrap();
+        assert!(!file.exists());
+        assert_eq!(std::fs::read_to_string(file.with_extension("json.bak")).unwrap(), "{\"dbcache\": 600}");
+        let attached = read(&HASHVIVE_GUI, argv(&["-regtest", "-ipcconnect=unix", "-resetguisettings"]));
+        assert!(attached.unwrap_err().contains("-ipcconnect"));
     }
 
     #[test]

@@ -735,6 +735,12 @@ pub trait Node: Send + Sync {
     /// The node's wallets, wherever they run; [`Error::Unavailable`] for a
     /// node without them (`-disablewallet`, or built without).
     async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>>;
+    /// A setting kept in the node's `settings.json`, as JSON text; `None`
+    /// when the file does not set it (the reference's `getPersistentSetting`).
+    async fn setting(&self, name: String) -> Result<Option<String>>;
+    /// Sets (JSON text) or removes (`None`) a setting in `settings.json`,
+    /// read at the node's next start (the reference's `updateRwSetting`).
+    async fn update_setting(&self, name: String, value: Option<String>) -> Result<()>;
 }
 
 /// What a GUI hears from its node. Each call returns before the next is made.

@@ -50,6 +50,7 @@ struct TestNode {
     started: Mutex<Option<Vec<String>>>,
     active: Mutex<Option<bool>>,
     ended: Arc<AtomicUsize>,
+    settings: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 #[async_trait]
@@ -100,6 +101,17 @@ impl Node for TestNode {
     }
     async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
         Ok(Arc::new(TestWallets(self.ended.clone())))
+    }
+    async fn setting(&self, name: String) -> Result<Option<String>> {
+        Ok(self.settings.lock().unwrap().get(&name).cloned())
+    }
+    async fn update_setting(&self, name: String, value: Option<String>) -> Result<()> {
+        let mut settings = self.settings.lock().unwrap();
+        match value {
+            Some(value) => settings.insert(name, value),
+            None => settings.remove(&name),
+        };
+        Ok(())
     }
 }
 
@@ -299,6 +311,12 @@ fn node_calls_and_notifications_round_trip() {
         let fault = node.execute_rpc("nope".into(), "[]".into(), "/".into()).await.unwrap().unwrap_err();
         assert_eq!((fault.code, fault.message.as_str()), (-32601, "Method not found"));
         assert_eq!(node.list_rpc_commands().await.unwrap(), ["echo", "stop"]);
+        // Settings: set, read back, removed; unset reads as none.
+        assert_eq!(node.setting("dbcache".into()).await.unwrap(), None);
+        node.update_setting("dbcache".into(), Some("600".into())).await.unwrap();
+        assert_eq!(node.setting("dbcache".into()).await.unwrap().as_deref(), Some("600"));
+        node.update_setting("dbcache".into(), None).await.unwrap();
+        assert_eq!(node.setting("dbcache".into()).await.unwrap(), None);
 
         let heard = Arc::new(Heard::default());
         let handler = node.handle_notifications(heard.clone()).await.unwrap();

@@ -340,6 +340,7 @@ impl RunningNode {
             net: Default::default(),
             wallets: Default::default(),
             runtime: tokio::runtime::Handle::current(),
+            rw_settings: self.rw_settings.clone(),
         });
         let ipc_listener = match self.start_ipc(context.clone()).await {
             Ok(listener) => listener,

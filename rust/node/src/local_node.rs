@@ -125,6 +125,8 @@ pub struct NodeContext {
     /// The node's runtime: RPC handlers and deliveries run there, whichever
     /// thread asked.
     pub(crate) runtime: tokio::runtime::Handle,
+    /// `settings.json`, which the GUI's settings screen edits.
+    pub(crate) rw_settings: crate::chain_client::SharedRwSettings,
 }
 
 impl NodeContext {
@@ -409,6 +411,21 @@ impl Node for LocalNode {
         let context = self.context().await?;
         let wallets = context.wallets.get().ok_or_else(|| Error::Unavailable("the node runs no wallets".into()))?;
         Ok(Arc::new(NodeWallets(wallets.clone())))
+    }
+
+    async fn setting(&self, name: String) -> Result<Option<String>> {
+        let context = self.context().await?;
+        let settings = context.rw_settings.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(settings.values().get(&name).map(|value| value.to_string()))
+    }
+
+    async fn update_setting(&self, name: String, value: Option<String>) -> Result<()> {
+        let value = value
+            .map(|text| serde_json::from_str(&text).map_err(|e| Error::Remote(format!("not a JSON value: {e}"))))
+            .transpose()?;
+        let context = self.context().await?;
+        let mut settings = context.rw_settings.lock().unwrap_or_else(|e| e.into_inner());
+        settings.set(&name, value).map_err(|e| Error::Remote(e.to_string()))
     }
 }
 

@@ -23,6 +23,7 @@ use super::format;
 use super::peers::{self, PeerRow};
 use super::receive::PaymentRequest;
 use super::send::{self, SendForm};
+use super::settings::{self as node_settings, SettingsForm};
 use super::sync::{SyncTracker, SyncView};
 use super::transactions::{self, TransactionRow};
 use super::wallets::WalletView;
@@ -562,6 +563,24 @@ impl Controller {
         *lock(&self.payment_uri) = Some((uri, network));
     }
 
+    /// The settings screen's form, from the node's `settings.json`.
+    pub async fn settings(&self) -> Result<SettingsForm, String> {
+        let mut values: [Option<String>; 2] = Default::default();
+        for (value, name) in values.iter_mut().zip(node_settings::NAMES) {
+            *value = self.node.setting(name.to_string()).await.map_err(|e| e.to_string())?;
+        }
+        Ok(SettingsForm::from_settings(values))
+    }
+
+    /// Writes the settings screen's form to the node's `settings.json`.
+    pub async fn save_settings(&self, form: &SettingsForm) -> Result<String, String> {
+        let values = form.to_settings()?;
+        for (name, value) in node_settings::NAMES.into_iter().zip(values) {
+            self.node.update_setting(name.to_string(), value).await.map_err(|e| e.to_string())?;
+        }
+        Ok("Saved. The node uses them from its next start.".into())
+    }
+
     /// A loaded wallet by its name.
     fn wallet(&self, name: &str) -> Result<Arc<dyn Wallet>, String> {
         let found = lock(&self.wallets).iter().find(|f| f.name == name).map(|f| f.wallet.clone());
@@ -747,6 +766,8 @@ mod tests {
         refuse_start: bool,
         /// The node's wallets; none (a node without them) if unset.
         wallets: Option<Arc<FakeWallets>>,
+        /// Its `settings.json`, as JSON texts by name.
+        settings: Mutex<std::collections::BTreeMap<String, String>>,
     }
 
     /// Wallets in memory; the test loads them, changes their balances and
@@ -1018,6 +1039,17 @@ mod tests {
         }
         async fn shutdown(&self) -> Result<()> {
             self.record("shutdown");
+            Ok(())
+        }
+        async fn setting(&self, name: String) -> Result<Option<String>> {
+            Ok(self.settings.lock().unwrap().get(&name).cloned())
+        }
+        async fn update_setting(&self, name: String, value: Option<String>) -> Result<()> {
+            let mut settings = self.settings.lock().unwrap();
+            match value {
+                Some(value) => settings.insert(name, value),
+                None => settings.remove(&name),
+            };
             Ok(())
         }
         async fn wallet_loader(&self) -> Result<Arc<dyn WalletLoader>> {
@@ -1316,5 +1348,24 @@ mod tests {
             controller.close().await;
             run.abort();
         }
+    }
+
+    #[tokio::test]
+    async fn settings_are_kept_in_the_nodes_settings_file() {
+        let (node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
+        let run = tokio::spawn(controller.clone().run(None));
+        screens.until(|s| s.phase == Phase::Ready).await;
+        assert_eq!(controller.settings().await.unwrap(), SettingsForm::default());
+        let form = SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into() };
+        controller.save_settings(&form).await.unwrap();
+        assert_eq!(node.settings.lock().unwrap().get("proxy").map(String::as_str), Some("\"127.0.0.1:9050\""));
+        assert_eq!(controller.settings().await.unwrap(), form);
+        let refused = SettingsForm { dbcache: "1".into(), ..form };
+        assert!(controller.save_settings(&refused).await.is_err());
+        assert_eq!(node.settings.lock().unwrap().get("dbcache").map(String::as_str), Some("600"), "unchanged");
+        controller.save_settings(&SettingsForm::default()).await.unwrap();
+        assert!(node.settings.lock().unwrap().is_empty(), "blank fields remove their settings");
+        controller.close().await;
+        run.abort();
     }
 }

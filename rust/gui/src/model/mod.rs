@@ -12,6 +12,7 @@ pub mod format;
 pub mod peers;
 pub mod receive;
 pub mod send;
+pub mod settings;
 pub mod sync;
 pub mod transactions;
 pub mod wallets;

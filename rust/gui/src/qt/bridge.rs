@@ -14,6 +14,7 @@ use hashvive_interfaces::WalletCreation;
 use crate::model::amount::{format_plain, Unit};
 use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
 use crate::model::send::{self, FeeField, SendForm};
+use crate::model::settings::SettingsForm;
 
 #[cxx_qt::bridge]
 pub mod qobject {
@@ -149,8 +150,9 @@ pub mod qobject {
         #[cxx_name = "sendFinished"]
         fn send_finished(self: Pin<&mut GuiModel>, error: QString, txid: QString);
 
-        /// The wallets screen's actions; each is answered by `walletReply`
-        /// with its name ("create", "open", …) and what to tell the user.
+        /// The wallets and settings screens' actions; each is answered by
+        /// `actionReply` with its name ("create", "open", …) and what to
+        /// tell the user (or, for "closed" and "settings", JSON).
         #[qinvokable]
         #[cxx_name = "createWallet"]
         fn create_wallet(
@@ -190,9 +192,18 @@ pub mod qobject {
         #[cxx_name = "backupWallet"]
         fn backup_wallet(self: Pin<&mut GuiModel>, name: &QString, destination: &QString);
 
+        /// Answered with the settings form as JSON (dbcache, proxy).
+        #[qinvokable]
+        #[cxx_name = "loadSettings"]
+        fn load_settings(self: Pin<&mut GuiModel>);
+
+        #[qinvokable]
+        #[cxx_name = "saveSettings"]
+        fn save_settings(self: Pin<&mut GuiModel>, dbcache: &QString, proxy: &QString);
+
         #[qsignal]
-        #[cxx_name = "walletReply"]
-        fn wallet_reply(self: Pin<&mut GuiModel>, action: QString, error: QString, message: QString);
+        #[cxx_name = "actionReply"]
+        fn action_reply(self: Pin<&mut GuiModel>, action: QString, error: QString, message: QString);
     }
 
     impl cxx_qt::Threading for GuiModel {}
@@ -448,8 +459,8 @@ impl qobject::GuiModel {
         });
     }
 
-    /// Runs a wallet action on the runtime and answers with `walletReply`.
-    fn wallet_action<F, Fut>(self: Pin<&mut Self>, action: &'static str, run: F)
+    /// Runs a screen's action on the runtime and answers with `actionReply`.
+    fn action<F, Fut>(self: Pin<&mut Self>, action: &'static str, run: F)
     where
         F: FnOnce(Arc<Controller>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
@@ -459,7 +470,7 @@ impl qobject::GuiModel {
         let thread = self.qt_thread();
         backend.runtime.spawn(async move {
             let (error, message) = split(run(controller).await);
-            let _ = thread.queue(move |model| model.wallet_reply(text(action), text(&error), text(&message)));
+            let _ = thread.queue(move |model| model.action_reply(text(action), text(&error), text(&message)));
         });
     }
 
@@ -472,43 +483,56 @@ impl qobject::GuiModel {
     ) {
         let name = name.to_string();
         let options = WalletCreation { passphrase: passphrase.to_string(), disable_private_keys, blank };
-        self.wallet_action("create", move |c| async move { c.create_wallet(&name, options).await });
+        self.action("create", move |c| async move { c.create_wallet(&name, options).await });
     }
 
     fn open_wallet(self: Pin<&mut Self>, name: &QString) {
         let name = name.to_string();
-        self.wallet_action("open", move |c| async move { c.open_wallet(&name).await });
+        self.action("open", move |c| async move { c.open_wallet(&name).await });
     }
 
     fn list_closed_wallets(self: Pin<&mut Self>) {
-        self.wallet_action("closed", move |c| async move {
-            c.closed_wallets().await.map(|names| Value::from(names).to_string())
-        });
+        self.action(
+            "closed",
+            move |c| async move { c.closed_wallets().await.map(|names| Value::from(names).to_string()) },
+        );
     }
 
     fn close_wallet(self: Pin<&mut Self>, name: &QString) {
         let name = name.to_string();
-        self.wallet_action("close", move |c| async move { c.close_wallet(&name).await });
+        self.action("close", move |c| async move { c.close_wallet(&name).await });
     }
 
     fn encrypt_wallet(self: Pin<&mut Self>, name: &QString, passphrase: &QString) {
         let (name, passphrase) = (name.to_string(), passphrase.to_string());
-        self.wallet_action("encrypt", move |c| async move { c.encrypt_wallet(&name, &passphrase).await });
+        self.action("encrypt", move |c| async move { c.encrypt_wallet(&name, &passphrase).await });
     }
 
     fn unlock_wallet(self: Pin<&mut Self>, name: &QString, passphrase: &QString, seconds: i32) {
         let (name, passphrase, seconds) = (name.to_string(), passphrase.to_string(), seconds.max(1) as u32);
-        self.wallet_action("unlock", move |c| async move { c.unlock_wallet(&name, &passphrase, seconds).await });
+        self.action("unlock", move |c| async move { c.unlock_wallet(&name, &passphrase, seconds).await });
     }
 
     fn lock_wallet(self: Pin<&mut Self>, name: &QString) {
         let name = name.to_string();
-        self.wallet_action("lock", move |c| async move { c.lock_wallet(&name).await });
+        self.action("lock", move |c| async move { c.lock_wallet(&name).await });
     }
 
     fn backup_wallet(self: Pin<&mut Self>, name: &QString, destination: &QString) {
         let (name, destination) = (name.to_string(), destination.to_string());
-        self.wallet_action("backup", move |c| async move { c.backup_wallet(&name, &destination).await });
+        self.action("backup", move |c| async move { c.backup_wallet(&name, &destination).await });
+    }
+
+    fn load_settings(self: Pin<&mut Self>) {
+        self.action("settings", move |c| async move {
+            let form = c.settings().await?;
+            Ok(serde_json::json!({ "dbcache": form.dbcache, "proxy": form.proxy }).to_string())
+        });
+    }
+
+    fn save_settings(self: Pin<&mut Self>, dbcache: &QString, proxy: &QString) {
+        let form = SettingsForm { dbcache: dbcache.to_string(), proxy: proxy.to_string() };
+        self.action("saveSettings", move |c| async move { c.save_settings(&form).await });
     }
 
     fn cancel_send(self: Pin<&mut Self>) {

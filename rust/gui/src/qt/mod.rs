@@ -49,6 +49,9 @@ pub fn main(
         Ok(Command::Run(settings)) => settings,
         Err(message) => return fail(&message),
     };
+    if let Err(message) = settings.reset_settings() {
+        return fail(&message);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("hashvive-gui")

@@ -117,6 +117,30 @@ impl Node for NodeProxy {
             Ok(Arc::new(WalletLoaderProxy { remote: stored(&p.conn, client) }) as Arc<dyn WalletLoader>)
         })
     }
+
+    async fn setting(&self, name: String) -> Result<Option<String>> {
+        call!(self, p, get_setting_request, "Node.getSetting", |params| { params.set_name(&name) }, |results| {
+            let list = results.get_result().map_err(from_capnp)?;
+            list.iter().next().map(text).transpose()
+        })
+    }
+
+    async fn update_setting(&self, name: String, value: Option<String>) -> Result<()> {
+        call!(
+            self,
+            p,
+            update_setting_request,
+            "Node.updateSetting",
+            |params| {
+                params.set_name(&name);
+                let mut list = params.init_value(u32::from(value.is_some()));
+                if let Some(value) = &value {
+                    list.set(0, value);
+                }
+            },
+            |results| Ok(())
+        )
+    }
 }
 
 /// A GUI's [`NodeNotifications`], as its node calls them. A GUI that went

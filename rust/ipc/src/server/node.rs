@@ -163,6 +163,42 @@ impl node::Server for NodeServer {
         log_results(request, "Node.walletLoader$Results", &results.get().into_reader());
         Ok(())
     }
+
+    async fn get_setting(
+        self: Rc<Self>,
+        params: node::GetSettingParams,
+        mut results: node::GetSettingResults,
+    ) -> Result<(), capnp::Error> {
+        let node = self.node.get()?;
+        let name = text(params.get()?.get_name())?;
+        let (request, value) = serve!(self, params, "Node.getSetting", async move { node.setting(name).await });
+        let mut list = results.get().init_result(u32::from(value.is_some()));
+        if let Some(value) = &value {
+            list.set(0, value);
+        }
+        log_results(request, "Node.getSetting$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn update_setting(
+        self: Rc<Self>,
+        params: node::UpdateSettingParams,
+        _: node::UpdateSettingResults,
+    ) -> Result<(), capnp::Error> {
+        let node = self.node.get()?;
+        let (name, value) = {
+            let p = params.get()?;
+            let value = p.get_value()?;
+            if value.len() > 1 {
+                return Err(capnp::Error::failed("a setting has one value".into()));
+            }
+            (text(p.get_name())?, value.iter().next().map(text).transpose()?)
+        };
+        let (request, ()) =
+            serve!(self, params, "Node.updateSetting", async move { node.update_setting(name, value).await });
+        log::event(&format!("IPC server send response #{request} Node.updateSetting$Results ()"));
+        Ok(())
+    }
 }
 
 /// Serves [`NodeNotifications`]: a GUI's, called by its node.

@@ -1,0 +1,51 @@
+// The settings screen (the reference GUI's options dialog): options kept
+// in the node's settings.json, used from its next start. A blank field
+// leaves the node's default.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+Pane {
+    id: screen
+    property var gui
+    property string outcome: ""
+    property bool failed: false
+
+    onVisibleChanged: if (visible) gui.loadSettings()
+    Connections {
+        target: gui
+        function onActionReply(action, error, message) {
+            if (action === "settings" && error === "") {
+                const form = JSON.parse(message)
+                dbcache.text = form.dbcache
+                proxy.text = form.proxy
+            } else if (action === "settings" || action === "saveSettings") {
+                failed = error !== ""
+                outcome = failed ? error : message
+            }
+        }
+    }
+
+    GridLayout {
+        columns: 2
+        rowSpacing: 8
+        Label { text: qsTr("Main"); font.bold: true; Layout.columnSpan: 2 }
+        Label { text: qsTr("Size of database cache (MiB)") }
+        TextField { id: dbcache; objectName: "settingDbcache"; placeholderText: "450"; Layout.preferredWidth: 160 }
+        Label { text: qsTr("Network"); font.bold: true; Layout.columnSpan: 2; Layout.topMargin: 12 }
+        Label { text: qsTr("Connect through SOCKS5 proxy (host:port)") }
+        TextField { id: proxy; objectName: "settingProxy"; placeholderText: qsTr("none"); Layout.preferredWidth: 240 }
+        Label { text: "" }
+        Button {
+            text: qsTr("Save")
+            onClicked: gui.saveSettings(dbcache.text, proxy.text)
+        }
+        Label { text: "" }
+        Label {
+            text: outcome !== "" ? outcome : qsTr("Settings take effect when the node starts again.")
+            color: failed ? "firebrick" : palette.text
+            wrapMode: Text.Wrap
+            Layout.maximumWidth: 520
+        }
+    }
+}
