@@ -14,7 +14,7 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 10] = [
+        const QML: [&str; 11] = [
             "qml/Main.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
@@ -23,6 +23,7 @@ fn main() {
             "qml/Wallets.qml",
             "qml/Settings.qml",
             "qml/WalletChooser.qml",
+            "qml/Lazy.qml",
             "qml/Peers.qml",
             "qml/Console.qml",
         ];

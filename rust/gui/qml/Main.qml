@@ -107,14 +107,16 @@ ApplicationWindow {
         id: screens
         anchors.fill: parent
         currentIndex: tabs.currentIndex
+        // The screens a payment URI or a request fills are made at once;
+        // the others when first shown, so the window is up sooner.
         Overview { id: overview; gui: app }
         Send { id: sending; gui: app }
         Receive { id: receiving; gui: app }
-        Transactions { id: history; gui: app }
-        Wallets { id: walletManager; gui: app }
-        Settings { id: options; gui: app }
-        Peers { id: peers; gui: app }
-        Console { id: console; gui: app }
+        Lazy { Transactions { gui: app } }
+        Lazy { Wallets { gui: app } }
+        Lazy { Settings { gui: app } }
+        Lazy { Peers { gui: app } }
+        Lazy { Console { gui: app } }
     }
 
     footer: ToolBar {

@@ -12,6 +12,7 @@ Pane {
     property bool failed: false
 
     onVisibleChanged: if (visible) gui.loadSettings()
+    Component.onCompleted: gui.loadSettings()
     Connections {
         target: gui
         function onActionReply(action, error, message) {

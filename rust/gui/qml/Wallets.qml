@@ -13,6 +13,7 @@ Pane {
     property bool failed: false
 
     onVisibleChanged: if (visible) gui.listClosedWallets()
+    Component.onCompleted: gui.listClosedWallets()
     Connections {
         target: gui
         function onActionReply(action, error, message) {

@@ -165,8 +165,12 @@ impl NodeWallets {
     /// created or loaded from the GUI brings them back, as `loadwallet` does.
     async fn running_or_started(&self) -> hashvive_interfaces::Result<Arc<dyn WalletLoader>> {
         let mut running = self.0.running.lock().await;
+        if self.0.stopping.load(Ordering::SeqCst) {
+            return Err(Error::Remote("the node is shutting down".into()));
+        }
         if running.is_none() {
-            self.0.launch(&mut running).await.map_err(Error::Remote)?;
+            tracing::info!("Starting the wallets again for the GUI");
+            self.0.launch(&mut running).await.map_err(|e| Error::Remote(format!("Cannot start the wallets: {e}")))?;
         }
         running.clone().ok_or_else(|| Error::Remote("the wallets did not start".into()))
     }

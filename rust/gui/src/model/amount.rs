@@ -42,33 +42,41 @@ impl Unit {
 /// unit's decimal places, more than zero and no more than all the money
 /// there can be.
 pub fn parse(text: &str, unit: Unit) -> Result<i64, String> {
+    // A unit is 10^decimals satoshis, so its smallest decimal is one.
+    match scaled(text, unit.decimals()) {
+        Err(Decimal::Invalid) => Err(format!("\"{}\" is not an amount in {}.", text.trim(), unit.name())),
+        Err(Decimal::TooPrecise) => Err(format!("{} takes at most {} decimal places.", unit.name(), unit.decimals())),
+        Ok(0) => Err("The amount to pay must be larger than 0.".to_string()),
+        Ok(sats) if sats <= MAX_MONEY as u64 => Ok(sats as i64),
+        Ok(_) | Err(Decimal::TooLarge) => Err("The amount is more than there can ever be.".to_string()),
+    }
+}
+
+/// Why typed text is not a decimal number.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decimal {
+    /// Not digits with at most one point.
+    Invalid,
+    /// More decimal places than allowed.
+    TooPrecise,
+    TooLarge,
+}
+
+/// What the user typed as a whole number of `10^-decimals`: digits, with
+/// at most `decimals` of them after one point (either side may be empty).
+pub fn scaled(text: &str, decimals: u32) -> Result<u64, Decimal> {
     let text = text.trim();
-    let invalid = || format!("\"{text}\" is not an amount in {}.", unit.name());
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
-        return Err(invalid());
+        return Err(Decimal::Invalid);
     }
-    if fraction.len() > unit.decimals() as usize {
-        return Err(format!("{} takes at most {} decimal places.", unit.name(), unit.decimals()));
+    if fraction.len() > decimals as usize {
+        return Err(Decimal::TooPrecise);
     }
-    // A unit is 10^decimals satoshis, so its smallest decimal is one.
-    let scale = 10i64.pow(unit.decimals());
-    let fraction_sats: i64 = match fraction {
-        "" => 0,
-        f => f.parse::<i64>().map_err(|_| invalid())? * 10i64.pow(unit.decimals() - f.len() as u32),
-    };
-    let sats = match whole {
-        "" => Some(0),
-        w => w.parse::<i64>().ok().and_then(|w| w.checked_mul(scale)),
-    }
-    .and_then(|w| w.checked_add(fraction_sats))
-    .filter(|sats| *sats <= MAX_MONEY);
-    match sats {
-        Some(0) => Err("The amount to pay must be larger than 0.".to_string()),
-        Some(sats) => Ok(sats),
-        None => Err("The amount is more than there can ever be.".to_string()),
-    }
+    let number = |s: &str| if s.is_empty() { Ok(0) } else { s.parse::<u64>().map_err(|_| Decimal::TooLarge) };
+    let fraction = number(fraction)? * 10u64.pow(decimals - fraction.len() as u32);
+    number(whole)?.checked_mul(10u64.pow(decimals)).and_then(|w| w.checked_add(fraction)).ok_or(Decimal::TooLarge)
 }
 
 /// Satoshis in `unit` with all its decimals and the unit's name: "1.50000000 BTC".

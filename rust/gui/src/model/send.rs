@@ -65,16 +65,7 @@ impl SendForm {
 
 /// A rate typed in sat/vB, with up to three decimals, as sat/kvB.
 fn custom_rate(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let invalid = || format!("\"{text}\" is not a fee rate in sat/vB.");
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 3 {
-        return Err(invalid());
-    }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
-    let fraction: u64 = format!("{fraction:0<3}").parse().map_err(|_| invalid())?;
-    whole.checked_mul(1000).and_then(|w| w.checked_add(fraction)).ok_or_else(invalid)
+    amount::scaled(text, 3).map_err(|_| format!("\"{}\" is not a fee rate in sat/vB.", text.trim()))
 }
 
 /// What the confirmation dialog asks (the reference GUI's "Confirm send
