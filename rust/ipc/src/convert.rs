@@ -165,6 +165,13 @@ pub(crate) fn write_removal_reason(r: RemovalReason) -> chain_capnp::RemovalReas
     }
 }
 
+/// Fills a list of texts the results were given room for.
+pub(crate) fn write_text_list<'a>(mut list: capnp::text_list::Builder<'_>, items: impl IntoIterator<Item = &'a str>) {
+    for (i, item) in items.into_iter().enumerate() {
+        list.set(i as u32, item);
+    }
+}
+
 pub(crate) fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, capnp::Error> {
     Ok(r?.to_string()?)
 }

@@ -10,7 +10,7 @@ use super::chain::HandlerServer;
 use super::wallet::WalletLoaderServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::NodeNotificationsProxy;
-use crate::convert::{read_node_status, text, write_node_status, write_peer_summary};
+use crate::convert::{read_node_status, text, write_node_status, write_peer_summary, write_text_list};
 use crate::log;
 use crate::schema::node_capnp::{node, node_notifications};
 
@@ -113,10 +113,7 @@ impl node::Server for NodeServer {
         let node = self.node.get()?;
         let (request, names) =
             serve!(self, params, "Node.listRpcCommands", async move { node.list_rpc_commands().await });
-        let mut list = results.get().init_result(names.len() as u32);
-        for (i, name) in names.iter().enumerate() {
-            list.set(i as u32, name);
-        }
+        write_text_list(results.get().init_result(names.len() as u32), names.iter().map(String::as_str));
         log_results(request, "Node.listRpcCommands$Results", &results.get().into_reader());
         Ok(())
     }
@@ -172,10 +169,7 @@ impl node::Server for NodeServer {
         let node = self.node.get()?;
         let name = text(params.get()?.get_name())?;
         let (request, value) = serve!(self, params, "Node.getSetting", async move { node.setting(name).await });
-        let mut list = results.get().init_result(u32::from(value.is_some()));
-        if let Some(value) = &value {
-            list.set(0, value);
-        }
+        write_text_list(results.get().init_result(u32::from(value.is_some())), value.as_deref());
         log_results(request, "Node.getSetting$Results", &results.get().into_reader());
         Ok(())
     }

@@ -13,7 +13,8 @@ use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::{WalletLoaderNotificationsProxy, WalletNotificationsProxy, WalletProxy};
 use crate::convert::{
-    hash32, read_payment, text, write_prepared_transaction, write_wallet_balances, write_wallet_transactions,
+    hash32, read_payment, text, write_prepared_transaction, write_text_list, write_wallet_balances,
+    write_wallet_transactions,
 };
 use crate::log;
 use crate::schema::wallet_capnp::{wallet, wallet_loader, wallet_loader_notifications, wallet_notifications};
@@ -58,10 +59,7 @@ impl wallet_loader::Server for WalletLoaderServer {
         let loader = self.loader.get()?;
         let (request, names) =
             serve!(self, params, "WalletLoader.listWallets", async move { loader.list_wallets().await });
-        let mut list = results.get().init_result(names.len() as u32);
-        for (i, name) in names.iter().enumerate() {
-            list.set(i as u32, name);
-        }
+        write_text_list(results.get().init_result(names.len() as u32), names.iter().map(String::as_str));
         log_results(request, "WalletLoader.listWallets$Results", &results.get().into_reader());
         Ok(())
     }
@@ -142,10 +140,7 @@ impl wallet_loader::Server for WalletLoaderServer {
         let loader = self.loader.get()?;
         let (request, names) =
             serve!(self, params, "WalletLoader.listWalletDir", async move { loader.list_wallet_dir().await });
-        let mut list = results.get().init_result(names.len() as u32);
-        for (i, name) in names.iter().enumerate() {
-            list.set(i as u32, name);
-        }
+        write_text_list(results.get().init_result(names.len() as u32), names.iter().map(String::as_str));
         log_results(request, "WalletLoader.listWalletDir$Results", &results.get().into_reader());
         Ok(())
     }
