@@ -9,6 +9,7 @@ notices of their transactions and of their unloading."""
 
 import asyncio
 import json
+from decimal import Decimal
 import os
 import socket
 import subprocess
@@ -61,6 +62,7 @@ class NodeInterfaceTest(HashviveTestFramework):
         self.test_attached()
         if self.is_wallet_compiled():
             self.test_wallets()
+            self.test_wallet_screens()
         self.test_spawned()
         self.test_spawned_bad_args()
         self.test_parent_vanishes()
@@ -184,6 +186,101 @@ class NodeInterfaceTest(HashviveTestFramework):
                 await held.destroy(c.ctx)
             c.close()
         self.run(routine)
+
+    def test_wallet_screens(self):
+        self.log.info("What the GUI's wallet screens ask, from pycapnp: create, receive, pay, history, "
+                      "encrypt, back up, close, open, settings")
+        node = self.nodes[0]
+        schemas = self.schemas
+        chain_dir = os.path.join(node.datadir, "regtest")
+
+        async def routine():
+            c = await IpcClient(schemas).connect(self.socket)
+            gui = (await c.init.makeNode(c.ctx)).result
+            loader = (await gui.walletLoader(c.ctx)).result
+            options = schemas["wallet"].WalletCreation.new_message()
+            wallet = (await loader.createWallet(c.ctx, "screens", options)).result
+            assert_equal(str((await wallet.getEncryption(c.ctx)).result), "unencrypted")
+            with open(os.path.join(chain_dir, "settings.json"), encoding="utf-8") as f:
+                assert "screens" in json.load(f)["wallet"], "loaded at start from now on"
+
+            # Receive: a labelled address the wallet knows.
+            address = (await wallet.getNewAddress(c.ctx, "salary")).result
+            assert_equal(node.get_wallet_rpc("screens").getaddressinfo(address)["labels"], ["salary"])
+            node.generatetoaddress(101, address)
+
+            # Pay: built and signed, not sent; then sent; then in the history.
+            node.createwallet("payee")
+            payee = node.get_wallet_rpc("payee").getnewaddress()
+            payment = schemas["wallet"].Payment.new_message()
+            recipient = payment.init("recipients", 1)[0]
+            recipient.address = payee
+            recipient.amount = 100_000_000
+            payment.fee.satPerKvb = 2000
+            payment.replaceable = True
+            prepared = (await wallet.createTransaction(c.ctx, payment)).result
+            decoded = node.decoderawtransaction(bytes(prepared.tx).hex())
+            assert {"value": Decimal("1"), "address": payee} in [
+                {"value": o["value"], "address": o["scriptPubKey"].get("address")} for o in decoded["vout"]]
+            assert decoded["txid"] not in node.getrawmempool(), "prepared, not sent"
+            # 2 sat/vB on the largest size the signatures could have had.
+            assert 2 * decoded["vsize"] <= prepared.fee <= 2 * decoded["vsize"] + 4, (prepared.fee, decoded["vsize"])
+            txid = bytes((await wallet.commitTransaction(c.ctx, prepared.tx)).result)[::-1].hex()
+            assert_equal(txid, decoded["txid"])
+            assert txid in node.getrawmempool()
+            [sent] = (await wallet.getTransaction(c.ctx, bytes.fromhex(txid)[::-1])).result
+            assert_equal((str(sent.kind), sent.address, sent.amount, sent.fee, sent.height),
+                         ("sent", payee, -100_000_000 - prepared.fee, prepared.fee, -1))
+            assert_equal(len((await wallet.getTransactions(c.ctx)).result), 102)
+            payment.recipients[0].address = "bcrt1qnope"
+            await self.refused(wallet.createTransaction(c.ctx, payment), "Invalid Bitcoin address: bcrt1qnope")
+
+            # Encrypt, unlock, lock.
+            await wallet.encrypt(c.ctx, "pw")
+            assert_equal(str((await wallet.getEncryption(c.ctx)).result), "locked")
+            await self.refused(wallet.unlock(c.ctx, "wrong", 60), "The wallet passphrase entered was incorrect.")
+            await wallet.unlock(c.ctx, "pw", 60)
+            assert_equal(str((await wallet.getEncryption(c.ctx)).result), "unlocked")
+            await wallet.lock(c.ctx)
+            assert_equal(str((await wallet.getEncryption(c.ctx)).result), "locked")
+            # -debug=ipc logs every call, but no passphrase.
+            with open(os.path.join(chain_dir, "debug.log"), encoding="utf-8") as f:
+                log = f.read()
+            assert 'Wallet.unlock$Params (context = (thread = <external capability>), passphrase = "***"' in log
+            assert 'passphrase = "pw"' not in log and 'passphrase = "wrong"' not in log
+
+            # Back up, close, open again.
+            backups = os.path.join(self.options.tmpdir, "backups")
+            os.makedirs(backups)
+            await wallet.backup(c.ctx, backups)
+            assert os.path.isfile(os.path.join(backups, "wallet.dat"))
+            await wallet.unload(c.ctx)
+            assert "screens" not in node.listwallets()
+            assert "screens" in list((await loader.listWalletDir(c.ctx)).result)
+            reopened = (await loader.loadWallet(c.ctx, "screens")).result
+            assert_equal(str((await reopened.getEncryption(c.ctx)).result), "locked")
+            await self.refused(loader.loadWallet(c.ctx, "no-such-wallet"), "no-such-wallet")
+
+            # Settings: written to settings.json, read back, removed.
+            await gui.updateSetting(c.ctx, "dbcache", ["600"])
+            assert_equal(list((await gui.getSetting(c.ctx, "dbcache")).result), ["600"])
+            with open(os.path.join(chain_dir, "settings.json"), encoding="utf-8") as f:
+                assert_equal(json.load(f)["dbcache"], 600)
+            await gui.updateSetting(c.ctx, "dbcache", [])
+            assert_equal(list((await gui.getSetting(c.ctx, "dbcache")).result), [])
+            for held in (reopened, wallet, loader, gui):
+                await held.destroy(c.ctx)
+            c.close()
+        self.run(routine)
+
+    async def refused(self, call, text):
+        """A call the peer answers with an error containing `text`."""
+        try:
+            await call
+        except capnp.KjException as e:
+            assert text in str(e), str(e)
+            return
+        raise AssertionError("not refused: expected %r" % text)
 
     async def until(self, predicate, timeout=30, what=None):
         """Waits on the event loop, so pycapnp can serve callbacks meanwhile."""
