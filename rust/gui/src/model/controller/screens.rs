@@ -1,0 +1,179 @@
+//! The screens' actions on the node and its wallets: receiving, paying,
+//! managing wallets, the settings, a payment URI from the command line. Each
+//! answers with what to tell the user, or why not.
+
+use std::sync::Arc;
+
+use hashvive_interfaces::WalletCreation;
+
+use super::{lock, Controller, PendingSend};
+use crate::model::amount::{self, Unit};
+use crate::model::bip21::PaymentUri;
+use crate::model::receive::PaymentRequest;
+use crate::model::send::{self, SendForm};
+use crate::model::settings::{self as node_settings, SettingsForm};
+
+/// How long a wallet unlocked to sign a payment stays open at most (it is
+/// locked again as soon as the payment is signed).
+const SIGNING_UNLOCK_SECONDS: u32 = 60;
+
+impl Controller {
+    /// Opens the send screen with `uri` once the node is ready.
+    pub fn set_payment_uri(&self, uri: String, network: bitcoin::Network) {
+        *lock(&self.payment_uri) = Some((uri, network));
+    }
+
+    /// The settings screen's form, from the node's `settings.json`.
+    pub async fn settings(&self) -> Result<SettingsForm, String> {
+        let mut values: [Option<String>; 2] = Default::default();
+        for (value, name) in values.iter_mut().zip(node_settings::NAMES) {
+            *value = self.node.setting(name.to_string()).await.map_err(|e| e.to_string())?;
+        }
+        Ok(SettingsForm::from_settings(values))
+    }
+
+    /// Writes the settings screen's form to the node's `settings.json`.
+    pub async fn save_settings(&self, form: &SettingsForm) -> Result<String, String> {
+        let values = form.to_settings()?;
+        for (name, value) in node_settings::NAMES.into_iter().zip(values) {
+            self.node.update_setting(name.to_string(), value).await.map_err(|e| e.to_string())?;
+        }
+        Ok("Saved. The node uses them from its next start.".into())
+    }
+
+    /// The receive screen's request: a new address of `wallet` under `label`,
+    /// asking for `amount` (in `unit`, none if blank) with `message`.
+    pub async fn request_payment(
+        &self,
+        wallet: &str,
+        label: &str,
+        amount: &str,
+        unit: Unit,
+        message: &str,
+    ) -> Result<PaymentRequest, String> {
+        let amount = match amount.trim() {
+            "" => None,
+            text => Some(amount::parse(text, unit)?),
+        };
+        let address = self.wallet(wallet)?.new_address(label.to_string()).await.map_err(|e| e.to_string())?;
+        tracing::debug!(target: "qt", "Payment request: {address}");
+        PaymentRequest::new(address, amount, label, message)
+    }
+
+    /// The send screen's first step: the payment built and signed by
+    /// `wallet`, kept for [`Controller::confirm_send`]; what to ask the user.
+    /// A locked wallet is unlocked with `passphrase` just to sign, then
+    /// locked again, as the reference GUI does.
+    pub async fn prepare_send(
+        &self,
+        wallet: &str,
+        form: &SendForm,
+        network: bitcoin::Network,
+        passphrase: &str,
+    ) -> Result<String, String> {
+        let payment = form.payment(network)?;
+        let wallet = self.wallet(wallet)?;
+        let unlocked = !passphrase.is_empty();
+        if unlocked {
+            wallet.unlock(passphrase.to_string(), SIGNING_UNLOCK_SECONDS).await.map_err(|e| e.to_string())?;
+        }
+        let prepared = wallet.create_transaction(payment.clone()).await;
+        if unlocked {
+            if let Err(e) = wallet.lock().await {
+                tracing::warn!("cannot lock the wallet again: {e}");
+            }
+        }
+        let prepared = prepared.map_err(|e| e.to_string())?;
+        let question = send::confirmation(&payment, &prepared, form.unit);
+        *lock(&self.pending_send) = Some(PendingSend { wallet, tx: prepared.tx });
+        Ok(question)
+    }
+
+    /// The user agreed: sends the prepared payment; its txid.
+    pub async fn confirm_send(&self) -> Result<String, String> {
+        let pending = lock(&self.pending_send).take().ok_or("There is no payment to send.")?;
+        let txid = pending.wallet.commit_transaction(pending.tx).await.map_err(|e| e.to_string())?;
+        let txid = <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array(txid).to_string();
+        tracing::debug!(target: "qt", "Sent {txid}");
+        Ok(txid)
+    }
+
+    /// The wallet screen's actions; each answers with what to tell the user.
+    pub async fn create_wallet(&self, name: &str, options: WalletCreation) -> Result<String, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        loader.create_wallet(name.to_string(), options).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" created."))
+    }
+
+    pub async fn open_wallet(&self, name: &str) -> Result<String, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        loader.load_wallet(name.to_string()).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" opened."))
+    }
+
+    /// The wallets in the wallet directory that are not loaded.
+    pub async fn closed_wallets(&self) -> Result<Vec<String>, String> {
+        let loader = self.loader().await.ok_or("The node has no wallets.")?;
+        let all = loader.list_wallet_dir().await.map_err(|e| e.to_string())?;
+        let wallets = lock(&self.wallets);
+        Ok(all.into_iter().filter(|name| !wallets.iter().any(|f| &f.name == name)).collect())
+    }
+
+    pub async fn close_wallet(&self, name: &str) -> Result<String, String> {
+        self.wallet(name)?.unload().await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" closed."))
+    }
+
+    pub async fn encrypt_wallet(&self, name: &str, passphrase: &str) -> Result<String, String> {
+        self.wallet(name)?.encrypt(passphrase.to_string()).await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        // The reference GUI's reminder: copies made before hold the keys in the clear.
+        Ok("Wallet encrypted. Remember that earlier backups of it are not encrypted: make a new backup.".into())
+    }
+
+    /// Opens the wallet's keys for `seconds`, and shows it locked again after.
+    pub async fn unlock_wallet(self: &Arc<Self>, name: &str, passphrase: &str, seconds: u32) -> Result<String, String> {
+        self.wallet(name)?.unlock(passphrase.to_string(), seconds).await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        let controller = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds) + 1)).await;
+            if let Some(controller) = controller.upgrade() {
+                controller.refresh_balances().await;
+            }
+        });
+        Ok(format!("Wallet \"{name}\" unlocked for {seconds} seconds."))
+    }
+
+    pub async fn lock_wallet(&self, name: &str) -> Result<String, String> {
+        self.wallet(name)?.lock().await.map_err(|e| e.to_string())?;
+        self.refresh_balances().await;
+        Ok(format!("Wallet \"{name}\" locked."))
+    }
+
+    pub async fn backup_wallet(&self, name: &str, destination: &str) -> Result<String, String> {
+        if destination.trim().is_empty() {
+            return Err("Enter where to write the backup.".into());
+        }
+        self.wallet(name)?.backup(destination.to_string()).await.map_err(|e| e.to_string())?;
+        Ok(format!("Wallet \"{name}\" backed up to {destination}."))
+    }
+
+    /// The user declined: the prepared payment is dropped unsent.
+    pub fn cancel_send(&self) {
+        lock(&self.pending_send).take();
+    }
+}
+
+/// A payment URI read, and said in the log (which the node has set up by now).
+pub(super) fn read_payment_uri(uri: &str, network: bitcoin::Network) -> Result<PaymentUri, String> {
+    let read = PaymentUri::parse(uri, network);
+    match &read {
+        Ok(payment) => {
+            let amount = payment.amount.map_or("any amount".into(), |sats| amount::format(sats, Unit::Btc));
+            tracing::debug!(target: "qt", "Payment URI: pay {amount} to {}", payment.address);
+        }
+        Err(e) => tracing::warn!("{e}"),
+    }
+    read
+}
