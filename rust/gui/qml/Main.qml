@@ -49,8 +49,8 @@ ApplicationWindow {
         onTransactionsJsonChanged: {
             if (phase === "ready" && screenshotDir !== "") settled.restart()
         }
-        onPaymentRequested: (error, request) => {
-            if (screenshotDir !== "" && error === "") window.picture(2, "request")
+        onActionReply: (action, error, reply) => {
+            if (action === "request" && screenshotDir !== "" && error === "") window.picture(2, "request")
         }
     }
 

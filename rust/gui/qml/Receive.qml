@@ -13,7 +13,8 @@ Pane {
 
     Connections {
         target: gui
-        function onPaymentRequested(error, json) {
+        function onActionReply(action, error, json) {
+            if (action !== "request") return
             problem = error
             request = error === "" ? JSON.parse(json) : null
         }

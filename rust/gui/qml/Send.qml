@@ -26,16 +26,17 @@ Pane {
             outcome = [uri.label, uri.message].filter(t => t !== "").join(": ")
         }
         function onPaymentUriErrorChanged() { outcome = gui.paymentUriError }
-        function onSendPrepared(error, question) {
-            busy = false
-            if (error !== "") { outcome = error; return }
-            confirmation.question = question
-            confirmation.open()
-        }
-        function onSendFinished(error, txid) {
-            busy = false
-            outcome = error !== "" ? error : qsTr("Sent: %1").arg(txid)
-            if (error === "") { address.text = ""; amount.text = "" }
+        function onActionReply(action, error, reply) {
+            if (action === "prepared") {
+                busy = false
+                if (error !== "") { outcome = error; return }
+                confirmation.question = reply
+                confirmation.open()
+            } else if (action === "sent") {
+                busy = false
+                outcome = error !== "" ? error : qsTr("Sent: %1").arg(reply)
+                if (error === "") { address.text = ""; amount.text = "" }
+            }
         }
     }
 

@@ -98,7 +98,8 @@ pub mod qobject {
         #[cxx_name = "addressProblem"]
         fn address_problem(self: &GuiModel, text: &QString) -> QString;
 
-        /// A new address of `wallet` as a payment request; answered by `paymentRequested`.
+        /// A new address of `wallet` as a payment request; answered as
+        /// "request" with the request as JSON (address, uri, qr rows, amount).
         #[qinvokable]
         #[cxx_name = "requestPayment"]
         fn request_payment(
@@ -110,14 +111,9 @@ pub mod qobject {
             message: &QString,
         );
 
-        /// The request (JSON: address, uri, qr rows, amount), or why there is none.
-        #[qsignal]
-        #[cxx_name = "paymentRequested"]
-        fn payment_requested(self: Pin<&mut GuiModel>, error: QString, request: QString);
-
         /// Builds and signs the payment the send screen describes (a custom
         /// rate in sat/vB, or the estimate for `conf_target` when blank);
-        /// answered by `sendPrepared` with the question to confirm.
+        /// answered as "prepared" with the question to confirm.
         #[qinvokable]
         #[cxx_name = "prepareSend"]
         fn prepare_send(
@@ -133,11 +129,7 @@ pub mod qobject {
             passphrase: &QString,
         );
 
-        #[qsignal]
-        #[cxx_name = "sendPrepared"]
-        fn send_prepared(self: Pin<&mut GuiModel>, error: QString, question: QString);
-
-        /// Sends the prepared payment; answered by `sendFinished` with its txid.
+        /// Sends the prepared payment; answered as "sent" with its txid.
         #[qinvokable]
         #[cxx_name = "confirmSend"]
         fn confirm_send(self: Pin<&mut GuiModel>);
@@ -146,13 +138,10 @@ pub mod qobject {
         #[cxx_name = "cancelSend"]
         fn cancel_send(self: Pin<&mut GuiModel>);
 
-        #[qsignal]
-        #[cxx_name = "sendFinished"]
-        fn send_finished(self: Pin<&mut GuiModel>, error: QString, txid: QString);
-
-        /// The wallets and settings screens' actions; each is answered by
-        /// `actionReply` with its name ("create", "open", …) and what to
-        /// tell the user (or, for "closed" and "settings", JSON).
+        /// The wallets and settings screens' actions. Every screen action
+        /// is answered by `actionReply` with its name ("request",
+        /// "prepared", "sent", "create", "open", …) and what to tell the
+        /// user (or JSON, for "request", "closed" and "settings").
         #[qinvokable]
         #[cxx_name = "createWallet"]
         fn create_wallet(
@@ -402,16 +391,12 @@ impl qobject::GuiModel {
         unit: &QString,
         message: &QString,
     ) {
-        let Some(backend) = &self.backend else { return };
         let (wallet, label, amount, message) =
             (wallet.to_string(), label.to_string(), amount.to_string(), message.to_string());
         let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
-        let controller = backend.controller.clone();
-        let thread = self.qt_thread();
-        backend.runtime.spawn(async move {
-            let reply = controller.request_payment(&wallet, &label, &amount, unit, &message).await;
-            let (error, request) = split(reply.map(|r| r.to_json().to_string()));
-            let _ = thread.queue(move |model| model.payment_requested(text(&error), text(&request)));
+        self.action("request", move |c| async move {
+            let request = c.request_payment(&wallet, &label, &amount, unit, &message).await?;
+            Ok(request.to_json().to_string())
         });
     }
 
@@ -427,7 +412,7 @@ impl qobject::GuiModel {
         replaceable: bool,
         passphrase: &QString,
     ) {
-        let Some(backend) = &self.backend else { return };
+        let Some(network) = self.backend.as_ref().map(|b| b.network) else { return };
         let (custom_rate, passphrase) = (custom_rate.to_string(), passphrase.to_string());
         let form = SendForm {
             address: address.to_string(),
@@ -440,23 +425,12 @@ impl qobject::GuiModel {
             },
             replaceable,
         };
-        let (wallet, network) = (wallet.to_string(), backend.network);
-        let controller = backend.controller.clone();
-        let thread = self.qt_thread();
-        backend.runtime.spawn(async move {
-            let (error, question) = split(controller.prepare_send(&wallet, &form, network, &passphrase).await);
-            let _ = thread.queue(move |model| model.send_prepared(text(&error), text(&question)));
-        });
+        let wallet = wallet.to_string();
+        self.action("prepared", move |c| async move { c.prepare_send(&wallet, &form, network, &passphrase).await });
     }
 
     fn confirm_send(self: Pin<&mut Self>) {
-        let Some(backend) = &self.backend else { return };
-        let controller = backend.controller.clone();
-        let thread = self.qt_thread();
-        backend.runtime.spawn(async move {
-            let (error, txid) = split(controller.confirm_send().await);
-            let _ = thread.queue(move |model| model.send_finished(text(&error), text(&txid)));
-        });
+        self.action("sent", move |c| async move { c.confirm_send().await });
     }
 
     /// Runs a screen's action on the runtime and answers with `actionReply`.
@@ -469,7 +443,11 @@ impl qobject::GuiModel {
         let controller = backend.controller.clone();
         let thread = self.qt_thread();
         backend.runtime.spawn(async move {
-            let (error, message) = split(run(controller).await);
+            // One of the two is empty: the answer, or why there is none.
+            let (error, message) = match run(controller).await {
+                Ok(message) => (String::new(), message),
+                Err(error) => (error, String::new()),
+            };
             let _ = thread.queue(move |model| model.action_reply(text(action), text(&error), text(&message)));
         });
     }
@@ -547,14 +525,6 @@ impl qobject::GuiModel {
 
     fn history_newer(&self) -> QString {
         self.backend.as_ref().and_then(|b| b.controller.history_newer()).map_or_else(QString::default, |l| text(&l))
-    }
-}
-
-/// A reply as the signals carry it: (error, value), one of them empty.
-fn split(reply: Result<String, String>) -> (String, String) {
-    match reply {
-        Ok(value) => (String::new(), value),
-        Err(e) => (e, String::new()),
     }
 }
 
