@@ -367,9 +367,9 @@ impl Controller {
                     continue;
                 }
             };
-            let tip = self.tip();
-            if let Some(t) = &found {
-                let row = TransactionRow::new(&name, t, tip);
+            // A row of its own only for the log; the screens' rows are made below.
+            if let Some(t) = found.as_ref().filter(|_| tracing::enabled!(target: "qt", tracing::Level::DEBUG)) {
+                let row = TransactionRow::new(&name, t, self.tip());
                 tracing::debug!(target: "qt", "Wallet {name}: {} {} {} {}, {}", row.txid, row.kind, row.address, row.amount, row.status);
             }
             let mut wallets = lock(&self.wallets);
