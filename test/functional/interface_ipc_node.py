@@ -243,11 +243,18 @@ class NodeInterfaceTest(HashviveTestFramework):
             assert_equal(str((await wallet.getEncryption(c.ctx)).result), "unlocked")
             await wallet.lock(c.ctx)
             assert_equal(str((await wallet.getEncryption(c.ctx)).result), "locked")
+            # The console's way: walletpassphrase through Node.executeRpc.
+            reply = await gui.executeRpc(c.ctx, "walletpassphrase", json.dumps(["pw", 60]), "/wallet/screens")
+            assert not reply.hasFault, reply.fault.message
+            assert_equal(str((await wallet.getEncryption(c.ctx)).result), "unlocked")
+            await wallet.lock(c.ctx)
             # -debug=ipc logs every call, but no passphrase.
             with open(os.path.join(chain_dir, "debug.log"), encoding="utf-8") as f:
                 log = f.read()
             assert 'Wallet.unlock$Params (context = (thread = <external capability>), passphrase = "***"' in log
             assert 'passphrase = "pw"' not in log and 'passphrase = "wrong"' not in log
+            assert 'method = "walletpassphrase", params = "***", uri = "/wallet/screens"' in log
+            assert '\\"pw\\"' not in log
 
             # Back up, close, open again.
             backups = os.path.join(self.options.tmpdir, "backups")

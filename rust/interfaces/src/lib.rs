@@ -638,6 +638,22 @@ pub struct RpcCall {
     pub user: String,
 }
 
+/// RPC methods whose arguments carry secrets (passphrases, private keys):
+/// the GUI console keeps no line naming one in its history, and `-debug=ipc`
+/// masks the parameters of a call to one. The reference console's list.
+pub const SENSITIVE_RPC_METHODS: [&str; 10] = [
+    "createwallet",
+    "encryptwallet",
+    "importmulti",
+    "importprivkey",
+    "migratewallet",
+    "sethdseed",
+    "signmessagewithprivkey",
+    "signrawtransactionwithkey",
+    "walletpassphrase",
+    "walletpassphrasechange",
+];
+
 /// A JSON-RPC error, with the reference's code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RpcFault {

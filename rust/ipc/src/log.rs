@@ -7,6 +7,8 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use hashvive_interfaces::SENSITIVE_RPC_METHODS;
+
 /// Longest message text logged; the rest is cut.
 const MAX_PAYLOAD: usize = 1000;
 
@@ -56,12 +58,23 @@ fn payload(message: &dyn Debug) -> String {
 /// Fields whose text never goes into a log.
 const SECRET_FIELDS: [&str; 1] = ["passphrase"];
 
+/// Fields that carry an RPC call's arguments (`Node.executeRpc`'s params,
+/// `Rpc.executeRpc`'s whole request): masked too when the message names a
+/// method that takes secrets.
+const CALL_FIELDS: [&str; 2] = ["params", "request"];
+
 /// `text` with each secret field's string shown as `"***"`.
 fn redact(text: String) -> String {
+    // The method is a text field of its own (`method = "walletpassphrase"`)
+    // or a member of a JSON request inside one (`\"method\":\"walletpassphrase\"`).
+    let names_sensitive_method = SENSITIVE_RPC_METHODS
+        .iter()
+        .any(|method| text.contains(&format!("\"{method}\"")) || text.contains(&format!("\\\"{method}\\\"")));
+    let call_fields: &[&str] = if names_sensitive_method { &CALL_FIELDS } else { &[] };
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     'scan: while !rest.is_empty() {
-        for field in SECRET_FIELDS {
+        for field in SECRET_FIELDS.iter().chain(call_fields) {
             let opening = format!("{field} = \"");
             if let Some(tail) = rest.strip_prefix(opening.as_str()) {
                 // The string ends at the first quote that is not escaped.
@@ -110,5 +123,17 @@ mod tests {
         let nested = redact(r#"(name = "w", options = (passphrase = "x", blank = false))"#.to_string());
         assert_eq!(nested, r#"(name = "w", options = (passphrase = "***", blank = false))"#);
         assert_eq!(redact("passphrase = \"cut".to_string()), "passphrase = \"***\"");
+    }
+
+    #[test]
+    fn a_sensitive_calls_arguments_stay_out_of_the_log() {
+        let console = redact(r#"(method = "walletpassphrase", params = "[\"s3cret\", 60]", uri = "/wallet/w")"#.into());
+        assert_eq!(console, r#"(method = "walletpassphrase", params = "***", uri = "/wallet/w")"#);
+        let raw = r#"(request = "{\"method\":\"importprivkey\",\"params\":[\"cVt…\"]}", uri = "/", user = "u")"#;
+        assert_eq!(redact(raw.into()), r#"(request = "***", uri = "/", user = "u")"#);
+        let plain = r#"(method = "getblockhash", params = "[0]", uri = "/")"#;
+        assert_eq!(redact(plain.into()), plain);
+        let similar = r#"(method = "walletpassphrasex", params = "[1]", uri = "/")"#;
+        assert_eq!(redact(similar.into()), similar);
     }
 }

@@ -6,24 +6,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use hashvive_interfaces::RpcFault;
+use hashvive_interfaces::{RpcFault, SENSITIVE_RPC_METHODS};
 use hashvive_rpc::convert::convert_positional;
 use serde_json::Value;
 
 /// Lines kept in the history, as the reference's console keeps.
 const HISTORY_SIZE: usize = 50;
-
-/// Commands whose arguments are secrets: a line naming one is not kept.
-const SENSITIVE_COMMANDS: [&str; 8] = [
-    "createwallet",
-    "encryptwallet",
-    "importprivkey",
-    "signmessagewithprivkey",
-    "signrawtransactionwithkey",
-    "walletpassphrase",
-    "walletpassphrasechange",
-    "migratewallet",
-];
 
 pub const HELP_CONSOLE: &str = "\
 This console accepts RPC commands using the standard syntax.
@@ -241,7 +229,7 @@ impl History {
     /// command that takes a secret.
     pub fn push(&mut self, line: &str) {
         let line = line.trim();
-        let secret = SENSITIVE_COMMANDS.iter().any(|c| line.contains(c));
+        let secret = SENSITIVE_RPC_METHODS.iter().any(|c| line.contains(c));
         if !line.is_empty() && !secret && self.lines.last().map(String::as_str) != Some(line) {
             self.lines.push(line.to_string());
             if self.lines.len() > HISTORY_SIZE {
