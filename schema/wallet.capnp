@@ -83,6 +83,8 @@ interface WalletNotifications {
     transactionChanged @1 (context :Proxy.Context, txid :Data) -> ();
     # The wallet was unloaded; nothing more comes.
     unloaded @2 (context :Proxy.Context) -> ();
+    # The wallet was encrypted, unlocked or locked.
+    statusChanged @3 (context :Proxy.Context) -> ();
 }
 
 # Satoshis, as getbalances counts them ("mine").

@@ -167,6 +167,17 @@ class GuiTest(HashviveTestFramework):
         self.wait_until(lambda: "Payment request: bcrt1" in read_log(gui))
         [address] = re.findall(r"Payment request: (bcrt1\w+)", read_log(gui))
         self.check_payment_request(gui, shots, address)
+        self.log.info("A wallet encrypted, unlocked and locked over RPC: the overview follows the wallet's word")
+        payer = gui.get_wallet_rpc("payer")
+        payer.encryptwallet("pw")
+        self.wait_until(lambda: re.search(r"Wallet payer: available .*, locked\n", read_log(gui)))
+        offset = gui.debug_log_bytes()
+        payer.walletpassphrase("pw", 600)
+        self.wait_until(lambda: re.search(r"Wallet payer: available .*, unlocked\n", read_log(gui, offset)))
+        offset = gui.debug_log_bytes()
+        # A shorter unlock replaces the first; the wallet locks itself when it ends.
+        payer.walletpassphrase("pw", 1)
+        self.wait_until(lambda: re.search(r"Wallet payer: available .*, locked\n", read_log(gui, offset)))
         gui.send_signal(signal.SIGTERM)
         gui.wait_until_stopped()
         log = read_log(gui)
@@ -216,6 +227,17 @@ class GuiTest(HashviveTestFramework):
         time.sleep(IDLE_WATCH_SECONDS)
         idle = read_log(gui, offset)
         assert_equal(re.findall(r"IPC server recv request +#\d+ (?:Node|WalletLoader|Wallet)\.\w+", idle), [])
+
+        self.log.info("A wallet unlocked over RPC and locked by its time: the wallet process tells the GUI each time")
+        payer = gui.get_wallet_rpc("payer")
+        payer.encryptwallet("pw")
+        self.wait_until(lambda: "Wallet.getEncryption$Results (result = locked)" in read_log(gui))
+        for seconds, state in [(600, "unlocked"), (1, "locked")]:
+            offset = gui.debug_log_bytes()
+            payer.walletpassphrase("pw", seconds)
+            self.wait_until(lambda: re.search(r"WalletNotifications.statusChanged\$Params(.*\n)*.*"
+                                              r"Wallet.getEncryption\$Results \(result = %s\)" % state,
+                                              read_log(gui, offset)))
 
         self.log.info("A peer connecting: the GUI hears of it and reads the peer table")
         self.add_nodes(1, [[]])

@@ -265,6 +265,9 @@ pub trait Wallet: Send + Sync {
 pub trait WalletNotifications: Send + Sync {
     /// A transaction of the wallet changed (its balances may have too).
     async fn transaction_changed(&self, txid: [u8; 32]);
+    /// The wallet was encrypted, unlocked or locked (by whoever: an RPC
+    /// client, the console, the time of an unlock running out).
+    async fn status_changed(&self);
     /// The wallet was unloaded: nothing more comes.
     async fn unloaded(&self);
 }

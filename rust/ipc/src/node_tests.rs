@@ -207,6 +207,7 @@ impl Wallet for TestWallet {
         tokio::spawn(async move {
             notifications.transaction_changed([7; 32]).await;
             notifications.transaction_changed([8; 32]).await;
+            notifications.status_changed().await;
             notifications.unloaded().await;
         });
         Ok(Box::new(Registration(self.1.clone())))
@@ -242,6 +243,9 @@ struct Changed(Mutex<Vec<String>>);
 impl WalletNotifications for Changed {
     async fn transaction_changed(&self, txid: [u8; 32]) {
         self.0.lock().unwrap().push(format!("changed {}", txid[0]));
+    }
+    async fn status_changed(&self) {
+        self.0.lock().unwrap().push("status".into());
     }
     async fn unloaded(&self) {
         self.0.lock().unwrap().push("unloaded".into());
@@ -387,8 +391,8 @@ fn a_nodes_wallets_reach_its_gui() {
 
         let changed = Arc::new(Changed::default());
         let handler = wallets[0].handle_notifications(changed.clone()).await.unwrap();
-        wait_for(|| changed.0.lock().unwrap().len() == 3).await;
-        assert_eq!(*changed.0.lock().unwrap(), ["changed 7", "changed 8", "unloaded"]);
+        wait_for(|| changed.0.lock().unwrap().len() == 4).await;
+        assert_eq!(*changed.0.lock().unwrap(), ["changed 7", "changed 8", "status", "unloaded"]);
         drop(handler);
         wait_for(|| served.ended.load(Ordering::SeqCst) == 1).await;
 

@@ -198,20 +198,20 @@ impl Wallet for LocalWallet {
     }
 
     async fn encrypt(&self, passphrase: String) -> Result<()> {
-        let (_, mut wallet) = self.current().await?;
-        crate::rpc::encrypt(&mut wallet, &passphrase).map_err(refused)
+        let (manager, mut wallet) = self.current().await?;
+        crate::rpc::encrypt(&manager, &mut wallet, &passphrase).map_err(refused)
     }
 
     async fn unlock(&self, passphrase: String, seconds: u32) -> Result<()> {
-        let (_, shared) = self.loaded()?;
+        let (manager, shared) = self.loaded()?;
         let mut wallet = shared.lock().await;
-        crate::rpc::unlock(&shared, &mut wallet, &passphrase, i64::from(seconds)).map_err(refused)
+        crate::rpc::unlock(&manager, &shared, &mut wallet, &passphrase, i64::from(seconds)).map_err(refused)
     }
 
     async fn lock(&self) -> Result<()> {
-        let (_, wallet) = self.loaded()?;
+        let (manager, wallet) = self.loaded()?;
         let mut wallet = wallet.lock().await;
-        crate::rpc::lock(&mut wallet).map_err(refused)
+        crate::rpc::lock(&manager, &mut wallet).map_err(refused)
     }
 
     async fn backup(&self, destination: String) -> Result<()> {

@@ -277,6 +277,12 @@ impl WalletManager {
         }))))
     }
 
+    /// Tells the watchers of wallet `name` that it was encrypted, unlocked
+    /// or locked.
+    pub(crate) fn status_changed(&self, name: &str) {
+        self.watchers.send(name, WalletEvent::StatusChanged);
+    }
+
     /// Tells the watchers of wallet `name` which of `txs` concern it.
     fn changed<'a>(&self, name: &str, wallet: &Wallet, txs: impl IntoIterator<Item = &'a Transaction>) {
         if !self.watchers.any_of(name) {
@@ -292,6 +298,7 @@ impl WalletManager {
 #[derive(Clone, Copy)]
 enum WalletEvent {
     Changed([u8; 32]),
+    StatusChanged,
     Unloaded,
 }
 
@@ -318,6 +325,7 @@ impl Watchers {
             while let Some(event) = receiver.recv().await {
                 match event {
                     WalletEvent::Changed(txid) => notifications.transaction_changed(txid).await,
+                    WalletEvent::StatusChanged => notifications.status_changed().await,
                     WalletEvent::Unloaded => return notifications.unloaded().await,
                 }
             }

@@ -650,11 +650,13 @@ impl Wallet {
     }
 
     /// Locks the wallet if unlock number `unlock` is still the latest (a
-    /// later `walletpassphrase` sets a new time).
-    pub fn relock_after(&mut self, unlock: u64) {
-        if unlock == self.unlock_count {
+    /// later `walletpassphrase` sets a new time); whether it did.
+    pub fn relock_after(&mut self, unlock: u64) -> bool {
+        let latest = unlock == self.unlock_count;
+        if latest {
             self.lock();
         }
+        latest
     }
 
     /// Seals the master key under `new` instead of `old`; the keys stay as

@@ -223,14 +223,18 @@ async fn fee_rates_fees_from_recipients_and_sendall() {
     assert_eq!(btc(&balances["mine"]["trusted"]), Amount::ZERO);
 }
 
-/// What a GUI hears from a wallet.
+/// What a GUI hears from a wallet: changed transactions, whether it was
+/// unloaded, how many times its encryption state changed.
 #[derive(Default)]
-struct Heard(Mutex<Vec<bitcoin::Txid>>, Mutex<bool>);
+struct Heard(Mutex<Vec<bitcoin::Txid>>, Mutex<bool>, Mutex<u32>);
 
 #[hashvive_interfaces::async_trait]
 impl WalletNotifications for Heard {
     async fn transaction_changed(&self, txid: [u8; 32]) {
         self.0.lock().unwrap().push(bitcoin::hashes::Hash::from_byte_array(txid));
+    }
+    async fn status_changed(&self) {
+        *self.2.lock().unwrap() += 1;
     }
     async fn unloaded(&self) {
         *self.1.lock().unwrap() = true;
@@ -288,6 +292,17 @@ async fn a_gui_follows_a_wallets_balances_by_its_notifications() {
     let balances = gui.balances().await.unwrap();
     assert_eq!((balances.trusted, balances.untrusted_pending), (150_000_000, 0));
     assert!(balances.immature > 5_000_000_000, "the coinbase, with the payment's fee");
+
+    // Encrypted, unlocked and locked over RPC, and locked again when the
+    // unlock's time runs out: each heard, so a GUI can show the state.
+    node.call("gui", "encryptwallet", json!(["pw"])).await.unwrap();
+    eventually(async || *heard.2.lock().unwrap() == 1).await;
+    node.call("gui", "walletpassphrase", json!(["pw", 600])).await.unwrap();
+    node.call("gui", "walletlock", json!([])).await.unwrap();
+    eventually(async || *heard.2.lock().unwrap() == 3).await;
+    node.call("gui", "walletpassphrase", json!(["pw", 1])).await.unwrap();
+    eventually(async || *heard.2.lock().unwrap() == 5).await;
+    assert_eq!(gui.encryption().await.unwrap(), hashvive_interfaces::WalletEncryption::Locked);
 
     // Unloaded: its listener hears so, and the wallet says so when asked.
     node.call("", "unloadwallet", json!(["gui"])).await.unwrap();

@@ -251,6 +251,10 @@ impl WalletNotifications for WalletNotificationsProxy {
         })
     }
 
+    async fn status_changed(&self) {
+        notify!(self, status_changed_request, "WalletNotifications.statusChanged", |params| {})
+    }
+
     async fn unloaded(&self) {
         notify!(self, unloaded_request, "WalletNotifications.unloaded", |params| {})
     }

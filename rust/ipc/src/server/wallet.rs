@@ -396,6 +396,14 @@ impl wallet_notifications::Server for WalletNotificationsServer {
         notify!(self, params, "WalletNotifications.transactionChanged", |n| n.transaction_changed(txid))
     }
 
+    async fn status_changed(
+        self: Rc<Self>,
+        params: wallet_notifications::StatusChangedParams,
+        _: wallet_notifications::StatusChangedResults,
+    ) -> Result<(), capnp::Error> {
+        notify!(self, params, "WalletNotifications.statusChanged", |n| n.status_changed())
+    }
+
     async fn unloaded(
         self: Rc<Self>,
         params: wallet_notifications::UnloadedParams,

@@ -75,14 +75,14 @@ fn require_encrypted(wallet: &Wallet, method: &str) -> Result<(), RpcError> {
 
 async fn encryptwallet(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let mut wallet = request_wallet(&m, &call).await?;
-    encrypt(&mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default())?;
+    encrypt(&m, &mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default())?;
     Ok(json!(
         "wallet encrypted; The wallet keeps its keys, so copies made before hold them unencrypted. You need to make a new backup with the backupwallet RPC."
     ))
 }
 
 /// Encrypts `wallet`'s keys under `passphrase` (`encryptwallet`).
-pub(crate) fn encrypt(wallet: &mut Wallet, passphrase: &str) -> Result<(), RpcError> {
+pub(crate) fn encrypt(manager: &WalletManager, wallet: &mut Wallet, passphrase: &str) -> Result<(), RpcError> {
     if wallet.is_encrypted() {
         return Err(RpcError::new(
             codes::RPC_WALLET_WRONG_ENC_STATE,
@@ -93,20 +93,23 @@ pub(crate) fn encrypt(wallet: &mut Wallet, passphrase: &str) -> Result<(), RpcEr
     wallet.encrypt(passphrase).map_err(|e| {
         tracing::error!("Encrypting wallet {}: {e}", wallet.name());
         RpcError::new(codes::RPC_WALLET_ENCRYPTION_FAILED, "Error: Failed to encrypt the wallet.")
-    })
+    })?;
+    manager.status_changed(wallet.name());
+    Ok(())
 }
 
 async fn walletpassphrase(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let (_, shared) = selected_wallet(&m, &call)?;
     let mut wallet = request_wallet(&m, &call).await?;
     let timeout = call.param(1).and_then(Value::as_i64).unwrap_or(0);
-    unlock(&shared, &mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default(), timeout)?;
+    unlock(&m, &shared, &mut wallet, call.param(0).and_then(Value::as_str).unwrap_or_default(), timeout)?;
     Ok(Value::Null)
 }
 
 /// Opens `wallet`'s keys for `timeout` seconds (`walletpassphrase`);
 /// `shared` is the same wallet, to lock again later.
 pub(crate) fn unlock(
+    manager: &Arc<WalletManager>,
     shared: &SharedWallet,
     wallet: &mut Wallet,
     passphrase: &str,
@@ -120,13 +123,19 @@ pub(crate) fn unlock(
     let passphrase = nonempty(passphrase)?;
     let now = hashvive_common::time::now().max(0) as u64;
     let unlock = wallet.unlock(passphrase, now + timeout)?;
+    manager.status_changed(wallet.name());
     // Locks again when the time is up, unless a later unlock set another
     // time; a wallet unloaded meanwhile is gone with its keys.
-    let weak = Arc::downgrade(shared);
+    let (weak, manager) = (Arc::downgrade(shared), Arc::downgrade(manager));
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(timeout)).await;
         if let Some(wallet) = weak.upgrade() {
-            wallet.lock().await.relock_after(unlock);
+            let mut wallet = wallet.lock().await;
+            if wallet.relock_after(unlock) {
+                if let Some(manager) = manager.upgrade() {
+                    manager.status_changed(wallet.name());
+                }
+            }
         }
     });
     Ok(())
@@ -134,14 +143,15 @@ pub(crate) fn unlock(
 
 async fn walletlock(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let mut wallet = request_wallet(&m, &call).await?;
-    lock(&mut wallet)?;
+    lock(&m, &mut wallet)?;
     Ok(Value::Null)
 }
 
 /// Closes `wallet`'s keys (`walletlock`).
-pub(crate) fn lock(wallet: &mut Wallet) -> Result<(), RpcError> {
+pub(crate) fn lock(manager: &WalletManager, wallet: &mut Wallet) -> Result<(), RpcError> {
     require_encrypted(wallet, "walletlock")?;
     wallet.lock();
+    manager.status_changed(wallet.name());
     Ok(())
 }
 

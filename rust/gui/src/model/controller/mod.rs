@@ -90,6 +90,8 @@ enum Event {
     NodeShuttingDown,
     /// A transaction of a followed wallet changed.
     WalletChanged,
+    /// A wallet was encrypted, unlocked or locked: its state is read again.
+    WalletStatusChanged,
     /// A wallet was loaded or unloaded.
     WalletsChanged,
 }
@@ -137,6 +139,9 @@ impl WalletNotifications for WalletListener {
         if !self.queued.swap(true, Ordering::SeqCst) {
             let _ = self.events.send(Event::WalletChanged);
         }
+    }
+    async fn status_changed(&self) {
+        let _ = self.events.send(Event::WalletStatusChanged);
     }
     async fn unloaded(&self) {
         let _ = self.events.send(Event::WalletsChanged);
@@ -302,6 +307,7 @@ impl Controller {
                 self.refresh_transactions().await;
                 self.refresh_balances().await;
             }
+            Event::WalletStatusChanged => self.refresh_balances().await,
             Event::WalletsChanged => self.follow_wallets().await,
         }
     }
@@ -431,11 +437,12 @@ impl Controller {
                 for view in &views {
                     tracing::debug!(
                         target: "qt",
-                        "Wallet {}: available {}, pending {}, immature {}",
+                        "Wallet {}: available {}, pending {}, immature {}, {}",
                         view.name,
                         view.available,
                         view.pending,
-                        view.immature
+                        view.immature,
+                        view.encryption
                     );
                 }
                 state.wallets = views;

@@ -2,8 +2,6 @@
 //! managing wallets, the settings, a payment URI from the command line. Each
 //! answers with what to tell the user, or why not.
 
-use std::sync::Arc;
-
 use hashvive_interfaces::WalletCreation;
 
 use super::{lock, Controller, PendingSend};
@@ -126,28 +124,20 @@ impl Controller {
 
     pub async fn encrypt_wallet(&self, name: &str, passphrase: &str) -> Result<String, String> {
         self.wallet(name)?.encrypt(passphrase.to_string()).await.map_err(|e| e.to_string())?;
-        self.refresh_balances().await;
         // The reference GUI's reminder: copies made before hold the keys in the clear.
         Ok("Wallet encrypted. Remember that earlier backups of it are not encrypted: make a new backup.".into())
     }
 
-    /// Opens the wallet's keys for `seconds`, and shows it locked again after.
-    pub async fn unlock_wallet(self: &Arc<Self>, name: &str, passphrase: &str, seconds: u32) -> Result<String, String> {
+    /// Opens the wallet's keys for `seconds`. The overview shows the new
+    /// state, and the wallet locking itself later, when the wallet says so
+    /// (`status_changed`), as for changes made over RPC.
+    pub async fn unlock_wallet(&self, name: &str, passphrase: &str, seconds: u32) -> Result<String, String> {
         self.wallet(name)?.unlock(passphrase.to_string(), seconds).await.map_err(|e| e.to_string())?;
-        self.refresh_balances().await;
-        let controller = Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds) + 1)).await;
-            if let Some(controller) = controller.upgrade() {
-                controller.refresh_balances().await;
-            }
-        });
         Ok(format!("Wallet \"{name}\" unlocked for {seconds} seconds."))
     }
 
     pub async fn lock_wallet(&self, name: &str) -> Result<String, String> {
         self.wallet(name)?.lock().await.map_err(|e| e.to_string())?;
-        self.refresh_balances().await;
         Ok(format!("Wallet \"{name}\" locked."))
     }
 

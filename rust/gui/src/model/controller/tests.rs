@@ -148,20 +148,20 @@ impl Wallet for FakeWallet {
         Ok(*self.encryption.lock().unwrap())
     }
     async fn encrypt(&self, _passphrase: String) -> Result<()> {
-        *self.encryption.lock().unwrap() = WalletEncryption::Locked;
+        self.becomes(WalletEncryption::Locked).await;
         Ok(())
     }
     async fn unlock(&self, passphrase: String, _seconds: u32) -> Result<()> {
         match passphrase.as_str() {
             "pw" => {
-                *self.encryption.lock().unwrap() = WalletEncryption::Unlocked;
+                self.becomes(WalletEncryption::Unlocked).await;
                 Ok(())
             }
             _ => Err(Error::Remote("Error: The wallet passphrase entered was incorrect.".into())),
         }
     }
     async fn lock(&self) -> Result<()> {
-        *self.encryption.lock().unwrap() = WalletEncryption::Locked;
+        self.becomes(WalletEncryption::Locked).await;
         Ok(())
     }
     async fn backup(&self, destination: String) -> Result<()> {
@@ -188,6 +188,16 @@ impl Wallet for FakeWallet {
 }
 
 impl FakeWallet {
+    /// Encrypted, unlocked or locked, by the GUI or anyone else: its
+    /// listener hears so, as from a real wallet.
+    async fn becomes(&self, encryption: WalletEncryption) {
+        *self.encryption.lock().unwrap() = encryption;
+        let listener = self.listener.lock().unwrap().clone();
+        if let Some(listener) = listener {
+            listener.status_changed().await;
+        }
+    }
+
     /// A payment of what `balances` has pending, as transaction 3…3.
     async fn receives(&self, balances: WalletBalances) {
         *self.balances.lock().unwrap() = balances;
@@ -566,6 +576,12 @@ async fn wallets_are_created_opened_encrypted_backed_up_and_closed() {
     controller.unlock_wallet("", "pw", 60).await.unwrap();
     screens.until(|s| s.wallets[0].encryption == "unlocked").await;
     assert_eq!(controller.lock_wallet("").await.unwrap(), "Wallet \"\" locked.");
+    screens.until(|s| s.wallets[0].encryption == "locked").await;
+    // Unlocked elsewhere (walletpassphrase over RPC), and locked again when
+    // its time runs out: shown from the wallet's word alone.
+    first.becomes(WalletEncryption::Unlocked).await;
+    screens.until(|s| s.wallets[0].encryption == "unlocked").await;
+    first.becomes(WalletEncryption::Locked).await;
     screens.until(|s| s.wallets[0].encryption == "locked").await;
 
     // Backups: the wallet's refusal, and a blank destination refused first.
