@@ -147,6 +147,12 @@ class GuiTest(HashviveTestFramework):
         gui, shots = self.start_gui("hashvive-qt", ["-debug=qt", "hashvive:%s?amount=0.25&label=Shop" % URI_ADDRESS])
         assert_equal(child_pids(gui.process.pid), [])
         self.wait_until(lambda: "Payment URI: pay 0.25000000 BTC to %s" % URI_ADDRESS in read_log(gui))
+        self.log.info("A link clicked while the GUI runs: the second start hands its URI to the first and exits 0")
+        second = subprocess.run([self.gui_path("hashvive-qt"), "-datadir=%s" % gui.datadir,
+                                 "bitcoin:%s?amount=0.75" % URI_ADDRESS],
+                                capture_output=True, text=True, timeout=60, env=dict(os.environ, **self.gui_env("second")[1]))
+        assert_equal((second.returncode, second.stdout, second.stderr), (0, "", ""))
+        self.wait_until(lambda: "Payment URI: pay 0.75000000 BTC to %s" % URI_ADDRESS in read_log(gui))
         self.log.info("A payment sent by RPC appears on the overview as pending")
         txid, address = self.pay_the_gui(gui)
         self.wait_until(lambda: "Wallet gui: available 0.00000000 BTC, pending 1.50000000 BTC, immature 0.00000000 BTC"
@@ -182,6 +188,7 @@ class GuiTest(HashviveTestFramework):
         gui.wait_until_stopped()
         log = read_log(gui)
         assert "(hashvive-qt)" in log and "Shutdown: done" in log
+        assert not os.path.exists(os.path.join(gui.datadir, "regtest", "gui.sock")), "the URI socket goes with the GUI"
 
     def test_gui_spawned(self):
         self.log.info("hashvive-gui: hashvive-gui -> hashvive-node -> hashvive-wallet; -debug=ipc shows the GUI's calls")

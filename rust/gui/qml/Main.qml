@@ -46,6 +46,10 @@ ApplicationWindow {
                 requestPayment(wallets[0].id, "Pictured", "0.5", "BTC", "For the reviewers")
             }
         }
+        // A payment URI from a later start (a link clicked while the GUI
+        // runs): the send screen, and the window brought forward.
+        onPaymentUriJsonChanged: window.showPaymentUri()
+        onPaymentUriErrorChanged: window.showPaymentUri()
         onTransactionsJsonChanged: {
             if (phase === "ready" && screenshotDir !== "") settled.restart()
         }
@@ -60,6 +64,18 @@ ApplicationWindow {
     property bool requested: false
     // The screen shown once pictures are taken: the send screen for a payment URI.
     property int home: 0
+
+    function showPaymentUri() {
+        if (app.phase !== "ready") return
+        window.home = 1
+        tabs.currentIndex = 1
+        if (window.visibility === Window.Minimized || window.visibility === Window.Hidden) window.showNormal()
+        // The offscreen platform has no stacking and says so on stderr.
+        if (Qt.platform.pluginName === "offscreen") return
+        window.raise()
+        window.requestActivate()
+    }
+
     function picture(index, name) {
         pictures.push([index, name])
         if (pictures.length === 1) takePicture()

@@ -1,3 +1,4 @@
+pub mod instance;
 pub mod launch;
 pub mod model;
 #[cfg(feature = "qt")]

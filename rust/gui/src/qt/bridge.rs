@@ -331,6 +331,7 @@ impl qobject::GuiModel {
         if let Some(uri) = launch.payment_uri {
             controller.set_payment_uri(uri, network);
         }
+        controller.take_forwarded_uris(launch.chain_dir, network);
         launch.runtime.spawn(controller.clone().run(launch.lost));
         // SIGINT and SIGTERM close the window, as the reference GUI does.
         let closing = controller.clone();

@@ -49,6 +49,14 @@ pub fn main(
         Ok(Command::Run(settings)) => settings,
         Err(message) => return fail(&message),
     };
+    // A link clicked while a GUI runs on this data directory is that GUI's.
+    if let Some(uri) = &settings.payment_uri {
+        match crate::instance::forward(&settings.chain_dir, uri) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => {}
+            Err(message) => return fail(&message),
+        }
+    }
     if let Err(message) = settings.reset_settings() {
         return fail(&message);
     }
@@ -71,6 +79,7 @@ pub fn main(
         lost: connection.lost,
         runtime: runtime.handle().clone(),
         chain_name: settings.chain.name().to_string(),
+        chain_dir: settings.chain_dir.clone(),
         start_minimized: settings.start_minimized,
         splash: settings.splash,
         payment_uri: settings.payment_uri.clone(),
@@ -96,6 +105,8 @@ struct Launch {
     runtime: tokio::runtime::Handle,
     /// "regtest", shown in the title as the reference GUI shows it.
     chain_name: String,
+    /// Where later starts find this GUI to hand it their payment URIs.
+    chain_dir: std::path::PathBuf,
     start_minimized: bool,
     splash: bool,
     /// To open the send screen with.

@@ -4,6 +4,7 @@
 //! from notifications: an idle GUI makes no calls.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -189,6 +190,9 @@ pub struct Controller {
     pending_send: Mutex<Option<PendingSend>>,
     /// The command line's payment URI, and the network its address must be of.
     payment_uri: Mutex<Option<(String, bitcoin::Network)>>,
+    /// Where to take payment URIs from later starts once ready (the chain's
+    /// data directory), and the network their addresses must be of.
+    uri_socket: Mutex<Option<(PathBuf, bitcoin::Network)>>,
 }
 
 struct PendingSend {
@@ -215,6 +219,7 @@ impl Controller {
             loads: Mutex::default(),
             pending_send: Mutex::default(),
             payment_uri: Mutex::default(),
+            uri_socket: Mutex::default(),
         })
     }
 
@@ -242,6 +247,8 @@ impl Controller {
             state.payment_uri = payment_uri;
             state.phase = Phase::Ready;
         });
+        // Ends, and its socket goes, when this returns.
+        let _uri_server = self.serve_payment_uris();
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
         tokio::pin!(lost);
         loop {

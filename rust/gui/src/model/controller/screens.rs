@@ -1,10 +1,14 @@
 //! The screens' actions on the node and its wallets: receiving, paying,
-//! managing wallets, the settings, a payment URI from the command line. Each
-//! answers with what to tell the user, or why not.
+//! managing wallets, the settings, a payment URI from the command line or a
+//! later start. Each answers with what to tell the user, or why not.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use hashvive_interfaces::WalletCreation;
 
 use super::{lock, Controller, PendingSend};
+use crate::instance::UriServer;
 use crate::model::amount::{self, Unit};
 use crate::model::bip21::PaymentUri;
 use crate::model::receive::PaymentRequest;
@@ -19,6 +23,24 @@ impl Controller {
     /// Opens the send screen with `uri` once the node is ready.
     pub fn set_payment_uri(&self, uri: String, network: bitcoin::Network) {
         *lock(&self.payment_uri) = Some((uri, network));
+    }
+
+    /// Once ready, takes payment URIs from later starts on `chain_dir`
+    /// (see [`crate::instance`]), each opening the send screen.
+    pub fn take_forwarded_uris(&self, chain_dir: PathBuf, network: bitcoin::Network) {
+        *lock(&self.uri_socket) = Some((chain_dir, network));
+    }
+
+    pub(super) fn serve_payment_uris(self: &Arc<Self>) -> Option<UriServer> {
+        let (chain_dir, network) = lock(&self.uri_socket).clone()?;
+        let controller = Arc::downgrade(self);
+        let opened = UriServer::start(&chain_dir, move |uri| {
+            if let Some(controller) = controller.upgrade() {
+                let payment_uri = read_payment_uri(&uri, network);
+                controller.edit(|state| state.payment_uri = Some(payment_uri));
+            }
+        });
+        opened.map_err(|e| tracing::warn!("Payment URIs from later starts cannot reach this GUI: {e}")).ok()
     }
 
     /// The settings screen's form, from the node's `settings.json`.

@@ -619,6 +619,29 @@ async fn a_payment_uri_from_the_command_line_is_read_once_ready() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_uri_from_a_later_start_opens_the_send_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
+    controller.take_forwarded_uris(dir.path().to_path_buf(), bitcoin::Network::Regtest);
+    let run = tokio::spawn(controller.clone().run(None));
+    let ready = screens.until(|s| s.phase == Phase::Ready).await;
+    assert!(ready.payment_uri.is_none());
+    let chain_dir = dir.path().to_path_buf();
+    let uri = format!("bitcoin:{REGTEST_ADDRESS}?amount=0.25");
+    let forwarded = tokio::task::spawn_blocking(move || crate::instance::forward(&chain_dir, &uri)).await.unwrap();
+    assert_eq!(forwarded, Ok(true));
+    let shown = screens.until(|s| s.payment_uri.is_some()).await;
+    assert_eq!(shown.payment_uri.unwrap().unwrap().amount, Some(25_000_000));
+    // Gone, the GUI takes no more: a later start runs a GUI of its own.
+    controller.close().await;
+    run.abort();
+    let _ = run.await;
+    let chain_dir = dir.path().to_path_buf();
+    let forwarded = tokio::task::spawn_blocking(move || crate::instance::forward(&chain_dir, "bitcoin:x")).await;
+    assert_eq!(forwarded.unwrap(), Ok(false));
+}
+
 #[tokio::test]
 async fn settings_are_kept_in_the_nodes_settings_file() {
     let (node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
