@@ -61,7 +61,9 @@ class GuiTest(HashviveTestFramework):
         os.makedirs(runtime, mode=0o700, exist_ok=True)
         shots = os.path.join(self.options.tmpdir, "screens-" + name)
         os.makedirs(shots, exist_ok=True)
-        return shots, {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": runtime,
+        # The desktop's configuration (autostart entries) of the test's own.
+        config = os.path.join(self.options.tmpdir, "xdg-config")
+        return shots, {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": runtime, "XDG_CONFIG_HOME": config,
                        "HASHVIVE_GUI_SCREENSHOTS": shots}
 
     def start_gui(self, name, extra_args=()):
@@ -143,6 +145,11 @@ class GuiTest(HashviveTestFramework):
 
     def test_qt(self):
         self.log.info("hashvive-qt: node and wallet in the GUI's process, RPC with -server, SIGTERM closes cleanly")
+        # Started on login, as the settings screen would have arranged.
+        autostart = os.path.join(self.options.tmpdir, "xdg-config", "autostart", "hashvive-regtest.desktop")
+        os.makedirs(os.path.dirname(autostart))
+        with open(autostart, "w", encoding="utf-8") as f:
+            f.write("[Desktop Entry]\nType=Application\nName=Hashvive (regtest)\nExec=hashvive-qt -min -chain=regtest\n")
         # A payment URI after the options opens the send screen filled in.
         gui, shots = self.start_gui("hashvive-qt", ["-debug=qt", "hashvive:%s?amount=0.25&label=Shop" % URI_ADDRESS])
         assert_equal(child_pids(gui.process.pid), [])
@@ -153,6 +160,8 @@ class GuiTest(HashviveTestFramework):
                                 capture_output=True, text=True, timeout=60, env=dict(os.environ, **self.gui_env("second")[1]))
         assert_equal((second.returncode, second.stdout, second.stderr), (0, "", ""))
         self.wait_until(lambda: "Payment URI: pay 0.75000000 BTC to %s" % URI_ADDRESS in read_log(gui))
+        self.log.info("The settings screen reads whether the desktop starts the GUI on login")
+        self.wait_until(lambda: "Settings: start on login on (%s)" % autostart in read_log(gui))
         self.log.info("A payment sent by RPC appears on the overview as pending")
         txid, address = self.pay_the_gui(gui)
         self.wait_until(lambda: "Wallet gui: available 0.00000000 BTC, pending 1.50000000 BTC, immature 0.00000000 BTC"

@@ -1,6 +1,6 @@
 // The settings screen (the reference GUI's options dialog): options kept
-// in the node's settings.json, used from its next start. A blank field
-// leaves the node's default.
+// in the node's settings.json, used from its next start (a blank field
+// leaves the node's default), and whether the desktop starts the GUI on login.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -20,6 +20,7 @@ Pane {
                 const form = JSON.parse(message)
                 dbcache.text = form.dbcache
                 proxy.text = form.proxy
+                startOnLogin.checked = form.startOnLogin
             } else if (action === "settings" || action === "saveSettings") {
                 failed = error !== ""
                 outcome = failed ? error : message
@@ -31,6 +32,12 @@ Pane {
         columns: 2
         rowSpacing: 8
         Label { text: qsTr("Main"); font.bold: true; Layout.columnSpan: 2 }
+        CheckBox {
+            id: startOnLogin
+            objectName: "settingStartOnLogin"
+            text: qsTr("Start Hashvive on system login")
+            Layout.columnSpan: 2
+        }
         Label { text: qsTr("Size of database cache (MiB)") }
         TextField { id: dbcache; objectName: "settingDbcache"; placeholderText: "450"; Layout.preferredWidth: 160 }
         Label { text: qsTr("Network"); font.bold: true; Layout.columnSpan: 2; Layout.topMargin: 12 }
@@ -39,7 +46,7 @@ Pane {
         Label { text: "" }
         Button {
             text: qsTr("Save")
-            onClicked: gui.saveSettings(dbcache.text, proxy.text)
+            onClicked: gui.saveSettings(dbcache.text, proxy.text, startOnLogin.checked)
         }
         Label { text: "" }
         Label {

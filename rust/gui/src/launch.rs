@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use hashvive_common::chain::Chain;
-use hashvive_common::datadir::chain_datadir;
+use hashvive_common::datadir::{chain_datadir, default_datadir};
 use hashvive_common::help::{format_options, wrap};
 use hashvive_common::options::UI_OPTIONS;
 use hashvive_common::programs::Program;
@@ -38,6 +38,10 @@ pub struct GuiSettings {
     pub payment_uri: Option<String>,
     /// `-resetguisettings`: the node's settings file, set aside before it starts.
     pub reset_settings: Option<PathBuf>,
+    /// The options that choose this GUI's node, besides the chain
+    /// (`-datadir` when not the default, `-ipcconnect`): a start on login
+    /// repeats them.
+    pub node_choice: Vec<String>,
 }
 
 impl GuiSettings {
@@ -93,6 +97,13 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
         }
         true => RwSettings::path(args.get("settings").as_deref(), args.is_negated("settings"), &chain_dir),
     };
+    let mut node_choice = Vec::new();
+    if default_datadir().ok().as_ref() != Some(&settings.datadir) {
+        node_choice.push(format!("-datadir={}", settings.datadir.display()));
+    }
+    if let Some(address) = &ipc_connect {
+        node_choice.push(format!("-ipcconnect={address}"));
+    }
     Ok(Command::Run(GuiSettings {
         node_args: argv.into_iter().filter(|arg| !is_ui_option(arg) && Some(arg) != payment_uri.as_ref()).collect(),
         chain: settings.chain,
@@ -102,6 +113,7 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
         splash: args.get_bool("splash", true),
         payment_uri,
         reset_settings,
+        node_choice,
     }))
 }
 
@@ -144,6 +156,8 @@ mod tests {
         assert_eq!(settings.ipc_connect.as_deref(), Some("unix"));
         assert!(settings.start_minimized && !settings.splash);
         assert_eq!((settings.payment_uri, settings.reset_settings), (None, None));
+        // What a start on login repeats to reach the same node.
+        assert_eq!(settings.node_choice, argv(&[&format!("-datadir={}", datadir.display()), "-ipcconnect=unix"]));
     }
 
     #[test]

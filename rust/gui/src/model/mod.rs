@@ -5,6 +5,7 @@
 //! [`Node`]: hashvive_interfaces::Node
 
 pub mod amount;
+pub mod autostart;
 pub mod bip21;
 pub mod console;
 pub mod controller;

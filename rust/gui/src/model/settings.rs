@@ -1,6 +1,7 @@
 //! The settings screen: options the GUI keeps in the node's `settings.json`
 //! (the reference GUI's options dialog), read at the node's next start.
 //! A field left blank removes the setting: the node's default applies.
+//! Starting on login is the desktop's setting (see [`super::autostart`]).
 
 use serde_json::Value;
 
@@ -11,6 +12,8 @@ pub struct SettingsForm {
     pub dbcache: String,
     /// `proxy`, `host:port` of a SOCKS5 proxy.
     pub proxy: String,
+    /// Whether the desktop starts this GUI when the user logs in.
+    pub start_on_login: bool,
 }
 
 /// The settings the screen edits, as `settings.json` names them.
@@ -27,7 +30,7 @@ impl SettingsForm {
             Some(Ok(other)) => other.to_string(),
             _ => String::new(),
         };
-        SettingsForm { dbcache: shown(&values[0]), proxy: shown(&values[1]) }
+        SettingsForm { dbcache: shown(&values[0]), proxy: shown(&values[1]), start_on_login: false }
     }
 
     /// What to write for each of [`NAMES`] (JSON text, or `None` to
@@ -67,7 +70,7 @@ mod tests {
     #[test]
     fn settings_read_and_write_as_settings_json_keeps_them() {
         let form = SettingsForm::from_settings([Some("600".into()), Some("\"127.0.0.1:9050\"".into())]);
-        assert_eq!(form, SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into() });
+        assert_eq!(form, SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into(), start_on_login: false });
         assert_eq!(form.to_settings().unwrap(), [Some("600".into()), Some("\"127.0.0.1:9050\"".into())]);
         let blank = SettingsForm::default();
         assert_eq!(blank.to_settings().unwrap(), [None, None]);
@@ -76,7 +79,11 @@ mod tests {
 
     #[test]
     fn bad_settings_say_why() {
-        let with = |dbcache: &str, proxy: &str| SettingsForm { dbcache: dbcache.into(), proxy: proxy.into() };
+        let with = |dbcache: &str, proxy: &str| SettingsForm {
+            dbcache: dbcache.into(),
+            proxy: proxy.into(),
+            start_on_login: false,
+        };
         assert_eq!(with("3", "").to_settings().unwrap_err(), "The database cache must be at least 4 MiB.");
         assert_eq!(with("lots", "").to_settings().unwrap_err(), "\"lots\" is not a number of MiB.");
         for proxy in ["localhost", ":9050", "host:0", "host:99999"] {

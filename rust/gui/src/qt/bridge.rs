@@ -181,14 +181,14 @@ pub mod qobject {
         #[cxx_name = "backupWallet"]
         fn backup_wallet(self: Pin<&mut GuiModel>, name: &QString, destination: &QString);
 
-        /// Answered with the settings form as JSON (dbcache, proxy).
+        /// Answered with the settings form as JSON (dbcache, proxy, startOnLogin).
         #[qinvokable]
         #[cxx_name = "loadSettings"]
         fn load_settings(self: Pin<&mut GuiModel>);
 
         #[qinvokable]
         #[cxx_name = "saveSettings"]
-        fn save_settings(self: Pin<&mut GuiModel>, dbcache: &QString, proxy: &QString);
+        fn save_settings(self: Pin<&mut GuiModel>, dbcache: &QString, proxy: &QString, start_on_login: bool);
 
         #[qsignal]
         #[cxx_name = "actionReply"]
@@ -332,6 +332,7 @@ impl qobject::GuiModel {
             controller.set_payment_uri(uri, network);
         }
         controller.take_forwarded_uris(launch.chain_dir, network);
+        controller.set_autostart(launch.autostart);
         launch.runtime.spawn(controller.clone().run(launch.lost));
         // SIGINT and SIGTERM close the window, as the reference GUI does.
         let closing = controller.clone();
@@ -505,12 +506,13 @@ impl qobject::GuiModel {
     fn load_settings(self: Pin<&mut Self>) {
         self.action("settings", move |c| async move {
             let form = c.settings().await?;
-            Ok(serde_json::json!({ "dbcache": form.dbcache, "proxy": form.proxy }).to_string())
+            let form = serde_json::json!({ "dbcache": form.dbcache, "proxy": form.proxy, "startOnLogin": form.start_on_login });
+            Ok(form.to_string())
         });
     }
 
-    fn save_settings(self: Pin<&mut Self>, dbcache: &QString, proxy: &QString) {
-        let form = SettingsForm { dbcache: dbcache.to_string(), proxy: proxy.to_string() };
+    fn save_settings(self: Pin<&mut Self>, dbcache: &QString, proxy: &QString, start_on_login: bool) {
+        let form = SettingsForm { dbcache: dbcache.to_string(), proxy: proxy.to_string(), start_on_login };
         self.action("saveSettings", move |c| async move { c.save_settings(&form).await });
     }
 

@@ -19,6 +19,7 @@ use hashvive_common::programs::Program;
 use hashvive_interfaces::Node;
 
 use crate::launch::{self, Command, GuiSettings};
+use crate::model::autostart::Autostart;
 use crate::model::controller::NodeRole;
 
 /// The QML the window starts from, in the module the build script compiles in.
@@ -80,6 +81,7 @@ pub fn main(
         runtime: runtime.handle().clone(),
         chain_name: settings.chain.name().to_string(),
         chain_dir: settings.chain_dir.clone(),
+        autostart: Autostart::for_this_gui(settings.chain, &settings.node_choice),
         start_minimized: settings.start_minimized,
         splash: settings.splash,
         payment_uri: settings.payment_uri.clone(),
@@ -107,6 +109,8 @@ struct Launch {
     chain_name: String,
     /// Where later starts find this GUI to hand it their payment URIs.
     chain_dir: std::path::PathBuf,
+    /// The desktop's entry that would start this GUI on login.
+    autostart: Option<Autostart>,
     start_minimized: bool,
     splash: bool,
     /// To open the send screen with.

@@ -193,6 +193,8 @@ pub struct Controller {
     /// Where to take payment URIs from later starts once ready (the chain's
     /// data directory), and the network their addresses must be of.
     uri_socket: Mutex<Option<(PathBuf, bitcoin::Network)>>,
+    /// The desktop's entry that starts this GUI on login.
+    autostart: Mutex<Option<super::autostart::Autostart>>,
 }
 
 struct PendingSend {
@@ -220,6 +222,7 @@ impl Controller {
             pending_send: Mutex::default(),
             payment_uri: Mutex::default(),
             uri_socket: Mutex::default(),
+            autostart: Mutex::default(),
         })
     }
 

@@ -10,6 +10,7 @@ use hashvive_interfaces::WalletCreation;
 use super::{lock, Controller, PendingSend};
 use crate::instance::UriServer;
 use crate::model::amount::{self, Unit};
+use crate::model::autostart::Autostart;
 use crate::model::bip21::PaymentUri;
 use crate::model::receive::PaymentRequest;
 use crate::model::send::{self, SendForm};
@@ -43,18 +44,39 @@ impl Controller {
         opened.map_err(|e| tracing::warn!("Payment URIs from later starts cannot reach this GUI: {e}")).ok()
     }
 
-    /// The settings screen's form, from the node's `settings.json`.
+    /// Where "start on login" is kept for this GUI; `None` leaves it off
+    /// and refused.
+    pub fn set_autostart(&self, autostart: Option<Autostart>) {
+        *lock(&self.autostart) = autostart;
+    }
+
+    /// The settings screen's form, from the node's `settings.json` and the
+    /// desktop's autostart entry.
     pub async fn settings(&self) -> Result<SettingsForm, String> {
         let mut values: [Option<String>; 2] = Default::default();
         for (value, name) in values.iter_mut().zip(node_settings::NAMES) {
             *value = self.node.setting(name.to_string()).await.map_err(|e| e.to_string())?;
         }
-        Ok(SettingsForm::from_settings(values))
+        let mut form = SettingsForm::from_settings(values);
+        if let Some(autostart) = lock(&self.autostart).as_ref() {
+            form.start_on_login = autostart.is_on();
+            let on = if form.start_on_login { "on" } else { "off" };
+            tracing::debug!(target: "qt", "Settings: start on login {on} ({})", autostart.path().display());
+        }
+        Ok(form)
     }
 
     /// Writes the settings screen's form to the node's `settings.json`.
     pub async fn save_settings(&self, form: &SettingsForm) -> Result<String, String> {
         let values = form.to_settings()?;
+        let autostart = lock(&self.autostart).clone();
+        match &autostart {
+            Some(autostart) => autostart.set(form.start_on_login)?,
+            None if form.start_on_login => {
+                return Err("This desktop has no place for programs started on login.".into())
+            }
+            None => {}
+        }
         for (name, value) in node_settings::NAMES.into_iter().zip(values) {
             self.node.update_setting(name.to_string(), value).await.map_err(|e| e.to_string())?;
         }

@@ -10,6 +10,7 @@ use hashvive_interfaces::{
 
 use super::*;
 use crate::model::amount::Unit;
+use crate::model::autostart::Autostart;
 use crate::model::send::{self, SendForm};
 use crate::model::settings::SettingsForm;
 
@@ -648,15 +649,31 @@ async fn settings_are_kept_in_the_nodes_settings_file() {
     let run = tokio::spawn(controller.clone().run(None));
     screens.until(|s| s.phase == Phase::Ready).await;
     assert_eq!(controller.settings().await.unwrap(), SettingsForm::default());
-    let form = SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into() };
+    let form = SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into(), start_on_login: false };
     controller.save_settings(&form).await.unwrap();
     assert_eq!(node.settings.lock().unwrap().get("proxy").map(String::as_str), Some("\"127.0.0.1:9050\""));
     assert_eq!(controller.settings().await.unwrap(), form);
-    let refused = SettingsForm { dbcache: "1".into(), ..form };
+    let refused = SettingsForm { dbcache: "1".into(), ..form.clone() };
     assert!(controller.save_settings(&refused).await.is_err());
     assert_eq!(node.settings.lock().unwrap().get("dbcache").map(String::as_str), Some("600"), "unchanged");
     controller.save_settings(&SettingsForm::default()).await.unwrap();
     assert!(node.settings.lock().unwrap().is_empty(), "blank fields remove their settings");
+
+    // Starting on login: refused where the desktop has no place for it, else
+    // the desktop's autostart entry, written and removed.
+    let on = SettingsForm { start_on_login: true, ..form };
+    let refused = controller.save_settings(&on).await.unwrap_err();
+    assert_eq!(refused, "This desktop has no place for programs started on login.");
+    let config = tempfile::tempdir().unwrap();
+    let exe = std::path::Path::new("/usr/bin/hashvive-qt");
+    let autostart = Autostart::new(config.path(), exe, hashvive_common::chain::Chain::Regtest, &[]);
+    controller.set_autostart(Some(autostart.clone()));
+    assert!(!controller.settings().await.unwrap().start_on_login);
+    controller.save_settings(&on).await.unwrap();
+    assert!(autostart.is_on());
+    assert_eq!(controller.settings().await.unwrap(), on);
+    controller.save_settings(&SettingsForm::default()).await.unwrap();
+    assert!(!autostart.is_on());
     controller.close().await;
     run.abort();
 }
