@@ -17,7 +17,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   capnproto libcapnp-dev \
   qt6-base-dev qt6-declarative-dev qt6-qpa-plugins qml6-module-qtquick qml6-module-qtquick-controls \
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-templates \
-  qml6-module-qtqml-workerscript \
+  qml6-module-qtqml-workerscript qml6-module-qt-labs-platform \
   python3 python3-pip python3-venv >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then

@@ -30,6 +30,7 @@ Install them with one of:
                   qml6-module-qtquick-controls qml6-module-qtquick-layouts
                   qml6-module-qtquick-window qml6-module-qtquick-templates
                   qml6-module-qtqml-workerscript qt6-qpa-plugins
+                  (and qml6-module-qt-labs-platform for the tray icon)
   Fedora:         dnf install qt6-qtbase-devel qt6-qtdeclarative-devel
   Arch:           pacman -S qt6-base qt6-declarative
   Homebrew:       brew install qt

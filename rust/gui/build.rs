@@ -14,7 +14,7 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 11] = [
+        const QML: [&str; 12] = [
             "qml/Main.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
@@ -26,12 +26,17 @@ fn main() {
             "qml/Lazy.qml",
             "qml/Peers.qml",
             "qml/Console.qml",
+            "qml/Tray.qml",
         ];
         let mut module = QmlModule::new("org.hashvive.gui");
         for file in QML {
             module = module.qml_file(file);
         }
-        CxxQtBuilder::new_qml_module(module).qt_module("Quick").file("src/qt/bridge.rs").build();
+        CxxQtBuilder::new_qml_module(module)
+            .qt_module("Quick")
+            .file("src/qt/bridge.rs")
+            .cpp_file("src/qt/messages.cpp")
+            .build();
 
         // cxx-qt names the Qt libraries to link from a hash set, in an order
         // that changes from one build to the next, and the executable records

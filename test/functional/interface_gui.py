@@ -160,6 +160,8 @@ class GuiTest(HashviveTestFramework):
                                 capture_output=True, text=True, timeout=60, env=dict(os.environ, **self.gui_env("second")[1]))
         assert_equal((second.returncode, second.stdout, second.stderr), (0, "", ""))
         self.wait_until(lambda: "Payment URI: pay 0.75000000 BTC to %s" % URI_ADDRESS in read_log(gui))
+        # The offscreen platform has no tray: the window does without its icon.
+        self.wait_until(lambda: "System tray: none on this platform" in read_log(gui))
         self.log.info("The settings screen reads whether the desktop starts the GUI on login")
         self.wait_until(lambda: "Settings: start on login on (%s)" % autostart in read_log(gui))
         self.log.info("A payment sent by RPC appears on the overview as pending")

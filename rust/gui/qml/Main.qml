@@ -22,7 +22,9 @@ ApplicationWindow {
                 // No one can answer a dialog on the offscreen platform.
                 if (Qt.platform.pluginName === "offscreen") Qt.exit(1)
                 else failure.open()
-            } else if (phase === "ready" && (paymentUriJson !== "" || paymentUriError !== "")) {
+            }
+            if (phase === "ready") tray.load()
+            if (phase === "ready" && (paymentUriJson !== "" || paymentUriError !== "")) {
                 window.home = 1
                 tabs.currentIndex = 1
             }
@@ -117,6 +119,18 @@ ApplicationWindow {
         TabButton { text: qsTr("Settings") }
         TabButton { text: qsTr("Peers") }
         TabButton { text: qsTr("Console") }
+    }
+
+    // The tray icon, once the node is ready (its log then takes the GUI's
+    // word on it). In a Loader: without the Qt.labs.platform module the
+    // window still works. The offscreen platform (tests, benchmarks) has no
+    // tray to ask.
+    Loader {
+        id: tray
+        function load() {
+            if (Qt.platform.pluginName === "offscreen") app.reportTray(false)
+            else setSource("Tray.qml", { window: window, gui: app })
+        }
     }
 
     StackLayout {

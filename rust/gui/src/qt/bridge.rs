@@ -67,6 +67,11 @@ pub mod qobject {
         #[qinvokable]
         fn close(self: Pin<&mut GuiModel>);
 
+        /// Whether the desktop has a tray for the window's icon, once known.
+        #[qinvokable]
+        #[cxx_name = "reportTray"]
+        fn report_tray(self: &GuiModel, available: bool);
+
         #[qinvokable]
         #[cxx_name = "switchNetwork"]
         fn switch_network(self: Pin<&mut GuiModel>, active: bool);
@@ -355,6 +360,11 @@ impl qobject::GuiModel {
             let controller = backend.controller.clone();
             backend.runtime.spawn(async move { controller.close().await });
         }
+    }
+
+    fn report_tray(&self, available: bool) {
+        let tray = if available { "icon shown" } else { "none on this platform" };
+        tracing::debug!(target: "qt", "System tray: {tray}");
     }
 
     fn switch_network(self: Pin<&mut Self>, active: bool) {

@@ -8,6 +8,7 @@
 // takes no lint attributes inside a bridge.
 #[allow(clippy::too_many_arguments)]
 mod bridge;
+mod messages;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -124,6 +125,7 @@ static LAUNCH: Mutex<Option<Launch>> = Mutex::new(None);
 /// process's exit status.
 fn run(launch: Launch) -> ExitCode {
     *LAUNCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(launch);
+    messages::route_to_log();
     let mut app = QGuiApplication::new();
     let mut engine = QQmlApplicationEngine::new();
     if let Some(mut app) = app.as_mut() {
