@@ -77,7 +77,7 @@ impl Autostart {
 
 /// An `Exec` argument as the Desktop Entry specification reads it: quoted
 /// when it holds anything but plain characters, with `"`, `` ` ``, `$` and
-/// `\` escaped inside the quotes.
+/// `\` escaped inside the quotes, and `%` doubled (it starts field codes).
 fn quote(arg: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-=:,+@".contains(c);
     if !arg.is_empty() && arg.chars().all(plain) {
@@ -92,7 +92,7 @@ fn quote(arg: &str) -> String {
     }
     quoted.push('"');
     // The `Exec` key's value is itself a string, whose `\` is escaped again.
-    quoted.replace('\\', "\\\\")
+    quoted.replace('\\', "\\\\").replace('%', "%%")
 }
 
 #[cfg(test)]
@@ -138,5 +138,6 @@ mod tests {
         assert_eq!(quote("/my dir"), "\"/my dir\"");
         assert_eq!(quote("$HOME"), "\"\\\\$HOME\"");
         assert_eq!(quote(""), "\"\"");
+        assert_eq!(quote("/data/100%"), "\"/data/100%%\"");
     }
 }
