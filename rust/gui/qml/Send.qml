@@ -1,6 +1,7 @@
-// The send screen: pay an address from the chosen wallet. The address is
-// checked as it is typed; the wallet builds and signs the payment, the user
-// sees its fee and total and confirms, and only then is it sent.
+// The send screen: pay one or more addresses from the chosen wallet in one
+// transaction. Each address is checked as it is typed; the wallet builds and
+// signs the payment, the user sees its fee and total and confirms, and only
+// then is it sent.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -9,19 +10,34 @@ Pane {
     id: screen
     property var gui
     readonly property var wallets: gui.walletsJson === "" ? [] : JSON.parse(gui.walletsJson)
-    readonly property string addressProblem: address.text === "" ? "" : gui.addressProblem(address.text)
     property string outcome: ""
     property bool busy: false
     readonly property bool locked: wallets.length > 0 && wallet.currentIndex >= 0
         && wallet.currentIndex < wallets.length && wallets[wallet.currentIndex].encryption === "locked"
 
+    // The "Pay to" rows; the wallet hears of them only when Send is pressed.
+    ListModel { id: rows }
+    Component.onCompleted: rows.append(blankRow())
+    function blankRow() { return { address: "", amount: "", subtractFee: false } }
+    // Counts edits of the rows, so that `filled` is computed again.
+    property int edits: 0
+    // Every row has an address and an amount, and no address is refused.
+    readonly property bool filled: {
+        edits
+        for (let i = 0; i < rows.count; i++) {
+            const row = rows.get(i)
+            if (row.address === "" || row.amount === "" || gui.addressProblem(row.address) !== "") return false
+        }
+        return rows.count > 0
+    }
+
     Connections {
         target: gui
-        // A payment URI from the command line fills the form.
+        // A payment URI (from the command line, or a later start) fills the form.
         function onPaymentUriJsonChanged() {
             const uri = JSON.parse(gui.paymentUriJson)
-            address.text = uri.address
-            amount.text = uri.amount
+            rows.clear()
+            rows.append({ address: uri.address, amount: uri.amount, subtractFee: false })
             unit.currentIndex = 0
             outcome = [uri.label, uri.message].filter(t => t !== "").join(": ")
         }
@@ -35,7 +51,7 @@ Pane {
             } else if (action === "sent") {
                 busy = false
                 outcome = error !== "" ? error : qsTr("Sent: %1").arg(reply)
-                if (error === "") { address.text = ""; amount.text = "" }
+                if (error === "") { rows.clear(); rows.append(screen.blankRow()) }
             }
         }
     }
@@ -45,21 +61,54 @@ Pane {
         rowSpacing: 8
         Label { text: qsTr("Wallet") }
         WalletChooser { id: wallet; wallets: screen.wallets }
-        Label { text: qsTr("Pay to") }
-        TextField {
-            id: address
-            objectName: "sendAddress"
-            Layout.preferredWidth: 480
-            font.family: "monospace"
-            placeholderText: qsTr("Enter a Bitcoin address")
-        }
-        Label { text: ""; visible: addressProblem !== "" }
-        Label { text: addressProblem; color: "firebrick"; visible: addressProblem !== "" }
-        Label { text: qsTr("Amount") }
-        RowLayout {
-            TextField { id: amount; objectName: "sendAmount"; Layout.preferredWidth: 200 }
-            ComboBox { id: unit; model: gui.unitNames().split(",") }
-            CheckBox { id: subtractFee; text: qsTr("Subtract fee from amount") }
+        Label { text: qsTr("Pay to"); Layout.alignment: Qt.AlignTop; Layout.topMargin: 8 }
+        ColumnLayout {
+            Repeater {
+                model: rows
+                delegate: ColumnLayout {
+                    id: row
+                    required property int index
+                    required property string address
+                    required property string amount
+                    required property bool subtractFee
+                    readonly property string problem: address === "" ? "" : gui.addressProblem(address)
+                    RowLayout {
+                        TextField {
+                            objectName: "sendAddress"
+                            text: row.address
+                            onTextEdited: { rows.setProperty(row.index, "address", text); screen.edits++ }
+                            Layout.preferredWidth: 480
+                            font.family: "monospace"
+                            placeholderText: qsTr("Enter a Bitcoin address")
+                        }
+                        Button {
+                            text: qsTr("Remove")
+                            visible: rows.count > 1
+                            onClicked: rows.remove(row.index)
+                        }
+                    }
+                    Label { text: row.problem; color: "firebrick"; visible: row.problem !== "" }
+                    RowLayout {
+                        Label { text: qsTr("Amount") }
+                        TextField {
+                            objectName: "sendAmount"
+                            text: row.amount
+                            onTextEdited: { rows.setProperty(row.index, "amount", text); screen.edits++ }
+                            Layout.preferredWidth: 200
+                        }
+                        CheckBox {
+                            text: qsTr("Subtract fee from amount")
+                            checked: row.subtractFee
+                            onToggled: { rows.setProperty(row.index, "subtractFee", checked); screen.edits++ }
+                        }
+                    }
+                }
+            }
+            RowLayout {
+                Button { text: qsTr("Add recipient"); onClicked: rows.append(screen.blankRow()) }
+                Label { text: qsTr("Amounts in") }
+                ComboBox { id: unit; model: gui.unitNames().split(",") }
+            }
         }
         Label { text: qsTr("Transaction fee") }
         ColumnLayout {
@@ -92,13 +141,17 @@ Pane {
         Button {
             objectName: "sendButton"
             text: qsTr("Send")
-            enabled: !busy && wallets.length > 0 && address.text !== "" && addressProblem === "" && amount.text !== ""
+            enabled: !busy && wallets.length > 0 && screen.filled
             onClicked: {
                 busy = true
                 outcome = ""
-                gui.prepareSend(wallet.walletId, address.text, amount.text, unit.currentText, subtractFee.checked,
-                                target.value, custom.checked ? rate.text : "", replaceable.checked,
-                                locked ? passphrase.text : "")
+                const recipients = []
+                for (let i = 0; i < rows.count; i++) {
+                    const row = rows.get(i)
+                    recipients.push({ address: row.address, amount: row.amount, subtractFee: row.subtractFee })
+                }
+                gui.prepareSend(wallet.walletId, JSON.stringify(recipients), unit.currentText, target.value,
+                                custom.checked ? rate.text : "", replaceable.checked, locked ? passphrase.text : "")
                 passphrase.text = ""
             }
         }

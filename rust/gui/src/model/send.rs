@@ -10,12 +10,40 @@ use super::amount::{self, Unit};
 /// The form as the user left it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SendForm {
-    pub address: String,
-    pub amount: String,
+    /// The "Pay to" rows, one per recipient.
+    pub recipients: Vec<RecipientForm>,
+    /// The unit every row's amount is typed in.
     pub unit: Unit,
-    pub subtract_fee: bool,
     pub fee: FeeField,
     pub replaceable: bool,
+}
+
+/// One "Pay to" row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecipientForm {
+    pub address: String,
+    pub amount: String,
+    pub subtract_fee: bool,
+}
+
+impl RecipientForm {
+    /// The rows as the send screen hands them over: a JSON array of
+    /// `{"address", "amount", "subtractFee"}`.
+    pub fn list_from_json(text: &str) -> Result<Vec<RecipientForm>, String> {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("The form cannot be read: {e}"))?;
+        let field = |row: &serde_json::Value, name: &str| {
+            row.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+        };
+        Ok(rows
+            .iter()
+            .map(|row| RecipientForm {
+                address: field(row, "address"),
+                amount: field(row, "amount"),
+                subtract_fee: row.get("subtractFee").and_then(|v| v.as_bool()).unwrap_or(false),
+            })
+            .collect())
+    }
 }
 
 /// The fee section: the node's estimate for a confirmation target, or a rate typed in sat/vB.
@@ -41,25 +69,35 @@ pub fn address_problem(text: &str, network: Network) -> Option<String> {
 }
 
 impl SendForm {
-    /// The payment, or the first problem with the form.
+    /// The payment, or the first problem with the form (naming the row
+    /// when there are several).
     pub fn payment(&self, network: Network) -> Result<Payment, String> {
-        if let Some(problem) = address_problem(&self.address, network) {
-            return Err(problem);
+        if self.recipients.is_empty() {
+            return Err("Enter the address to pay.".into());
         }
-        let amount = amount::parse(&self.amount, self.unit)?;
+        let several = self.recipients.len() > 1;
+        let mut recipients: Vec<Recipient> = Vec::with_capacity(self.recipients.len());
+        for (i, row) in self.recipients.iter().enumerate() {
+            let in_row = |problem: String| match several {
+                true => format!("Recipient {}: {problem}", i + 1),
+                false => problem,
+            };
+            if let Some(problem) = address_problem(&row.address, network) {
+                return Err(in_row(problem));
+            }
+            let address = row.address.trim().to_string();
+            if recipients.iter().any(|r| r.address == address) {
+                // The reference GUI's words.
+                return Err("Duplicate address found: addresses should only be used once each.".into());
+            }
+            let amount = amount::parse(&row.amount, self.unit).map_err(in_row)?;
+            recipients.push(Recipient { address, amount, subtract_fee: row.subtract_fee });
+        }
         let fee = match &self.fee {
             FeeField::Recommended { conf_target } => PaymentFee::ConfTarget(*conf_target),
             FeeField::Custom { sat_per_vb } => PaymentFee::SatPerKvb(custom_rate(sat_per_vb)?),
         };
-        Ok(Payment {
-            recipients: vec![Recipient {
-                address: self.address.trim().to_string(),
-                amount,
-                subtract_fee: self.subtract_fee,
-            }],
-            fee,
-            replaceable: self.replaceable,
-        })
+        Ok(Payment { recipients, fee, replaceable: self.replaceable })
     }
 }
 
@@ -98,12 +136,14 @@ mod tests {
     const REGTEST: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
     const MAINNET: &str = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
 
+    fn row(address: &str, amount: &str) -> RecipientForm {
+        RecipientForm { address: address.into(), amount: amount.into(), subtract_fee: false }
+    }
+
     fn form() -> SendForm {
         SendForm {
-            address: format!(" {REGTEST} "),
-            amount: "1.5".into(),
+            recipients: vec![row(&format!(" {REGTEST} "), "1.5")],
             unit: Unit::Btc,
-            subtract_fee: false,
             fee: FeeField::Recommended { conf_target: 6 },
             replaceable: true,
         }
@@ -132,7 +172,7 @@ mod tests {
         let custom = SendForm {
             fee: FeeField::Custom { sat_per_vb: "2.5".into() },
             unit: Unit::Sat,
-            amount: "1000".into(),
+            recipients: vec![row(REGTEST, "1000")],
             ..form()
         };
         let payment = custom.payment(Network::Regtest).unwrap();
@@ -140,9 +180,46 @@ mod tests {
 
         let bad_rate = SendForm { fee: FeeField::Custom { sat_per_vb: "1.0005".into() }, ..form() };
         assert_eq!(bad_rate.payment(Network::Regtest).unwrap_err(), "\"1.0005\" is not a fee rate in sat/vB.");
-        let no_amount = SendForm { amount: "".into(), ..form() };
+        let no_amount = SendForm { recipients: vec![row(REGTEST, "")], ..form() };
         assert!(no_amount.payment(Network::Regtest).unwrap_err().contains("not an amount"));
         assert!(form().payment(Network::Bitcoin).unwrap_err().contains("bitcoin network"));
+        let nobody = SendForm { recipients: vec![], ..form() };
+        assert_eq!(nobody.payment(Network::Regtest).unwrap_err(), "Enter the address to pay.");
+    }
+
+    #[test]
+    fn several_recipients_are_one_payment_and_a_bad_row_is_named() {
+        const OTHER: &str = "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5";
+        let two = SendForm { recipients: vec![row(REGTEST, "1"), row(OTHER, "0.5")], ..form() };
+        let payment = two.payment(Network::Regtest).unwrap();
+        let paid: Vec<(&str, i64)> = payment.recipients.iter().map(|r| (r.address.as_str(), r.amount)).collect();
+        assert_eq!(paid, [(REGTEST, 100_000_000), (OTHER, 50_000_000)]);
+        let prepared = PreparedTransaction { tx: vec![], fee: 200 };
+        let text = confirmation(&payment, &prepared, Unit::Btc);
+        assert!(text.contains(&format!("0.50000000 BTC to {OTHER}\nTransaction fee")), "{text}");
+        assert!(text.contains("Total amount: 1.50000200 BTC"), "{text}");
+
+        let bad_second = SendForm { recipients: vec![row(REGTEST, "1"), row(OTHER, "0")], ..form() };
+        assert_eq!(
+            bad_second.payment(Network::Regtest).unwrap_err(),
+            "Recipient 2: The amount to pay must be larger than 0."
+        );
+        let twice = SendForm { recipients: vec![row(REGTEST, "1"), row(&format!("{REGTEST} "), "2")], ..form() };
+        assert_eq!(
+            twice.payment(Network::Regtest).unwrap_err(),
+            "Duplicate address found: addresses should only be used once each."
+        );
+    }
+
+    #[test]
+    fn the_screens_rows_are_read_from_json() {
+        let rows = RecipientForm::list_from_json(&format!(
+            r#"[{{"address": "{REGTEST}", "amount": "1", "subtractFee": true}}, {{"address": "x"}}]"#
+        ))
+        .unwrap();
+        assert_eq!(rows[0], RecipientForm { address: REGTEST.into(), amount: "1".into(), subtract_fee: true });
+        assert_eq!(rows[1], RecipientForm { address: "x".into(), ..RecipientForm::default() });
+        assert!(RecipientForm::list_from_json("{").is_err());
     }
 
     #[test]
@@ -158,7 +235,9 @@ mod tests {
         );
         let subtracted = Payment {
             replaceable: false,
-            ..SendForm { subtract_fee: true, ..form() }.payment(Network::Regtest).unwrap()
+            ..SendForm { recipients: vec![RecipientForm { subtract_fee: true, ..row(REGTEST, "1.5") }], ..form() }
+                .payment(Network::Regtest)
+                .unwrap()
         };
         let text = confirmation(&subtracted, &prepared, Unit::Sat);
         assert!(text.contains("The recipient pays the fee out of the amount: total 150000000 sat"), "{text}");

@@ -13,7 +13,7 @@ use hashvive_interfaces::WalletCreation;
 
 use crate::model::amount::{format_plain, Unit};
 use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
-use crate::model::send::{self, FeeField, SendForm};
+use crate::model::send::{self, FeeField, RecipientForm, SendForm};
 use crate::model::settings::SettingsForm;
 
 #[cxx_qt::bridge]
@@ -116,18 +116,17 @@ pub mod qobject {
             message: &QString,
         );
 
-        /// Builds and signs the payment the send screen describes (a custom
-        /// rate in sat/vB, or the estimate for `conf_target` when blank);
-        /// answered as "prepared" with the question to confirm.
+        /// Builds and signs the payment the send screen describes (its
+        /// "Pay to" rows as a JSON array of `{address, amount, subtractFee}`;
+        /// a custom rate in sat/vB, or the estimate for `conf_target` when
+        /// blank); answered as "prepared" with the question to confirm.
         #[qinvokable]
         #[cxx_name = "prepareSend"]
         fn prepare_send(
             self: Pin<&mut GuiModel>,
             wallet: &QString,
-            address: &QString,
-            amount: &QString,
+            recipients: &QString,
             unit: &QString,
-            subtract_fee: bool,
             conf_target: i32,
             custom_rate: &QString,
             replaceable: bool,
@@ -415,10 +414,8 @@ impl qobject::GuiModel {
     fn prepare_send(
         self: Pin<&mut Self>,
         wallet: &QString,
-        address: &QString,
-        amount: &QString,
+        recipients: &QString,
         unit: &QString,
-        subtract_fee: bool,
         conf_target: i32,
         custom_rate: &QString,
         replaceable: bool,
@@ -426,19 +423,21 @@ impl qobject::GuiModel {
     ) {
         let Some(network) = self.backend.as_ref().map(|b| b.network) else { return };
         let (custom_rate, passphrase) = (custom_rate.to_string(), passphrase.to_string());
-        let form = SendForm {
-            address: address.to_string(),
-            amount: amount.to_string(),
-            unit: Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc),
-            subtract_fee,
-            fee: match custom_rate.trim() {
-                "" => FeeField::Recommended { conf_target: conf_target.max(1) as u32 },
-                _ => FeeField::Custom { sat_per_vb: custom_rate },
-            },
-            replaceable,
-        };
+        let recipients = RecipientForm::list_from_json(&recipients.to_string());
+        let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
         let wallet = wallet.to_string();
-        self.action("prepared", move |c| async move { c.prepare_send(&wallet, &form, network, &passphrase).await });
+        self.action("prepared", move |c| async move {
+            let form = SendForm {
+                recipients: recipients?,
+                unit,
+                fee: match custom_rate.trim() {
+                    "" => FeeField::Recommended { conf_target: conf_target.max(1) as u32 },
+                    _ => FeeField::Custom { sat_per_vb: custom_rate },
+                },
+                replaceable,
+            };
+            c.prepare_send(&wallet, &form, network, &passphrase).await
+        });
     }
 
     fn confirm_send(self: Pin<&mut Self>) {

@@ -11,7 +11,7 @@ use hashvive_interfaces::{
 use super::*;
 use crate::model::amount::Unit;
 use crate::model::autostart::Autostart;
-use crate::model::send::{self, SendForm};
+use crate::model::send::{self, RecipientForm, SendForm};
 use crate::model::settings::SettingsForm;
 
 /// A node in memory: records what the GUI asks, and lets the test speak
@@ -516,17 +516,15 @@ async fn receiving_and_sending_go_through_the_chosen_wallet() {
     assert_eq!(unknown, "Wallet \"nope\" is not loaded");
 
     // Send: prepared and shown, sent only once the user agrees.
-    let form = SendForm {
-        address: REGTEST_ADDRESS.into(),
-        amount: "100".into(),
+    let pay = |amount: &str| SendForm {
+        recipients: vec![RecipientForm { address: REGTEST_ADDRESS.into(), amount: amount.into(), subtract_fee: false }],
         unit: Unit::Btc,
-        subtract_fee: false,
         fee: send::FeeField::Recommended { conf_target: 6 },
         replaceable: true,
     };
     let regtest = bitcoin::Network::Regtest;
-    assert_eq!(controller.prepare_send("", &form, regtest, "").await.unwrap_err(), "Insufficient funds");
-    let form = SendForm { amount: "1".into(), ..form };
+    assert_eq!(controller.prepare_send("", &pay("100"), regtest, "").await.unwrap_err(), "Insufficient funds");
+    let form = pay("1");
     let question = controller.prepare_send("", &form, regtest, "").await.unwrap();
     assert!(question.contains("Transaction fee: 0.00000141 BTC\nTotal amount: 1.00000141 BTC"), "{question}");
     controller.cancel_send();
@@ -560,10 +558,8 @@ async fn wallets_are_created_opened_encrypted_backed_up_and_closed() {
     assert!(said.contains("make a new backup"), "{said}");
     screens.until(|s| s.wallets[0].encryption == "locked").await;
     let form = SendForm {
-        address: REGTEST_ADDRESS.into(),
-        amount: "1".into(),
+        recipients: vec![RecipientForm { address: REGTEST_ADDRESS.into(), amount: "1".into(), subtract_fee: false }],
         unit: Unit::Btc,
-        subtract_fee: false,
         fee: send::FeeField::Recommended { conf_target: 6 },
         replaceable: true,
     };
