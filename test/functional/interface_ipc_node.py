@@ -212,16 +212,19 @@ class NodeInterfaceTest(HashviveTestFramework):
             # Pay: built and signed, not sent; then sent; then in the history.
             node.createwallet("payee")
             payee = node.get_wallet_rpc("payee").getnewaddress()
+            second_payee = node.get_wallet_rpc("payee").getnewaddress()
+            # Two recipients in one transaction, as the send screen's rows make.
             payment = schemas["wallet"].Payment.new_message()
-            recipient = payment.init("recipients", 1)[0]
-            recipient.address = payee
-            recipient.amount = 100_000_000
+            recipients = payment.init("recipients", 2)
+            recipients[0].address, recipients[0].amount = payee, 100_000_000
+            recipients[1].address, recipients[1].amount = second_payee, 50_000_000
             payment.fee.satPerKvb = 2000
             payment.replaceable = True
             prepared = (await wallet.createTransaction(c.ctx, payment)).result
             decoded = node.decoderawtransaction(bytes(prepared.tx).hex())
-            assert {"value": Decimal("1"), "address": payee} in [
-                {"value": o["value"], "address": o["scriptPubKey"].get("address")} for o in decoded["vout"]]
+            outputs = [{"value": o["value"], "address": o["scriptPubKey"].get("address")} for o in decoded["vout"]]
+            assert {"value": Decimal("1"), "address": payee} in outputs, outputs
+            assert {"value": Decimal("0.5"), "address": second_payee} in outputs, outputs
             assert decoded["txid"] not in node.getrawmempool(), "prepared, not sent"
             # 2 sat/vB on the largest size the signatures could have had.
             assert 2 * decoded["vsize"] <= prepared.fee <= 2 * decoded["vsize"] + 4, (prepared.fee, decoded["vsize"])
@@ -229,8 +232,9 @@ class NodeInterfaceTest(HashviveTestFramework):
             assert_equal(txid, decoded["txid"])
             assert txid in node.getrawmempool()
             [sent] = (await wallet.getTransaction(c.ctx, bytes.fromhex(txid)[::-1])).result
-            assert_equal((str(sent.kind), sent.address, sent.amount, sent.fee, sent.height),
-                         ("sent", payee, -100_000_000 - prepared.fee, prepared.fee, -1))
+            assert_equal((str(sent.kind), sent.amount, sent.fee, sent.height),
+                         ("sent", -150_000_000 - prepared.fee, prepared.fee, -1))
+            assert sent.address in (payee, second_payee), sent.address
             assert_equal(len((await wallet.getTransactions(c.ctx)).result), 102)
             payment.recipients[0].address = "bcrt1qnope"
             await self.refused(wallet.createTransaction(c.ctx, payment), "Invalid Bitcoin address: bcrt1qnope")
