@@ -12,7 +12,7 @@ use serde_json::Value;
 use hashvive_interfaces::WalletCreation;
 
 use crate::model::amount::{format_plain, Unit};
-use crate::model::controller::{Controller, NodeRole, Phase, View, ViewState};
+use crate::model::controller::{Controller, NodeRole, PaymentUris, Phase, View, ViewState};
 use crate::model::send::{self, FeeField, RecipientForm, SendForm};
 use crate::model::settings::SettingsForm;
 
@@ -332,10 +332,11 @@ impl qobject::GuiModel {
         // The chain names the node accepts are the ones rust-bitcoin reads.
         let network = bitcoin::Network::from_core_arg(&launch.chain_name).unwrap_or(bitcoin::Network::Regtest);
         let controller = Controller::new(launch.node, launch.role, view);
-        if let Some(uri) = launch.payment_uri {
-            controller.set_payment_uri(uri, network);
-        }
-        controller.take_forwarded_uris(launch.chain_dir, network);
+        controller.take_payment_uris(PaymentUris {
+            network,
+            from_command_line: launch.payment_uri,
+            chain_dir: Some(launch.chain_dir),
+        });
         controller.set_autostart(launch.autostart);
         launch.runtime.spawn(controller.clone().run(launch.lost));
         // SIGINT and SIGTERM close the window, as the reference GUI does.

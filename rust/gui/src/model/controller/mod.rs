@@ -4,7 +4,6 @@
 //! from notifications: an idle GUI makes no calls.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -188,11 +187,8 @@ pub struct Controller {
     loads: Mutex<Option<Box<dyn Handler>>>,
     /// A payment signed and shown for confirmation, not yet sent.
     pending_send: Mutex<Option<PendingSend>>,
-    /// The command line's payment URI, and the network its address must be of.
-    payment_uri: Mutex<Option<(String, bitcoin::Network)>>,
-    /// Where to take payment URIs from later starts once ready (the chain's
-    /// data directory), and the network their addresses must be of.
-    uri_socket: Mutex<Option<(PathBuf, bitcoin::Network)>>,
+    /// Where the payment URIs to open come from, taken once ready.
+    payment_uris: Mutex<Option<PaymentUris>>,
     /// The desktop's entry that starts this GUI on login.
     autostart: Mutex<Option<super::autostart::Autostart>>,
 }
@@ -220,8 +216,7 @@ impl Controller {
             changed_transactions: Arc::default(),
             loads: Mutex::default(),
             pending_send: Mutex::default(),
-            payment_uri: Mutex::default(),
-            uri_socket: Mutex::default(),
+            payment_uris: Mutex::default(),
             autostart: Mutex::default(),
         })
     }
@@ -245,13 +240,15 @@ impl Controller {
         }
         self.listen_for_loads().await;
         self.follow_wallets().await;
-        let payment_uri = lock(&self.payment_uri).take().map(|(uri, network)| screens::read_payment_uri(&uri, network));
+        let uris = lock(&self.payment_uris).take();
+        let payment_uri =
+            uris.as_ref().and_then(|u| Some(screens::read_payment_uri(u.from_command_line.as_deref()?, u.network)));
         self.edit(|state| {
             state.payment_uri = payment_uri;
             state.phase = Phase::Ready;
         });
         // Ends, and its socket goes, when this returns.
-        let _uri_server = self.serve_payment_uris();
+        let _uri_server = uris.and_then(|u| self.serve_payment_uris(u.chain_dir.as_deref()?, u.network));
         let lost = lost.unwrap_or_else(|| Box::pin(std::future::pending()));
         tokio::pin!(lost);
         loop {
@@ -596,5 +593,7 @@ fn unix_now() -> i64 {
 }
 
 mod screens;
+
+pub use screens::PaymentUris;
 #[cfg(test)]
 mod tests;

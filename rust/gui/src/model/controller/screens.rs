@@ -2,7 +2,7 @@
 //! managing wallets, the settings, a payment URI from the command line or a
 //! later start. Each answers with what to tell the user, or why not.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hashvive_interfaces::WalletCreation;
@@ -16,26 +16,36 @@ use crate::model::receive::PaymentRequest;
 use crate::model::send::{self, SendForm};
 use crate::model::settings::{self as node_settings, SettingsForm};
 
+/// Where payment URIs come from: the command line, and later starts on the
+/// same data directory (see [`crate::instance`]).
+pub struct PaymentUris {
+    /// The network their addresses must be of.
+    pub network: bitcoin::Network,
+    pub from_command_line: Option<String>,
+    /// The chain's data directory, where later starts find this GUI; `None`
+    /// takes no URIs from them.
+    pub chain_dir: Option<PathBuf>,
+}
+
 /// How long a wallet unlocked to sign a payment stays open at most (it is
 /// locked again as soon as the payment is signed).
 const SIGNING_UNLOCK_SECONDS: u32 = 60;
 
 impl Controller {
-    /// Opens the send screen with `uri` once the node is ready.
-    pub fn set_payment_uri(&self, uri: String, network: bitcoin::Network) {
-        *lock(&self.payment_uri) = Some((uri, network));
+    /// The payment URIs to open the send screen with once the node is ready.
+    pub fn take_payment_uris(&self, uris: PaymentUris) {
+        *lock(&self.payment_uris) = Some(uris);
     }
 
-    /// Once ready, takes payment URIs from later starts on `chain_dir`
-    /// (see [`crate::instance`]), each opening the send screen.
-    pub fn take_forwarded_uris(&self, chain_dir: PathBuf, network: bitcoin::Network) {
-        *lock(&self.uri_socket) = Some((chain_dir, network));
-    }
-
-    pub(super) fn serve_payment_uris(self: &Arc<Self>) -> Option<UriServer> {
-        let (chain_dir, network) = lock(&self.uri_socket).clone()?;
+    /// Listens for the URIs later starts hand over, while the returned
+    /// server lives.
+    pub(super) fn serve_payment_uris(
+        self: &Arc<Self>,
+        chain_dir: &Path,
+        network: bitcoin::Network,
+    ) -> Option<UriServer> {
         let controller = Arc::downgrade(self);
-        let opened = UriServer::start(&chain_dir, move |uri| {
+        let opened = UriServer::start(chain_dir, move |uri| {
             if let Some(controller) = controller.upgrade() {
                 let payment_uri = read_payment_uri(&uri, network);
                 controller.edit(|state| state.payment_uri = Some(payment_uri));

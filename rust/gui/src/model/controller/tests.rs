@@ -603,7 +603,8 @@ async fn a_payment_uri_from_the_command_line_is_read_once_ready() {
         ("bitcoin:nope".to_string(), Err("The payment URI cannot be used")),
     ] {
         let (_node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
-        controller.set_payment_uri(uri, bitcoin::Network::Regtest);
+        let network = bitcoin::Network::Regtest;
+        controller.take_payment_uris(PaymentUris { network, from_command_line: Some(uri), chain_dir: None });
         let run = tokio::spawn(controller.clone().run(None));
         let ready = screens.until(|s| s.phase == Phase::Ready).await;
         match (ready.payment_uri, expected) {
@@ -620,7 +621,12 @@ async fn a_payment_uri_from_the_command_line_is_read_once_ready() {
 async fn a_payment_uri_from_a_later_start_opens_the_send_screen() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, screens, controller) = setup(NodeRole::Attached, FakeNode::default());
-    controller.take_forwarded_uris(dir.path().to_path_buf(), bitcoin::Network::Regtest);
+    let chain_dir = Some(dir.path().to_path_buf());
+    controller.take_payment_uris(PaymentUris {
+        network: bitcoin::Network::Regtest,
+        from_command_line: None,
+        chain_dir,
+    });
     let run = tokio::spawn(controller.clone().run(None));
     let ready = screens.until(|s| s.phase == Phase::Ready).await;
     assert!(ready.payment_uri.is_none());
