@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Three nodes in a line (0 - 1 - 2), connected with addnode, sync a chain
 headers-first, relay new blocks and transactions through the middle node,
-and converge on the most-work chain after a split heals."""
+and converge on the most-work chain after a split heals. A getheaders the
+middle node ignored while in initial block download is answered once it is
+out of it."""
 
 from test_framework.miniwallet import MiniWallet
+from test_framework.p2p import P2PInterface, hash_from_rpc, msg_getheaders
 from test_framework.test_framework import HashviveTestFramework
 from test_framework.util import assert_equal
 
@@ -26,12 +29,29 @@ class SyncTest(HashviveTestFramework):
         # node1 can count node2's connection a moment before node2 lists it.
         self.wait_until(lambda: [p["connection_type"] for p in n2.getpeerinfo()] == ["manual"])
 
+        self.log.info("node1, in initial block download, ignores a getheaders")
+        genesis = hash_from_rpc(n1.getblockhash(0))
+        asker = n1.add_p2p_connection(P2PInterface())
+        asker.send_message(msg_getheaders(locator=[genesis]))
+        asker.sync_with_ping()
+        assert "headers" not in asker.last_message
+
         self.log.info("node0 mines 200 blocks; the others sync them")
         wallet = MiniWallet(n0)
         wallet.generate(200)
         self.sync_blocks(timeout=120)
         assert_equal(n2.getblockcount(), 200)
         assert_equal(n2.getbestblockhash(), n0.getbestblockhash())
+
+        self.log.info("out of initial block download, node1 answers the getheaders it ignored")
+        # The asker sent no sendheaders: any other headers message would be
+        # inv announcements instead.
+        asker.wait_until(lambda: "headers" in asker.last_message)
+        answer = next(m for t, m in asker.messages if t == "headers")
+        assert answer.headers[0][4:36] == genesis
+        assert_equal(answer.hashes()[0], hash_from_rpc(n1.getblockhash(1)))
+        asker.peer_disconnect()
+        self.wait_until(lambda: n1.getconnectioncount() == 2)
 
         self.log.info("a transaction sent to node0 reaches every mempool")
         txid = wallet.send_self_transfer()["txid"]

@@ -130,6 +130,11 @@ struct Session {
     best_known: Option<BlockHash>,
     /// The latest block we know the peer has (told us of, or we announced).
     peer_has: Option<BlockHash>,
+    /// A `getheaders` the peer sent while we were in initial block download,
+    /// answered once we are out of it: the peer will not ask again for a
+    /// while (`HEADERS_RESPONSE_TIME`), and our `inv` announcements alone
+    /// would not get it syncing from us sooner.
+    unanswered_getheaders: Option<GetHeadersMessage>,
     in_flight: HashMap<BlockHash, (u32, Instant)>,
     // Compact blocks.
     /// The peer sent `sendcmpct` version 2: compact blocks go both ways.
@@ -177,6 +182,7 @@ impl Session {
             last_getheaders: None,
             best_known: None,
             peer_has: None,
+            unanswered_getheaders: None,
             in_flight: HashMap::new(),
             compact: false,
             partial: None,
@@ -879,8 +885,14 @@ impl Session {
         }
         if self.tip.borrow().is_initial_block_download() && !self.peer.permissions.has(Permissions::DOWNLOAD) {
             tracing::debug!(target: "net", "Ignoring getheaders from peer={id} because node is in initial block download");
+            self.unanswered_getheaders = Some(request);
             return Ok(());
         }
+        self.unanswered_getheaders = None;
+        self.answer_getheaders(request).await
+    }
+
+    async fn answer_getheaders(&mut self, request: GetHeadersMessage) -> Result {
         let headers = self
             .chain(move |c| c.headers_after(&request.locator_hashes, &request.stop_hash, MAX_HEADERS_RESULTS))
             .await?;
@@ -1460,7 +1472,14 @@ impl Session {
     /// and the new blocks connect to what it has (at most eight), else `inv`.
     async fn announce_tip(&mut self) -> Result {
         let tip = *self.tip.borrow_and_update();
-        if tip.is_initial_block_download() || self.peer_has == Some(tip.hash) {
+        if tip.is_initial_block_download() {
+            return Ok(());
+        }
+        if let Some(request) = self.unanswered_getheaders.take() {
+            tracing::debug!(target: "net", "answering the getheaders ignored during initial block download, peer={}", self.id());
+            return self.answer_getheaders(request).await;
+        }
+        if self.peer_has == Some(tip.hash) {
             return Ok(());
         }
         let peer_has = self.peer_has;
