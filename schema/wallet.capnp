@@ -56,7 +56,8 @@ interface Wallet {
     getNewAddress @4 (context :Proxy.Context, label :Text) -> (result :Text);
     # Builds and signs a payment without sending it.
     createTransaction @5 (context :Proxy.Context, payment :Payment) -> (result :PreparedTransaction);
-    # Sends a transaction createTransaction made and records it; its txid.
+    # Sends a transaction createTransaction or createBumpTransaction made
+    # and records it; its txid.
     commitTransaction @6 (context :Proxy.Context, tx :Data) -> (result :Data);
     # Every transaction of the wallet, oldest first.
     getTransactions @7 (context :Proxy.Context) -> (result :List(WalletTransaction));
@@ -70,6 +71,10 @@ interface Wallet {
     backup @13 (context :Proxy.Context, destination :Text) -> ();
     # Unloads the wallet; it is no longer loaded at start.
     unload @14 (context :Proxy.Context) -> ();
+    # Builds and signs a replacement of an unconfirmed transaction at a
+    # higher fee (bumpfee's, with no options), without sending it;
+    # commitTransaction sends it.
+    createBumpTransaction @15 (context :Proxy.Context, txid :Data) -> (result :PreparedTransaction);
 
     enum Encryption {
         unencrypted @0;

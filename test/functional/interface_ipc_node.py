@@ -239,6 +239,22 @@ class NodeInterfaceTest(HashviveTestFramework):
             payment.recipients[0].address = "bcrt1qnope"
             await self.refused(wallet.createTransaction(c.ctx, payment), "Invalid Bitcoin address: bcrt1qnope")
 
+            # Its fee raised, as the transactions screen does: built and
+            # signed, not sent; then sent in its place, recorded as replacing it.
+            bump = (await wallet.createBumpTransaction(c.ctx, bytes.fromhex(txid)[::-1])).result
+            replacement = node.decoderawtransaction(bytes(bump.tx).hex())
+            assert bump.fee > prepared.fee, (bump.fee, prepared.fee)
+            assert_equal({(i["txid"], i["vout"]) for i in replacement["vin"]} & {(i["txid"], i["vout"]) for i in decoded["vin"]},
+                         {(i["txid"], i["vout"]) for i in decoded["vin"]})
+            assert replacement["txid"] not in node.getrawmempool(), "prepared, not sent"
+            bumped = bytes((await wallet.commitTransaction(c.ctx, bump.tx)).result)[::-1].hex()
+            assert_equal(bumped, replacement["txid"])
+            assert_equal(node.getrawmempool(), [bumped])
+            screens = node.get_wallet_rpc("screens")
+            assert_equal(screens.gettransaction(bumped)["replaces_txid"], txid)
+            assert_equal(screens.gettransaction(txid)["replaced_by_txid"], bumped)
+            await self.refused(wallet.createBumpTransaction(c.ctx, bytes(32)), "Invalid or non-wallet transaction id")
+
             # Encrypt, unlock, lock.
             await wallet.encrypt(c.ctx, "pw")
             assert_equal(str((await wallet.getEncryption(c.ctx)).result), "locked")

@@ -233,9 +233,15 @@ pub trait Wallet: Send + Sync {
     /// Builds and signs a payment without sending it, so its fee can be
     /// shown before the user agrees (the reference's `createTransaction`).
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction>;
-    /// Sends a transaction [`Wallet::create_transaction`] made and records it
-    /// in the wallet; its txid. A transaction the node refuses is kept, as
-    /// `sendtoaddress` keeps it, until it is abandoned.
+    /// Builds and signs a replacement of the unconfirmed transaction `txid`
+    /// paying a higher fee, without sending it: what `bumpfee` with no
+    /// options would send (the reference's `createBumpTransaction`).
+    async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction>;
+    /// Sends a transaction [`Wallet::create_transaction`] or
+    /// [`Wallet::create_bump_transaction`] made and records it in the wallet
+    /// (a bump as replacing the transaction it bumps); its txid. A
+    /// transaction the node refuses is kept, as `sendtoaddress` keeps it,
+    /// until it is abandoned.
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]>;
     /// Every transaction of the wallet, oldest first (the reference's `getWalletTxs`).
     async fn transactions(&self) -> Result<Vec<WalletTransaction>>;

@@ -175,6 +175,13 @@ impl Wallet for TestWallet {
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
         Ok(PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 })
     }
+    /// The txid as it arrived, and a refusal for a txid of zeros.
+    async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction> {
+        match txid == [0; 32] {
+            true => Err(Error::Remote("Invalid or non-wallet transaction id".into())),
+            false => Ok(PreparedTransaction { tx: txid.to_vec(), fee: 2 }),
+        }
+    }
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
         tx.try_into().map_err(|_| Error::Remote("TX decode failed".into()))
     }
@@ -368,6 +375,10 @@ fn a_nodes_wallets_reach_its_gui() {
             assert_eq!(prepared, PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 });
         }
         assert_eq!(wallets[0].commit_transaction(vec![9; 32]).await.unwrap(), [9; 32]);
+        let bump = wallets[0].create_bump_transaction([5; 32]).await.unwrap();
+        assert_eq!(bump, PreparedTransaction { tx: vec![5; 32], fee: 2 });
+        let refused = wallets[0].create_bump_transaction([0; 32]).await.unwrap_err();
+        assert_eq!(refused, Error::Remote("Invalid or non-wallet transaction id".into()));
         assert_eq!(wallets[0].transactions().await.unwrap(), history());
         assert_eq!(wallets[0].transaction([3; 32]).await.unwrap(), Some(history()[3].clone()));
         assert_eq!(wallets[0].transaction([9; 32]).await.unwrap(), None);

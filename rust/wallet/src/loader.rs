@@ -171,6 +171,12 @@ impl Wallet for LocalWallet {
         crate::rpc::create_payment(&manager, &mut wallet, &payment).await.map_err(refused)
     }
 
+    async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction> {
+        let (manager, mut wallet) = self.current().await?;
+        let txid = bitcoin::Txid::from_byte_array(txid);
+        crate::rpc::create_bump(&manager, &mut wallet, txid).await.map_err(refused)
+    }
+
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
         let (manager, mut wallet) = self.current().await?;
         let txid = crate::rpc::commit_payment(&manager, &mut wallet, &tx).await.map_err(refused)?;

@@ -407,8 +407,32 @@ async fn a_gui_receives_and_pays_through_the_wallet_interface() {
     let other = loader.wallets().await.unwrap().remove(1);
     let received = other.transaction(txid.to_byte_array()).await.unwrap().unwrap();
     assert_eq!((received.kind, received.amount, received.fee), (TransactionKind::Received, 100_000_000, 0));
+
+    // Its fee raised, as the transactions screen does: a replacement
+    // spending the same coins at a higher fee, sent only once committed,
+    // then recorded as replacing the payment.
+    let bump = gui.create_bump_transaction(txid.to_byte_array()).await.unwrap();
+    assert!(bump.fee > prepared.fee, "{} after {}", bump.fee, prepared.fee);
+    let replacement: bitcoin::Transaction = bitcoin::consensus::deserialize(&bump.tx).unwrap();
+    let new_txid = replacement.compute_txid();
+    assert!(replacement.input.iter().all(|i| tx.input.iter().any(|o| o.previous_output == i.previous_output)));
+    assert!(node.call("gui", "gettransaction", json!([new_txid.to_string()])).await.is_err(), "not recorded yet");
+    assert_eq!(gui.commit_transaction(bump.tx).await.unwrap(), new_txid.to_byte_array());
+    let recorded = node.call("gui", "gettransaction", json!([new_txid.to_string()])).await.unwrap();
+    assert_eq!(recorded["replaces_txid"], json!(txid.to_string()));
+    assert_eq!(recorded["fee"].as_f64(), Some(-(bump.fee as f64) / 1e8));
+    let replaced = node.call("gui", "gettransaction", json!([txid.to_string()])).await.unwrap();
+    assert_eq!(replaced["replaced_by_txid"], json!(new_txid.to_string()));
+
     node.mine(&address, 1);
-    eventually(async || gui.transaction(txid.to_byte_array()).await.unwrap().unwrap().height == Some(102)).await;
+    eventually(async || gui.transaction(new_txid.to_byte_array()).await.unwrap().unwrap().height == Some(102)).await;
+    // What cannot be bumped, in bumpfee's words.
+    let refused = async |txid: [u8; 32]| gui.create_bump_transaction(txid).await.unwrap_err();
+    assert_eq!(
+        refused(new_txid.to_byte_array()).await,
+        remote("Transaction has been mined, or is conflicted with a mined transaction")
+    );
+    assert_eq!(refused([7; 32]).await, remote("Invalid or non-wallet transaction id"));
 
     // What is not a transaction of the wallet's is refused.
     assert_eq!(gui.commit_transaction(vec![1, 2, 3]).await.unwrap_err(), remote("TX decode failed"));

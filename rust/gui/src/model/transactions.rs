@@ -32,6 +32,9 @@ pub struct TransactionRow {
     pub status: String,
     pub confirmations: i64,
     pub replaceable: bool,
+    /// Its fee can be raised from the transactions screen: the wallet paid
+    /// it, it is unconfirmed and signals BIP125.
+    pub bumpable: bool,
 }
 
 impl TransactionRow {
@@ -53,6 +56,7 @@ impl TransactionRow {
             status: status(t, confirmations),
             confirmations,
             replaceable: t.replaceable,
+            bumpable: t.replaceable && t.fee > 0 && t.state == TransactionState::Active,
         }
     }
 
@@ -69,8 +73,23 @@ impl TransactionRow {
             "status": self.status,
             "confirmations": self.confirmations,
             "replaceable": self.replaceable,
+            "bumpable": self.bumpable,
         })
     }
+}
+
+/// What the transactions screen asks before raising a transaction's fee
+/// from `old_fee` to `new_fee` (satoshis).
+pub fn bump_question(old_fee: i64, new_fee: i64) -> String {
+    let btc = |sats| amount::format(sats, Unit::Btc);
+    format!(
+        "Current fee: {}\nIncrease: {}\nNew fee: {}\n\nThe increase comes out of the change, or out of more of \
+         the wallet's coins when the change is too small, and a change output may be added: others may learn \
+         more of which coins are yours.",
+        btc(old_fee),
+        btc(new_fee.saturating_sub(old_fee)),
+        btc(new_fee)
+    )
 }
 
 /// Every wallet's rows, newest first: the unconfirmed, then by depth.

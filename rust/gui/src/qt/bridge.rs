@@ -138,9 +138,22 @@ pub mod qobject {
         #[cxx_name = "confirmSend"]
         fn confirm_send(self: Pin<&mut GuiModel>);
 
+        /// Drops the prepared payment or fee bump unsent.
         #[qinvokable]
         #[cxx_name = "cancelSend"]
         fn cancel_send(self: Pin<&mut GuiModel>);
+
+        /// Builds and signs a replacement of the wallet's transaction
+        /// `txid` at a higher fee; answered as "bumpPrepared" with the
+        /// question to confirm.
+        #[qinvokable]
+        #[cxx_name = "prepareBump"]
+        fn prepare_bump(self: Pin<&mut GuiModel>, wallet: &QString, txid: &QString, passphrase: &QString);
+
+        /// Sends the prepared fee bump; answered as "bumped" with its txid.
+        #[qinvokable]
+        #[cxx_name = "confirmBump"]
+        fn confirm_bump(self: Pin<&mut GuiModel>);
 
         /// The wallets and settings screens' actions. Every screen action
         /// is answered by `actionReply` with its name ("request",
@@ -443,6 +456,15 @@ impl qobject::GuiModel {
 
     fn confirm_send(self: Pin<&mut Self>) {
         self.action("sent", move |c| async move { c.confirm_send().await });
+    }
+
+    fn prepare_bump(self: Pin<&mut Self>, wallet: &QString, txid: &QString, passphrase: &QString) {
+        let (wallet, txid, passphrase) = (wallet.to_string(), txid.to_string(), passphrase.to_string());
+        self.action("bumpPrepared", move |c| async move { c.prepare_bump(&wallet, &txid, &passphrase).await });
+    }
+
+    fn confirm_bump(self: Pin<&mut Self>) {
+        self.action("bumped", move |c| async move { c.confirm_send().await });
     }
 
     /// Runs a screen's action on the runtime and answers with `actionReply`.

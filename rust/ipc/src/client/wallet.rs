@@ -141,6 +141,17 @@ impl Wallet for WalletProxy {
         )
     }
 
+    async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction> {
+        call!(
+            self,
+            p,
+            create_bump_transaction_request,
+            "Wallet.createBumpTransaction",
+            |params| { params.set_txid(&txid) },
+            |results| read_prepared_transaction(results.get_result().map_err(from_capnp)?).map_err(from_capnp)
+        )
+    }
+
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
         call!(
             self,

@@ -230,6 +230,25 @@ impl wallet::Server for WalletServer {
         Ok(())
     }
 
+    async fn create_bump_transaction(
+        self: Rc<Self>,
+        params: wallet::CreateBumpTransactionParams,
+        mut results: wallet::CreateBumpTransactionResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let txid = hash32(params.get()?.get_txid()?, "txid")?;
+        let (request, prepared) =
+            serve!(
+                self,
+                params,
+                "Wallet.createBumpTransaction",
+                async move { wallet.create_bump_transaction(txid).await }
+            );
+        write_prepared_transaction(results.get().init_result(), &prepared);
+        log_results(request, "Wallet.createBumpTransaction$Results", &results.get().into_reader());
+        Ok(())
+    }
+
     async fn get_transactions(
         self: Rc<Self>,
         params: wallet::GetTransactionsParams,

@@ -36,7 +36,7 @@ mod message;
 mod psbt;
 mod rescan;
 mod send;
-pub(crate) use send::{commit_payment, create_payment};
+pub(crate) use send::{commit_payment, create_bump, create_payment};
 mod sendall;
 
 /// Registers every wallet method with the node; the methods stay while the

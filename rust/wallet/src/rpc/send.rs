@@ -149,6 +149,9 @@ pub(super) struct FeeRequest {
 }
 
 impl FeeRequest {
+    /// Nothing asked: the wallet's `settxfee` rate, else its estimate.
+    const WALLET_DEFAULT: FeeRequest = FeeRequest { conf_target: None, conservative: false, sat_per_kvb: None };
+
     /// The call's fee parameters, checked as the reference checks them.
     pub(super) fn from_call(call: &Call, at: FeeParams) -> Result<FeeRequest, RpcError> {
         let conf_target = call.param(at.conf_target);
@@ -441,7 +444,7 @@ pub(crate) async fn create_payment(
     require_recipients(&recipients)?;
     ensure_unlocked(wallet)?;
     let request = match payment.fee {
-        PaymentFee::WalletDefault => FeeRequest { conf_target: None, conservative: false, sat_per_kvb: None },
+        PaymentFee::WalletDefault => FeeRequest::WALLET_DEFAULT,
         PaymentFee::ConfTarget(blocks) => {
             FeeRequest { conf_target: Some(valid_target(Some(blocks))?), conservative: false, sat_per_kvb: None }
         }
@@ -455,9 +458,10 @@ pub(crate) async fn create_payment(
     Ok(PreparedTransaction { tx: serialize(&tx), fee: fee.to_sat() as i64 })
 }
 
-/// Sends and records a transaction [`create_payment`] made (the `Wallet`
-/// interface's `commitTransaction`); one that neither pays nor spends the
-/// wallet's coins is refused.
+/// Sends and records a transaction [`create_payment`] or [`create_bump`]
+/// made (the `Wallet` interface's `commitTransaction`); one that neither
+/// pays nor spends the wallet's coins is refused. A fee bump is recorded as
+/// replacing the unconfirmed transaction whose coins it spends again.
 pub(crate) async fn commit_payment(
     m: &WalletManager,
     wallet: &mut Wallet,
@@ -468,7 +472,16 @@ pub(crate) async fn commit_payment(
     if !wallet.concerns(&tx, &[]) {
         return Err(RpcError::new(codes::RPC_WALLET_ERROR, "The transaction is not the wallet's"));
     }
-    broadcast(m, wallet, tx, None).await
+    let spent: std::collections::HashSet<_> = tx.input.iter().map(|i| i.previous_output).collect();
+    let txid = tx.compute_txid();
+    let replaces = wallet
+        .ledger()
+        .transactions()
+        .filter(|t| !matches!(t.chain_position, bdk_wallet::chain::ChainPosition::Confirmed { .. }))
+        .filter(|t| t.tx_node.txid != txid && t.tx_node.tx.input.iter().any(|i| spent.contains(&i.previous_output)))
+        .map(|t| t.tx_node.txid)
+        .next();
+    broadcast(m, wallet, tx, replaces).await
 }
 
 /// Builds, signs, broadcasts and records a payment to `recipients` from
@@ -606,10 +619,51 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         request: call.request.clone(),
     };
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
-    let explicit_rate = !as_call.params[2].is_null();
+    let request = FeeRequest::from_call(&as_call, at)?;
+    let replaceable = options.get("replaceable").and_then(Value::as_bool) != Some(false);
     let mut wallet = request_wallet(&m, &call).await?;
     ensure_unlocked(&wallet)?;
-    let fee = choose_fee(&m, &FeeRequest::from_call(&as_call, at)?, wallet.pay_tx_fee()).await?;
+    let bump = prepare_bump(&m, &mut wallet, txid, &request, replaceable).await?;
+    let new_txid = commit(&m, &mut wallet, bump.psbt, Some(txid)).await?;
+    Ok(json!({
+        "txid": new_txid.to_string(),
+        "origfee": amount_to_json(bump.old_fee),
+        "fee": amount_to_json(bump.new_fee),
+        "errors": [],
+    }))
+}
+
+/// A GUI's fee bump (the `Wallet` interface's `createBumpTransaction`): the
+/// replacement `bumpfee` would send with no options, signed, not sent.
+pub(crate) async fn create_bump(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    txid: bitcoin::Txid,
+) -> Result<PreparedTransaction, RpcError> {
+    ensure_unlocked(wallet)?;
+    let bump = prepare_bump(m, wallet, txid, &FeeRequest::WALLET_DEFAULT, true).await?;
+    let tx = signed(wallet, bump.psbt)?;
+    Ok(PreparedTransaction { tx: serialize(&tx), fee: bump.new_fee.to_sat() as i64 })
+}
+
+/// A replacement of one of the wallet's transactions at a higher fee rate,
+/// unsigned, and the fees before and after.
+struct Bump {
+    psbt: Psbt,
+    old_fee: Amount,
+    new_fee: Amount,
+}
+
+/// Builds the replacement `bumpfee` sends for `txid`, refusing what the
+/// reference refuses (mined, not BIP125, with descendants, foreign inputs).
+async fn prepare_bump(
+    m: &WalletManager,
+    wallet: &mut Wallet,
+    txid: bitcoin::Txid,
+    request: &FeeRequest,
+    replaceable: bool,
+) -> Result<Bump, RpcError> {
+    let fee = choose_fee(m, request, wallet.pay_tx_fee()).await?;
     let wtx = wallet
         .ledger()
         .transactions()
@@ -639,7 +693,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let old_fee = ledger.calculate_fee(&tx).ok_or_else(foreign)?;
     let old_rate = ledger.calculate_fee_rate(&tx).ok_or_else(foreign)?;
     let least = old_rate.to_sat_per_kwu() * 4 + INCREMENTAL_RELAY_FEE;
-    let sat_per_kvb = match (explicit_rate, fee.sat_per_kvb < least) {
+    let sat_per_kvb = match (request.sat_per_kvb.is_some(), fee.sat_per_kvb < least) {
         (true, true) => {
             return Err(RpcError::invalid_parameter(format!(
                 "Insufficient total fee rate {} sat/vB, must be at least {} sat/vB (the old rate plus the incremental relay fee rate)",
@@ -655,7 +709,6 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     // change shrinks or more coins come in.
     let mut outputs = tx.output.clone();
     let change = outputs.iter().position(|o| wallet.is_change(&o.script_pubkey)).map(|at| outputs.remove(at));
-    let replaceable = options.get("replaceable").and_then(Value::as_bool) != Some(false);
     let template = Transaction {
         version: tx.version,
         lock_time: tx.lock_time,
@@ -677,15 +730,7 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         replacing: Some((*tx).clone()),
         ..Funding::outputs(template)
     };
-    let funded = fund(&m, &mut wallet, funding, &FeeChoice { sat_per_kvb, reason: fee.reason })
-        .await
-        .map_err(as_wallet_error)?;
-    let (psbt, new_fee) = (funded.psbt, funded.fee);
-    let new_txid = commit(&m, &mut wallet, psbt, Some(txid)).await?;
-    Ok(json!({
-        "txid": new_txid.to_string(),
-        "origfee": amount_to_json(old_fee),
-        "fee": amount_to_json(new_fee),
-        "errors": [],
-    }))
+    let funded =
+        fund(m, wallet, funding, &FeeChoice { sat_per_kvb, reason: fee.reason }).await.map_err(as_wallet_error)?;
+    Ok(Bump { psbt: funded.psbt, old_fee, new_fee: funded.fee })
 }

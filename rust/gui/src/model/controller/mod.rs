@@ -185,15 +185,16 @@ pub struct Controller {
     changed_transactions: ChangedTransactions,
     /// The registration for wallets loaded later.
     loads: Mutex<Option<Box<dyn Handler>>>,
-    /// A payment signed and shown for confirmation, not yet sent.
-    pending_send: Mutex<Option<PendingSend>>,
+    /// A payment or fee bump signed and shown for confirmation, not yet
+    /// sent; the confirmation is modal, so there is one at most.
+    pending: Mutex<Option<PendingTransaction>>,
     /// Where the payment URIs to open come from, taken once ready.
     payment_uris: Mutex<Option<PaymentUris>>,
     /// The desktop's entry that starts this GUI on login.
     autostart: Mutex<Option<super::autostart::Autostart>>,
 }
 
-struct PendingSend {
+struct PendingTransaction {
     wallet: Arc<dyn Wallet>,
     tx: Vec<u8>,
 }
@@ -215,7 +216,7 @@ impl Controller {
             wallet_event_queued: Arc::default(),
             changed_transactions: Arc::default(),
             loads: Mutex::default(),
-            pending_send: Mutex::default(),
+            pending: Mutex::default(),
             payment_uris: Mutex::default(),
             autostart: Mutex::default(),
         })

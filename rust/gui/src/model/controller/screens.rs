@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hashvive_interfaces::WalletCreation;
+use hashvive_interfaces::{PreparedTransaction, Wallet, WalletCreation};
 
-use super::{lock, Controller, PendingSend};
+use super::{lock, Controller, PendingTransaction};
 use crate::instance::UriServer;
 use crate::model::amount::{self, Unit};
 use crate::model::autostart::Autostart;
@@ -15,6 +15,7 @@ use crate::model::bip21::PaymentUri;
 use crate::model::receive::PaymentRequest;
 use crate::model::send::{self, SendForm};
 use crate::model::settings::{self as node_settings, SettingsForm};
+use crate::model::transactions;
 
 /// Where payment URIs come from: the command line, and later starts on the
 /// same data directory (see [`crate::instance`]).
@@ -125,25 +126,31 @@ impl Controller {
     ) -> Result<String, String> {
         let payment = form.payment(network)?;
         let wallet = self.wallet(wallet)?;
-        let unlocked = !passphrase.is_empty();
-        if unlocked {
-            wallet.unlock(passphrase.to_string(), SIGNING_UNLOCK_SECONDS).await.map_err(|e| e.to_string())?;
-        }
-        let prepared = wallet.create_transaction(payment.clone()).await;
-        if unlocked {
-            if let Err(e) = wallet.lock().await {
-                tracing::warn!("cannot lock the wallet again: {e}");
-            }
-        }
-        let prepared = prepared.map_err(|e| e.to_string())?;
+        let prepared = signing(&wallet, passphrase, wallet.create_transaction(payment.clone())).await?;
         let question = send::confirmation(&payment, &prepared, form.unit);
-        *lock(&self.pending_send) = Some(PendingSend { wallet, tx: prepared.tx });
+        *lock(&self.pending) = Some(PendingTransaction { wallet, tx: prepared.tx });
         Ok(question)
     }
 
-    /// The user agreed: sends the prepared payment; its txid.
+    /// The transactions screen's "Increase fee": a replacement of `txid`
+    /// paying a higher fee, built and signed by `wallet` (unlocked with
+    /// `passphrase` to sign, if locked) and kept for
+    /// [`Controller::confirm_send`]; what to ask the user.
+    pub async fn prepare_bump(&self, wallet: &str, txid: &str, passphrase: &str) -> Result<String, String> {
+        let txid: bitcoin::Txid = txid.parse().map_err(|_| format!("Not a transaction id: {txid}"))?;
+        let txid = bitcoin::hashes::Hash::to_byte_array(txid);
+        let wallet = self.wallet(wallet)?;
+        let old = wallet.transaction(txid).await.map_err(|e| e.to_string())?;
+        let old = old.ok_or("The wallet no longer has this transaction.")?;
+        let prepared = signing(&wallet, passphrase, wallet.create_bump_transaction(txid)).await?;
+        let question = transactions::bump_question(old.fee, prepared.fee);
+        *lock(&self.pending) = Some(PendingTransaction { wallet, tx: prepared.tx });
+        Ok(question)
+    }
+
+    /// The user agreed: sends the prepared payment or fee bump; its txid.
     pub async fn confirm_send(&self) -> Result<String, String> {
-        let pending = lock(&self.pending_send).take().ok_or("There is no payment to send.")?;
+        let pending = lock(&self.pending).take().ok_or("There is no payment to send.")?;
         let txid = pending.wallet.commit_transaction(pending.tx).await.map_err(|e| e.to_string())?;
         let txid = <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array(txid).to_string();
         tracing::debug!(target: "qt", "Sent {txid}");
@@ -203,10 +210,31 @@ impl Controller {
         Ok(format!("Wallet \"{name}\" backed up to {destination}."))
     }
 
-    /// The user declined: the prepared payment is dropped unsent.
+    /// The user declined: the prepared payment or fee bump is dropped unsent.
     pub fn cancel_send(&self) {
-        lock(&self.pending_send).take();
+        lock(&self.pending).take();
     }
+}
+
+/// Runs `sign` (a wallet call that signs) with `wallet` unlocked by
+/// `passphrase` when one is given, locking it again at once after, as the
+/// reference GUI does for a locked wallet.
+async fn signing(
+    wallet: &Arc<dyn Wallet>,
+    passphrase: &str,
+    sign: impl std::future::Future<Output = hashvive_interfaces::Result<PreparedTransaction>>,
+) -> Result<PreparedTransaction, String> {
+    let unlocked = !passphrase.is_empty();
+    if unlocked {
+        wallet.unlock(passphrase.to_string(), SIGNING_UNLOCK_SECONDS).await.map_err(|e| e.to_string())?;
+    }
+    let prepared = sign.await;
+    if unlocked {
+        if let Err(e) = wallet.lock().await {
+            tracing::warn!("cannot lock the wallet again: {e}");
+        }
+    }
+    prepared.map_err(|e| e.to_string())
 }
 
 /// A payment URI read, and said in the log (which the node has set up by now).

@@ -136,6 +136,15 @@ impl Wallet for FakeWallet {
             false => Ok(PreparedTransaction { tx: amount.to_le_bytes().to_vec(), fee: 141 }),
         }
     }
+    /// A replacement of a transaction in its history, paying 110 sat more
+    /// and nothing else.
+    async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction> {
+        let history = self.history.lock().unwrap();
+        let old = history.iter().find(|t| t.txid == txid);
+        let old = old.ok_or_else(|| Error::Remote("Invalid or non-wallet transaction id".into()))?;
+        // Committed, it costs "amount" + 141: the 110 more.
+        Ok(PreparedTransaction { tx: (110i64 - 141).to_le_bytes().to_vec(), fee: old.fee + 110 })
+    }
     /// Pays: the balance falls by the amount and the fee.
     async fn commit_transaction(&self, tx: Vec<u8>) -> Result<[u8; 32]> {
         let amount = i64::from_le_bytes(tx.try_into().map_err(|_| Error::Remote("TX decode failed".into()))?);
@@ -535,6 +544,35 @@ async fn receiving_and_sending_go_through_the_chosen_wallet() {
     assert_eq!(controller.confirm_send().await.unwrap(), "ab".repeat(32));
     assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000 - 100_000_000 - 141);
     assert!(controller.confirm_send().await.is_err(), "sent once");
+
+    // Its fee raised from the transactions screen: shown, then sent.
+    let sent = WalletTransaction {
+        txid: [0xab; 32],
+        kind: hashvive_interfaces::TransactionKind::Sent,
+        address: REGTEST_ADDRESS.into(),
+        label: String::new(),
+        amount: -100_000_141,
+        fee: 141,
+        time: 1_800_000_000,
+        height: None,
+        state: hashvive_interfaces::TransactionState::Active,
+        replaceable: true,
+    };
+    wallet.history.lock().unwrap().push(sent);
+    let txid = "ab".repeat(32);
+    let question = controller.prepare_bump("", &txid, "").await.unwrap();
+    assert!(
+        question.starts_with("Current fee: 0.00000141 BTC\nIncrease: 0.00000110 BTC\nNew fee: 0.00000251 BTC"),
+        "{question}"
+    );
+    controller.cancel_send();
+    assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000 - 100_000_000 - 141, "declined");
+    controller.prepare_bump("", &txid, "").await.unwrap();
+    controller.confirm_send().await.unwrap();
+    assert_eq!(wallet.balances.lock().unwrap().trusted, 5_000_000_000 - 100_000_000 - 141 - 110);
+    let unknown = controller.prepare_bump("", &"cd".repeat(32), "").await.unwrap_err();
+    assert_eq!(unknown, "The wallet no longer has this transaction.");
+    assert_eq!(controller.prepare_bump("", "xyz", "").await.unwrap_err(), "Not a transaction id: xyz");
     controller.close().await;
     run.abort();
 }
