@@ -120,6 +120,13 @@ class IPCWalletTest(HashviveTestFramework):
         for call in ["Init.makeWalletLoader$Params", "Chain.handleRpc$Params", "RpcActor.call$Params",
                      "ChainNotifications.blockConnected$Params", "Chain.broadcastTransaction$Params"]:
             assert log_has(node, call), call
+        self.log.info("... but not the private keys `listdescriptors true` answers with")
+        log_start = node.debug_log_bytes()
+        private = w.listdescriptors(True)["descriptors"][0]["desc"]
+        assert "tprv" in private, private
+        self.wait_until(lambda: log_has(node, 'RpcActor.call$Results (result = "***"', log_start))
+        assert log_has(node, 'method = "listdescriptors", params = "[true]"', log_start)
+        assert not log_has(node, "tprv", log_start)
 
         self.log.info("A wallet process that dies leaves the node serving; loadwallet starts a new one")
         os.kill(pid, signal.SIGKILL)

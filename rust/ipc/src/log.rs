@@ -3,9 +3,10 @@
 //! `{hashvive-node-4242/capnp-loop} IPC server recv request  #7 Echo.echo$Params (context = (…), echo = "hi")`.
 //! Nothing is formatted unless the `ipc` category is on.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use hashvive_interfaces::SENSITIVE_RPC_METHODS;
 
@@ -42,8 +43,9 @@ pub fn next_request() -> u64 {
     NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)
 }
 
-fn payload(message: &dyn Debug) -> String {
-    let mut text = redact(format!("{message:?}"));
+/// The text of a message as logged: secrets masked, cut to `MAX_PAYLOAD`.
+fn payload(request: u64, name: &str, message: &dyn Debug) -> String {
+    let mut text = redact(request, name, format!("{message:?}"));
     if text.len() > MAX_PAYLOAD {
         let mut cut = MAX_PAYLOAD;
         while !text.is_char_boundary(cut) {
@@ -63,18 +65,58 @@ const SECRET_FIELDS: [&str; 1] = ["passphrase"];
 /// method that takes secrets.
 const CALL_FIELDS: [&str; 2] = ["params", "request"];
 
-/// `text` with each secret field's string shown as `"***"`.
-fn redact(text: String) -> String {
-    // The method is a text field of its own (`method = "walletpassphrase"`)
-    // or a member of a JSON request inside one (`\"method\":\"walletpassphrase\"`).
-    let names_sensitive_method = SENSITIVE_RPC_METHODS
-        .iter()
-        .any(|method| text.contains(&format!("\"{method}\"")) || text.contains(&format!("\\\"{method}\\\"")));
-    let call_fields: &[&str] = if names_sensitive_method { &CALL_FIELDS } else { &[] };
+/// Beyond the console's list ([`SENSITIVE_RPC_METHODS`]), methods whose
+/// arguments can hold private keys (private descriptors).
+const MORE_SECRET_ARGUMENT_METHODS: [&str; 1] = ["importdescriptors"];
+
+/// Methods whose answer can hold private keys (`listdescriptors true`; the
+/// reference's `dumpprivkey` and `gethdkeys`): the `result` of the response
+/// to a call naming one is masked.
+const SECRET_ANSWER_METHODS: [&str; 3] = ["dumpprivkey", "gethdkeys", "listdescriptors"];
+
+/// Requests of this process whose responses are to be masked. A response
+/// that never comes (the call failed) leaves its number behind, so only the
+/// latest few are kept.
+static SECRET_ANSWERS: Mutex<VecDeque<u64>> = Mutex::new(VecDeque::new());
+const SECRET_ANSWERS_KEPT: usize = 64;
+
+/// `text`, message `name` of call `request`, with secrets shown as `"***"`:
+/// passphrases always, the arguments of a call to a method that takes
+/// secrets, and the result of one that answers with them.
+fn redact(request: u64, name: &str, text: String) -> String {
+    let mut answers = SECRET_ANSWERS.lock().unwrap_or_else(|e| e.into_inner());
+    if name.ends_with("$Params") && names_method(&text, &SECRET_ANSWER_METHODS) {
+        if answers.len() == SECRET_ANSWERS_KEPT {
+            answers.pop_front();
+        }
+        answers.push_back(request);
+    }
+    let answer_is_secret = name.ends_with("$Results")
+        && answers.iter().position(|&r| r == request).and_then(|at| answers.remove(at)).is_some();
+    drop(answers);
+    let mut fields = SECRET_FIELDS.to_vec();
+    if names_method(&text, &SENSITIVE_RPC_METHODS) || names_method(&text, &MORE_SECRET_ARGUMENT_METHODS) {
+        fields.extend(CALL_FIELDS);
+    }
+    if answer_is_secret {
+        fields.push("result");
+    }
+    mask(&text, &fields)
+}
+
+/// Whether `text` names one of `methods`: as a text field of its own
+/// (`method = "walletpassphrase"`) or as a member of a JSON request inside
+/// one (`\"method\":\"walletpassphrase\"`).
+fn names_method(text: &str, methods: &[&str]) -> bool {
+    methods.iter().any(|method| text.contains(&format!("\"{method}\"")) || text.contains(&format!("\\\"{method}\\\"")))
+}
+
+/// `text` with the string of each of `fields` shown as `"***"`.
+fn mask(text: &str, fields: &[&str]) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
+    let mut rest = text;
     'scan: while !rest.is_empty() {
-        for field in SECRET_FIELDS.iter().chain(call_fields) {
+        for field in fields {
             let opening = format!("{field} = \"");
             if let Some(tail) = rest.strip_prefix(opening.as_str()) {
                 // The string ends at the first quote that is not escaped.
@@ -101,7 +143,7 @@ fn redact(text: String) -> String {
 /// `name` e.g. "Echo.echo$Params".
 pub fn message(event: &str, request: u64, name: &str, message: &dyn Debug) {
     if enabled() {
-        tracing::debug!(target: "ipc", "{{{}}} {event} #{request} {name} {}", thread_tag(), payload(message));
+        tracing::debug!(target: "ipc", "{{{}}} {event} #{request} {name} {}", thread_tag(), payload(request, name, message));
     }
 }
 
@@ -116,24 +158,50 @@ pub fn event(text: &str) {
 mod tests {
     use super::*;
 
+    /// A request's message, logged under a number of its own.
+    fn params(text: &str) -> String {
+        redact(next_request(), "X.call$Params", text.into())
+    }
+
     #[test]
     fn passphrases_stay_out_of_the_log() {
-        let logged = redact(r#"(context = (), passphrase = "s3cr\"et é", seconds = 60)"#.to_string());
+        let logged = params(r#"(context = (), passphrase = "s3cr\"et é", seconds = 60)"#);
         assert_eq!(logged, r#"(context = (), passphrase = "***", seconds = 60)"#);
-        let nested = redact(r#"(name = "w", options = (passphrase = "x", blank = false))"#.to_string());
+        let nested = params(r#"(name = "w", options = (passphrase = "x", blank = false))"#);
         assert_eq!(nested, r#"(name = "w", options = (passphrase = "***", blank = false))"#);
-        assert_eq!(redact("passphrase = \"cut".to_string()), "passphrase = \"***\"");
+        assert_eq!(params("passphrase = \"cut"), "passphrase = \"***\"");
     }
 
     #[test]
     fn a_sensitive_calls_arguments_stay_out_of_the_log() {
-        let console = redact(r#"(method = "walletpassphrase", params = "[\"s3cret\", 60]", uri = "/wallet/w")"#.into());
+        let console = params(r#"(method = "walletpassphrase", params = "[\"s3cret\", 60]", uri = "/wallet/w")"#);
         assert_eq!(console, r#"(method = "walletpassphrase", params = "***", uri = "/wallet/w")"#);
         let raw = r#"(request = "{\"method\":\"importprivkey\",\"params\":[\"cVt…\"]}", uri = "/", user = "u")"#;
-        assert_eq!(redact(raw.into()), r#"(request = "***", uri = "/", user = "u")"#);
+        assert_eq!(params(raw), r#"(request = "***", uri = "/", user = "u")"#);
+        let import = r#"(call = (method = "importdescriptors", params = "[[{\"desc\":\"wpkh(cVt…)\"}]]"))"#;
+        assert_eq!(params(import), r#"(call = (method = "importdescriptors", params = "***"))"#);
         let plain = r#"(method = "getblockhash", params = "[0]", uri = "/")"#;
-        assert_eq!(redact(plain.into()), plain);
+        assert_eq!(params(plain), plain);
         let similar = r#"(method = "walletpassphrasex", params = "[1]", uri = "/")"#;
-        assert_eq!(redact(similar.into()), similar);
+        assert_eq!(params(similar), similar);
+    }
+
+    #[test]
+    fn private_keys_in_an_answer_stay_out_of_the_log() {
+        let (listing, other) = (next_request(), next_request());
+        let asked = redact(
+            listing,
+            "RpcActor.call$Params",
+            r#"(call = (method = "listdescriptors", params = "[true]"))"#.into(),
+        );
+        assert_eq!(asked, r#"(call = (method = "listdescriptors", params = "[true]"))"#, "the question is no secret");
+        redact(other, "RpcActor.call$Params", r#"(call = (method = "getbalance", params = "[]"))"#.into());
+        let answer = r#"(result = "{\"descriptors\":[{\"desc\":\"wpkh(tprv8Z…)\"}]}", hasFault = false)"#;
+        let logged = redact(listing, "RpcActor.call$Results", answer.into());
+        assert_eq!(logged, r#"(result = "***", hasFault = false)"#);
+        // Another call's answer, and the same number later, are shown.
+        let balance = r#"(result = "1.5", hasFault = false)"#;
+        assert_eq!(redact(other, "RpcActor.call$Results", balance.into()), balance);
+        assert_eq!(redact(listing, "RpcActor.call$Results", balance.into()), balance);
     }
 }
