@@ -203,11 +203,11 @@ class GuiTest(HashviveTestFramework):
 
     def test_gui_spawned(self):
         self.log.info("hashvive-gui: hashvive-gui -> hashvive-node -> hashvive-wallet; -debug=ipc shows the GUI's calls")
-        gui, shots = self.start_gui("hashvive-gui", ["-debug=ipc"])
+        gui, shots = self.start_gui("hashvive-gui", ["-debug=ipc", "-debug=qt"])
         [node_pid] = child_pids(gui.process.pid)
         assert_equal(exe_name(node_pid), "hashvive-node")
         self.log.info("A payment sent by RPC reaches the GUI: the wallet process tells it, it asks the balances")
-        _, address = self.pay_the_gui(gui)
+        txid, address = self.pay_the_gui(gui)
         [wallet_pid] = child_pids(node_pid)
         assert_equal(exe_name(wallet_pid), "hashvive-wallet")
         # The node passes the GUI's Wallet calls on to the wallet process and logs both legs.
@@ -218,6 +218,10 @@ class GuiTest(HashviveTestFramework):
         self.wait_until(lambda: re.search(r"Wallet.getTransaction\$Results \(result = \[\(txid = .*, kind = received, "
                                           r"address = \"%s\", label = \"\", amount = 150000000, fee = 0, " % address,
                                           read_log(gui)))
+        # The GUI's own process writes the node's debug.log too: its -debug=qt lines.
+        self.wait_until(lambda: re.search(r"\{hashvive-gui-%d/[^}]*\} IPC client recv response +#\d+ Wallet.getTransaction"
+                                          % gui.process.pid, read_log(gui)))
+        self.wait_until(lambda: "Wallet gui: %s Received with %s +1.50000000 BTC" % (txid, address) in read_log(gui))
         gui.generatetoaddress(3, gui.get_wallet_rpc("gui").getnewaddress())
         # The spawned node logs once Node.start has read -debug=ipc: its answer is the first line.
         self.wait_until(lambda: all(line in read_log(gui) for line in [

@@ -375,6 +375,15 @@ fn shrink(path: &Path) -> io::Result<()> {
     fs::write(path, tail)
 }
 
+/// Starts logging in a process that writes the node's `debug.log` beside
+/// the node (the wallet process, the GUI's): as the options ask, but never
+/// shrinking the file, which is the node's to keep short.
+pub fn init_beside_node(args: &crate::args::Args, chain_dir: &Path) -> Result<LogHandle, LogError> {
+    let mut options = LogOptions::from_args(args, chain_dir)?;
+    options.shrink_file = false;
+    init(options)
+}
+
 /// Installs the global subscriber. Call once per process, after the data
 /// directory is known.
 pub fn init(opts: LogOptions) -> Result<LogHandle, LogError> {

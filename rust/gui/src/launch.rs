@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use hashvive_common::args::Args;
 use hashvive_common::chain::Chain;
 use hashvive_common::datadir::{chain_datadir, default_datadir};
 use hashvive_common::help::{format_options, wrap};
@@ -19,7 +20,7 @@ use hashvive_common::version;
 pub enum Command {
     /// `-help`, `-version`: print this and exit 0.
     Print(String),
-    Run(GuiSettings),
+    Run(Box<GuiSettings>),
 }
 
 /// A GUI's settings and the command line it passes on to its node.
@@ -42,9 +43,18 @@ pub struct GuiSettings {
     /// (`-datadir` when not the default, `-ipcconnect`): a start on login
     /// repeats them.
     pub node_choice: Vec<String>,
+    /// The command line and configuration file, as read.
+    pub args: Args,
 }
 
 impl GuiSettings {
+    /// Starts this process's own logging (`-debug=qt`, Qt's warnings) into
+    /// the chain directory's `debug.log`, for a GUI whose node runs, and
+    /// logs, in another process.
+    pub fn start_logging(&self) -> Result<hashvive_common::logging::LogHandle, String> {
+        hashvive_common::logging::init_beside_node(&self.args, &self.chain_dir).map_err(|e| e.to_string())
+    }
+
     /// Sets the settings file aside as `<file>.bak` (the reference keeps a
     /// backup too), so the node starts from its defaults.
     pub fn reset_settings(&self) -> Result<(), String> {
@@ -104,7 +114,7 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
     if let Some(address) = &ipc_connect {
         node_choice.push(format!("-ipcconnect={address}"));
     }
-    Ok(Command::Run(GuiSettings {
+    Ok(Command::Run(Box::new(GuiSettings {
         node_args: argv.into_iter().filter(|arg| !is_ui_option(arg) && Some(arg) != payment_uri.as_ref()).collect(),
         chain: settings.chain,
         chain_dir,
@@ -114,7 +124,8 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
         payment_uri,
         reset_settings,
         node_choice,
-    }))
+        args: args.clone(),
+    })))
 }
 
 /// `-min`, `--nosplash`, `-ipcconnect=unix`: an option the GUI keeps.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use hashvive_common::datadir::chain_datadir;
-use hashvive_common::logging::{self, LogHandle, LogOptions};
+use hashvive_common::logging::{self, LogHandle};
 use hashvive_common::options::{node_options, OptionDef};
 use hashvive_common::rw_settings::RwSettings;
 use hashvive_common::settings::Settings;
@@ -46,12 +46,9 @@ impl WalletProcessSettings {
         Ok(WalletProcessSettings { settings, chain_dir, startup })
     }
 
-    /// Starts logging as the options ask. The node shares the log file, so
-    /// this process never shrinks it.
+    /// Starts logging as the options ask, into the node's log file.
     pub fn start_logging(&self) -> std::result::Result<LogHandle, String> {
-        let mut options = LogOptions::from_args(&self.settings.args, &self.chain_dir).map_err(|e| e.to_string())?;
-        options.shrink_file = false;
-        logging::init(options).map_err(|e| e.to_string())
+        logging::init_beside_node(&self.settings.args, &self.chain_dir).map_err(|e| e.to_string())
     }
 }
 

@@ -1,8 +1,8 @@
 //! Qt's own messages (QML warnings, notes from platform plugins) go to
 //! debug.log rather than stderr, as the reference GUI routes them: Qt's
 //! debug and info messages under `-debug=qt`, its warnings always. Where no
-//! log is set up (before an in-process node starts it, or in `hashvive-gui`,
-//! whose node logs in its own process) warnings still go to stderr.
+//! log is set up yet (before an in-process node starts it) warnings still go
+//! to stderr.
 
 use std::ffi::{c_char, c_int, CStr};
 

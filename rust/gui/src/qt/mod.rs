@@ -48,7 +48,7 @@ pub fn main(
             print!("{text}");
             return ExitCode::SUCCESS;
         }
-        Ok(Command::Run(settings)) => settings,
+        Ok(Command::Run(settings)) => *settings,
         Err(message) => return fail(&message),
     };
     // A link clicked while a GUI runs on this data directory is that GUI's.

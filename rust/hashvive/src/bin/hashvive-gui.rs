@@ -16,6 +16,8 @@ const CHILD_EXIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3
 
 fn main() -> std::process::ExitCode {
     hashvive_gui::qt::main(&HASHVIVE_GUI, |settings, runtime| {
+        // Its node's log, which the node (spawned or attached) keeps short.
+        settings.start_logging()?;
         let ipc: Arc<dyn Ipc> =
             Arc::new(IpcProcess::new(HASHVIVE_GUI.name).map_err(|e| format!("cannot start the IPC event loop: {e}"))?);
         runtime.block_on(async {
