@@ -14,8 +14,9 @@ fn main() {
         // is compiled in ahead of time and never checked against them.
         std::env::set_var("CXX_QT_AUTORCC_OPTIONS", "--format-version:1");
 
-        const QML: [&str; 12] = [
+        const QML: [&str; 13] = [
             "qml/Main.qml",
+            "qml/Intro.qml",
             "qml/Overview.qml",
             "qml/Send.qml",
             "qml/Receive.qml",
@@ -35,6 +36,7 @@ fn main() {
         CxxQtBuilder::new_qml_module(module)
             .qt_module("Quick")
             .file("src/qt/bridge.rs")
+            .file("src/qt/intro.rs")
             .cpp_file("src/qt/messages.cpp")
             .build();
 

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from test_framework.test_framework import HashviveTestFramework
-from test_framework.util import assert_equal, assert_greater_than, child_pids
+from test_framework.util import assert_equal, assert_greater_than, child_pids, get_free_port
 
 # A regtest address of BIP173's test vectors, for a payment URI.
 URI_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
@@ -93,6 +93,7 @@ class GuiTest(HashviveTestFramework):
 
     def run_test(self):
         self.test_options()
+        self.test_intro()
         self.test_qt()
         if self.is_gui_ipc_compiled():
             self.test_gui_spawned()
@@ -124,6 +125,41 @@ class GuiTest(HashviveTestFramework):
                                    capture_output=True, text=True, timeout=30)
             assert_equal(reset.returncode, 1)
             assert "-resetguisettings resets the settings of a node this GUI starts" in reset.stderr, reset.stderr
+
+    def test_intro(self):
+        self.log.info("No data directory yet: the welcome dialog offers the default, the choice is kept and used")
+        home = os.path.join(self.options.tmpdir, "intro-home")
+        config = os.path.join(self.options.tmpdir, "intro-config")
+        conf_file = os.path.join(config, "Hashvive", "Hashvive-Qt.conf")
+        os.makedirs(home)
+        argv = [self.gui_path("hashvive-qt"), "-regtest", "-listen=0", "-port=%d" % get_free_port(),
+                "-rpcport=%d" % get_free_port()]
+
+        def start_and_close(name):
+            """Starts the GUI without -datadir, waits for its window, closes it."""
+            shots, env = self.gui_env(name)
+            env = {**os.environ, **env, "HOME": home, "XDG_CONFIG_HOME": config}
+            gui = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.wait_for_screens(shots)
+            gui.send_signal(signal.SIGTERM)
+            out, err = gui.communicate(timeout=60)
+            assert_equal((gui.returncode, err), (0, ""))
+            return shots
+
+        shots = start_and_close("intro")
+        assert os.path.getsize(os.path.join(shots, "intro.png")) > 0, "the dialog was shown"
+        with open(conf_file, encoding="utf-8") as f:
+            assert_equal(f.read(), "[General]\nstrDataDir=%s\n" % os.path.join(home, ".hashvive"))
+        assert os.path.isfile(os.path.join(home, ".hashvive", "regtest", "debug.log"))
+
+        self.log.info("A kept choice that exists is used without asking")
+        custom = os.path.join(self.options.tmpdir, "intro-custom")
+        os.makedirs(custom)
+        with open(conf_file, "w", encoding="utf-8") as f:
+            f.write("[General]\nstrDataDir=%s\n" % custom)
+        shots = start_and_close("intro-kept")
+        assert not os.path.exists(os.path.join(shots, "intro.png")), "not asked again"
+        assert os.path.isfile(os.path.join(custom, "regtest", "debug.log"))
 
     def pay_the_gui(self, gui):
         """Funds a second wallet of the GUI's node, then pays 1.5 BTC from it

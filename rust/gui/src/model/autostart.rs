@@ -40,10 +40,7 @@ impl Autostart {
     /// The entry for this process: `$XDG_CONFIG_HOME`, else `~/.config`;
     /// `None` without either, or when the executable cannot be named.
     pub fn for_this_gui(chain: Chain, options: &[String]) -> Option<Autostart> {
-        let config_home = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|dir| Path::new(dir).is_absolute())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+        let config_home = super::config_home()?;
         let exe = std::env::current_exe().ok()?;
         Some(Autostart::new(&config_home, &exe, chain, options))
     }

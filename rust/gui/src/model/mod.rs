@@ -10,6 +10,7 @@ pub mod bip21;
 pub mod console;
 pub mod controller;
 pub mod format;
+pub mod intro;
 pub mod peers;
 pub mod receive;
 pub mod send;
@@ -17,3 +18,14 @@ pub mod settings;
 pub mod sync;
 pub mod transactions;
 pub mod wallets;
+
+/// The desktop's configuration directory: `$XDG_CONFIG_HOME`, else
+/// `~/.config`; `None` without either.
+pub fn config_home() -> Option<std::path::PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| std::path::Path::new(dir).is_absolute())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| std::path::PathBuf::from(h).join(".config"))
+        })
+}

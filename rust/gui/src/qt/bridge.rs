@@ -565,4 +565,4 @@ impl qobject::GuiModel {
 
 /// Where the window saves a picture of each screen once the node is ready,
 /// for reviewers of the functional tests; unset in normal use.
-const SCREENSHOT_DIR_ENV: &str = "HASHVIVE_GUI_SCREENSHOTS";
+pub(super) const SCREENSHOT_DIR_ENV: &str = "HASHVIVE_GUI_SCREENSHOTS";

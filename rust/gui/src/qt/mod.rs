@@ -8,6 +8,7 @@
 // takes no lint attributes inside a bridge.
 #[allow(clippy::too_many_arguments)]
 mod bridge;
+mod intro;
 mod messages;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use hashvive_interfaces::Node;
 use crate::launch::{self, Command, GuiSettings};
 use crate::model::autostart::Autostart;
 use crate::model::controller::NodeRole;
+use crate::model::intro::{self as model_intro, Decision, GuiConfig};
 
 /// The QML the window starts from, in the module the build script compiles in.
 const MAIN_QML: &str = "qrc:/qt/qml/org/hashvive/gui/qml/Main.qml";
@@ -43,6 +45,12 @@ pub fn main(
     connect: impl FnOnce(&GuiSettings, &tokio::runtime::Runtime) -> Result<Connection, String>,
 ) -> ExitCode {
     let argv = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let argv = match choose_data_dir(program, argv) {
+        Ok(Some(argv)) => argv,
+        // The user declined to choose: nothing started, nothing wrong.
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(message) => return fail(&message),
+    };
     let settings = match launch::read(program, argv) {
         Ok(Command::Print(text)) => {
             print!("{text}");
@@ -90,6 +98,26 @@ pub fn main(
     (connection.close)(&runtime);
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     code
+}
+
+/// The command line with the data directory to use, asked for first when the
+/// reference GUI would ask (see [`crate::model::intro`]); `None` if the user
+/// declined.
+fn choose_data_dir(program: &Program, argv: Vec<String>) -> Result<Option<Vec<String>>, String> {
+    let config = GuiConfig::locate();
+    let dir = match model_intro::decide(&(program.options)(), &argv, config.as_ref()) {
+        Decision::AsGiven => return Ok(Some(argv)),
+        Decision::Use(dir) => dir,
+        Decision::Ask(offered) => {
+            let Some(dir) = intro::ask(&offered) else { return Ok(None) };
+            match &config {
+                Some(config) => config.set_data_dir(&dir)?,
+                None => tracing::warn!("No place to keep the data directory chosen (no $XDG_CONFIG_HOME or $HOME)"),
+            }
+            dir
+        }
+    };
+    Ok(Some(model_intro::with_data_dir(argv, &dir)))
 }
 
 fn fail(message: &str) -> ExitCode {
