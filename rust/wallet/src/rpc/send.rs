@@ -619,10 +619,10 @@ async fn bumpfee(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
         request: call.request.clone(),
     };
     let at = FeeParams { conf_target: 0, estimate_mode: 1, fee_rate: 2 };
-    let request = FeeRequest::from_call(&as_call, at)?;
     let replaceable = options.get("replaceable").and_then(Value::as_bool) != Some(false);
     let mut wallet = request_wallet(&m, &call).await?;
     ensure_unlocked(&wallet)?;
+    let request = FeeRequest::from_call(&as_call, at)?;
     let bump = prepare_bump(&m, &mut wallet, txid, &request, replaceable).await?;
     let new_txid = commit(&m, &mut wallet, bump.psbt, Some(txid)).await?;
     Ok(json!({
