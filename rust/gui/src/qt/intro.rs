@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use cxx_qt_lib::{QGuiApplication, QQmlApplicationEngine, QString, QUrl};
+use cxx_qt_lib::QString;
 
 use crate::model::intro;
 
@@ -64,21 +64,8 @@ fn asking() -> std::sync::MutexGuard<'static, Option<Asking>> {
 /// `None` if the user declined.
 pub fn ask(offered: &Path) -> Option<PathBuf> {
     *asking() = Some(Asking { offered: offered.to_path_buf(), chosen: None });
-    let mut app = QGuiApplication::new();
-    // Made after the application and so dropped before it.
-    let mut engine = QQmlApplicationEngine::new();
-    if let Some(mut app) = app.as_mut() {
-        app.as_mut().set_application_name(&QString::from("Hashvive"));
-        app.as_mut().set_organization_name(&QString::from("Hashvive"));
-    }
-    if let Some(engine) = engine.as_mut() {
-        engine.load(&QUrl::from(INTRO_QML));
-    }
-    if let Some(app) = app.as_mut() {
-        app.exec();
-    }
-    drop(engine);
-    drop(app);
+    // Only the answer matters: Cancel and closing the window leave none.
+    super::run_window(INTRO_QML);
     asking().take().and_then(|a| a.chosen)
 }
 

@@ -154,15 +154,23 @@ static LAUNCH: Mutex<Option<Launch>> = Mutex::new(None);
 fn run(launch: Launch) -> ExitCode {
     *LAUNCH.lock().unwrap_or_else(|e| e.into_inner()) = Some(launch);
     messages::route_to_log();
+    let status = run_window(MAIN_QML);
+    ExitCode::from(u8::try_from(status).unwrap_or(1))
+}
+
+/// Runs a Qt application showing the window `qml` (a URL in the QML module)
+/// until it ends; its exit status. One may follow another in a process, as
+/// the main window follows the welcome dialog.
+fn run_window(qml: &str) -> i32 {
     let mut app = QGuiApplication::new();
+    // Made after the application, so dropped before it.
     let mut engine = QQmlApplicationEngine::new();
     if let Some(mut app) = app.as_mut() {
         app.as_mut().set_application_name(&QString::from("Hashvive"));
         app.as_mut().set_organization_name(&QString::from("Hashvive"));
     }
     if let Some(engine) = engine.as_mut() {
-        engine.load(&QUrl::from(MAIN_QML));
+        engine.load(&QUrl::from(qml));
     }
-    let status = app.as_mut().map_or(1, |app| app.exec());
-    ExitCode::from(u8::try_from(status).unwrap_or(1))
+    app.as_mut().map_or(1, |app| app.exec())
 }
