@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing hashvive needs on Debian or Ubuntu:
 # compilers, CMake, pkg-config, the Cap'n Proto compiler and imports, Qt 6 with
-# Qt Quick and the QML modules the GUI uses, Python with pycapnp for the IPC
-# tests, and Rust (through rustup when cargo is missing).
+# Qt Quick and the QML modules the GUI uses, Xvfb (the GUI tests' X server),
+# Python with pycapnp for the IPC tests, and Rust (through rustup when cargo
+# is missing).
 set -euo pipefail
 
 SUDO=""
@@ -17,7 +18,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   capnproto libcapnp-dev \
   qt6-base-dev qt6-declarative-dev qt6-qpa-plugins qml6-module-qtquick qml6-module-qtquick-controls \
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-templates \
-  qml6-module-qtqml-workerscript qml6-module-qt-labs-platform \
+  qml6-module-qtqml-workerscript qml6-module-qt-labs-platform xvfb \
   python3 python3-pip python3-venv >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then

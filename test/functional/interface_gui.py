@@ -11,6 +11,8 @@ the test's directory."""
 
 import os
 import re
+import select
+import shutil
 import signal
 import subprocess
 import time
@@ -56,21 +58,24 @@ class GuiTest(HashviveTestFramework):
     def setup_network(self):
         pass
 
-    def gui_env(self, name):
+    def gui_env(self, name, display=None):
+        """The environment a GUI runs in: Qt's offscreen platform, or with
+        `display` an X server's (xcb, as on a desktop)."""
         runtime = os.path.join(self.options.tmpdir, "xdg-runtime")
         os.makedirs(runtime, mode=0o700, exist_ok=True)
         shots = os.path.join(self.options.tmpdir, "screens-" + name)
         os.makedirs(shots, exist_ok=True)
         # The desktop's configuration (autostart entries) of the test's own.
         config = os.path.join(self.options.tmpdir, "xdg-config")
-        return shots, {"QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": runtime, "XDG_CONFIG_HOME": config,
+        platform = {"QT_QPA_PLATFORM": "offscreen"} if display is None else {"QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
+        return shots, {**platform, "XDG_RUNTIME_DIR": runtime, "XDG_CONFIG_HOME": config,
                        "HASHVIVE_GUI_SCREENSHOTS": shots}
 
-    def start_gui(self, name, extra_args=()):
+    def start_gui(self, name, extra_args=(), display=None):
         index = len(self.nodes)
         self.add_nodes(1, [list(extra_args)], binary=self.gui_path(name))
         gui = self.nodes[index]
-        shots, env = self.gui_env("%s-%d" % (name, index))
+        shots, env = self.gui_env("%s-%d" % (name, index), display)
         gui.start(env=env)
         gui.wait_for_rpc_connection()
         return gui, shots
@@ -102,6 +107,35 @@ class GuiTest(HashviveTestFramework):
             self.test_gui_killed()
         else:
             self.log.info("hashvive-gui not built (needs -DWITH_MULTIPROCESS=ON): its checks skipped")
+        self.test_x11()
+
+    def test_x11(self):
+        if shutil.which("Xvfb") is None:
+            self.log.info("Xvfb is not installed (contrib/install_deps.sh installs it): the X11 checks skipped")
+            return
+        self.log.info("On an X server (Xvfb, Qt's xcb platform, as on a desktop): each GUI shows its screens, "
+                      "follows a payment and closes with exit 0")
+        read_end, write_end = os.pipe()
+        xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                pass_fds=[write_end], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write_end)
+        try:
+            # Xvfb writes the display number it took once it accepts clients.
+            ready, _, _ = select.select([read_end], [], [], 60 * self.options.timeout_factor)
+            assert ready, "Xvfb did not start"
+            display = ":" + os.read(read_end, 16).decode().strip()
+            for name in ["hashvive-qt"] + (["hashvive-gui"] if self.is_gui_ipc_compiled() else []):
+                gui, shots = self.start_gui(name, ["-debug=qt"], display=display)
+                self.wait_for_screens(shots)
+                txid, address = self.pay_the_gui(gui)
+                self.wait_until(lambda: "Wallet gui: %s Received with %s +1.50000000 BTC" % (txid, address)
+                                in read_log(gui))
+                gui.send_signal(signal.SIGTERM)
+                gui.wait_until_stopped()
+        finally:
+            os.close(read_end)
+            xvfb.terminate()
+            xvfb.wait(timeout=30)
 
     def test_options(self):
         self.log.info("Options: -help lists the UI options, mistakes end with the daemon's error and status")
