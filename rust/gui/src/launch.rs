@@ -69,12 +69,28 @@ impl GuiSettings {
     }
 }
 
+/// The options that ask for help: the GUI prints it and exits.
+pub(crate) const HELP_OPTIONS: [&str; 4] = ["?", "h", "help", "help-debug"];
+
+/// The first token after the options that is not the one payment URI the
+/// GUI takes (a `hashvive:` link opens the GUI with one).
+pub(crate) fn stray_token(positional: &[String]) -> Option<&String> {
+    let (uris, others): (Vec<&String>, Vec<&String>) =
+        positional.iter().partition(|token| crate::model::bip21::is_payment_uri(token));
+    others.first().or(uris.get(1)).copied()
+}
+
+/// `-ipcconnect`, unless `0`: the node to attach to.
+pub(crate) fn ipc_connect(args: &Args) -> Option<String> {
+    args.get("ipcconnect").filter(|a| a != "0")
+}
+
 /// Reads `argv` (without the program name) for `program`.
 pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
     let defs = (program.options)();
     let settings = Settings::read(&defs, argv.clone()).map_err(|e| e.to_string())?;
     let args = &settings.args;
-    if ["?", "h", "help", "help-debug"].iter().any(|h| args.is_set(h)) {
+    if HELP_OPTIONS.iter().any(|h| args.is_set(h)) {
         return Ok(Command::Print(format!(
             "{}\n\n{}\n\nUsage:  {} [command-line options] [URI]\n\n{}",
             version::header(program.title),
@@ -86,18 +102,15 @@ pub fn read(program: &Program, argv: Vec<String>) -> Result<Command, String> {
     if args.is_set("version") {
         return Ok(Command::Print(format!("{}\n{}\n", version::header(program.title), version::license_text())));
     }
-    // One payment URI may follow the options, as a `hashvive:` link opens the GUI.
-    let (uris, others): (Vec<&String>, Vec<&String>) =
-        settings.positional.iter().partition(|token| crate::model::bip21::is_payment_uri(token));
-    if let Some(token) = others.first().or(uris.get(1)) {
+    if let Some(token) = stray_token(&settings.positional) {
         return Err(format!(
             "Command line contains unexpected token '{token}', see {} -h for a list of options.",
             program.name
         ));
     }
     let chain_dir = chain_datadir(&settings.datadir, settings.chain).map_err(|e| e.to_string())?;
-    let payment_uri = uris.first().map(|uri| uri.to_string());
-    let ipc_connect = args.get("ipcconnect").filter(|a| a != "0");
+    let payment_uri = settings.positional.first().cloned();
+    let ipc_connect = ipc_connect(args);
     let reset_settings = match args.get_bool("resetguisettings", false) {
         false => None,
         true if ipc_connect.is_some() => {

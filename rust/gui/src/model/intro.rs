@@ -12,6 +12,8 @@ use hashvive_common::args::Args;
 use hashvive_common::datadir::default_datadir;
 use hashvive_common::options::OptionDef;
 
+use crate::launch;
+
 /// The key the choice is kept under.
 const DATA_DIR_KEY: &str = "strDataDir";
 
@@ -103,22 +105,22 @@ pub enum Decision {
     Ask(PathBuf),
 }
 
-/// The reference GUI's rule for asking (see the module's documentation).
-pub fn decide(defs: &[OptionDef], argv: &[String], config: Option<&GuiConfig>) -> Decision {
+/// The reference GUI's rule for asking (see the module's documentation),
+/// with the choice kept in `config`.
+pub fn decide(defs: &[OptionDef], argv: &[String], config: &GuiConfig) -> Decision {
     let mut args = Args::new(defs);
     let Ok(positional) = args.parse_command_line(argv.iter().cloned()) else { return Decision::AsGiven };
-    let stray = positional.len() > 1 || positional.iter().any(|token| !super::bip21::is_payment_uri(token));
-    let refused = args.get_bool("resetguisettings", false) && args.get("ipcconnect").is_some_and(|a| a != "0");
-    if stray
-        || refused
+    let reset = args.get_bool("resetguisettings", false);
+    // What `launch::read` prints or refuses, it does before any window.
+    if launch::stray_token(&positional).is_some()
+        || (reset && launch::ipc_connect(&args).is_some())
         || args.get("datadir").is_some_and(|d| !d.is_empty())
-        || ["?", "h", "help", "help-debug", "version"].iter().any(|h| args.is_set(h))
+        || launch::HELP_OPTIONS.iter().chain(&["version"]).any(|h| args.is_set(h))
     {
         return Decision::AsGiven;
     }
     let Ok(default) = default_datadir() else { return Decision::AsGiven };
-    let reset = args.get_bool("resetguisettings", false);
-    let stored = config.and_then(GuiConfig::data_dir).filter(|_| !reset);
+    let stored = config.data_dir().filter(|_| !reset);
     let dir = stored.unwrap_or(default);
     match !dir.is_dir() || args.get_bool("choosedatadir", false) || reset {
         true => Decision::Ask(dir),
@@ -180,7 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = GuiConfig::new(dir.path().join("Hashvive-Qt.conf"));
         let defs = gui_options();
-        let decide = |args: &[&str]| decide(&defs, &argv(args), Some(&config));
+        let decide = |args: &[&str]| decide(&defs, &argv(args), &config);
         // -datadir given, help, or a command line that does not parse: as it is.
         assert_eq!(decide(&["-datadir=/x", "-choosedatadir"]), Decision::AsGiven);
         assert_eq!(decide(&["-help", "-choosedatadir"]), Decision::AsGiven);

@@ -104,16 +104,15 @@ pub fn main(
 /// reference GUI would ask (see [`crate::model::intro`]); `None` if the user
 /// declined.
 fn choose_data_dir(program: &Program, argv: Vec<String>) -> Result<Option<Vec<String>>, String> {
-    let config = GuiConfig::locate();
-    let dir = match model_intro::decide(&(program.options)(), &argv, config.as_ref()) {
+    // Without one (no $HOME), there is no default data directory to offer
+    // either: the start-up says so.
+    let Some(config) = GuiConfig::locate() else { return Ok(Some(argv)) };
+    let dir = match model_intro::decide(&(program.options)(), &argv, &config) {
         Decision::AsGiven => return Ok(Some(argv)),
         Decision::Use(dir) => dir,
         Decision::Ask(offered) => {
             let Some(dir) = intro::ask(&offered) else { return Ok(None) };
-            match &config {
-                Some(config) => config.set_data_dir(&dir)?,
-                None => tracing::warn!("No place to keep the data directory chosen (no $XDG_CONFIG_HOME or $HOME)"),
-            }
+            config.set_data_dir(&dir)?;
             dir
         }
     };
