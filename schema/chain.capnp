@@ -33,6 +33,8 @@ interface Chain {
     # Adds an item to a list setting of the node's settings.json (present),
     # or takes it out; false when the file cannot be written.
     editSettingsList @15 (context :Proxy.Context, name :Text, item :Text, present :Bool) -> (result :Bool);
+    # The highest active block whose data was pruned; none when nothing was.
+    getPruneHeight @16 (context :Proxy.Context) -> (result :Int32, hasResult :Bool);
 }
 
 interface ChainNotifications {

@@ -3,9 +3,10 @@
 //! the network magic, a little-endian length and the payload), so tools that
 //! read the reference's block files read ours.
 //!
-//! Files are only appended to. A record the database does not point at (a
-//! crash between writing it and committing the index) is dead space, never
-//! a corruption: the next write starts at the end of the file.
+//! Files are only appended to, until pruning deletes a whole `blk`/`rev`
+//! pair. A record the database does not point at (a crash between writing it
+//! and committing the index) is dead space, never a corruption: the next
+//! write starts at the end of the file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -20,7 +21,9 @@ use crate::coins::BlockUndo;
 use crate::error::StoreError;
 
 /// A new file is started once a block would take one past this size.
-const MAX_BLOCKFILE_SIZE: u64 = 0x800_0000;
+pub const MAX_BLOCKFILE_SIZE: u64 = 0x800_0000;
+/// The file size under `-fastprune`, so tests fill files with few blocks.
+pub const FAST_PRUNE_BLOCKFILE_SIZE: u64 = 0x1_0000;
 
 /// Where a record's payload starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +50,7 @@ impl Kind {
 pub struct BlockFiles {
     dir: PathBuf,
     magic: Magic,
+    max_file_size: u64,
     /// The file new blocks go to, with its open handles; undo data of a block
     /// goes to the `rev` file with the block's file number.
     current: u32,
@@ -56,27 +60,49 @@ pub struct BlockFiles {
 }
 
 impl BlockFiles {
-    /// Opens `dir` (creating it), continuing the highest-numbered block file.
-    pub fn open(dir: &Path, magic: Magic) -> Result<BlockFiles, StoreError> {
+    /// Opens `dir` (creating it), continuing the highest-numbered block file;
+    /// a new file is started when a block would take one past `max_file_size`.
+    pub fn open(dir: &Path, magic: Magic, max_file_size: u64) -> Result<BlockFiles, StoreError> {
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        let mut current = 0;
-        for entry in fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
-            let name = entry.map_err(|e| StoreError::io(dir, e))?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(n) = name.strip_prefix("blk").and_then(|n| n.strip_suffix(".dat")) {
-                if let Ok(n) = n.parse::<u32>() {
-                    current = current.max(n);
-                }
+        let current = block_file_numbers(dir)?.into_iter().max().unwrap_or(0);
+        let blk = open_append(&file_path(dir, Kind::Block, current))?;
+        Ok(BlockFiles { dir: dir.to_path_buf(), magic, max_file_size, current, blk, unsynced: Vec::new() })
+    }
+
+    /// The number of the file new blocks go to.
+    pub fn current(&self) -> u32 {
+        self.current
+    }
+
+    /// The numbers of every `blk` file in the directory, in no order.
+    pub fn block_file_numbers(&self) -> Result<Vec<u32>, StoreError> {
+        block_file_numbers(&self.dir)
+    }
+
+    /// Bytes the `blk`/`rev` pair numbered `n` takes (0 for what is missing).
+    pub fn pair_size(&self, n: u32) -> u64 {
+        [Kind::Block, Kind::Undo].iter().filter_map(|k| fs::metadata(self.path(*k, n)).ok()).map(|m| m.len()).sum()
+    }
+
+    /// Deletes the `blk`/`rev` pair numbered `n`, which must not be the
+    /// current file. A missing file is not an error: it is gone either way.
+    pub fn remove_pair(&mut self, n: u32) -> Result<(), StoreError> {
+        debug_assert_ne!(n, self.current, "the file being written is never pruned");
+        self.unsynced.retain(|(_, m)| *m != n);
+        for kind in [Kind::Block, Kind::Undo] {
+            let path = self.path(kind, n);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(StoreError::io(&path, e)),
+                _ => {}
             }
         }
-        let blk = open_append(&file_path(dir, Kind::Block, current))?;
-        Ok(BlockFiles { dir: dir.to_path_buf(), magic, current, blk, unsynced: Vec::new() })
+        Ok(())
     }
 
     pub fn write_block(&mut self, block: &Block) -> Result<FilePos, StoreError> {
         let data = serialize(block);
         let len = self.blk.metadata().map_err(|e| self.err(Kind::Block, self.current, e))?.len();
-        if len > 0 && len + 8 + data.len() as u64 > MAX_BLOCKFILE_SIZE {
+        if len > 0 && len + 8 + data.len() as u64 > self.max_file_size {
             self.current += 1;
             self.blk = open_append(&self.path(Kind::Block, self.current))?;
         }
@@ -167,6 +193,16 @@ impl BlockFiles {
     }
 }
 
+fn block_file_numbers(dir: &Path) -> Result<Vec<u32>, StoreError> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+        let name = entry.map_err(|e| StoreError::io(dir, e))?.file_name();
+        let number = name.to_str().and_then(|n| n.strip_prefix("blk")?.strip_suffix(".dat")?.parse::<u32>().ok());
+        out.extend(number);
+    }
+    Ok(out)
+}
+
 fn file_path(dir: &Path, kind: Kind, n: u32) -> PathBuf {
     dir.join(format!("{}{n:05}.dat", kind.prefix()))
 }
@@ -228,7 +264,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let magic = Network::Regtest.magic();
         let block = genesis_block(Network::Regtest);
-        let mut files = BlockFiles::open(dir.path(), magic).unwrap();
+        let mut files = BlockFiles::open(dir.path(), magic, MAX_BLOCKFILE_SIZE).unwrap();
         let a = files.write_block(&block).unwrap();
         let b = files.write_block(&block).unwrap();
         assert_eq!(a, FilePos { file: 0, pos: 8 });
@@ -245,7 +281,7 @@ mod tests {
         files.sync().unwrap();
         drop(files);
 
-        let files = BlockFiles::open(dir.path(), magic).unwrap();
+        let files = BlockFiles::open(dir.path(), magic, MAX_BLOCKFILE_SIZE).unwrap();
         assert_eq!(files.read_block(b).unwrap(), block);
         assert_eq!(files.read_undo(u, &prev).unwrap(), undo);
         // The checksum ties undo data to its block's parent.

@@ -13,12 +13,13 @@ use tokio::sync::{broadcast, watch};
 use hashvive_consensus::script::{ConsensusVerifier, ScriptVerifier};
 use hashvive_consensus::ChainParams;
 
-use crate::blockfiles::BlockFiles;
+use crate::blockfiles::{BlockFiles, FAST_PRUNE_BLOCKFILE_SIZE, MAX_BLOCKFILE_SIZE};
 use crate::coins::{BlockUndo, Coin};
 use crate::error::StoreError;
 use crate::events::{ChainEvent, EventSink};
 use crate::index::{BlockIndex, BlockRecord, Idx, Status};
 use crate::mempool::{Mempool, MempoolOptions};
+use crate::prune::{FileTable, PruneMode};
 use crate::store::Store;
 
 /// How many accepted transactions may wait for a slow subscriber before it
@@ -57,6 +58,10 @@ pub struct ChainConfig {
     pub db_cache_bytes: usize,
     /// `-txindex`
     pub txindex: bool,
+    /// `-prune`
+    pub prune: PruneMode,
+    /// `-fastprune`: small block files, so tests prune after a few blocks.
+    pub fast_prune: bool,
     pub mempool: MempoolOptions,
     /// Longest time connected blocks stay in unsynced commits.
     pub flush_interval: Duration,
@@ -82,6 +87,13 @@ pub struct BlockInfo {
     pub have_data: bool,
 }
 
+impl BlockInfo {
+    /// Whether the block's data was stored once and pruned since.
+    pub fn pruned(&self) -> bool {
+        !self.have_data && self.n_tx > 0
+    }
+}
+
 /// A tip of the block tree, for `getchaintips`.
 #[derive(Clone, Debug)]
 pub struct ChainTip {
@@ -98,6 +110,12 @@ pub enum ChainError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Index(String),
+    /// The block files were pruned before and pruning is now off.
+    #[error(
+        "The block files of this data directory were pruned: the node cannot run on it without -prune. Start it \
+         with -prune, or with an empty data directory to download the whole blockchain again."
+    )]
+    PrunedBefore,
 }
 
 pub struct Chainstate {
@@ -115,6 +133,10 @@ pub(crate) struct Inner {
     pub(crate) files: BlockFiles,
     pub(crate) store: Store,
     pub(crate) txindex: bool,
+    pub(crate) prune: PruneMode,
+    /// Whether any block file was ever pruned (kept in the database).
+    pub(crate) have_pruned: bool,
+    pub(crate) file_table: FileTable,
     pub(crate) mempool: Mempool,
     pub(crate) last_flush: Instant,
     pub(crate) flush_interval: Duration,
@@ -132,14 +154,22 @@ impl Chainstate {
     pub fn open(config: ChainConfig) -> Result<Chainstate, ChainError> {
         std::fs::create_dir_all(&config.chainstate_dir).map_err(|e| StoreError::io(&config.chainstate_dir, e))?;
         let store = Store::open(&config.chainstate_dir.join("chainstate.redb"), config.db_cache_bytes)?;
-        let files = BlockFiles::open(&config.blocks_dir, config.params.network.magic())?;
+        let have_pruned = store.have_pruned()?;
+        if have_pruned && !config.prune.is_on() {
+            return Err(ChainError::PrunedBefore);
+        }
+        let file_size = if config.fast_prune { FAST_PRUNE_BLOCKFILE_SIZE } else { MAX_BLOCKFILE_SIZE };
+        let files = BlockFiles::open(&config.blocks_dir, config.params.network.magic(), file_size)?;
         let index = BlockIndex::load(store.load_index()?).map_err(ChainError::Index)?;
         let events = EventSink::default();
         let mut inner = Inner {
+            file_table: FileTable::from_index(&index),
             index,
             files,
             store,
             txindex: config.txindex,
+            prune: config.prune,
+            have_pruned,
             mempool: Mempool::new(config.mempool.clone(), events.clone()),
             last_flush: Instant::now(),
             flush_interval: config.flush_interval,
@@ -160,6 +190,7 @@ impl Chainstate {
             }
             None => inner.write_genesis(&config.params.genesis)?,
         }
+        inner.remove_forgotten_files()?;
         inner.rebuild_candidates();
         let tip = inner.tip_summary();
         let chainstate = Chainstate {
@@ -173,6 +204,8 @@ impl Chainstate {
         chainstate.sync_txindex()?;
         // Blocks that arrived but were not connected before a restart connect now.
         chainstate.activate_best_chain()?;
+        // A lower target than last time takes effect at once.
+        chainstate.lock().prune_to_target(&chainstate.params)?;
         Ok(chainstate)
     }
 
@@ -289,6 +322,26 @@ impl Chainstate {
         inner.index.at_height(height).map(|i| inner.index.get(i).hash)
     }
 
+    /// The height of the first active block whose time, or an earlier
+    /// block's, is at least `time` (the reference's `FindEarliestAtLeast`).
+    pub fn first_height_at_time(&self, time: i64) -> Option<u32> {
+        let inner = self.lock();
+        let index = &inner.index;
+        let tip = inner.tip_summary().height;
+        // `time_max` never decreases along a chain: a binary search finds it.
+        let time_max = |h: u32| index.at_height(h).map_or(i64::MAX, |i| i64::from(index.get(i).time_max));
+        let (mut low, mut high) = (0, tip + 1);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if time_max(mid) < time {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        (low <= tip).then_some(low)
+    }
+
     /// The ancestor of `hash` at `height`.
     pub fn ancestor_info(&self, hash: &BlockHash, height: u32) -> Option<BlockInfo> {
         let inner = self.lock();
@@ -394,7 +447,13 @@ impl Chainstate {
         let lowest = tip.height.saturating_sub(depth.saturating_sub(1)).max(1);
         for height in (lowest..=tip.height).rev() {
             let Some(hash) = self.block_hash_at(height) else { return Ok(false) };
-            let Some(block) = self.read_block(&hash)? else { return Ok(false) };
+            let Some(block) = self.read_block(&hash)? else {
+                if self.prune_mode().is_on() {
+                    tracing::info!("Block verification stopping at height {height} (no data)");
+                    break;
+                }
+                return Ok(false);
+            };
             if block.block_hash() != hash
                 || hashvive_consensus::block::check_block(&block, &self.params, true, true).is_err()
             {
@@ -455,6 +514,7 @@ impl Inner {
 
     fn write_genesis(&mut self, genesis: &Block) -> Result<(), StoreError> {
         let pos = self.files.write_block(genesis)?;
+        self.file_table.add(pos.file, 0);
         let idx = self.index.insert(genesis.header, Status::VALID_TREE);
         self.index.data_received(idx, genesis.txdata.len() as u32, pos);
         self.index.update(idx, |r| r.status.raise_validity(Status::VALID_SCRIPTS));

@@ -60,6 +60,11 @@ impl Status {
     pub fn clear_failed(&mut self) {
         self.0 &= !Self::FAILED_MASK;
     }
+
+    /// Drops what the node has of the block's data (pruning); its validity stays.
+    pub fn clear_data(&mut self) {
+        self.0 &= !(Self::HAVE_DATA.0 | Self::HAVE_UNDO.0);
+    }
 }
 
 impl BitOr for Status {
@@ -103,7 +108,8 @@ pub struct Entry {
     pub prev: Option<Idx>,
     /// Total work of the chain up to and including this block.
     pub chain_work: Work,
-    /// Transactions in the chain up to this block; 0 while any block on the way has no data.
+    /// Transactions in the chain up to this block; 0 while any block on the
+    /// way never had its data (pruned blocks keep their count).
     pub chain_tx: u64,
     /// Arrival order of the block's data: of two tips with equal work the
     /// first one seen wins. Loaded blocks share 0; `preciousblock` goes negative.
@@ -182,8 +188,9 @@ impl BlockIndex {
             let e = self.get(p);
             (e.chain_work, e.chain_tx, e.time_max)
         });
-        let has_data = record.status.contains(Status::HAVE_DATA);
-        let chain_tx = if has_data && (prev.is_none() || prev_tx > 0) { prev_tx + u64::from(record.n_tx) } else { 0 };
+        // `n_tx` is set when the data arrives and kept when it is pruned.
+        let had_data = record.n_tx > 0;
+        let chain_tx = if had_data && (prev.is_none() || prev_tx > 0) { prev_tx + u64::from(record.n_tx) } else { 0 };
         let entry = Entry {
             hash,
             chain_work: prev_work + record.header.work(),

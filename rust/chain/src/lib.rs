@@ -13,6 +13,7 @@ pub mod mempool;
 mod mempool_file;
 mod miner;
 mod peer_queries;
+pub mod prune;
 pub mod store;
 mod validation;
 
@@ -21,4 +22,5 @@ pub use chainstate::{BlockInfo, ChainConfig, ChainError, ChainTip, Chainstate, T
 pub use events::{ChainEvent, FlushMarker, RemovalReason};
 pub use fee_estimator::MAX_TARGET as MAX_FEE_ESTIMATE_TARGET;
 pub use miner::{BlockTemplate, CoinbaseReserve, MineError};
+pub use prune::{PruneMode, MIN_BLOCKS_TO_KEEP};
 pub use validation::{BlockOutcome, Rejection};

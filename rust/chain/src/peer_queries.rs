@@ -79,14 +79,15 @@ impl Chainstate {
 
     /// Blocks to fetch on the way to `target` (a header a peer has), with
     /// their heights, lowest first: those whose data the node lacks, no higher than `window`
-    /// blocks above the tip, for which `skip` (blocks already requested)
-    /// says no; at most `max`. Empty when `target` is unknown or invalid.
+    /// blocks above the tip, for which `skip` (given hash and height: blocks
+    /// already requested, or a peer cannot serve) says no; at most `max`.
+    /// Empty when `target` is unknown or invalid.
     pub fn blocks_to_download(
         &self,
         target: &BlockHash,
         window: u32,
         max: usize,
-        skip: impl Fn(&BlockHash) -> bool,
+        skip: impl Fn(&BlockHash, u32) -> bool,
     ) -> Vec<(BlockHash, u32)> {
         let inner = self.lock();
         let index = &inner.index;
@@ -104,7 +105,7 @@ impl Chainstate {
             if entry.chain_tx > 0 {
                 break;
             }
-            if !entry.status().contains(Status::HAVE_DATA) && !skip(&entry.hash) {
+            if !entry.status().contains(Status::HAVE_DATA) && !skip(&entry.hash, entry.height()) {
                 wanted.push(idx);
             }
             cur = entry.prev;

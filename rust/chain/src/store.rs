@@ -27,6 +27,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const META_TIP: &str = "tip";
 /// Height up to which the transaction index is complete, absent when off.
 const META_TXINDEX_HEIGHT: &str = "txindex_height";
+/// Present once any block file was pruned: the node then cannot run unpruned.
+const META_PRUNED: &str = "pruned";
 
 /// Where a transaction lives: its block's record and its offset in the block's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +81,13 @@ impl Store {
         let meta = txn.open_table(META)?;
         let height = meta.get(META_TXINDEX_HEIGHT)?;
         height.map(|v| u32_from(v.value(), "txindex height")).transpose()
+    }
+
+    /// Whether block files were ever pruned from this chain state.
+    pub fn have_pruned(&self) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta.get(META_PRUNED)?.is_some())
     }
 
     pub fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
@@ -189,6 +198,11 @@ impl Writer<'_> {
 
     pub fn set_tip(&mut self, hash: &BlockHash) -> Result<(), StoreError> {
         self.meta.insert(META_TIP, serialize(hash).as_slice())?;
+        Ok(())
+    }
+
+    pub fn set_pruned(&mut self) -> Result<(), StoreError> {
+        self.meta.insert(META_PRUNED, [1u8].as_slice())?;
         Ok(())
     }
 

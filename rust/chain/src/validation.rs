@@ -113,6 +113,7 @@ impl Chainstate {
             return Ok(BlockOutcome { new_block: false, checked: Some(Err(rejection)) });
         }
         let pos = inner.files.write_block(&block)?;
+        inner.file_table.add(pos.file, height);
         for ready in inner.index.data_received(idx, block.txdata.len() as u32, pos) {
             let tip_work = inner.index.get(inner.tip_idx()).chain_work;
             if inner.index.get(ready).chain_work >= tip_work && !inner.index.get(ready).status().is_failed() {
@@ -246,17 +247,22 @@ impl Chainstate {
                 .index
                 .fork_point(best)
                 .ok_or_else(|| ChainError::Index("candidate off the genesis block".into()))?;
-            // Keep the old tip as a way back if the new branch turns out invalid.
-            inner.index.add_candidate(tip);
-            while inner.tip_idx() != fork {
-                let tip = inner.tip_idx();
-                disconnected.push(inner.disconnect_tip(tip)?);
-            }
             let mut path = Vec::new();
             let mut cur = best;
             while cur != fork {
                 path.push(cur);
                 cur = inner.index.get(cur).prev.expect("the fork point is an ancestor");
+            }
+            // A branch with pruned blocks cannot be connected until they are downloaded again.
+            if path.iter().any(|i| !inner.index.get(*i).status().contains(Status::HAVE_DATA)) {
+                inner.index.remove_candidate(best);
+                continue;
+            }
+            // Keep the old tip as a way back if the new branch turns out invalid.
+            inner.index.add_candidate(tip);
+            while inner.tip_idx() != fork {
+                let tip = inner.tip_idx();
+                disconnected.push(inner.disconnect_tip(tip)?);
             }
             for idx in path.into_iter().rev() {
                 match self.connect_tip(inner, idx) {
@@ -293,6 +299,7 @@ impl Chainstate {
         connected: Vec<Arc<Block>>,
     ) -> Result<(), ChainError> {
         inner.flush(false)?;
+        inner.prune_to_target(self.params())?;
         let tip = inner.tip_summary();
         self.update_mempool_for_blocks(inner, &disconnected, &connected);
         self.publish_tip(inner);

@@ -11,7 +11,9 @@ use bitcoin::{
 };
 
 use hashvive_chain::mempool::MempoolOptions;
-use hashvive_chain::{AcceptMode, BlockOutcome, ChainConfig, Chainstate, CoinbaseReserve, RejectKind};
+use hashvive_chain::{
+    AcceptMode, BlockOutcome, ChainConfig, Chainstate, CoinbaseReserve, PruneMode, RejectKind, MIN_BLOCKS_TO_KEEP,
+};
 use hashvive_consensus::ChainParams;
 use hashvive_policy::PolicyOptions;
 
@@ -22,6 +24,8 @@ fn config(dir: &std::path::Path) -> ChainConfig {
         chainstate_dir: dir.join("chainstate"),
         db_cache_bytes: 4 << 20,
         txindex: true,
+        prune: hashvive_chain::PruneMode::Off,
+        fast_prune: false,
         mempool: MempoolOptions::defaults(PolicyOptions::default()),
         flush_interval: Duration::from_secs(60),
         script_threads: 2,
@@ -227,13 +231,13 @@ fn answers_what_peers_ask_for_headers_and_blocks() {
     let headers = chain.headers_after(&other.locator(&genesis), &BlockHash::all_zeros(), 2000);
     assert_eq!(other.process_new_headers(&headers).unwrap(), Ok(()));
     assert_eq!(other.best_header().unwrap().hash, hashes[100]);
-    let wanted = other.blocks_to_download(&hashes[29], 8, 100, |_| false);
+    let wanted = other.blocks_to_download(&hashes[29], 8, 100, |_, _| false);
     assert_eq!(wanted, (1..=8).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
-    let wanted = other.blocks_to_download(&hashes[29], 100, 4, |h| *h == hashes[0]);
+    let wanted = other.blocks_to_download(&hashes[29], 100, 4, |h, _| *h == hashes[0]);
     assert_eq!(wanted, (2..=5).map(|h| (hashes[h - 1], h as u32)).collect::<Vec<_>>());
     let block = chain.read_block(&hashes[1]).unwrap().unwrap();
     other.process_new_block(Arc::new(block)).unwrap();
-    assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_| false), [(hashes[0], 1), (hashes[2], 3)]);
+    assert_eq!(other.blocks_to_download(&hashes[29], 3, 100, |_, _| false), [(hashes[0], 1), (hashes[2], 3)]);
     // Block 1 is missing: it holds back a window that ends below the target.
     assert_eq!(other.window_blocker(&hashes[29], 3), Some(hashes[0]));
     assert_eq!(other.window_blocker(&hashes[29], 100), None, "the window reaches the target");
@@ -282,4 +286,80 @@ fn events_follow_blocks_and_mempool_in_order() {
     assert!(matches!(next(), Some(ChainEvent::TransactionAdded(t)) if t.compute_txid() == txid));
     assert!(matches!(next(), Some(ChainEvent::TipUpdated(tip)) if tip.height == 101));
     assert!(next().is_none());
+}
+
+fn pruning_config(dir: &std::path::Path, prune: PruneMode) -> ChainConfig {
+    let mut config = ChainConfig { txindex: false, prune, fast_prune: true, ..config(dir) };
+    config.params.prune_after_height = 100;
+    config
+}
+
+fn block_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("blocks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn manual_pruning_deletes_old_files_and_keeps_the_recent_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(pruning_config(dir.path(), PruneMode::Manual)).unwrap();
+    let hashes = mine(&chain, 800);
+    assert!(block_files(dir.path()).contains(&"blk00002.dat".to_string()), "fast-prune files fill up");
+    assert_eq!(chain.prune_height(), None);
+
+    // Asking for more than the tip less 288 prunes no higher than that.
+    let pruned = chain.prune_up_to(800).unwrap().expect("files were pruned");
+    assert!((100..=800 - MIN_BLOCKS_TO_KEEP).contains(&pruned), "pruned up to {pruned}");
+    assert!(!block_files(dir.path()).contains(&"blk00000.dat".to_string()));
+    assert!(!block_files(dir.path()).contains(&"rev00000.dat".to_string()));
+    let genesis = chain.block_hash_at(0).unwrap();
+    assert_eq!(chain.read_block(&genesis).unwrap(), None);
+    let gone = chain.block_info(&hashes[pruned as usize - 1]).unwrap();
+    assert!(gone.pruned() && gone.n_tx == 1, "the index keeps what it knew");
+    let kept = &hashes[pruned as usize];
+    assert!(chain.read_block(kept).unwrap().is_some() && chain.read_undo(kept).unwrap().is_some());
+    assert!(chain.verify_chain(1000).unwrap(), "verification stops where the data ends");
+
+    // Blocks still connect, and the state survives a restart.
+    mine(&chain, 1);
+    drop(chain);
+    let chain = Chainstate::open(pruning_config(dir.path(), PruneMode::Manual)).unwrap();
+    assert_eq!((chain.tip().height, chain.prune_height()), (801, Some(pruned)));
+    drop(chain);
+    // Turning pruning off would leave holes nobody refills.
+    let unpruned =
+        Chainstate::open(ChainConfig { prune: PruneMode::Off, ..pruning_config(dir.path(), PruneMode::Off) });
+    assert!(matches!(unpruned, Err(hashvive_chain::ChainError::PrunedBefore)));
+}
+
+#[test]
+fn automatic_pruning_keeps_data_under_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    // A target under the buffer: every file that may go goes.
+    let chain = Chainstate::open(pruning_config(dir.path(), PruneMode::Target(1 << 20))).unwrap();
+    mine(&chain, 90);
+    assert_eq!(chain.prune_height(), None, "nothing goes below the prune-after height");
+    mine(&chain, 710);
+    let pruned = chain.prune_height().expect("pruned automatically");
+    assert!(pruned <= 800 - MIN_BLOCKS_TO_KEEP);
+    let lowest_kept = chain.block_hash_at(800 - MIN_BLOCKS_TO_KEEP).unwrap();
+    assert!(chain.read_block(&lowest_kept).unwrap().is_some());
+    assert!(!block_files(dir.path()).contains(&"blk00000.dat".to_string()));
+}
+
+#[test]
+fn finds_the_first_block_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chainstate::open(config(dir.path())).unwrap();
+    mine(&chain, 5);
+    let time = |h: u32| i64::from(chain.block_info(&chain.block_hash_at(h).unwrap()).unwrap().header.time);
+    assert_eq!(chain.first_height_at_time(0), Some(0));
+    assert_eq!(chain.first_height_at_time(time(5) + 1), None);
+    // Mined blocks' times never go down here: the first one at the time is the answer.
+    let first = chain.first_height_at_time(time(3)).unwrap();
+    assert!(time(first) >= time(3) && (first == 0 || time(first - 1) < time(3)));
 }

@@ -91,6 +91,8 @@ pub struct ChainParams {
     pub bip16_exception: Option<BlockHash>,
     /// The one mainnet block whose taproot-looking spends predate taproot.
     pub taproot_exception: Option<BlockHash>,
+    /// A pruning node keeps every block until its chain is this high.
+    pub prune_after_height: u32,
 }
 
 fn hash(hex: &str) -> BlockHash {
@@ -130,6 +132,7 @@ impl ChainParams {
             enforce_bip94: false,
             bip16_exception: None,
             taproot_exception: None,
+            prune_after_height: 1000,
         };
         match network {
             Network::Bitcoin => ChainParams {
@@ -140,6 +143,7 @@ impl ChainParams {
                 segwit_height: 481_824,
                 bip16_exception: Some(hash("00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22")),
                 taproot_exception: Some(hash("0000000000000000000f14c35b2d841e986ab5441de8c585d5ffe55ea1e395ad")),
+                prune_after_height: 100_000,
                 ..common
             },
             Network::Testnet => ChainParams {

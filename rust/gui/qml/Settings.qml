@@ -20,6 +20,8 @@ Pane {
                 const form = JSON.parse(message)
                 dbcache.text = form.dbcache
                 proxy.text = form.proxy
+                prune.checked = form.prune
+                pruneGb.text = form.pruneGb
                 startOnLogin.checked = form.startOnLogin
             } else if (action === "settings" || action === "saveSettings") {
                 failed = error !== ""
@@ -40,13 +42,32 @@ Pane {
         }
         Label { text: qsTr("Size of database cache (MiB)") }
         TextField { id: dbcache; objectName: "settingDbcache"; placeholderText: "450"; Layout.preferredWidth: 160 }
+        CheckBox {
+            id: prune
+            objectName: "settingPrune"
+            text: qsTr("Prune block storage to (GB)")
+        }
+        TextField {
+            id: pruneGb
+            objectName: "settingPruneGb"
+            enabled: prune.checked
+            inputMethodHints: Qt.ImhDigitsOnly
+            Layout.preferredWidth: 160
+        }
+        Label {
+            text: qsTr("Pruning deletes old blocks. Turning it off again means downloading the whole blockchain again.")
+            visible: prune.checked
+            wrapMode: Text.Wrap
+            Layout.columnSpan: 2
+            Layout.maximumWidth: 520
+        }
         Label { text: qsTr("Network"); font.bold: true; Layout.columnSpan: 2; Layout.topMargin: 12 }
         Label { text: qsTr("Connect through SOCKS5 proxy (host:port)") }
         TextField { id: proxy; objectName: "settingProxy"; placeholderText: qsTr("none"); Layout.preferredWidth: 240 }
         Label { text: "" }
         Button {
             text: qsTr("Save")
-            onClicked: gui.saveSettings(dbcache.text, proxy.text, startOnLogin.checked)
+            onClicked: gui.saveSettings(dbcache.text, proxy.text, prune.checked, pruneGb.text, startOnLogin.checked)
         }
         Label { text: "" }
         Label {

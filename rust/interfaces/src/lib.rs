@@ -561,6 +561,10 @@ pub trait Chain: Send + Sync {
     /// What the node knows of a block, with its data when `with_data`; `None`
     /// when the block is unknown.
     async fn find_block(&self, hash: [u8; 32], with_data: bool) -> Result<Option<FoundBlock>>;
+    /// The highest active block whose data the node pruned (every block
+    /// above it is held); `None` when it pruned nothing. A wallet cannot scan
+    /// at or below it.
+    async fn prune_height(&self) -> Result<Option<i32>>;
     /// The active chain's serialized blocks from `start_height` on, at most
     /// `max_count`, for rescans; fewer (maybe none) at the tip.
     async fn read_blocks(&self, start_height: i32, max_count: u32) -> Result<Vec<Vec<u8>>>;

@@ -41,6 +41,9 @@ impl Chain for TestChain {
             data: with_data.then(|| vec![1, 2, 3]),
         }))
     }
+    async fn prune_height(&self) -> Result<Option<i32>> {
+        Ok(Some(3))
+    }
     async fn read_blocks(&self, start_height: i32, max_count: u32) -> Result<Vec<Vec<u8>>> {
         Ok((start_height..=TIP.height).take(max_count as usize).map(|h| vec![h as u8; 3]).collect())
     }
@@ -225,6 +228,7 @@ fn chain_calls_round_trip() {
             Some(FeeEstimate { sat_per_kvb: 1234, blocks: 7 })
         );
         assert_eq!((chain.relay_min_fee().await.unwrap(), chain.mempool_min_fee().await.unwrap()), (100, 200));
+        assert_eq!(chain.prune_height().await.unwrap(), Some(3));
         assert!(!chain.is_initial_block_download().await.unwrap());
     });
 }

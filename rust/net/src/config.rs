@@ -59,6 +59,8 @@ pub struct NetConfig {
     pub reachable_ipv6: bool,
     /// Not `-blocksonly`: transactions are relayed.
     pub relay_txs: bool,
+    /// `-prune`: only recent blocks are kept, so only they are offered.
+    pub pruned: bool,
     /// `-networkactive`
     pub network_active: bool,
     /// Where bans are kept (`<chain dir>/banlist.json`); `None` keeps them
@@ -147,6 +149,7 @@ impl NetConfig {
             reachable_ipv4: true,
             reachable_ipv6: true,
             relay_txs: !args.get_bool("blocksonly", false),
+            pruned: args.get_int("prune", 0) > 0,
             network_active: args.get_bool("networkactive", true),
             ban_file: None,
             peers_file: None,

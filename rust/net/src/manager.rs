@@ -255,7 +255,7 @@ impl NetManager {
     }
 
     pub fn local_services(&self) -> ServiceFlags {
-        local_services()
+        local_services(self.shared.config.pruned)
     }
 
     /// `addnode <node> add`: keep a connection to it.

@@ -402,10 +402,10 @@ impl Session {
         let height = self.tip.borrow().height;
         let version = VersionMessage {
             version: PROTOCOL_VERSION,
-            services: local_services(),
+            services: local_services(self.shared.config.pruned),
             timestamp: hashvive_common::time::now(),
             receiver: Address::new(&their_addr, ServiceFlags::NONE),
-            sender: Address::new(&unspecified, local_services()),
+            sender: Address::new(&unspecified, local_services(self.shared.config.pruned)),
             nonce: self.peer.local_nonce,
             user_agent: self.shared.config.user_agent.clone(),
             start_height: height as i32,
@@ -971,8 +971,21 @@ impl Session {
         let room = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(self.in_flight.len());
         let Some(target) = self.best_known.filter(|_| room > 0 && self.connected) else { return Ok(()) };
         let shared = self.shared.clone();
+        // A pruning peer has only its recent blocks: ask it for no others
+        // (two blocks' margin for races with its new blocks).
+        let lowest_servable = {
+            let stats = self.peer.stats_mut();
+            match is_limited(ServiceFlags::from(stats.services)) {
+                true => stats.synced_headers - i64::from(NODE_NETWORK_LIMITED_MIN_BLOCKS - 2),
+                false => i64::MIN,
+            }
+        };
         let wanted = self
-            .chain(move |c| c.blocks_to_download(&target, BLOCK_DOWNLOAD_WINDOW, room, |h| shared.block_in_flight(h)))
+            .chain(move |c| {
+                c.blocks_to_download(&target, BLOCK_DOWNLOAD_WINDOW, room, |hash, height| {
+                    i64::from(height) <= lowest_servable || shared.block_in_flight(hash)
+                })
+            })
             .await?;
         if wanted.is_empty() {
             // Room to spare, nothing to ask for: if the window waits for a
@@ -1281,7 +1294,13 @@ impl Session {
 
     /// Sends a block we have and validated; silently nothing otherwise, as the reference.
     async fn serve_block(&mut self, hash: BlockHash, witness: bool) -> Result {
-        let bytes = self
+        // A pruned node serves no block deeper than it promises (BIP159), so
+        // its prune height does not show; two more for races with new blocks.
+        let serve_depth = match self.shared.config.pruned && !self.peer.permissions.has(Permissions::NO_BAN) {
+            true => NODE_NETWORK_LIMITED_MIN_BLOCKS + 2,
+            false => u32::MAX,
+        };
+        let found = self
             .chain(move |c| {
                 let info = c.block_info(&hash)?;
                 if !info.have_data
@@ -1289,10 +1308,19 @@ impl Session {
                 {
                     return None;
                 }
-                c.read_block_bytes(&hash).ok().flatten()
+                if c.tip().height.saturating_sub(info.height) > serve_depth {
+                    return Some(Err(()));
+                }
+                c.read_block_bytes(&hash).ok().flatten().map(Ok)
             })
             .await?;
-        let Some(bytes) = bytes else {
+        if let Some(Err(())) = found {
+            return Err(PeerError::Disconnect(format!(
+                "Ignore block request below NODE_NETWORK_LIMITED threshold, disconnecting peer={}",
+                self.id()
+            )));
+        }
+        let Some(Ok(bytes)) = found else {
             tracing::debug!(target: "net", "getdata for unknown or unservable block {hash} peer={}", self.id());
             return Ok(());
         };

@@ -19,10 +19,23 @@ pub const FEEFILTER_VERSION: u32 = 70013;
 /// From this version peers understand `wtxidrelay` (BIP339).
 pub const WTXID_RELAY_VERSION: u32 = 70016;
 
-/// Services this node offers: full blocks, witnesses, and the recent blocks
-/// a pruned node would serve too.
-pub fn local_services() -> ServiceFlags {
-    ServiceFlags::NETWORK | ServiceFlags::WITNESS | ServiceFlags::NETWORK_LIMITED
+/// Services this node offers: witnesses, recent blocks, and every block
+/// unless it prunes.
+pub fn local_services(pruned: bool) -> ServiceFlags {
+    let limited = ServiceFlags::WITNESS | ServiceFlags::NETWORK_LIMITED;
+    if pruned {
+        limited
+    } else {
+        limited | ServiceFlags::NETWORK
+    }
+}
+
+/// How many blocks below its tip a peer offering only `NETWORK_LIMITED` serves (BIP159).
+pub const NODE_NETWORK_LIMITED_MIN_BLOCKS: u32 = 288;
+
+/// Whether a peer offering `services` keeps only recent blocks (BIP159).
+pub fn is_limited(services: ServiceFlags) -> bool {
+    services.has(ServiceFlags::NETWORK_LIMITED) && !services.has(ServiceFlags::NETWORK)
 }
 
 /// Between pings (`PING_INTERVAL`).
@@ -196,8 +209,10 @@ mod tests {
 
     #[test]
     fn local_services_are_the_references() {
-        assert_eq!(local_services().to_u64(), 0x409);
-        assert_eq!(service_names(local_services()), ["NETWORK", "WITNESS", "NETWORK_LIMITED"]);
+        assert_eq!(local_services(false).to_u64(), 0x409);
+        assert_eq!(service_names(local_services(false)), ["NETWORK", "WITNESS", "NETWORK_LIMITED"]);
+        assert_eq!(service_names(local_services(true)), ["WITNESS", "NETWORK_LIMITED"]);
+        assert!(is_limited(local_services(true)) && !is_limited(local_services(false)));
         assert_eq!(sanitize_user_agent("/Satoshi:27.0.0(x\u{7}y)/"), "/Satoshi:27.0.0(xy)/");
     }
 

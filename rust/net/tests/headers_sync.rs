@@ -29,6 +29,8 @@ fn chainstate(dir: &std::path::Path) -> Arc<Chainstate> {
         chainstate_dir: dir.join("chainstate"),
         db_cache_bytes: 4 << 20,
         txindex: false,
+        prune: hashvive_chain::PruneMode::Off,
+        fast_prune: false,
         mempool: MempoolOptions::defaults(PolicyOptions::default()),
         flush_interval: Duration::from_secs(60),
         script_threads: 1,

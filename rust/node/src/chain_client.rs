@@ -82,13 +82,17 @@ impl Chain for NodeChain {
         .await?
     }
 
+    async fn prune_height(&self) -> Result<Option<i32>> {
+        self.blocking(|c| c.prune_height().map(|h| h as i32)).await
+    }
+
     async fn read_blocks(&self, start_height: i32, max_count: u32) -> Result<Vec<Vec<u8>>> {
         let Ok(start) = u32::try_from(start_height) else { return Ok(Vec::new()) };
         self.blocking(move |c| {
             let mut blocks = Vec::new();
             for height in (start..).take(max_count as usize) {
                 let Some(hash) = c.block_hash_at(height) else { break };
-                // A block the active chain holds has its data (no pruning yet).
+                // The wallet checks `prune_height` first: a missing block is a failure.
                 let bytes = c
                     .read_block_bytes(&hash)
                     .map_err(storage)?

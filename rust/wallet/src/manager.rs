@@ -217,6 +217,13 @@ impl WalletManager {
         while self.chain.get_block_hash(fork.height() as i32).await? != Some(fork.hash().to_byte_array()) {
             fork = fork.prev().ok_or_else(|| WalletError::Load("the wallet is for another chain".into()))?;
         }
+        if self.chain.prune_height().await?.is_some_and(|pruned| pruned > fork.height() as i32) {
+            return Err(WalletError::Load(
+                "Prune: last wallet synchronisation goes beyond pruned data. The blocks it missed are no longer on \
+                 this node: it must download the whole blockchain again (an empty data directory) to load this wallet."
+                    .into(),
+            ));
+        }
         // Blocks the wallet took above the fork are no longer in the chain.
         wallet.disconnect_above(fork.height())?;
         let mut height = fork.height() + 1;

@@ -34,6 +34,8 @@ fn node() -> Node {
         chainstate_dir: dir.path().join("chainstate"),
         db_cache_bytes: 4 << 20,
         txindex: false,
+        prune: hashvive_chain::PruneMode::Off,
+        fast_prune: false,
         mempool: MempoolOptions::defaults(PolicyOptions::default()),
         flush_interval: Duration::from_secs(60),
         script_threads: 1,

@@ -6,36 +6,72 @@
 use serde_json::Value;
 
 /// The settings as the screen shows them: text fields.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettingsForm {
     /// `dbcache`, in MiB.
     pub dbcache: String,
     /// `proxy`, `host:port` of a SOCKS5 proxy.
     pub proxy: String,
+    /// Whether `prune` keeps block storage under [`prune_gb`](Self::prune_gb).
+    pub prune: bool,
+    /// The pruning target in GB (10^9 bytes), as the reference GUI shows it.
+    pub prune_gb: String,
     /// Whether the desktop starts this GUI when the user logs in.
     pub start_on_login: bool,
 }
 
 /// The settings the screen edits, as `settings.json` names them.
-pub const NAMES: [&str; 2] = ["dbcache", "proxy"];
+pub const NAMES: [&str; 3] = ["dbcache", "proxy", "prune"];
 
 /// The database cache the node accepts at least, in MiB.
 const MIN_DBCACHE_MIB: i64 = 4;
+/// The pruning target offered when pruning is turned on (the reference GUI's).
+const DEFAULT_PRUNE_GB: u64 = 2;
+/// The smallest automatic pruning target the node takes, in MiB.
+const MIN_PRUNE_MIB: u64 = 550;
+
+const GB: u64 = 1_000_000_000;
+const MIB: u64 = 1 << 20;
+
+/// `settings.json` keeps the target in MiB; the screen shows whole GB,
+/// rounded up so a target never shrinks by being shown.
+fn mib_to_gb(mib: u64) -> u64 {
+    (mib * MIB).div_ceil(GB)
+}
+
+fn gb_to_mib(gb: u64) -> u64 {
+    gb * GB / MIB
+}
+
+/// The form with nothing set: every default the node's, pruning off.
+impl Default for SettingsForm {
+    fn default() -> SettingsForm {
+        SettingsForm::from_settings(Default::default())
+    }
+}
 
 impl SettingsForm {
     /// The form for the settings' JSON texts, in the order of [`NAMES`].
-    pub fn from_settings(values: [Option<String>; 2]) -> SettingsForm {
+    pub fn from_settings(values: [Option<String>; 3]) -> SettingsForm {
         let shown = |value: &Option<String>| match value.as_deref().map(serde_json::from_str::<Value>) {
             Some(Ok(Value::String(s))) => s,
             Some(Ok(other)) => other.to_string(),
             _ => String::new(),
         };
-        SettingsForm { dbcache: shown(&values[0]), proxy: shown(&values[1]), start_on_login: false }
+        // Manual pruning (1) has no place on the screen: it shows as off.
+        let prune_mib = shown(&values[2]).parse::<u64>().ok().filter(|mib| *mib >= MIN_PRUNE_MIB);
+        SettingsForm {
+            dbcache: shown(&values[0]),
+            proxy: shown(&values[1]),
+            prune: prune_mib.is_some(),
+            prune_gb: mib_to_gb(prune_mib.unwrap_or(gb_to_mib(DEFAULT_PRUNE_GB))).to_string(),
+            start_on_login: false,
+        }
     }
 
     /// What to write for each of [`NAMES`] (JSON text, or `None` to
     /// remove it), or the first problem with the form.
-    pub fn to_settings(&self) -> Result<[Option<String>; 2], String> {
+    pub fn to_settings(&self) -> Result<[Option<String>; 3], String> {
         let dbcache = match self.dbcache.trim() {
             "" => None,
             text => {
@@ -59,7 +95,17 @@ impl SettingsForm {
                 Some(Value::from(text).to_string())
             }
         };
-        Ok([dbcache, proxy])
+        let prune = match self.prune {
+            false => None,
+            true => {
+                let text = self.prune_gb.trim();
+                let gb = text.parse::<u64>().ok().filter(|gb| *gb >= 1 && *gb <= 1_000_000);
+                let gb =
+                    gb.ok_or_else(|| format!("\"{text}\" is not a block storage size: give whole GB, at least 1."))?;
+                Some(gb_to_mib(gb).to_string())
+            }
+        };
+        Ok([dbcache, proxy, prune])
     }
 }
 
@@ -69,12 +115,26 @@ mod tests {
 
     #[test]
     fn settings_read_and_write_as_settings_json_keeps_them() {
-        let form = SettingsForm::from_settings([Some("600".into()), Some("\"127.0.0.1:9050\"".into())]);
-        assert_eq!(form, SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into(), start_on_login: false });
-        assert_eq!(form.to_settings().unwrap(), [Some("600".into()), Some("\"127.0.0.1:9050\"".into())]);
+        let form =
+            SettingsForm::from_settings([Some("600".into()), Some("\"127.0.0.1:9050\"".into()), Some("1907".into())]);
+        let expected = SettingsForm {
+            dbcache: "600".into(),
+            proxy: "127.0.0.1:9050".into(),
+            prune: true,
+            prune_gb: "2".into(),
+            start_on_login: false,
+        };
+        assert_eq!(form, expected);
+        assert_eq!(
+            form.to_settings().unwrap(),
+            [Some("600".into()), Some("\"127.0.0.1:9050\"".into()), Some("1907".into())]
+        );
         let blank = SettingsForm::default();
-        assert_eq!(blank.to_settings().unwrap(), [None, None]);
-        assert_eq!(SettingsForm::from_settings([None, None]), blank);
+        assert_eq!((blank.prune, blank.prune_gb.as_str()), (false, "2"), "off, offering the default size");
+        assert_eq!(blank.to_settings().unwrap(), [None, None, None]);
+        // Manual pruning shows as off; 550 MiB shows as 1 GB, rounded up.
+        assert!(!SettingsForm::from_settings([None, None, Some("1".into())]).prune);
+        assert_eq!(SettingsForm::from_settings([None, None, Some("550".into())]).prune_gb, "1");
     }
 
     #[test]
@@ -82,7 +142,7 @@ mod tests {
         let with = |dbcache: &str, proxy: &str| SettingsForm {
             dbcache: dbcache.into(),
             proxy: proxy.into(),
-            start_on_login: false,
+            ..SettingsForm::default()
         };
         assert_eq!(with("3", "").to_settings().unwrap_err(), "The database cache must be at least 4 MiB.");
         assert_eq!(with("lots", "").to_settings().unwrap_err(), "\"lots\" is not a number of MiB.");
@@ -90,5 +150,9 @@ mod tests {
             assert!(with("", proxy).to_settings().unwrap_err().contains("proxy address is invalid"), "{proxy}");
         }
         assert!(with("", "[::1]:9050").to_settings().is_ok());
+        for size in ["0", "1.5", "", "many"] {
+            let form = SettingsForm { prune: true, prune_gb: size.into(), ..SettingsForm::default() };
+            assert!(form.to_settings().unwrap_err().contains("is not a block storage size"), "{size}");
+        }
     }
 }

@@ -198,14 +198,21 @@ pub mod qobject {
         #[cxx_name = "backupWallet"]
         fn backup_wallet(self: Pin<&mut GuiModel>, name: &QString, destination: &QString);
 
-        /// Answered with the settings form as JSON (dbcache, proxy, startOnLogin).
+        /// Answered with the settings form as JSON (dbcache, proxy, prune, pruneGb, startOnLogin).
         #[qinvokable]
         #[cxx_name = "loadSettings"]
         fn load_settings(self: Pin<&mut GuiModel>);
 
         #[qinvokable]
         #[cxx_name = "saveSettings"]
-        fn save_settings(self: Pin<&mut GuiModel>, dbcache: &QString, proxy: &QString, start_on_login: bool);
+        fn save_settings(
+            self: Pin<&mut GuiModel>,
+            dbcache: &QString,
+            proxy: &QString,
+            prune: bool,
+            prune_gb: &QString,
+            start_on_login: bool,
+        );
 
         #[qsignal]
         #[cxx_name = "actionReply"]
@@ -538,13 +545,32 @@ impl qobject::GuiModel {
     fn load_settings(self: Pin<&mut Self>) {
         self.action("settings", move |c| async move {
             let form = c.settings().await?;
-            let form = serde_json::json!({ "dbcache": form.dbcache, "proxy": form.proxy, "startOnLogin": form.start_on_login });
+            let form = serde_json::json!({
+                "dbcache": form.dbcache,
+                "proxy": form.proxy,
+                "prune": form.prune,
+                "pruneGb": form.prune_gb,
+                "startOnLogin": form.start_on_login,
+            });
             Ok(form.to_string())
         });
     }
 
-    fn save_settings(self: Pin<&mut Self>, dbcache: &QString, proxy: &QString, start_on_login: bool) {
-        let form = SettingsForm { dbcache: dbcache.to_string(), proxy: proxy.to_string(), start_on_login };
+    fn save_settings(
+        self: Pin<&mut Self>,
+        dbcache: &QString,
+        proxy: &QString,
+        prune: bool,
+        prune_gb: &QString,
+        start_on_login: bool,
+    ) {
+        let form = SettingsForm {
+            dbcache: dbcache.to_string(),
+            proxy: proxy.to_string(),
+            prune,
+            prune_gb: prune_gb.to_string(),
+            start_on_login,
+        };
         self.action("saveSettings", move |c| async move { c.save_settings(&form).await });
     }
 

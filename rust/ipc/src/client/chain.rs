@@ -96,6 +96,12 @@ impl Chain for ChainProxy {
         )
     }
 
+    async fn prune_height(&self) -> Result<Option<i32>> {
+        call!(self, p, get_prune_height_request, "Chain.getPruneHeight", |params| {}, |results| {
+            Ok(results.get_has_result().then(|| results.get_result()))
+        })
+    }
+
     async fn read_blocks(&self, start_height: i32, max_count: u32) -> Result<Vec<Vec<u8>>> {
         call!(
             self,

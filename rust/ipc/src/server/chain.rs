@@ -104,6 +104,22 @@ impl chain::Server for ChainServer {
         Ok(())
     }
 
+    async fn get_prune_height(
+        self: Rc<Self>,
+        params: chain::GetPruneHeightParams,
+        mut results: chain::GetPruneHeightResults,
+    ) -> Result<(), capnp::Error> {
+        let chain = self.chain.get()?;
+        let (request, height) = serve!(self, params, "Chain.getPruneHeight", async move { chain.prune_height().await });
+        if let Some(height) = height {
+            let mut r = results.get();
+            r.set_result(height);
+            r.set_has_result(true);
+        }
+        log_results(request, "Chain.getPruneHeight$Results", &results.get().into_reader());
+        Ok(())
+    }
+
     async fn read_blocks(
         self: Rc<Self>,
         params: chain::ReadBlocksParams,

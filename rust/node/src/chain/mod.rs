@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use hashvive_chain::mempool::MempoolOptions;
-use hashvive_chain::{ChainConfig, Chainstate};
+use hashvive_chain::{ChainConfig, Chainstate, PruneMode};
 use hashvive_common::args::Args;
 use hashvive_common::chain::Chain;
 use hashvive_consensus::{ChainParams, Deployment};
@@ -29,6 +29,15 @@ pub fn chain_config(args: &Args, chain: Chain, chain_dir: &Path) -> Result<Chain
             return Err(InitError::new(format!("Invalid format ({spec}) for -testactivationheight=name@height.")));
         };
         params.set_activation_height(deployment, height);
+    }
+    let prune = PruneMode::from_option(args.get_int("prune", 0)).map_err(InitError::new)?;
+    let txindex = args.get_bool("txindex", false);
+    if prune.is_on() && txindex {
+        return Err(InitError::new("Prune mode is incompatible with -txindex."));
+    }
+    let fast_prune = args.get_bool("fastprune", false);
+    if fast_prune && chain == Chain::Regtest {
+        params.prune_after_height = 100;
     }
     let dbcache_mib = args.get_int("dbcache", 450).clamp(4, 1 << 20) as usize;
     let par = args.get_int("par", 0);
@@ -56,7 +65,9 @@ pub fn chain_config(args: &Args, chain: Chain, chain_dir: &Path) -> Result<Chain
         blocks_dir: chain_dir.join("blocks"),
         chainstate_dir: chain_dir.join("chainstate"),
         db_cache_bytes: dbcache_mib << 20,
-        txindex: args.get_bool("txindex", false),
+        txindex,
+        prune,
+        fast_prune,
         mempool,
         flush_interval: Duration::from_secs(1),
         script_threads,
@@ -68,5 +79,8 @@ pub async fn open(config: ChainConfig) -> Result<std::sync::Arc<Chainstate>, Ini
     let opened = tokio::task::spawn_blocking(move || Chainstate::open(config))
         .await
         .map_err(|e| InitError::new(format!("Loading the chain state stopped: {e}")))?;
-    opened.map(std::sync::Arc::new).map_err(|e| InitError::new(format!("Error opening block database: {e}")))
+    opened.map(std::sync::Arc::new).map_err(|e| match e {
+        hashvive_chain::ChainError::PrunedBefore => InitError::new(e.to_string()),
+        e => InitError::new(format!("Error opening block database: {e}")),
+    })
 }

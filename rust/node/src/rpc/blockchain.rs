@@ -9,14 +9,14 @@ use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, CompactTarget, Target};
 use serde_json::{json, Map, Value};
 
-use hashvive_chain::{BlockInfo, Chainstate};
+use hashvive_chain::{BlockInfo, Chainstate, PruneMode, MIN_BLOCKS_TO_KEEP};
 use hashvive_common::chain::Chain;
 use hashvive_rpc::error::codes;
 use hashvive_rpc::table::{sync_handler, Call};
 use hashvive_rpc::{Arg, ArgType, Command, RpcError, RpcTable};
 
 use super::format::amount_to_json;
-use super::params::{encode_hex, parse_hash_v};
+use super::params::{encode_hex, get_i32, parse_hash_v};
 use super::{blocking, chain_error};
 
 /// The reference's `GetDifficulty`: how many times harder than the easiest
@@ -187,7 +187,7 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                 let tip = c.tip();
                 let info = c.block_info(&tip.hash).ok_or_else(block_not_found)?;
                 let headers = c.best_header().map_or(tip.height, |h| h.height);
-                Ok(json!({
+                let mut out = json!({
                     "chain": network.name(),
                     "blocks": tip.height,
                     "headers": headers,
@@ -201,9 +201,22 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
                     "initialblockdownload": tip.is_initial_block_download(),
                     "chainwork": encode_hex(&info.chain_work.to_be_bytes()),
                     "size_on_disk": size_on_disk(&dir),
-                    "pruned": false,
-                    "warnings": [],
-                }))
+                    "pruned": c.prune_mode().is_on(),
+                });
+                let fields = out.as_object_mut().expect("built as an object");
+                match c.prune_mode() {
+                    PruneMode::Off => {}
+                    mode => {
+                        // The first block whose data is kept, after every pruned one.
+                        fields.insert("pruneheight".into(), json!(c.prune_height().map_or(0, |h| h + 1)));
+                        fields.insert("automatic_pruning".into(), json!(mode != PruneMode::Manual));
+                        if let PruneMode::Target(bytes) = mode {
+                            fields.insert("prune_target_size".into(), json!(bytes));
+                        }
+                    }
+                }
+                fields.insert("warnings".into(), json!([]));
+                Ok(out)
             }),
         )
         .example(format!("{cli} getblockchaininfo")),
@@ -270,14 +283,21 @@ pub fn register(table: &RpcTable, chain: Arc<Chainstate>, network: Chain, blocks
         );
     }
 
+    let c = chain.clone();
     table.register(
         Command::new(
             "pruneblockchain",
             "blockchain",
             "Attempts to delete block and undo data up to a specified height or timestamp, if eligible for pruning.",
-            sync_handler(|_| Err(RpcError::misc("Cannot prune blocks because node is not in prune mode."))),
+            blocking(move |call| prune_blockchain(&c, call)),
         )
-        .arg(Arg::required("height", ArgType::Num, "The block height to prune up to."))
+        .arg(Arg::required(
+            "height",
+            ArgType::Num,
+            "The block height to prune up to. May be set to a discrete height, or to a UNIX epoch time\n\
+             to prune blocks whose block time is at least 2 hours older than the provided timestamp.",
+        ))
+        .result("n    (numeric) Height of the last block pruned")
         .example(format!("{cli} pruneblockchain 1000")),
     );
 
@@ -524,6 +544,52 @@ pub fn register_stats(table: &RpcTable, chain: Arc<Chainstate>, chainstate_dir: 
     );
 }
 
+/// `pruneblockchain`: the reference's rules and messages.
+fn prune_blockchain(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
+    if !c.prune_mode().is_on() {
+        return Err(RpcError::misc("Cannot prune blocks because node is not in prune mode."));
+    }
+    let mut height = get_i32(call.param(0).unwrap_or(&Value::Null))?;
+    if height < 0 {
+        return Err(RpcError::invalid_parameter("Negative block height."));
+    }
+    // Above a billion it is a block time (September 2001 on), with two hours'
+    // leeway for blocks stamped early.
+    if height > 1_000_000_000 {
+        height = c
+            .first_height_at_time(i64::from(height) - 2 * 60 * 60)
+            .ok_or_else(|| RpcError::invalid_parameter("Could not find block with at least the specified timestamp."))?
+            as i32;
+    }
+    let mut height = height as u32;
+    let tip = c.tip().height;
+    if tip < c.params().prune_after_height {
+        return Err(RpcError::misc("Blockchain is too short for pruning."));
+    }
+    if height > tip {
+        return Err(RpcError::invalid_parameter("Blockchain is shorter than the attempted prune height."));
+    }
+    if height > tip - MIN_BLOCKS_TO_KEEP.min(tip) {
+        tracing::debug!(target: "rpc", "Attempt to prune blocks close to the tip.  Retaining the minimum number of blocks.");
+        height = tip.saturating_sub(MIN_BLOCKS_TO_KEEP);
+    }
+    let pruned = c.prune_up_to(height).map_err(chain_error)?;
+    Ok(json!(pruned.map_or(-1, i64::from)))
+}
+
+/// Refuses a block whose data (or undo data, with `undo`) is not on disk, in
+/// the reference's words for a pruned block and one never downloaded.
+pub fn check_block_data(info: &BlockInfo, undo: bool) -> Result<(), RpcError> {
+    let held = if undo { info.status.contains(hashvive_chain::index::Status::HAVE_UNDO) } else { info.have_data };
+    match (held, info.pruned(), undo) {
+        (true, _, _) => Ok(()),
+        (false, true, true) => Err(RpcError::misc("Undo data not available (pruned data)")),
+        (false, true, false) => Err(RpcError::misc("Block not available (pruned data)")),
+        (false, false, true) => Err(RpcError::misc("Undo data not available")),
+        (false, false, false) => Err(RpcError::misc("Block not available (not fully downloaded)")),
+    }
+}
+
 /// `getblockstats`: per-block statistics from the block and its undo data.
 fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
     let target = call.param(0).cloned().unwrap_or(Value::Null);
@@ -547,6 +613,10 @@ fn block_stats(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
             c.block_info(&hash).ok_or_else(block_not_found)?
         }
     };
+    check_block_data(&info, false)?;
+    if info.height > 0 {
+        check_block_data(&info, true)?;
+    }
     let block =
         c.read_block(&info.hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;
     let undo = c.read_undo(&info.hash).map_err(chain_error)?;

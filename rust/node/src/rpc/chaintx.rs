@@ -188,9 +188,7 @@ fn getblock(c: &Chainstate, network: Network, call: &Call) -> Result<Value, RpcE
     let hash: BlockHash = parse_hash(call.param(0).unwrap_or(&Value::Null), "blockhash")?;
     let info = c.block_info(&hash).ok_or_else(block_not_found)?;
     let verbosity = verbosity(call.param(1), 1)?;
-    if !info.have_data {
-        return Err(RpcError::misc("Block not available (not fully downloaded)"));
-    }
+    super::blockchain::check_block_data(&info, false)?;
     if verbosity <= 0 {
         let bytes =
             c.read_block_bytes(&hash).map_err(chain_error)?.ok_or_else(|| RpcError::misc("Block not found on disk"))?;

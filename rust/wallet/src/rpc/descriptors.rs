@@ -327,6 +327,8 @@ async fn importdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, R
     let tip_block = m.chain().find_block(tip.hash, false).await.map_err(super::node)?;
     let now = tip_block.map_or(0, |b| b.time.max(0) as u64);
     let mut results = Vec::new();
+    // Each successful import's timestamp, for the results a pruned rescan fails.
+    let mut imported: Vec<(usize, u64)> = Vec::new();
     let mut earliest: Option<u64> = None;
     for request in &requests {
         let outcome = match request.as_object() {
@@ -339,6 +341,7 @@ async fn importdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, R
         results.push(match outcome {
             Ok((warnings, created)) => {
                 earliest = Some(earliest.map_or(created, |e| e.min(created)));
+                imported.push((results.len(), created));
                 let mut result = json!({ "success": true });
                 if !warnings.is_empty() {
                     result["warnings"] = json!(warnings);
@@ -353,7 +356,31 @@ async fn importdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, R
     if let Some(earliest) = earliest {
         let name = wallet.name().to_string();
         drop(wallet);
-        let start = super::rescan::first_block_from(&m, earliest).await?;
+        let mut start = super::rescan::first_block_from(&m, earliest).await?;
+        let pruned = m.chain().prune_height().await.map_err(super::node)?.filter(|p| *p >= start as i32);
+        if let Some(pruned) = pruned {
+            // Blocks up to `pruned` are gone: what is left is scanned, and
+            // each import that may have history in the gone ones is a failure.
+            let hash = m.chain().get_block_hash(pruned).await.map_err(super::node)?;
+            let found = match hash {
+                Some(hash) => m.chain().find_block(hash, false).await.map_err(super::node)?,
+                None => None,
+            };
+            let failed_time = found.map_or(0, |b| b.time.max(0) as u64);
+            let scanned_time = failed_time + super::rescan::TIMESTAMP_WINDOW as u64 + 1;
+            for (i, created) in imported.iter().filter(|(_, created)| *created < scanned_time) {
+                results[*i] = json!({ "success": false, "error": { "code": codes::RPC_MISC_ERROR, "message": format!(
+                    "Rescan failed for descriptor with timestamp {created}. There was an error reading a block from \
+                     time {failed_time}, which is after or within {} seconds of key creation, and could contain \
+                     transactions pertaining to the desc. As a result, transactions and coins using this desc may \
+                     not appear in the wallet. This error could be caused by pruning or data corruption (see \
+                     hashvived log for details) and could be dealt with by downloading and rescanning the relevant \
+                     blocks (see rescanblockchain RPC).",
+                    super::rescan::TIMESTAMP_WINDOW
+                ) } });
+            }
+            start = pruned as u32 + 1;
+        }
         let (_, shared) = super::selected_wallet(&m, &call)?;
         let stop = tip.height.max(0) as u32;
         let guard = m.begin_scan(&name, start, stop).ok_or_else(super::rescan::busy)?;

@@ -61,6 +61,11 @@ async fn rescanblockchain(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
         return Err(RpcError::invalid_parameter("stop_height must be greater than start_height"));
     }
     let stop = stop.unwrap_or(tip as u32);
+    if m.chain().prune_height().await.map_err(node)?.is_some_and(|pruned| pruned >= start as i32) {
+        return Err(RpcError::misc(
+            "Can't rescan beyond pruned data. Use RPC call getblockchaininfo to determine your pruned height.",
+        ));
+    }
     let guard = m.begin_scan(&name, start, stop).ok_or_else(busy)?;
     let last_scanned = rescan(&m, &name, &shared, &guard, start, stop).await?;
     Ok(json!({ "start_height": start, "stop_height": last_scanned }))
@@ -68,7 +73,7 @@ async fn rescanblockchain(m: Arc<WalletManager>, call: Call) -> Result<Value, Rp
 
 /// How far before a key's birth time its history is looked for: block
 /// times may be two hours off (the reference's `TIMESTAMP_WINDOW`).
-const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
+pub(super) const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
 
 /// The height a rescan for keys born at `time` starts from: before the
 /// first block whose median time past reaches `time` less the window, less

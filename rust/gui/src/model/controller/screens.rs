@@ -64,7 +64,7 @@ impl Controller {
     /// The settings screen's form, from the node's `settings.json` and the
     /// desktop's autostart entry.
     pub async fn settings(&self) -> Result<SettingsForm, String> {
-        let mut values: [Option<String>; 2] = Default::default();
+        let mut values: [Option<String>; node_settings::NAMES.len()] = Default::default();
         for (value, name) in values.iter_mut().zip(node_settings::NAMES) {
             *value = self.node.setting(name.to_string()).await.map_err(|e| e.to_string())?;
         }

@@ -689,9 +689,16 @@ async fn settings_are_kept_in_the_nodes_settings_file() {
     let run = tokio::spawn(controller.clone().run(None));
     screens.until(|s| s.phase == Phase::Ready).await;
     assert_eq!(controller.settings().await.unwrap(), SettingsForm::default());
-    let form = SettingsForm { dbcache: "600".into(), proxy: "127.0.0.1:9050".into(), start_on_login: false };
+    let form = SettingsForm {
+        dbcache: "600".into(),
+        proxy: "127.0.0.1:9050".into(),
+        prune: true,
+        prune_gb: "3".into(),
+        start_on_login: false,
+    };
     controller.save_settings(&form).await.unwrap();
     assert_eq!(node.settings.lock().unwrap().get("proxy").map(String::as_str), Some("\"127.0.0.1:9050\""));
+    assert_eq!(node.settings.lock().unwrap().get("prune").map(String::as_str), Some("2861"), "3 GB in MiB");
     assert_eq!(controller.settings().await.unwrap(), form);
     let refused = SettingsForm { dbcache: "1".into(), ..form.clone() };
     assert!(controller.save_settings(&refused).await.is_err());
