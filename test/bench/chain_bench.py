@@ -8,6 +8,10 @@ Measures, and prints one line per figure:
   getblock2      getblock <hash> 2 over those 1000 blocks, blocks/s
   connect        200 blocks of 500 transactions each, received by submitblock
                  on a second node, transactions validated per second
+  connect_pruned the same on a node with -prune=1 -fastprune (64 KiB block
+                 files, so every big block starts a file)
+  prune          pruneblockchain on that node down to the last 288 blocks:
+                 its time and the block data before and after
   getblockcount  sequential calls/s on one keep-alive connection, and with 8
                  client processes at once
 
@@ -149,6 +153,22 @@ def build_big_blocks(node, wallet):
     return blocks
 
 
+def connect(target, small, big, label):
+    """Starts `target`, gives it the small blocks, then times the big ones."""
+    target.start()
+    for raw in small:
+        target.rpc.submitblock(raw)
+    start = time.perf_counter()
+    for raw in big:
+        result = target.rpc.submitblock(raw)
+        if result is not None:
+            raise RuntimeError(f"block refused: {result}")
+    elapsed = time.perf_counter() - start
+    total = BIG_BLOCKS * TXS_PER_BLOCK
+    print(f"{label:<14} {total / elapsed:.0f} tx/s ({BIG_BLOCKS} blocks of {TXS_PER_BLOCK} in {elapsed:.2f} s)")
+    return target
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--daemon", required=True, help="hashvived or hashvive-node (release build)")
@@ -177,19 +197,17 @@ def main():
 
         wallet.scan_block(hashes[0])
         big = build_big_blocks(source.rpc, wallet)
-        target = Node(daemon, root, "target")
-        target.start()
-        for height in range(1, source.rpc.getblockcount() - BIG_BLOCKS + 1):
-            target.rpc.submitblock(source.rpc.getblock(source.rpc.getblockhash(height), 0))
+        small = [source.rpc.getblock(source.rpc.getblockhash(height), 0)
+                 for height in range(1, source.rpc.getblockcount() - BIG_BLOCKS + 1)]
+        connect(Node(daemon, root, "target"), small, big, "connect").stop()
+        pruned = connect(Node(daemon, root, "pruned", ["-prune=1", "-fastprune"]), small, big, "connect_pruned")
+        before = pruned.rpc.getblockchaininfo()["size_on_disk"]
         start = time.perf_counter()
-        for raw in big:
-            result = target.rpc.submitblock(raw)
-            if result is not None:
-                raise RuntimeError(f"block refused: {result}")
+        pruned.rpc.pruneblockchain(pruned.rpc.getblockcount())
         elapsed = time.perf_counter() - start
-        total = BIG_BLOCKS * TXS_PER_BLOCK
-        print(f"connect        {total / elapsed:.0f} tx/s ({BIG_BLOCKS} blocks of {TXS_PER_BLOCK} in {elapsed:.2f} s)")
-        target.stop()
+        after = pruned.rpc.getblockchaininfo()["size_on_disk"]
+        print(f"prune          {elapsed * 1000:.0f} ms, block data {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB")
+        pruned.stop()
 
         calls = 20_000
         start = time.perf_counter()

@@ -1,5 +1,6 @@
 // The welcome dialog: where the node keeps its data, asked before anything
-// starts (the first time, or with -choosedatadir). On the offscreen
+// starts (the first time, or with -choosedatadir), with the space it will
+// take and the disk has, and whether to prune old blocks. On the offscreen
 // platform no one can answer: the directory offered is taken, after its
 // picture when the functional tests ask for pictures.
 import QtQuick
@@ -10,20 +11,27 @@ import org.hashvive.gui
 ApplicationWindow {
     id: window
     width: 640
-    height: 380
+    height: 480
     visible: true
     title: qsTr("Welcome — Hashvive")
 
     IntroModel { id: intro }
 
+    function chosenDir() { return custom.checked ? path.text : intro.defaultDir }
+
     function accept() {
-        if (intro.choose(custom.checked ? path.text : intro.defaultDir)) Qt.exit(0)
+        if (intro.choose(chosenDir(), prune.checked, pruneGb.text)) Qt.exit(0)
     }
+
+    function updateSpace() { intro.updateSpace(chosenDir(), prune.checked, pruneGb.text) }
 
     Component.onCompleted: {
         intro.load()
         path.text = intro.offeredDir
         custom.checked = intro.offeredDir !== intro.defaultDir
+        prune.checked = intro.pruneByDefault
+        pruneGb.text = intro.offeredPruneGb
+        updateSpace()
         if (Qt.platform.pluginName !== "offscreen") return
         if (intro.screenshotDir === "") { accept(); return }
         Qt.callLater(() => content.grabToImage(result => {
@@ -59,6 +67,7 @@ ApplicationWindow {
                 id: custom
                 objectName: "customDir"
                 text: qsTr("Use a custom data directory:")
+                onCheckedChanged: window.updateSpace()
             }
             TextField {
                 id: path
@@ -67,6 +76,44 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 Layout.leftMargin: 30
                 onAccepted: window.accept()
+                onTextChanged: window.updateSpace()
+            }
+            Label {
+                objectName: "storedSpace"
+                text: intro.storedText + " " + qsTr("The wallet will also be stored in this directory.")
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+            }
+            Label {
+                objectName: "availableSpace"
+                visible: intro.availableText !== ""
+                text: intro.availableText
+                color: intro.shortOfSpace ? "firebrick" : palette.text
+            }
+            RowLayout {
+                visible: intro.mayPrune
+                CheckBox {
+                    id: prune
+                    objectName: "introPrune"
+                    text: qsTr("Limit block chain storage to")
+                    onCheckedChanged: window.updateSpace()
+                }
+                TextField {
+                    id: pruneGb
+                    objectName: "introPruneGb"
+                    enabled: prune.checked
+                    inputMethodHints: Qt.ImhDigitsOnly
+                    Layout.preferredWidth: 60
+                    onTextChanged: window.updateSpace()
+                }
+                Label { text: qsTr("GB") }
+            }
+            Label {
+                visible: intro.mayPrune && prune.checked
+                text: qsTr("Old blocks are deleted once verified. Turning this off later means downloading the "
+                    + "whole block chain again. Wallets cannot look for old payments in deleted blocks.")
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
             }
             Label {
                 objectName: "introError"

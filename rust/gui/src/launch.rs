@@ -69,6 +69,20 @@ impl GuiSettings {
     }
 }
 
+impl GuiSettings {
+    /// Keeps the welcome dialog's pruning choice as the node's `prune`
+    /// setting before the node reads it (the reference GUI does so too), so
+    /// later starts prune as well; with `-nosettings` it holds for this start.
+    pub fn keep_prune_choice(&mut self, mib: u64) -> Result<(), String> {
+        let mut settings = RwSettings::for_args(&self.args, &self.chain_dir).map_err(|e| e.to_string())?;
+        if !settings.enabled() {
+            self.node_args.push(format!("-prune={mib}"));
+            return Ok(());
+        }
+        settings.set("prune", Some(mib.into())).map_err(|e| e.to_string())
+    }
+}
+
 /// The options that ask for help: the GUI prints it and exits.
 pub(crate) const HELP_OPTIONS: [&str; 4] = ["?", "h", "help", "help-debug"];
 
@@ -182,6 +196,28 @@ mod tests {
         assert_eq!((settings.payment_uri, settings.reset_settings), (None, None));
         // What a start on login repeats to reach the same node.
         assert_eq!(settings.node_choice, argv(&[&format!("-datadir={}", datadir.display()), "-ipcconnect=unix"]));
+    }
+
+    #[test]
+    fn the_welcome_dialogs_pruning_becomes_the_nodes_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let datadir = format!("-datadir={}", dir.path().display());
+        let run = |line: &[&str]| match read(&HASHVIVE_QT, argv(line)).unwrap() {
+            Command::Run(settings) => settings,
+            Command::Print(_) => panic!("runs"),
+        };
+        let chain_dir = dir.path().join("regtest");
+        std::fs::create_dir_all(&chain_dir).unwrap();
+        std::fs::write(chain_dir.join("settings.json"), "{\"dbcache\": 600}").unwrap();
+        let mut settings = run(&["-regtest", &datadir]);
+        settings.keep_prune_choice(1907).unwrap();
+        let kept: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(chain_dir.join("settings.json")).unwrap()).unwrap();
+        assert_eq!(kept, serde_json::json!({"dbcache": 600, "prune": 1907}));
+        // Without a settings file it holds for this start only.
+        let mut settings = run(&["-regtest", &datadir, "-nosettings"]);
+        settings.keep_prune_choice(1907).unwrap();
+        assert_eq!(settings.node_args.last().map(String::as_str), Some("-prune=1907"));
     }
 
     #[test]

@@ -26,11 +26,11 @@ pub const NAMES: [&str; 3] = ["dbcache", "proxy", "prune"];
 /// The database cache the node accepts at least, in MiB.
 const MIN_DBCACHE_MIB: i64 = 4;
 /// The pruning target offered when pruning is turned on (the reference GUI's).
-const DEFAULT_PRUNE_GB: u64 = 2;
+pub const DEFAULT_PRUNE_GB: u64 = 2;
 /// The smallest automatic pruning target the node takes, in MiB.
 const MIN_PRUNE_MIB: u64 = 550;
 
-const GB: u64 = 1_000_000_000;
+pub(crate) const GB: u64 = 1_000_000_000;
 const MIB: u64 = 1 << 20;
 
 /// `settings.json` keeps the target in MiB; the screen shows whole GB,
@@ -41,6 +41,14 @@ fn mib_to_gb(mib: u64) -> u64 {
 
 fn gb_to_mib(gb: u64) -> u64 {
     gb * GB / MIB
+}
+
+/// A pruning target typed in whole GB, at least 1, as the node's `prune`
+/// setting (MiB).
+pub fn prune_mib(typed_gb: &str) -> Result<u64, String> {
+    let text = typed_gb.trim();
+    let gb = text.parse::<u64>().ok().filter(|gb| (1..=1_000_000).contains(gb));
+    gb.map(gb_to_mib).ok_or_else(|| format!("\"{text}\" is not a block storage size: give whole GB, at least 1."))
 }
 
 /// The form with nothing set: every default the node's, pruning off.
@@ -59,12 +67,12 @@ impl SettingsForm {
             _ => String::new(),
         };
         // Manual pruning (1) has no place on the screen: it shows as off.
-        let prune_mib = shown(&values[2]).parse::<u64>().ok().filter(|mib| *mib >= MIN_PRUNE_MIB);
+        let target = shown(&values[2]).parse::<u64>().ok().filter(|mib| *mib >= MIN_PRUNE_MIB);
         SettingsForm {
             dbcache: shown(&values[0]),
             proxy: shown(&values[1]),
-            prune: prune_mib.is_some(),
-            prune_gb: mib_to_gb(prune_mib.unwrap_or(gb_to_mib(DEFAULT_PRUNE_GB))).to_string(),
+            prune: target.is_some(),
+            prune_gb: mib_to_gb(target.unwrap_or(gb_to_mib(DEFAULT_PRUNE_GB))).to_string(),
             start_on_login: false,
         }
     }
@@ -97,13 +105,7 @@ impl SettingsForm {
         };
         let prune = match self.prune {
             false => None,
-            true => {
-                let text = self.prune_gb.trim();
-                let gb = text.parse::<u64>().ok().filter(|gb| *gb >= 1 && *gb <= 1_000_000);
-                let gb =
-                    gb.ok_or_else(|| format!("\"{text}\" is not a block storage size: give whole GB, at least 1."))?;
-                Some(gb_to_mib(gb).to_string())
-            }
+            true => Some(prune_mib(&self.prune_gb)?.to_string()),
         };
         Ok([dbcache, proxy, prune])
     }
@@ -150,6 +152,7 @@ mod tests {
             assert!(with("", proxy).to_settings().unwrap_err().contains("proxy address is invalid"), "{proxy}");
         }
         assert!(with("", "[::1]:9050").to_settings().is_ok());
+        assert_eq!(prune_mib(" 2 "), Ok(1907));
         for size in ["0", "1.5", "", "many"] {
             let form = SettingsForm { prune: true, prune_gb: size.into(), ..SettingsForm::default() };
             assert!(form.to_settings().unwrap_err().contains("is not a block storage size"), "{size}");

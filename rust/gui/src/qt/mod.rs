@@ -45,13 +45,13 @@ pub fn main(
     connect: impl FnOnce(&GuiSettings, &tokio::runtime::Runtime) -> Result<Connection, String>,
 ) -> ExitCode {
     let argv = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
-    let argv = match choose_data_dir(program, argv) {
-        Ok(Some(argv)) => argv,
+    let (argv, prune_mib) = match choose_data_dir(program, argv) {
+        Ok(Some(chosen)) => chosen,
         // The user declined to choose: nothing started, nothing wrong.
         Ok(None) => return ExitCode::SUCCESS,
         Err(message) => return fail(&message),
     };
-    let settings = match launch::read(program, argv) {
+    let mut settings = match launch::read(program, argv) {
         Ok(Command::Print(text)) => {
             print!("{text}");
             return ExitCode::SUCCESS;
@@ -69,6 +69,11 @@ pub fn main(
     }
     if let Err(message) = settings.reset_settings() {
         return fail(&message);
+    }
+    if let Some(mib) = prune_mib {
+        if let Err(message) = settings.keep_prune_choice(mib) {
+            return fail(&message);
+        }
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -100,23 +105,26 @@ pub fn main(
     code
 }
 
+/// The command line to go on with, and the pruning (MiB) the welcome dialog chose.
+type Chosen = (Vec<String>, Option<u64>);
+
 /// The command line with the data directory to use, asked for first when the
 /// reference GUI would ask (see [`crate::model::intro`]); `None` if the user
 /// declined.
-fn choose_data_dir(program: &Program, argv: Vec<String>) -> Result<Option<Vec<String>>, String> {
+fn choose_data_dir(program: &Program, argv: Vec<String>) -> Result<Option<Chosen>, String> {
     // Without one (no $HOME), there is no default data directory to offer
     // either: the start-up says so.
-    let Some(config) = GuiConfig::locate() else { return Ok(Some(argv)) };
-    let dir = match model_intro::decide(&(program.options)(), &argv, &config) {
-        Decision::AsGiven => return Ok(Some(argv)),
-        Decision::Use(dir) => dir,
-        Decision::Ask(offered) => {
-            let Some(dir) = intro::ask(&offered) else { return Ok(None) };
-            config.set_data_dir(&dir)?;
-            dir
+    let Some(config) = GuiConfig::locate() else { return Ok(Some((argv, None))) };
+    let (dir, prune_mib) = match model_intro::decide(&(program.options)(), &argv, &config) {
+        Decision::AsGiven => return Ok(Some((argv, None))),
+        Decision::Use(dir) => (dir, None),
+        Decision::Ask(question) => {
+            let Some(answer) = intro::ask(question) else { return Ok(None) };
+            config.set_data_dir(&answer.dir)?;
+            (answer.dir, answer.prune_mib)
         }
     };
-    Ok(Some(model_intro::with_data_dir(argv, &dir)))
+    Ok(Some((model_intro::with_data_dir(argv, &dir), prune_mib)))
 }
 
 fn fail(message: &str) -> ExitCode {
