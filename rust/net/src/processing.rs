@@ -1300,29 +1300,37 @@ impl Session {
             true => NODE_NETWORK_LIMITED_MIN_BLOCKS + 2,
             false => u32::MAX,
         };
+        enum Found {
+            Block(Vec<u8>),
+            TooDeep,
+            Nothing,
+        }
         let found = self
             .chain(move |c| {
-                let info = c.block_info(&hash)?;
+                let Some(info) = c.block_info(&hash) else { return Found::Nothing };
                 if !info.have_data
                     || !(info.active || info.status.contains(hashvive_chain::index::Status::VALID_SCRIPTS))
                 {
-                    return None;
+                    return Found::Nothing;
                 }
                 if c.tip().height.saturating_sub(info.height) > serve_depth {
-                    return Some(Err(()));
+                    return Found::TooDeep;
                 }
-                c.read_block_bytes(&hash).ok().flatten().map(Ok)
+                c.read_block_bytes(&hash).ok().flatten().map_or(Found::Nothing, Found::Block)
             })
             .await?;
-        if let Some(Err(())) = found {
-            return Err(PeerError::Disconnect(format!(
-                "Ignore block request below NODE_NETWORK_LIMITED threshold, disconnecting peer={}",
-                self.id()
-            )));
-        }
-        let Some(Ok(bytes)) = found else {
-            tracing::debug!(target: "net", "getdata for unknown or unservable block {hash} peer={}", self.id());
-            return Ok(());
+        let bytes = match found {
+            Found::Block(bytes) => bytes,
+            Found::TooDeep => {
+                return Err(PeerError::Disconnect(format!(
+                    "Ignore block request below NODE_NETWORK_LIMITED threshold, disconnecting peer={}",
+                    self.id()
+                )))
+            }
+            Found::Nothing => {
+                tracing::debug!(target: "net", "getdata for unknown or unservable block {hash} peer={}", self.id());
+                return Ok(());
+            }
         };
         if witness {
             return Ok(self.out.send_raw("block", bytes).await?);

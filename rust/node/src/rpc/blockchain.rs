@@ -561,7 +561,7 @@ fn prune_blockchain(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
             .ok_or_else(|| RpcError::invalid_parameter("Could not find block with at least the specified timestamp."))?
             as i32;
     }
-    let mut height = height as u32;
+    let height = height as u32;
     let tip = c.tip().height;
     if tip < c.params().prune_after_height {
         return Err(RpcError::misc("Blockchain is too short for pruning."));
@@ -569,9 +569,9 @@ fn prune_blockchain(c: &Chainstate, call: &Call) -> Result<Value, RpcError> {
     if height > tip {
         return Err(RpcError::invalid_parameter("Blockchain is shorter than the attempted prune height."));
     }
-    if height > tip - MIN_BLOCKS_TO_KEEP.min(tip) {
+    // The chain state keeps them whatever it is asked.
+    if height > tip.saturating_sub(MIN_BLOCKS_TO_KEEP) {
         tracing::debug!(target: "rpc", "Attempt to prune blocks close to the tip.  Retaining the minimum number of blocks.");
-        height = tip.saturating_sub(MIN_BLOCKS_TO_KEEP);
     }
     let pruned = c.prune_up_to(height).map_err(chain_error)?;
     Ok(json!(pruned.map_or(-1, i64::from)))

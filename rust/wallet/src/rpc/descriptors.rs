@@ -319,6 +319,40 @@ fn import_one(
     Ok(warnings)
 }
 
+/// Where the rescan for new descriptors starts on a node that pruned blocks
+/// from `start` on: above the prune height. Each import `(result index,
+/// timestamp)` whose keys may have history in the pruned blocks has its
+/// result turned into the reference's failure (it stays imported).
+async fn start_past_pruning(
+    m: &WalletManager,
+    start: u32,
+    imported: &[(usize, u64)],
+    results: &mut [Value],
+) -> Result<u32, RpcError> {
+    let Some(pruned) = m.chain().prune_height().await.map_err(super::node)?.filter(|p| *p >= start as i32) else {
+        return Ok(start);
+    };
+    let found = match m.chain().get_block_hash(pruned).await.map_err(super::node)? {
+        Some(hash) => m.chain().find_block(hash, false).await.map_err(super::node)?,
+        None => None,
+    };
+    let failed_time = found.map_or(0, |b| b.time.max(0) as u64);
+    let window = super::rescan::TIMESTAMP_WINDOW;
+    let scanned_time = failed_time + window as u64 + 1;
+    for (i, created) in imported.iter().filter(|(_, created)| *created < scanned_time) {
+        let message = format!(
+            "Rescan failed for descriptor with timestamp {created}. There was an error reading a block from time \
+             {failed_time}, which is after or within {window} seconds of key creation, and could contain \
+             transactions pertaining to the desc. As a result, transactions and coins using this desc may not \
+             appear in the wallet. This error could be caused by pruning or data corruption (see hashvived log for \
+             details) and could be dealt with by downloading and rescanning the relevant blocks (see \
+             rescanblockchain RPC)."
+        );
+        results[*i] = json!({ "success": false, "error": { "code": codes::RPC_MISC_ERROR, "message": message } });
+    }
+    Ok(pruned as u32 + 1)
+}
+
 async fn importdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, RpcError> {
     let requests = call.param(0).and_then(Value::as_array).cloned().unwrap_or_default();
     let mut wallet = request_wallet(&m, &call).await?;
@@ -356,31 +390,8 @@ async fn importdescriptors(m: Arc<WalletManager>, call: Call) -> Result<Value, R
     if let Some(earliest) = earliest {
         let name = wallet.name().to_string();
         drop(wallet);
-        let mut start = super::rescan::first_block_from(&m, earliest).await?;
-        let pruned = m.chain().prune_height().await.map_err(super::node)?.filter(|p| *p >= start as i32);
-        if let Some(pruned) = pruned {
-            // Blocks up to `pruned` are gone: what is left is scanned, and
-            // each import that may have history in the gone ones is a failure.
-            let hash = m.chain().get_block_hash(pruned).await.map_err(super::node)?;
-            let found = match hash {
-                Some(hash) => m.chain().find_block(hash, false).await.map_err(super::node)?,
-                None => None,
-            };
-            let failed_time = found.map_or(0, |b| b.time.max(0) as u64);
-            let scanned_time = failed_time + super::rescan::TIMESTAMP_WINDOW as u64 + 1;
-            for (i, created) in imported.iter().filter(|(_, created)| *created < scanned_time) {
-                results[*i] = json!({ "success": false, "error": { "code": codes::RPC_MISC_ERROR, "message": format!(
-                    "Rescan failed for descriptor with timestamp {created}. There was an error reading a block from \
-                     time {failed_time}, which is after or within {} seconds of key creation, and could contain \
-                     transactions pertaining to the desc. As a result, transactions and coins using this desc may \
-                     not appear in the wallet. This error could be caused by pruning or data corruption (see \
-                     hashvived log for details) and could be dealt with by downloading and rescanning the relevant \
-                     blocks (see rescanblockchain RPC).",
-                    super::rescan::TIMESTAMP_WINDOW
-                ) } });
-            }
-            start = pruned as u32 + 1;
-        }
+        let start = super::rescan::first_block_from(&m, earliest).await?;
+        let start = start_past_pruning(&m, start, &imported, &mut results).await?;
         let (_, shared) = super::selected_wallet(&m, &call)?;
         let stop = tip.height.max(0) as u32;
         let guard = m.begin_scan(&name, start, stop).ok_or_else(super::rescan::busy)?;
