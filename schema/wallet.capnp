@@ -75,6 +75,8 @@ interface Wallet {
     # higher fee (bumpfee's, with no options), without sending it;
     # commitTransaction sends it.
     createBumpTransaction @15 (context :Proxy.Context, txid :Data) -> (result :PreparedTransaction);
+    # The coins the wallet can spend now, for coin control.
+    listCoins @16 (context :Proxy.Context) -> (result :List(WalletCoin));
 
     enum Encryption {
         unencrypted @0;
@@ -110,6 +112,21 @@ struct Payment {
     }
     # BIP125 replaceable.
     replaceable @4 :Bool;
+    # Coin control: the outpoints (txid and little-endian output index, 36
+    # bytes) to spend and no others; empty lets the wallet choose.
+    inputs @5 :List(Data);
+}
+
+struct WalletCoin {
+    txid @0 :Data;
+    vout @1 :UInt32;
+    # Satoshis.
+    amount @2 :Int64;
+    address @3 :Text;
+    label @4 :Text;
+    confirmations @5 :Int64;
+    # Kept from automatic coin selection (lockunspent).
+    locked @6 :Bool;
 }
 
 struct Recipient {

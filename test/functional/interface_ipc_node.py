@@ -209,8 +209,30 @@ class NodeInterfaceTest(HashviveTestFramework):
             assert_equal(node.get_wallet_rpc("screens").getaddressinfo(address)["labels"], ["salary"])
             node.generatetoaddress(101, address)
 
-            # Pay: built and signed, not sent; then sent; then in the history.
+            # Coin control: the coins it can spend, as listunspent has them
+            # (with lockunspent's mark), and a payment from the one picked.
             node.createwallet("payee")
+            payee = node.get_wallet_rpc("payee").getnewaddress()
+            screens = node.get_wallet_rpc("screens")
+            [unspent] = screens.listunspent()
+            screens.lockunspent(False, [{"txid": unspent["txid"], "vout": unspent["vout"]}])
+            [coin] = (await wallet.listCoins(c.ctx)).result
+            assert_equal((bytes(coin.txid)[::-1].hex(), coin.vout, coin.amount, coin.address, coin.label,
+                          coin.confirmations, coin.locked),
+                         (unspent["txid"], unspent["vout"], 5_000_000_000, address, "salary", 101, True))
+            screens.lockunspent(True)
+            assert_equal((await wallet.listCoins(c.ctx)).result[0].locked, False)
+            payment = schemas["wallet"].Payment.new_message()
+            payment.init("recipients", 1)
+            payment.recipients[0].address, payment.recipients[0].amount = payee, 10_000_000
+            payment.init("inputs", 1)
+            payment.inputs[0] = bytes(coin.txid) + coin.vout.to_bytes(4, "little")
+            picked = node.decoderawtransaction(bytes((await wallet.createTransaction(c.ctx, payment)).result.tx).hex())
+            assert_equal([(i["txid"], i["vout"]) for i in picked["vin"]], [(unspent["txid"], unspent["vout"])])
+            payment.inputs[0] = bytes(36)
+            await self.refused(wallet.createTransaction(c.ctx, payment), "Not found pre-selected input")
+
+            # Pay: built and signed, not sent; then sent; then in the history.
             payee = node.get_wallet_rpc("payee").getnewaddress()
             second_payee = node.get_wallet_rpc("payee").getnewaddress()
             # Two recipients in one transaction, as the send screen's rows make.
@@ -250,7 +272,6 @@ class NodeInterfaceTest(HashviveTestFramework):
             bumped = bytes((await wallet.commitTransaction(c.ctx, bump.tx)).result)[::-1].hex()
             assert_equal(bumped, replacement["txid"])
             assert_equal(node.getrawmempool(), [bumped])
-            screens = node.get_wallet_rpc("screens")
             assert_equal(screens.gettransaction(bumped)["replaces_txid"], txid)
             assert_equal(screens.gettransaction(txid)["replaced_by_txid"], bumped)
             await self.refused(wallet.createBumpTransaction(c.ctx, bytes(32)), "Invalid or non-wallet transaction id")

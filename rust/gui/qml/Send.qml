@@ -1,7 +1,8 @@
 // The send screen: pay one or more addresses from the chosen wallet in one
 // transaction. Each address is checked as it is typed; the wallet builds and
 // signs the payment, the user sees its fee and total and confirms, and only
-// then is it sent.
+// then is it sent. Coin control picks the coins to spend (none picked: the
+// wallet chooses).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -17,6 +18,28 @@ Pane {
 
     // The "Pay to" rows; the wallet hears of them only when Send is pressed.
     ListModel { id: rows }
+    // Coin control: the wallet's spendable coins, each with `picked`.
+    ListModel { id: coins }
+    property int pickedCount: 0
+    property real pickedSats: 0
+    function countPicked() {
+        let count = 0, sats = 0
+        for (let i = 0; i < coins.count; i++) {
+            if (coins.get(i).picked) { count++; sats += coins.get(i).sats }
+        }
+        pickedCount = count
+        pickedSats = sats
+    }
+    function pickedOutpoints() {
+        const picked = []
+        if (coinControl.checked) {
+            for (let i = 0; i < coins.count; i++) {
+                if (coins.get(i).picked) picked.push(coins.get(i).outpoint)
+            }
+        }
+        return picked
+    }
+    function loadCoins() { if (coinControl.checked && wallets.length > 0) gui.listCoins(wallet.walletId, unit.currentText) }
     Component.onCompleted: rows.append(blankRow())
     function blankRow() { return { address: "", amount: "", subtractFee: false } }
     // Counts edits of the rows, so that `filled` is computed again.
@@ -51,7 +74,12 @@ Pane {
             } else if (action === "sent") {
                 busy = false
                 outcome = error !== "" ? error : qsTr("Sent: %1").arg(reply)
-                if (error === "") { rows.clear(); rows.append(screen.blankRow()) }
+                if (error === "") { rows.clear(); rows.append(screen.blankRow()); screen.loadCoins() }
+            } else if (action === "coins") {
+                if (error !== "") { outcome = error; return }
+                coins.clear()
+                for (const coin of JSON.parse(reply)) coins.append(Object.assign({ picked: false }, coin))
+                screen.countPicked()
             }
         }
     }
@@ -107,7 +135,51 @@ Pane {
             RowLayout {
                 Button { text: qsTr("Add recipient"); onClicked: rows.append(screen.blankRow()) }
                 Label { text: qsTr("Amounts in") }
-                ComboBox { id: unit; model: gui.unitNames().split(",") }
+                ComboBox { id: unit; model: gui.unitNames().split(","); onActivated: screen.loadCoins() }
+            }
+        }
+        Label { text: qsTr("Inputs"); Layout.alignment: Qt.AlignTop; Layout.topMargin: 8 }
+        ColumnLayout {
+            RowLayout {
+                CheckBox {
+                    id: coinControl
+                    objectName: "coinControl"
+                    text: qsTr("Choose the coins to spend (coin control)")
+                    onToggled: screen.loadCoins()
+                }
+                Button { text: qsTr("Refresh"); visible: coinControl.checked; onClicked: screen.loadCoins() }
+            }
+            Connections {
+                target: wallet
+                function onActivated() { screen.loadCoins() }
+            }
+            ListView {
+                objectName: "coinList"
+                visible: coinControl.checked
+                model: coins
+                clip: true
+                Layout.preferredWidth: 640
+                Layout.preferredHeight: Math.min(contentHeight, 180)
+                delegate: CheckBox {
+                    required property int index
+                    required property string outpoint
+                    required property string amount
+                    required property string address
+                    required property string label
+                    required property int confirmations
+                    required property bool locked
+                    required property bool picked
+                    checked: picked
+                    text: amount + "  " + (label !== "" ? label + " (" + address + ")" : address)
+                        + "  " + qsTr("%n confirmation(s)", "", confirmations) + (locked ? "  " + qsTr("locked") : "")
+                    onToggled: { coins.setProperty(index, "picked", checked); screen.countPicked() }
+                }
+            }
+            Label {
+                objectName: "coinSelection"
+                visible: coinControl.checked
+                text: coins.count === 0 ? qsTr("The wallet has no coin to spend.")
+                    : gui.coinSelectionText(pickedCount, pickedSats, unit.currentText)
             }
         }
         Label { text: qsTr("Transaction fee") }
@@ -151,7 +223,8 @@ Pane {
                     recipients.push({ address: row.address, amount: row.amount, subtractFee: row.subtractFee })
                 }
                 gui.prepareSend(wallet.walletId, JSON.stringify(recipients), unit.currentText, target.value,
-                                custom.checked ? rate.text : "", replaceable.checked, locked ? passphrase.text : "")
+                                custom.checked ? rate.text : "", replaceable.checked,
+                                JSON.stringify(screen.pickedOutpoints()), locked ? passphrase.text : "")
                 passphrase.text = ""
             }
         }

@@ -142,6 +142,9 @@ pub struct Payment {
     pub fee: PaymentFee,
     /// Signal BIP125 replaceability.
     pub replaceable: bool,
+    /// Coin control: the coins (txid, output index) to spend, and no
+    /// others; empty lets the wallet choose.
+    pub inputs: Vec<([u8; 32], u32)>,
 }
 
 /// How a [`Payment`]'s fee rate is chosen. Whatever the choice, the wallet
@@ -173,6 +176,23 @@ pub struct PreparedTransaction {
     pub tx: Vec<u8>,
     /// Satoshis.
     pub fee: i64,
+}
+
+/// A coin a wallet can spend, as coin control lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletCoin {
+    pub txid: [u8; 32],
+    pub vout: u32,
+    /// Satoshis.
+    pub amount: i64,
+    /// The address it pays (`""` for a script without one), and its label.
+    pub address: String,
+    pub label: String,
+    /// 0 while unconfirmed.
+    pub confirmations: i64,
+    /// Kept from automatic coin selection (`lockunspent`); coin control may
+    /// still spend it.
+    pub locked: bool,
 }
 
 /// One transaction of a wallet as its history lists it (the reference
@@ -230,6 +250,9 @@ pub trait Wallet: Send + Sync {
     /// A new receiving address of the wallet's default type, filed under
     /// `label` (`""` for none), as `getnewaddress` hands one out.
     async fn new_address(&self, label: String) -> Result<String>;
+    /// The coins the wallet can spend now (mature, not spent in its view of
+    /// the mempool), largest first, for coin control.
+    async fn coins(&self) -> Result<Vec<WalletCoin>>;
     /// Builds and signs a payment without sending it, so its fee can be
     /// shown before the user agrees (the reference's `createTransaction`).
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction>;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use hashvive_interfaces::{
     BlockCheckOptions, BlockCreateOptions, BlockRef, BlockWaitOptions, CoinbaseTx, Error, NodeStatus, Payment,
     PaymentFee, PeerSummary, PreparedTransaction, Recipient, RemovalReason, RpcCall, RpcCommand, TransactionKind,
-    TransactionState, WalletBalances, WalletTransaction,
+    TransactionState, WalletBalances, WalletCoin, WalletTransaction,
 };
 
 use crate::schema::mining_capnp::{block_check_options, block_create_options, block_wait_options, coinbase_tx};
@@ -47,6 +47,34 @@ pub(crate) fn millis(duration: Duration) -> f64 {
 /// A 32-byte hash from the wire; `what` names it in the error.
 pub(crate) fn hash32(data: &[u8], what: &str) -> Result<[u8; 32], capnp::Error> {
     data.try_into().map_err(|_| capnp::Error::failed(format!("{what} must be a 32-byte hash")))
+}
+
+/// An outpoint on the wire: the txid, then the output index little-endian.
+pub(crate) fn encode_outpoint((txid, vout): &([u8; 32], u32)) -> [u8; 36] {
+    let mut bytes = [0; 36];
+    bytes[..32].copy_from_slice(txid);
+    bytes[32..].copy_from_slice(&vout.to_le_bytes());
+    bytes
+}
+
+pub(crate) fn decode_outpoint(bytes: &[u8]) -> Result<([u8; 32], u32), capnp::Error> {
+    let (Ok(txid), Ok(vout)) = (
+        <[u8; 32]>::try_from(bytes.get(..32).unwrap_or_default()),
+        <[u8; 4]>::try_from(bytes.get(32..).unwrap_or_default()),
+    ) else {
+        return Err(capnp::Error::failed(format!("an outpoint is 36 bytes, not {}", bytes.len())));
+    };
+    Ok((txid, u32::from_le_bytes(vout)))
+}
+
+pub(crate) fn write_outpoints(mut list: capnp::data_list::Builder<'_>, outpoints: &[([u8; 32], u32)]) {
+    for (i, outpoint) in outpoints.iter().enumerate() {
+        list.set(i as u32, &encode_outpoint(outpoint));
+    }
+}
+
+pub(crate) fn read_outpoints(list: capnp::data_list::Reader<'_>) -> Result<Vec<([u8; 32], u32)>, capnp::Error> {
+    list.iter().map(|bytes| decode_outpoint(bytes?)).collect()
 }
 
 pub(crate) fn read_create_options(r: block_create_options::Reader<'_>) -> BlockCreateOptions {
@@ -298,6 +326,7 @@ pub(crate) fn write_payment(mut b: wallet_capnp::payment::Builder<'_>, payment: 
         PaymentFee::SatPerKvb(rate) => fee.set_sat_per_kvb(rate),
     }
     b.set_replaceable(payment.replaceable);
+    write_outpoints(b.init_inputs(payment.inputs.len() as u32), &payment.inputs);
 }
 
 pub(crate) fn read_payment(r: wallet_capnp::payment::Reader<'_>) -> Result<Payment, capnp::Error> {
@@ -318,7 +347,41 @@ pub(crate) fn read_payment(r: wallet_capnp::payment::Reader<'_>) -> Result<Payme
         Which::ConfTarget(blocks) => PaymentFee::ConfTarget(blocks),
         Which::SatPerKvb(rate) => PaymentFee::SatPerKvb(rate),
     };
-    Ok(Payment { recipients, fee, replaceable: r.get_replaceable() })
+    Ok(Payment { recipients, fee, replaceable: r.get_replaceable(), inputs: read_outpoints(r.get_inputs()?)? })
+}
+
+pub(crate) fn write_coins(
+    mut list: capnp::struct_list::Builder<'_, wallet_capnp::wallet_coin::Owned>,
+    coins: &[WalletCoin],
+) {
+    for (i, coin) in coins.iter().enumerate() {
+        let mut b = list.reborrow().get(i as u32);
+        b.set_txid(&coin.txid);
+        b.set_vout(coin.vout);
+        b.set_amount(coin.amount);
+        b.set_address(&coin.address);
+        b.set_label(&coin.label);
+        b.set_confirmations(coin.confirmations);
+        b.set_locked(coin.locked);
+    }
+}
+
+pub(crate) fn read_coins(
+    list: capnp::struct_list::Reader<'_, wallet_capnp::wallet_coin::Owned>,
+) -> Result<Vec<WalletCoin>, capnp::Error> {
+    list.iter()
+        .map(|r| {
+            Ok(WalletCoin {
+                txid: hash32(r.get_txid()?, "txid")?,
+                vout: r.get_vout(),
+                amount: r.get_amount(),
+                address: text(r.get_address())?,
+                label: text(r.get_label())?,
+                confirmations: r.get_confirmations(),
+                locked: r.get_locked(),
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn write_prepared_transaction(

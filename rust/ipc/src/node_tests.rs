@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use hashvive_interfaces::{
     async_trait, BlockRef, Error, Handler, Init, Node, NodeNotifications, NodeStatus, Payment, PaymentFee, PeerSummary,
     PreparedTransaction, Recipient, Result, RpcFault, TransactionKind, TransactionState, Wallet, WalletBalances,
-    WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    WalletCoin, WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications,
+    WalletTransaction,
 };
 
 use crate::tests::{pair_serving, runtime, wait_for, Registration};
@@ -171,6 +172,9 @@ impl Wallet for TestWallet {
     async fn new_address(&self, label: String) -> Result<String> {
         Ok(format!("bcrt1-for-{label}"))
     }
+    async fn coins(&self) -> Result<Vec<WalletCoin>> {
+        Ok(coins())
+    }
     /// The payment as it arrived, to be compared with the one sent.
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
         Ok(PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 })
@@ -219,6 +223,20 @@ impl Wallet for TestWallet {
         });
         Ok(Box::new(Registration(self.1.clone())))
     }
+}
+
+/// Coins with every field set, the extremes of each number.
+fn coins() -> Vec<WalletCoin> {
+    let coin = |n: u8, amount, confirmations, locked| WalletCoin {
+        txid: [n; 32],
+        vout: u32::from(n) * 1000,
+        amount,
+        address: format!("bcrt1q{n}"),
+        label: if locked { "läbel".into() } else { String::new() },
+        confirmations,
+        locked,
+    };
+    vec![coin(1, i64::MAX, 0, true), coin(2, 1, i64::MAX, false)]
 }
 
 /// A transaction of each kind and state, the extremes of each number.
@@ -370,10 +388,15 @@ fn a_nodes_wallets_reach_its_gui() {
                 ],
                 fee,
                 replaceable: fee != PaymentFee::WalletDefault,
+                inputs: match fee {
+                    PaymentFee::WalletDefault => Vec::new(),
+                    _ => vec![([1; 32], 0), ([2; 32], u32::MAX)],
+                },
             };
             let prepared = wallets[0].create_transaction(payment.clone()).await.unwrap();
             assert_eq!(prepared, PreparedTransaction { tx: format!("{payment:?}").into_bytes(), fee: -7 });
         }
+        assert_eq!(wallets[0].coins().await.unwrap(), coins());
         assert_eq!(wallets[0].commit_transaction(vec![9; 32]).await.unwrap(), [9; 32]);
         let bump = wallets[0].create_bump_transaction([5; 32]).await.unwrap();
         assert_eq!(bump, PreparedTransaction { tx: vec![5; 32], fee: 2 });

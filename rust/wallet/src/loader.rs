@@ -9,8 +9,8 @@ use bitcoin::hashes::Hash as _;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use hashvive_interfaces::{
-    async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCreation,
-    WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    async_trait, Chain, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCoin,
+    WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 use hashvive_rpc::RpcError;
 
@@ -164,6 +164,11 @@ impl Wallet for LocalWallet {
         let output_type = manager.options().address_type;
         let address = crate::rpc::next_address(&manager, &mut wallet, output_type, false, &label).map_err(refused)?;
         Ok(address.to_string())
+    }
+
+    async fn coins(&self) -> Result<Vec<WalletCoin>> {
+        let (manager, wallet) = self.current().await?;
+        Ok(crate::rpc::spendable_coins(&wallet, manager.options().network))
     }
 
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {

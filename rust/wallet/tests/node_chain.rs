@@ -347,6 +347,7 @@ async fn a_gui_receives_and_pays_through_the_wallet_interface() {
         recipients: vec![Recipient { address: address.into(), amount, subtract_fee: false }],
         fee,
         replaceable: true,
+        inputs: Vec::new(),
     };
     // What the wallet refuses, in its RPC methods' words.
     let refused = async |payment: Payment| gui.create_transaction(payment).await.unwrap_err();
@@ -366,6 +367,25 @@ async fn a_gui_receives_and_pays_through_the_wallet_interface() {
         refused(Payment { recipients: vec![], ..pay(&to_other, 1, PaymentFee::WalletDefault) }).await,
         remote("Transaction must have at least one recipient")
     );
+
+    // Coin control: the coins it can spend (the one mature coinbase), and a
+    // payment from the coin picked; a coin not the wallet's is refused.
+    let coins = gui.coins().await.unwrap();
+    assert_eq!(coins.len(), 1, "{coins:?}");
+    let coin = &coins[0];
+    assert_eq!(
+        (coin.amount, coin.address.as_str(), coin.label.as_str(), coin.confirmations, coin.locked),
+        (5_000_000_000, address.as_str(), "salary", 101, false)
+    );
+    let picked = Payment { inputs: vec![(coin.txid, coin.vout)], ..pay(&to_other, 1000, PaymentFee::WalletDefault) };
+    let prepared = gui.create_transaction(picked).await.unwrap();
+    let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(&prepared.tx).unwrap();
+    let spent: Vec<_> =
+        tx.input.iter().map(|i| (i.previous_output.txid.to_byte_array(), i.previous_output.vout)).collect();
+    assert_eq!(spent, [(coin.txid, coin.vout)]);
+    let stranger = Payment { inputs: vec![([7; 32], 0)], ..pay(&to_other, 1000, PaymentFee::WalletDefault) };
+    let refused_coin = refused(stranger).await.to_string();
+    assert!(refused_coin.contains("Not found pre-selected input"), "{refused_coin}");
 
     // Prepared: signed, paying what was asked at the rate asked, and not sent.
     let prepared = gui.create_transaction(pay(&to_other, 100_000_000, PaymentFee::SatPerKvb(3_000))).await.unwrap();

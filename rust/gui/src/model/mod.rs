@@ -7,6 +7,7 @@
 pub mod amount;
 pub mod autostart;
 pub mod bip21;
+pub mod coins;
 pub mod console;
 pub mod controller;
 pub mod format;

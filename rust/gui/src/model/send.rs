@@ -16,6 +16,9 @@ pub struct SendForm {
     pub unit: Unit,
     pub fee: FeeField,
     pub replaceable: bool,
+    /// Coin control: the coins picked to spend (`txid:vout`), and no
+    /// others; none lets the wallet choose.
+    pub inputs: Vec<String>,
 }
 
 /// One "Pay to" row.
@@ -97,7 +100,8 @@ impl SendForm {
             FeeField::Recommended { conf_target } => PaymentFee::ConfTarget(*conf_target),
             FeeField::Custom { sat_per_vb } => PaymentFee::SatPerKvb(custom_rate(sat_per_vb)?),
         };
-        Ok(Payment { recipients, fee, replaceable: self.replaceable })
+        let inputs = self.inputs.iter().map(|text| super::coins::parse_outpoint(text)).collect::<Result<_, _>>()?;
+        Ok(Payment { recipients, fee, replaceable: self.replaceable, inputs })
     }
 }
 
@@ -146,6 +150,7 @@ mod tests {
             unit: Unit::Btc,
             fee: FeeField::Recommended { conf_target: 6 },
             replaceable: true,
+            inputs: Vec::new(),
         }
     }
 
@@ -168,6 +173,12 @@ mod tests {
             vec![Recipient { address: REGTEST.into(), amount: 150_000_000, subtract_fee: false }]
         );
         assert_eq!((payment.fee, payment.replaceable), (PaymentFee::ConfTarget(6), true));
+        assert!(payment.inputs.is_empty(), "the wallet chooses the coins");
+        let txid = "aa".repeat(32);
+        let picked = SendForm { inputs: vec![format!("{txid}:1")], ..form() }.payment(Network::Regtest).unwrap();
+        assert_eq!(picked.inputs, vec![([0xaa; 32], 1)]);
+        let refused = SendForm { inputs: vec![txid.clone()], ..form() }.payment(Network::Regtest).unwrap_err();
+        assert_eq!(refused, format!("Not a coin: {txid}"));
 
         let custom = SendForm {
             fee: FeeField::Custom { sat_per_vb: "2.5".into() },

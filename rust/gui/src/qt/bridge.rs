@@ -130,8 +130,21 @@ pub mod qobject {
             conf_target: i32,
             custom_rate: &QString,
             replaceable: bool,
+            inputs: &QString,
             passphrase: &QString,
         );
+
+        /// Coin control: answered as "coins" with the wallet's spendable
+        /// coins as a JSON array (outpoint, amount in `unit`, sats, address,
+        /// label, confirmations, locked).
+        #[qinvokable]
+        #[cxx_name = "listCoins"]
+        fn list_coins(self: Pin<&mut GuiModel>, wallet: &QString, unit: &QString);
+
+        /// What the send screen says of the coins picked.
+        #[qinvokable]
+        #[cxx_name = "coinSelectionText"]
+        fn coin_selection_text(self: &GuiModel, count: i32, sats: i64, unit: &QString) -> QString;
 
         /// Sends the prepared payment; answered as "sent" with its txid.
         #[qinvokable]
@@ -440,10 +453,13 @@ impl qobject::GuiModel {
         conf_target: i32,
         custom_rate: &QString,
         replaceable: bool,
+        inputs: &QString,
         passphrase: &QString,
     ) {
         let Some(network) = self.backend.as_ref().map(|b| b.network) else { return };
         let (custom_rate, passphrase) = (custom_rate.to_string(), passphrase.to_string());
+        let inputs: Result<Vec<String>, String> =
+            serde_json::from_str(&inputs.to_string()).map_err(|e| format!("The coins picked cannot be read: {e}"));
         let recipients = RecipientForm::list_from_json(&recipients.to_string());
         let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
         let wallet = wallet.to_string();
@@ -456,9 +472,21 @@ impl qobject::GuiModel {
                     _ => FeeField::Custom { sat_per_vb: custom_rate },
                 },
                 replaceable,
+                inputs: inputs?,
             };
             c.prepare_send(&wallet, &form, network, &passphrase).await
         });
+    }
+
+    fn list_coins(self: Pin<&mut Self>, wallet: &QString, unit: &QString) {
+        let wallet = wallet.to_string();
+        let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
+        self.action("coins", move |c| async move { c.coins(&wallet, unit).await });
+    }
+
+    fn coin_selection_text(&self, count: i32, sats: i64, unit: &QString) -> QString {
+        let unit = Unit::from_name(&unit.to_string()).unwrap_or(Unit::Btc);
+        text(&crate::model::coins::selection_text(count.max(0) as usize, sats, unit))
     }
 
     fn confirm_send(self: Pin<&mut Self>) {

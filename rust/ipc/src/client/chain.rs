@@ -123,25 +123,12 @@ impl Chain for ChainProxy {
     }
 
     async fn find_coins(&self, outpoints: Vec<([u8; 32], u32)>) -> Result<Vec<Option<Vec<u8>>>> {
-        let encoded: Vec<Vec<u8>> = outpoints
-            .iter()
-            .map(|(txid, vout)| {
-                let mut bytes = txid.to_vec();
-                bytes.extend_from_slice(&vout.to_le_bytes());
-                bytes
-            })
-            .collect();
         call!(
             self,
             p,
             find_coins_request,
             "Chain.findCoins",
-            |params| {
-                let mut list = params.init_outpoints(encoded.len() as u32);
-                for (i, o) in encoded.iter().enumerate() {
-                    list.set(i as u32, o);
-                }
-            },
+            |params| { crate::convert::write_outpoints(params.init_outpoints(outpoints.len() as u32), &outpoints) },
             |results| {
                 let coins = data_list(results.get_result())?;
                 if coins.len() != outpoints.len() {

@@ -7,14 +7,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use hashvive_interfaces::{
-    async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCreation,
-    WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
+    async_trait, Error, Handler, Payment, PreparedTransaction, Result, Wallet, WalletBalances, WalletCoin,
+    WalletCreation, WalletEncryption, WalletLoader, WalletLoaderNotifications, WalletNotifications, WalletTransaction,
 };
 
 use super::chain::handler_proxy;
 use super::{caller, stored, text, ClientConnection, Proxy};
 use crate::convert::{
-    from_capnp, read_prepared_transaction, read_wallet_balances, read_wallet_transactions, write_payment,
+    from_capnp, read_coins, read_prepared_transaction, read_wallet_balances, read_wallet_transactions, write_payment,
 };
 use crate::event_loop::Remote;
 use crate::log;
@@ -139,6 +139,12 @@ impl Wallet for WalletProxy {
             |params| { write_payment(params.init_payment(), &payment) },
             |results| read_prepared_transaction(results.get_result().map_err(from_capnp)?).map_err(from_capnp)
         )
+    }
+
+    async fn coins(&self) -> Result<Vec<WalletCoin>> {
+        call!(self, p, list_coins_request, "Wallet.listCoins", |params| {}, |results| {
+            read_coins(results.get_result().map_err(from_capnp)?).map_err(from_capnp)
+        })
     }
 
     async fn create_bump_transaction(&self, txid: [u8; 32]) -> Result<PreparedTransaction> {

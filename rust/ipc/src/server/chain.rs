@@ -157,17 +157,7 @@ impl chain::Server for ChainServer {
         mut results: chain::FindCoinsResults,
     ) -> Result<(), capnp::Error> {
         let chain = self.chain.get()?;
-        let mut outpoints = Vec::new();
-        for bytes in params.get()?.get_outpoints()? {
-            let bytes = bytes?;
-            let (Ok(txid), Ok(vout)) = (
-                <[u8; 32]>::try_from(bytes.get(..32).unwrap_or_default()),
-                <[u8; 4]>::try_from(bytes.get(32..).unwrap_or_default()),
-            ) else {
-                return Err(capnp::Error::failed(format!("an outpoint is 36 bytes, not {}", bytes.len())));
-            };
-            outpoints.push((txid, u32::from_le_bytes(vout)));
-        }
+        let outpoints = crate::convert::read_outpoints(params.get()?.get_outpoints()?)?;
         let (request, coins) =
             serve!(self, params, "Chain.findCoins", async move { chain.find_coins(outpoints).await });
         let coins: Vec<Vec<u8>> = coins.into_iter().map(Option::unwrap_or_default).collect();

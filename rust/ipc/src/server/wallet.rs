@@ -13,7 +13,7 @@ use super::chain::HandlerServer;
 use super::{log_results, ConnectionState, Held};
 use crate::client::{WalletLoaderNotificationsProxy, WalletNotificationsProxy, WalletProxy};
 use crate::convert::{
-    hash32, read_payment, text, write_prepared_transaction, write_text_list, write_wallet_balances,
+    hash32, read_payment, text, write_coins, write_prepared_transaction, write_text_list, write_wallet_balances,
     write_wallet_transactions,
 };
 use crate::log;
@@ -227,6 +227,18 @@ impl wallet::Server for WalletServer {
             serve!(self, params, "Wallet.createTransaction", async move { wallet.create_transaction(payment).await });
         write_prepared_transaction(results.get().init_result(), &prepared);
         log_results(request, "Wallet.createTransaction$Results", &results.get().into_reader());
+        Ok(())
+    }
+
+    async fn list_coins(
+        self: Rc<Self>,
+        params: wallet::ListCoinsParams,
+        mut results: wallet::ListCoinsResults,
+    ) -> Result<(), capnp::Error> {
+        let wallet = self.wallet.get()?;
+        let (request, coins) = serve!(self, params, "Wallet.listCoins", async move { wallet.coins().await });
+        write_coins(results.get().init_result(coins.len() as u32), &coins);
+        log_results(request, "Wallet.listCoins$Results", &results.get().into_reader());
         Ok(())
     }
 

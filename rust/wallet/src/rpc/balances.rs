@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use bitcoin::hashes::Hash;
 use bitcoin::{Address, AddressType, Amount, ScriptBuf, Txid};
 use serde_json::{json, Value};
 
@@ -125,6 +126,28 @@ pub(super) fn unspent(wallet: &Wallet) -> Vec<Coin> {
         .map(|output| {
             let (coinbase, from_me) = kinds.get(&output.outpoint.txid).copied().unwrap_or_default();
             Coin { confirmations: confirmations(tip, &output.chain_position), coinbase, from_me, output }
+        })
+        .collect()
+}
+
+/// The coins coin control offers: mature, in the wallet's view unspent,
+/// largest first.
+pub(crate) fn spendable_coins(wallet: &Wallet, network: bitcoin::Network) -> Vec<hashvive_interfaces::WalletCoin> {
+    let mut coins: Vec<Coin> = unspent(wallet).into_iter().filter(|c| !c.immature()).collect();
+    coins.sort_by_key(|c| (std::cmp::Reverse(c.output.txout.value), c.output.outpoint));
+    coins
+        .iter()
+        .map(|c| {
+            let address = Address::from_script(&c.output.txout.script_pubkey, network).ok();
+            hashvive_interfaces::WalletCoin {
+                txid: c.output.outpoint.txid.to_byte_array(),
+                vout: c.output.outpoint.vout,
+                amount: c.output.txout.value.to_sat() as i64,
+                label: address.as_ref().and_then(|a| wallet.label(a)).unwrap_or_default().to_string(),
+                address: address.map(|a| a.to_string()).unwrap_or_default(),
+                confirmations: c.confirmations,
+                locked: wallet.is_locked(&c.output.outpoint),
+            }
         })
         .collect()
 }

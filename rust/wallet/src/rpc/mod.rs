@@ -22,7 +22,7 @@ use crate::wallet::Wallet;
 mod addresses;
 mod balances;
 pub(crate) use addresses::next_address;
-pub(crate) use balances::mine;
+pub(crate) use balances::{mine, spendable_coins};
 mod coins;
 mod descriptors;
 mod encrypt;

@@ -454,7 +454,12 @@ pub(crate) async fn create_payment(
     if request.sat_per_kvb.is_some() {
         require_min_rate(m, &fee, codes::RPC_WALLET_INSUFFICIENT_FUNDS).await?;
     }
-    let (tx, fee) = prepare_payment(m, wallet, &recipients, &fee, payment.replaceable).await?;
+    let inputs: Vec<bitcoin::OutPoint> = payment
+        .inputs
+        .iter()
+        .map(|(txid, vout)| bitcoin::OutPoint { txid: bitcoin::hashes::Hash::from_byte_array(*txid), vout: *vout })
+        .collect();
+    let (tx, fee) = prepare_payment(m, wallet, &recipients, &inputs, &fee, payment.replaceable).await?;
     Ok(PreparedTransaction { tx: serialize(&tx), fee: fee.to_sat() as i64 })
 }
 
@@ -494,30 +499,34 @@ async fn pay(
     fee: &FeeChoice,
     replaceable: bool,
 ) -> Result<bitcoin::Txid, RpcError> {
-    let (tx, _) = prepare_payment(m, wallet, recipients, fee, replaceable).await?;
+    let (tx, _) = prepare_payment(m, wallet, recipients, &[], fee, replaceable).await?;
     broadcast(m, wallet, tx, None).await
 }
 
 /// Builds and signs a payment to `recipients` from `wallet` without sending
-/// it; the transaction and its fee.
+/// it, spending `inputs` and no other coins when any are given (coin
+/// control); the transaction and its fee.
 async fn prepare_payment(
     m: &WalletManager,
     wallet: &mut Wallet,
     recipients: &[Recipient],
+    inputs: &[bitcoin::OutPoint],
     fee: &FeeChoice,
     replaceable: bool,
 ) -> Result<(Transaction, Amount), RpcError> {
+    let sequence = if replaceable { Sequence::ENABLE_RBF_NO_LOCKTIME } else { Sequence::ENABLE_LOCKTIME_NO_RBF };
     // In no telling order, as the reference does for privacy.
     let mut order: Vec<&Recipient> = recipients.iter().collect();
     order.shuffle(&mut bitcoin::secp256k1::rand::thread_rng());
     let tx = Transaction {
         version: bitcoin::transaction::Version::TWO,
         lock_time: bitcoin::absolute::LockTime::ZERO,
-        input: Vec::new(),
+        input: inputs.iter().map(|o| TxIn { previous_output: *o, sequence, ..TxIn::default() }).collect(),
         output: order.iter().map(|r| TxOut { value: r.amount, script_pubkey: r.address.script_pubkey() }).collect(),
     };
     let funding = Funding {
         subtract_fee_from: order.iter().enumerate().filter(|(_, r)| r.subtract_fee).map(|(i, _)| i).collect(),
+        add_inputs: inputs.is_empty(),
         replaceable,
         ..Funding::outputs(tx)
     };

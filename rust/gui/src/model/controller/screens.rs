@@ -132,6 +132,13 @@ impl Controller {
         Ok(question)
     }
 
+    /// Coin control: the coins `wallet` can spend, as the send screen lists
+    /// them (amounts in `unit`).
+    pub async fn coins(&self, wallet: &str, unit: Unit) -> Result<String, String> {
+        let coins = self.wallet(wallet)?.coins().await.map_err(|e| e.to_string())?;
+        Ok(crate::model::coins::to_json(&coins, unit).to_string())
+    }
+
     /// The transactions screen's "Increase fee": a replacement of `txid`
     /// paying a higher fee, built and signed by `wallet` (unlocked with
     /// `passphrase` to sign, if locked) and kept for

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hashvive_interfaces::{
-    BlockRef, Handler, Payment, PeerSummary, PreparedTransaction, Result, WalletBalances, WalletCreation,
+    BlockRef, Handler, Payment, PeerSummary, PreparedTransaction, Result, WalletBalances, WalletCoin, WalletCreation,
     WalletEncryption, WalletLoader,
 };
 
@@ -129,7 +129,22 @@ impl Wallet for FakeWallet {
             _ => Ok(REGTEST_ADDRESS.into()),
         }
     }
+    /// One coin holding the whole balance.
+    async fn coins(&self) -> Result<Vec<WalletCoin>> {
+        Ok(vec![WalletCoin {
+            txid: [0x22; 32],
+            vout: 0,
+            amount: self.balances.lock().unwrap().trusted,
+            address: REGTEST_ADDRESS.into(),
+            label: "change".into(),
+            confirmations: 101,
+            locked: false,
+        }])
+    }
     async fn create_transaction(&self, payment: Payment) -> Result<PreparedTransaction> {
+        if let Some((_, vout)) = payment.inputs.iter().find(|(txid, vout)| (*txid, *vout) != ([0x22; 32], 0)) {
+            return Err(Error::Remote(format!("Not found pre-selected input {}:{vout}", "22".repeat(32))));
+        }
         let amount = payment.recipients[0].amount;
         match amount > self.balances.lock().unwrap().trusted {
             true => Err(Error::Remote("Insufficient funds".into())),
@@ -530,9 +545,23 @@ async fn receiving_and_sending_go_through_the_chosen_wallet() {
         unit: Unit::Btc,
         fee: send::FeeField::Recommended { conf_target: 6 },
         replaceable: true,
+        inputs: Vec::new(),
     };
     let regtest = bitcoin::Network::Regtest;
     assert_eq!(controller.prepare_send("", &pay("100"), regtest, "").await.unwrap_err(), "Insufficient funds");
+    // Coin control: the wallet's coins listed, a picked one spent, another refused in the wallet's words.
+    let coins: serde_json::Value = serde_json::from_str(&controller.coins("", Unit::Btc).await.unwrap()).unwrap();
+    let coin = format!("{}:0", "22".repeat(32));
+    assert_eq!(
+        (coins[0]["outpoint"].as_str(), coins[0]["amount"].as_str()),
+        (Some(coin.as_str()), Some("50.00000000 BTC"))
+    );
+    let picked = SendForm { inputs: vec![coin], ..pay("1") };
+    assert!(controller.prepare_send("", &picked, regtest, "").await.is_ok());
+    controller.cancel_send();
+    let other = SendForm { inputs: vec![format!("{}:1", "22".repeat(32))], ..pay("1") };
+    let refused = controller.prepare_send("", &other, regtest, "").await.unwrap_err();
+    assert!(refused.starts_with("Not found pre-selected input"), "{refused}");
     let form = pay("1");
     let question = controller.prepare_send("", &form, regtest, "").await.unwrap();
     assert!(question.contains("Transaction fee: 0.00000141 BTC\nTotal amount: 1.00000141 BTC"), "{question}");
@@ -600,6 +629,7 @@ async fn wallets_are_created_opened_encrypted_backed_up_and_closed() {
         unit: Unit::Btc,
         fee: send::FeeField::Recommended { conf_target: 6 },
         replaceable: true,
+        inputs: Vec::new(),
     };
     let regtest = bitcoin::Network::Regtest;
     let wrong = controller.prepare_send("", &form, regtest, "nope").await.unwrap_err();
