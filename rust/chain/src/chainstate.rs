@@ -163,7 +163,8 @@ impl Chainstate {
         let index = BlockIndex::load(store.load_index()?).map_err(ChainError::Index)?;
         let events = EventSink::default();
         let mut inner = Inner {
-            file_table: FileTable::from_index(&index),
+            // Only pruning reads it: an unpruned node skips the walk over every record.
+            file_table: if config.prune.is_on() { FileTable::from_index(&index) } else { FileTable::default() },
             index,
             files,
             store,
