@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use hashvive_common::options::MIN_PRUNE_TARGET_MIB;
 use hashvive_consensus::ChainParams;
 
 use crate::blockfiles::BlockFiles;
@@ -17,8 +18,6 @@ use crate::index::{BlockIndex, Idx, Status};
 
 /// Blocks at the tip that are never pruned.
 pub const MIN_BLOCKS_TO_KEEP: u32 = 288;
-/// The smallest automatic target in MiB (`-prune=550`).
-pub const MIN_PRUNE_TARGET_MIB: u64 = 550;
 /// Room kept under the target for what is written before the next check
 /// (the reference's block and undo allocation chunks).
 const TARGET_BUFFER: u64 = (16 + 1) << 20;

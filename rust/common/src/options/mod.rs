@@ -12,7 +12,7 @@ mod wallet_tool;
 
 pub use cli::cli_options;
 pub use gui::{gui_options, multiprocess_gui_options, UI_OPTIONS};
-pub use node::node_options;
+pub use node::{node_options, MIN_PRUNE_TARGET_MIB};
 pub use wallet_tool::wallet_tool_options;
 
 /// The groups `-help` prints options under, in the order it prints them.

@@ -8,6 +8,10 @@
 
 use super::{flags::*, Category, OptionDef};
 
+/// The smallest automatic pruning target `-prune` takes, in MiB (the help's
+/// ">=550"); the node refuses less, and the GUI offers no less.
+pub const MIN_PRUNE_TARGET_MIB: u64 = 550;
+
 /// Every option the node accepts.
 pub fn node_options() -> Vec<OptionDef> {
     [

@@ -3,6 +3,7 @@
 //! A field left blank removes the setting: the node's default applies.
 //! Starting on login is the desktop's setting (see [`super::autostart`]).
 
+use hashvive_common::options::MIN_PRUNE_TARGET_MIB;
 use serde_json::Value;
 
 /// The settings as the screen shows them: text fields.
@@ -27,8 +28,6 @@ pub const NAMES: [&str; 3] = ["dbcache", "proxy", "prune"];
 const MIN_DBCACHE_MIB: i64 = 4;
 /// The pruning target offered when pruning is turned on (the reference GUI's).
 pub const DEFAULT_PRUNE_GB: u64 = 2;
-/// The smallest automatic pruning target the node takes, in MiB.
-const MIN_PRUNE_MIB: u64 = 550;
 
 pub(crate) const GB: u64 = 1_000_000_000;
 const MIB: u64 = 1 << 20;
@@ -67,7 +66,7 @@ impl SettingsForm {
             _ => String::new(),
         };
         // Manual pruning (1) has no place on the screen: it shows as off.
-        let target = shown(&values[2]).parse::<u64>().ok().filter(|mib| *mib >= MIN_PRUNE_MIB);
+        let target = shown(&values[2]).parse::<u64>().ok().filter(|mib| *mib >= MIN_PRUNE_TARGET_MIB);
         SettingsForm {
             dbcache: shown(&values[0]),
             proxy: shown(&values[1]),
